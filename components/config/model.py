@@ -1,0 +1,219 @@
+"""The stack configuration as one validated pydantic model.
+
+Field names are snake_case in Python and camelCase in stack files (`maxConnections`). Every model
+forbids unknown keys, so a typo is an error rather than a silently ignored setting. Defaults live in
+Pulumi.yaml (the project file), not here: the loader merges them before validation.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from ipaddress import IPv4Address
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.secret_catalog import SECRET_NAMES
+from components.config.quantities import (
+    CpuQuantity,
+    MemoryQuantity,
+    PostgresMemory,
+    RedisMemory,
+    cpu_millicores,
+    memory_bytes,
+)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_TOPIC = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def pinned_image(value: str) -> str:
+    """An image reference must carry an explicit tag or digest, and the tag may not be `latest`."""
+    if "@sha256:" in value:
+        return value
+    name, _, tag = value.rpartition(":")
+    if not name or "/" in tag:
+        raise ValueError(f"expected an image pinned to a tag or digest such as 'redis:8.2.3-alpine', got {value!r}")
+    if tag == "latest":
+        raise ValueError(f"image {value!r} uses the floating 'latest' tag; pin a version")
+    return value
+
+
+def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"expected {what}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+Image = Annotated[str, AfterValidator(pinned_image)]
+SqlIdentifier = Annotated[str, _matches(_IDENTIFIER, "a lowercase SQL identifier")]
+TopicName = Annotated[str, _matches(_TOPIC, "a Kafka topic name ([a-zA-Z0-9._-], at most 249 chars)")]
+BucketName = Annotated[str, _matches(_BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")]
+DnsLabel = Annotated[str, _matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, dashes)")]
+DomainName = Annotated[str, _matches(_DOMAIN, "a DNS domain such as 'dreamscape.example.com'")]
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Section(BaseModel):
+    """Shared settings: camelCase keys, unknown keys rejected, values immutable once validated."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+class Target(StrEnum):
+    DOCKER = "docker"
+    KUBERNETES = "kubernetes"
+
+
+class ResourcesConfig(Section):
+    """Requests (what the scheduler reserves) and limits (the hard ceiling)."""
+
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+    cpu_limit: CpuQuantity
+    memory_limit: MemoryQuantity
+
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> Self:
+        if cpu_millicores(self.cpu_limit) < cpu_millicores(self.cpu):
+            raise ValueError(f"cpuLimit {self.cpu_limit!r} is below the cpu request {self.cpu!r}")
+        if memory_bytes(self.memory_limit) < memory_bytes(self.memory):
+            raise ValueError(f"memoryLimit {self.memory_limit!r} is below the memory request {self.memory!r}")
+        return self
+
+
+class PostgresConfig(Section):
+    image: Image
+    storage: MemoryQuantity
+    database: SqlIdentifier
+    app_user: SqlIdentifier
+    max_connections: int = Field(ge=10, le=10000)
+    shared_buffers: PostgresMemory
+    effective_cache_size: PostgresMemory
+    work_mem: PostgresMemory
+    resources: ResourcesConfig
+
+
+class RedisConfig(Section):
+    image: Image
+    mode: Literal["standalone", "cluster"]
+    nodes: int = Field(ge=1, le=9)
+    maxmemory: RedisMemory
+    maxmemory_policy: Literal[
+        "noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random"
+    ]
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+    @model_validator(mode="after")
+    def _cluster_shape(self) -> Self:
+        if self.mode == "cluster" and self.nodes < 3:
+            raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
+        if self.mode == "standalone" and self.nodes != 1:
+            raise ValueError(f"standalone Redis runs exactly 1 node, got nodes={self.nodes}")
+        return self
+
+
+class KafkaConfig(Section):
+    image: Image
+    brokers: int = Field(ge=1, le=9)
+    partitions: int = Field(ge=1, le=1000)
+    replication_factor: int = Field(ge=1)
+    retention_hours: int = Field(ge=1)
+    topics: list[TopicName]
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+    @model_validator(mode="after")
+    def _replication_fits(self) -> Self:
+        if self.replication_factor > self.brokers:
+            raise ValueError(
+                f"replicationFactor {self.replication_factor} exceeds the {self.brokers} broker(s)"
+            )
+        if len(set(self.topics)) != len(self.topics):
+            raise ValueError("topics contains duplicates")
+        return self
+
+
+class MinioConfig(Section):
+    image: Image
+    client_image: Image
+    buckets: list[BucketName]
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+
+class DockerConfig(Section):
+    """Local Docker daemon settings (dev)."""
+
+    host: str | None = None
+    publish_address: IPv4Address
+    host_ports: dict[str, PortNumber]
+
+    @model_validator(mode="after")
+    def _no_port_clash(self) -> Self:
+        seen: dict[int, str] = {}
+        clashes = []
+        for name, port in sorted(self.host_ports.items()):
+            if port in seen:
+                clashes.append(f"{seen[port]} and {name} both use host port {port}")
+            seen[port] = name
+        if clashes:
+            raise ValueError("port clash: " + "; ".join(clashes))
+        return self
+
+
+class KubernetesConfig(Section):
+    """k3s cluster settings (prod and review)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: DnsLabel | None = None
+    storage_class: str
+
+
+class ReviewConfig(Section):
+    """Set by the review-environment command; present only on `review-*` stacks."""
+
+    pr: int = Field(ge=1)
+    commit: Annotated[str, _matches(re.compile(r"^[0-9a-f]{7,40}$"), "a git commit sha")]
+    expires_at: datetime
+
+
+class StackConfig(Section):
+    """Everything one stack needs. See docs/config.md for each key."""
+
+    target: Target
+    protect_data: bool
+    domain: DomainName
+    image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
+                                      "an image tag other than 'latest'")]
+    secret_rotation: dict[str, Annotated[int, Field(ge=0)]]
+    """Generation per secret; bumping one rotates that secret on the next `pulumi up`."""
+    postgres: PostgresConfig
+    redis: RedisConfig
+    kafka: KafkaConfig
+    minio: MinioConfig
+    docker: DockerConfig
+    kubernetes: KubernetesConfig
+    review: ReviewConfig | None = None
+
+    @model_validator(mode="after")
+    def _rotation_names_known(self) -> Self:
+        unknown = sorted(set(self.secret_rotation) - SECRET_NAMES)
+        if unknown:
+            raise ValueError(
+                f"secretRotation names unknown secrets {unknown}; expected some of {sorted(SECRET_NAMES)}"
+            )
+        return self

@@ -1,0 +1,24 @@
+"""The secrets every environment generates, by name. Pure data, shared by config and components."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SecretKind:
+    name: str
+    length: int
+    purpose: str
+
+
+SECRET_KINDS: tuple[SecretKind, ...] = (
+    SecretKind("postgresSuperuser", 32, "PostgreSQL superuser (postgres) password"),
+    SecretKind("postgresApp", 32, "PostgreSQL application user password"),
+    SecretKind("redis", 32, "Redis requirepass / masterauth"),
+    SecretKind("minioRoot", 40, "MinIO root password"),
+    SecretKind("jwtAccess", 64, "JWT access-token signing key"),
+    SecretKind("jwtRefresh", 64, "JWT refresh-token signing key"),
+    SecretKind("grafanaAdmin", 32, "Grafana admin password"),
+)
+SECRET_NAMES = frozenset(kind.name for kind in SECRET_KINDS)

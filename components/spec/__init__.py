@@ -1,0 +1,46 @@
+"""Target-neutral service description."""
+
+from components.spec.service import (
+    SECRETS_DIR,
+    ConfigFile,
+    Container,
+    DataVolume,
+    HostMount,
+    Port,
+    Probe,
+    Probes,
+    Resources,
+    SecretFile,
+    Security,
+    Service,
+    Task,
+    Text,
+    WorkloadKind,
+    frozen_map,
+    member_host,
+    peers_name,
+)
+from components.spec.zones import DATA_ZONES, Zone
+
+__all__ = [
+    "DATA_ZONES",
+    "SECRETS_DIR",
+    "ConfigFile",
+    "Container",
+    "DataVolume",
+    "HostMount",
+    "Port",
+    "Probe",
+    "Probes",
+    "Resources",
+    "SecretFile",
+    "Security",
+    "Service",
+    "Task",
+    "Text",
+    "WorkloadKind",
+    "Zone",
+    "frozen_map",
+    "member_host",
+    "peers_name",
+]

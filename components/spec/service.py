@@ -1,0 +1,205 @@
+"""What a service needs, said once, independent of where it runs.
+
+Components build these frozen dataclasses; a target (Docker or Kubernetes) turns them into resources.
+Nothing here imports a provider package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+import pulumi
+
+from components.spec.zones import Zone
+
+SECRETS_DIR = "/run/secrets/dreamscape"
+"""Where secret files are mounted in every container (`<SECRETS_DIR>/<key>`)."""
+
+Text = str | pulumi.Output[str]
+
+
+def frozen_map(values: Mapping[str, Text] | None = None) -> Mapping[str, Text]:
+    """A read-only mapping, so a frozen dataclass stays frozen all the way down."""
+    return MappingProxyType(dict(values or {}))
+
+
+class WorkloadKind(StrEnum):
+    """Stateless replicas are interchangeable; stateful members keep identity and storage."""
+
+    STATELESS = "stateless"
+    STATEFUL = "stateful"
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port the service listens on. `host_port` publishes it on the developer's machine (Docker)."""
+
+    name: str
+    number: int
+    host_port: int | None = None
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Kubernetes-style quantities: CPU in cores or millicores, memory in Mi/Gi."""
+
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Exactly one of `command`, `http_path` (with `port`) or `tcp_port` is set."""
+
+    command: tuple[str, ...] | None = None
+    http_path: str | None = None
+    port: int | None = None
+    tcp_port: int | None = None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 5
+    failure_threshold: int = 3
+
+    def __post_init__(self) -> None:
+        kinds = [self.command is not None, self.http_path is not None, self.tcp_port is not None]
+        if sum(kinds) != 1:
+            raise ValueError("a probe needs exactly one of command, http_path or tcp_port")
+        if self.http_path is not None and self.port is None:
+            raise ValueError("an HTTP probe needs a port")
+
+
+@dataclass(frozen=True)
+class Probes:
+    readiness: Probe | None = None
+    liveness: Probe | None = None
+    startup: Probe | None = None
+
+
+@dataclass(frozen=True)
+class SecretFile:
+    """A secret delivered as a file at `<SECRETS_DIR>/<key>` (for images that read `*_FILE`)."""
+
+    key: str
+    value: pulumi.Output[str]
+
+    @property
+    def path(self) -> str:
+        return f"{SECRETS_DIR}/{self.key}"
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file rendered by the program. `secret=True` keeps it out of ConfigMaps and plain state."""
+
+    path: str
+    content: Text
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class DataVolume:
+    """Persistent storage. Stateful services get one per member."""
+
+    name: str
+    mount_path: str
+    size: str
+
+
+@dataclass(frozen=True)
+class HostMount:
+    """A directory from the developer's machine (hot reload). Only the Docker target supports it."""
+
+    host_path: str
+    mount_path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Security:
+    """The identity and hardening the workload runs with (enforced on Kubernetes)."""
+
+    run_as_user: int = 1000
+    run_as_group: int = 1000
+    fs_group: int | None = 1000
+    read_only_root_filesystem: bool = True
+    scratch_paths: tuple[str, ...] = ("/tmp",)
+    """Writable paths on a read-only root filesystem (emptyDir / tmpfs)."""
+
+
+@dataclass(frozen=True)
+class Container:
+    """The process: everything a target needs to start it."""
+
+    image: Text
+    resources: Resources
+    command: tuple[Text, ...] | None = None
+    args: tuple[Text, ...] | None = None
+    env: Mapping[str, Text] = field(default_factory=frozen_map)
+    secret_env: Mapping[str, pulumi.Output[str]] = field(default_factory=lambda: MappingProxyType({}))
+    """Only for images that cannot read a secret from a file."""
+    secret_files: tuple[SecretFile, ...] = ()
+    config_files: tuple[ConfigFile, ...] = ()
+    host_mounts: tuple[HostMount, ...] = ()
+    security: Security = field(default_factory=Security)
+    working_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """A long-running workload reachable at `<name>` (and `<name>-<i>.<name>-peers` per member)."""
+
+    name: str
+    component: str
+    container: Container
+    zone: Zone
+    ports: tuple[Port, ...] = ()
+    reaches: frozenset[Zone] = frozenset()
+    kind: WorkloadKind = WorkloadKind.STATELESS
+    replicas: int = 1
+    volumes: tuple[DataVolume, ...] = ()
+    probes: Probes = field(default_factory=Probes)
+    depends_on: tuple[str, ...] = ()
+    """Services that must be healthy first (Docker waits; Kubernetes relies on probes and retries)."""
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise ValueError(f"{self.name}: replicas must be at least 1")
+        if self.volumes and self.kind is not WorkloadKind.STATEFUL:
+            raise ValueError(f"{self.name}: data volumes need a stateful workload")
+
+    @property
+    def host(self) -> str:
+        return self.name
+
+    def member_host(self, ordinal: int) -> str:
+        return member_host(self.name, ordinal)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A run-to-completion step (cluster bootstrap, topic and bucket creation) that runs after `after`."""
+
+    name: str
+    component: str
+    container: Container
+    zone: Zone
+    reaches: frozenset[Zone] = frozenset()
+    run_id: str = "0"
+    """Changing it runs the task again (e.g. after a password rotation)."""
+
+
+def member_host(service: str, ordinal: int) -> str:
+    """The stable, target-neutral hostname of member `ordinal` of a stateful service."""
+    return f"{service}-{ordinal}.{peers_name(service)}"
+
+
+def peers_name(service: str) -> str:
+    """The name of the peer-discovery domain (a headless Service on Kubernetes)."""
+    return f"{service}-peers"

@@ -1,0 +1,41 @@
+"""The contract between components (what) and targets (how)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pulumi
+
+from components.spec import Service, Task
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """What every target needs to know about the environment it builds."""
+
+    environment: str
+    """The stack name: `dev`, `prod`, `review-pr-123`."""
+    protect: bool
+    """Protect stateful resources from deletion and replacement (prod)."""
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """Stamped on everything (review PR, commit, expiry): annotations on Kubernetes, labels on Docker."""
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A deployed service: dependents wait on `ready`."""
+
+    service: Service
+    ready: tuple[pulumi.Resource, ...]
+
+
+class Target(Protocol):
+    """Turns service descriptions into provider resources. Implementations own their provider."""
+
+    settings: TargetSettings
+
+    def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed: ...
+
+    def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource: ...

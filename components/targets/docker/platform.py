@@ -1,0 +1,238 @@
+"""The Docker target: the local daemon of a developer (dev stacks).
+
+Realises a `spec.Service` as one container per member, with:
+- one network per zone (data zones internal) and aliases `<name>`, `<name>-<i>`, `<name>-<i>.<name>-peers`;
+- named volumes that survive `pulumi destroy` (`retain_on_delete`; only the nuclear reset removes them);
+- secrets and rendered files uploaded into the container (never in the image, never on the host);
+- a healthcheck from the readiness probe, `wait=True` so dependents start after it is healthy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.config import DockerConfig, StackConfig
+from components.config.quantities import cpu_millicores, memory_bytes
+from components.spec import (
+    DATA_ZONES,
+    Container,
+    Probe,
+    Service,
+    Task,
+    WorkloadKind,
+    Zone,
+    peers_name,
+)
+from components.targets.base import Deployed, TargetSettings
+from components.targets.labels import workload_labels
+
+MANAGED_BY = "dreamscape.io/stack"
+
+
+@dataclass(frozen=True)
+class DockerTargetArgs:
+    settings: TargetSettings
+    docker: DockerConfig
+
+
+def healthcheck(probe: Probe, start_period_seconds: int) -> docker.ContainerHealthcheckArgs:
+    """Docker has one healthcheck; it runs the readiness probe's test."""
+    if probe.command is not None:
+        tests = ["CMD", *probe.command]
+    elif probe.http_path is not None:
+        tests = ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{probe.port}{probe.http_path} || exit 1"]
+    else:
+        tests = ["CMD-SHELL", f"nc -z 127.0.0.1 {probe.tcp_port} || exit 1"]
+    return docker.ContainerHealthcheckArgs(
+        tests=tests,
+        interval=f"{probe.period_seconds}s",
+        timeout=f"{probe.timeout_seconds}s",
+        retries=probe.failure_threshold,
+        start_period=f"{start_period_seconds}s",
+    )
+
+
+def member_names(service: Service) -> list[str]:
+    """Stateful members are `<name>-<i>`; a single stateless container is just `<name>`."""
+    if service.kind is WorkloadKind.STATEFUL or service.replicas > 1:
+        return [f"{service.name}-{i}" for i in range(service.replicas)]
+    return [service.name]
+
+
+class DockerPlatform(pulumi.ComponentResource):
+    """Provider and zone networks of one environment; deploys services into them."""
+
+    def __init__(self, name: str, args: DockerTargetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:docker:Platform", name, None, opts)
+        self.settings = args.settings
+        self._config = args.docker
+        self.prefix = f"dreamscape-{args.settings.environment}"
+        self.provider = docker.Provider(
+            f"{name}-provider", host=args.docker.host, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.networks = {
+            zone: docker.Network(
+                f"{name}-{zone.value}",
+                name=f"{self.prefix}-{zone.value}",
+                # Data zones never route to the outside world.
+                internal=zone in DATA_ZONES,
+                labels=[
+                    docker.NetworkLabelArgs(label=k, value=v)
+                    for k, v in sorted(self._label_map({"dreamscape.io/zone": zone.value}).items())
+                ],
+                opts=self._opts(self),
+            )
+            for zone in Zone
+        }
+        self._images: dict[str, docker.RemoteImage] = {}
+        self.register_outputs({"networks": {z.value: n.name for z, n in self.networks.items()}})
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _opts(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)  # type: ignore[arg-type]
+
+    def _label_map(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {MANAGED_BY: self.settings.environment, **self.settings.annotations, **(extra or {})}
+
+    def _labels(self, extra: dict[str, str] | None = None) -> list[docker.ContainerLabelArgs]:
+        return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(self._label_map(extra).items())]
+
+    def _image(self, ref: str | pulumi.Output[str], parent: pulumi.Resource, owner: str) -> pulumi.Output[str]:
+        if not isinstance(ref, str):
+            return ref  # built by the caller (docker.Image); already an image id/name
+        if ref not in self._images:
+            self._images[ref] = docker.RemoteImage(
+                f"{owner}-image", name=ref, keep_locally=True, opts=self._opts(parent)
+            )
+        return self._images[ref].image_id
+
+    def _networks(self, zone: Zone, reaches: frozenset[Zone], aliases: list[str]) -> list[
+        docker.ContainerNetworksAdvancedArgs
+    ]:
+        joined = [zone, *sorted(reaches - {zone})]
+        return [docker.ContainerNetworksAdvancedArgs(name=self.networks[z].name, aliases=aliases) for z in joined]
+
+    def _container_args(self, container: Container) -> dict[str, object]:
+        envs = [pulumi.Output.concat(k, "=", v) for k, v in sorted(container.env.items())]
+        envs += [pulumi.Output.concat(k, "=", v) for k, v in sorted(container.secret_env.items())]
+        uploads = [
+            docker.ContainerUploadArgs(file=secret.path, content=secret.value, permissions="0444")
+            for secret in container.secret_files
+        ] + [
+            docker.ContainerUploadArgs(
+                file=f.path,
+                content=pulumi.Output.secret(f.content) if f.secret else f.content,
+                permissions="0444",
+            )
+            for f in container.config_files
+        ]
+        security = container.security
+        return {
+            "image": None,
+            "command": list(container.args) if container.args else None,
+            "entrypoints": list(container.command) if container.command else None,
+            "envs": envs,
+            "uploads": uploads,
+            "working_dir": container.working_dir,
+            "memory": memory_bytes(container.resources.memory_limit) // 2**20,
+            "memory_reservation": memory_bytes(container.resources.memory_request) // 2**20,
+            "cpus": str(cpu_millicores(container.resources.cpu_limit) / 1000),
+            "read_only": security.read_only_root_filesystem,
+            "tmpfs": {path: "rw,size=64m" for path in security.scratch_paths}
+            if security.read_only_root_filesystem
+            else None,
+            "volumes": [
+                docker.ContainerVolumeArgs(
+                    host_path=m.host_path, container_path=m.mount_path, read_only=m.read_only
+                )
+                for m in container.host_mounts
+            ],
+            "security_opts": ["no-new-privileges:true"],
+        }
+
+    # -- Target protocol -----------------------------------------------------------------------
+    def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed:
+        image = self._image(service.container.image, parent, service.name)
+        ready: list[pulumi.Resource] = []
+        probe = service.probes.readiness or service.probes.liveness
+        startup = service.probes.startup
+        start_period = (
+            startup.initial_delay_seconds + startup.period_seconds * startup.failure_threshold if startup else 30
+        )
+        for ordinal, member in enumerate(member_names(service)):
+            mounts = []
+            for volume in service.volumes:
+                data = docker.Volume(
+                    f"{member}-{volume.name}",
+                    name=f"{self.prefix}-{member}-{volume.name}",
+                    labels=[
+                        docker.VolumeLabelArgs(label=k, value=v)
+                        for k, v in sorted(self._label_map({"dreamscape.io/service": service.name}).items())
+                    ],
+                    # Dev data outlives `pulumi destroy`; `tools/reset nuclear` removes it on purpose.
+                    opts=self._opts(parent, retain_on_delete=True, protect=self.settings.protect),
+                )
+                mounts.append(docker.ContainerMountArgs(target=volume.mount_path, type="volume", source=data.name))
+            aliases = [service.name]
+            if member != service.name:
+                aliases += [member, f"{member}.{peers_name(service.name)}"]
+            args = self._container_args(service.container)
+            args["image"] = image
+            ports = [
+                docker.ContainerPortArgs(
+                    internal=port.number,
+                    external=port.host_port,
+                    ip=str(self._config.publish_address),
+                    protocol=port.protocol.lower(),
+                )
+                for port in service.ports
+                if port.host_port is not None and ordinal == 0
+            ]
+            container = docker.Container(
+                member,
+                name=f"{self.prefix}-{member}",
+                hostname=member,
+                ports=ports,
+                mounts=mounts,
+                networks_advanced=self._networks(service.zone, service.reaches, aliases),
+                healthcheck=healthcheck(probe, start_period) if probe else None,
+                wait=probe is not None,
+                wait_timeout=max(start_period * 2, 120),
+                restart="unless-stopped",
+                must_run=True,
+                labels=self._labels(
+                    {**workload_labels(service.name, service.component, self.settings.environment,
+                                       service.zone, service.reaches), **service.labels}
+                ),
+                opts=self._opts(parent, depends_on=list(self.networks.values())),
+                **args,  # type: ignore[arg-type]
+            )
+            ready.append(container)
+        return Deployed(service=service, ready=tuple(ready))
+
+    def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource:
+        """A one-shot container: the provider attaches, waits for it to exit, and keeps its logs."""
+        args = self._container_args(task.container)
+        args["image"] = self._image(task.container.image, parent, task.name)
+        return docker.Container(
+            task.name,
+            name=f"{self.prefix}-{task.name}",
+            networks_advanced=self._networks(task.zone, task.reaches, [task.name]),
+            must_run=False,
+            attach=True,
+            logs=True,
+            restart="no",
+            labels=self._labels(
+                {"app.kubernetes.io/name": task.name, "dreamscape.io/task": "true", "dreamscape.io/run-id": task.run_id}
+            ),
+            opts=self._opts(parent, depends_on=[r for d in after for r in d.ready]),
+            **args,  # type: ignore[arg-type]
+        )
+
+
+def create(config: StackConfig, settings: TargetSettings, opts: pulumi.ResourceOptions | None = None) -> DockerPlatform:
+    return DockerPlatform("docker", DockerTargetArgs(settings=settings, docker=config.docker), opts)

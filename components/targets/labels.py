@@ -1,0 +1,39 @@
+"""Labels shared by both targets, so selectors, scrapers and policies agree on one vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from components.spec import Zone
+
+PART_OF = "dreamscape"
+ZONE_LABEL = "dreamscape.io/zone"
+
+
+def reaches_label(zone: Zone) -> str:
+    return f"dreamscape.io/reaches-{zone.value}"
+
+
+def selector_labels(name: str, environment: str) -> dict[str, str]:
+    """The minimal, immutable identity used in selectors."""
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": environment}
+
+
+def workload_labels(
+    name: str,
+    component: str,
+    environment: str,
+    zone: Zone,
+    reaches: frozenset[Zone],
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    labels = {
+        **selector_labels(name, environment),
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+        ZONE_LABEL: zone.value,
+    }
+    labels.update({reaches_label(zone): "true" for zone in sorted(reaches)})
+    labels.update(extra or {})
+    return labels

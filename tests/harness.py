@@ -1,0 +1,207 @@
+"""Run the real program (`__main__.py`) under Pulumi's mock runtime and record what providers would get.
+
+The recording monitor keeps, for every resource, both the plain inputs and the *wire* view: the
+serialized properties exactly as the engine would receive them, secret markers included. Tests use the
+wire view to prove that no secret value ever travels in plain text.
+
+The config bag is assembled the way the Pulumi CLI does it: project defaults from Pulumi.yaml (object
+values as JSON), then the stack file, then per-test overrides.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "dreamscape"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    wire: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Export:
+    value: Any
+    secret: bool
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    resources: list[Registered]
+    outputs: dict[str, Export]
+    generated_secrets: set[str]
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, type_: str, name: str) -> Registered:
+        matches = [r for r in self.of_type(type_) if r.name == name]
+        assert len(matches) == 1, f"expected exactly one {type_} named {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def types(self) -> set[str]:
+        return {r.type for r in self.resources}
+
+
+def _fake_secret(name: str, length: int) -> str:
+    """Deterministic, unique, recognisable: tests search for these strings everywhere."""
+    base = f"GENSECRET{abs(hash(name)) % 10**8:08d}{name.replace('-', '')}"
+    return (base * (length // len(base) + 1))[: max(length, 24)]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[Registered] = []
+        self.generated_secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = _fake_secret(args.name, int(args.inputs.get("length", 32)))
+            with self._lock:
+                self.generated_secrets.add(state["result"])
+        elif args.typ == "random:index/randomId:RandomId":
+            state["b64Url"] = "MkU4NjM3NTctOWQ5Ny00Nw"
+            state["hex"] = "32453836333735372d39643937"
+        elif args.typ == "docker:index/remoteImage:RemoteImage":
+            state["imageId"] = f"sha256:{abs(hash(args.inputs.get('name'))):064d}"[:71]
+        elif args.typ.startswith("kubernetes:") and "metadata" in state:
+            state["metadata"] = {**state["metadata"], "name": state["metadata"].get("name", args.name)}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps the wire view of each registration (RegisterResource runs on several threads)."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            wire = json_format.MessageToDict(request.object)
+            inputs = json.loads(json.dumps(_unwrap(wire)))
+            options = {"protect": request.protect, "retainOnDelete": request.retainOnDelete,
+                       "deleteBeforeReplace": request.deleteBeforeReplace, "parent": request.parent,
+                       "dependencies": list(request.dependencies), "provider": request.provider}
+            with self.recording._lock:
+                self.recording.resources.append(
+                    Registered(request.type, request.name, inputs, wire, options)
+                )
+        return response
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _unwrap(value.get("value"))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def project_config() -> dict[str, str]:
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text()).get("config", {})
+    bag: dict[str, str] = {}
+    for key, decl in declared.items():
+        if isinstance(decl, dict) and "value" in decl:
+            bag[f"{PROJECT}:{key}"] = _as_config_text(decl["value"])
+        elif isinstance(decl, dict) and "default" in decl:
+            bag[f"{PROJECT}:{key}"] = _as_config_text(decl["default"])
+        elif not isinstance(decl, dict):
+            bag[f"{PROJECT}:{key}"] = _as_config_text(decl)
+    return bag
+
+
+def stack_file_config(stack: str) -> dict[str, str]:
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    values = (yaml.safe_load(path.read_text()) or {}).get("config", {})
+    return {key: _as_config_text(value) for key, value in values.items()}
+
+
+def _as_config_text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """What the CLI would hand the program: project defaults, then the stack file, then overrides."""
+    bag = project_config()
+    bag.update(stack_file_config(stack))
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            bag.pop(full, None)
+        else:
+            bag[full] = _as_config_text(value)
+    return bag
+
+
+def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False) -> Evaluation:
+    """Run __main__.py for `stack` under mocks; return every registration and the resolved exports."""
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(config_bag(stack, overrides))
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+
+    def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = pulumi.runtime.get_root_resource()
+    outputs: dict[str, Export] = {}
+    for key, raw in (getattr(root, "outputs", None) or {}).items():
+        output = pulumi.Output.from_input(raw)
+        value = _sync_await(output.future())
+        secret = _sync_await(output.is_secret())
+        outputs[key] = Export(value=value, secret=bool(secret))
+    return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets))
+
+
+def walk_plain(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a wire value that is NOT inside a secret marker, with its path."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return
+        for key, child in value.items():
+            yield from walk_plain(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from walk_plain(child, f"{path}[{index}]")
+    else:
+        yield path, value
