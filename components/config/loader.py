@@ -147,7 +147,7 @@ def describe(stack: str, error: ValidationError) -> str:
         f"Invalid configuration for stack '{stack}': {len(problems)} problem(s). Nothing was changed.",
     ]
     for problem in problems:
-        location = [str(part) for part in problem["loc"]]
+        location = [str(part) for part in problem["loc"]] or ["(stack)"]
         key = f"{PROJECT}:{location[0]}" + "".join(f".{part}" for part in location[1:])
         if problem["type"] == "extra_forbidden":
             lines.append(f"  - {key}: unknown key; see docs/config.md for the supported keys")

@@ -13,7 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.secret_catalog import SECRET_NAMES
@@ -209,11 +209,10 @@ class StackConfig(Section):
     kubernetes: KubernetesConfig
     review: ReviewConfig | None = None
 
-    @model_validator(mode="after")
-    def _rotation_names_known(self) -> Self:
-        unknown = sorted(set(self.secret_rotation) - SECRET_NAMES)
+    @field_validator("secret_rotation")
+    @classmethod
+    def _rotation_names_known(cls, rotation: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(rotation) - SECRET_NAMES)
         if unknown:
-            raise ValueError(
-                f"secretRotation names unknown secrets {unknown}; expected some of {sorted(SECRET_NAMES)}"
-            )
-        return self
+            raise ValueError(f"secretRotation names unknown secrets {unknown}; expected some of {sorted(SECRET_NAMES)}")
+        return rotation
