@@ -37,6 +37,15 @@ def as_sequence(value: Any) -> Sequence[Any]:
     return ()
 
 
+def has_key(mapping: Mapping[str, Any], key: str) -> bool:
+    """True if `key` is present, without reading its value.
+
+    `key in proxy` reads the value and raises UnknownValueError when it is not known yet (preview of a
+    value computed from another resource); iterating the keys does not.
+    """
+    return any(existing == key for existing in mapping)
+
+
 def dig(value: Any, *path: str) -> Any:
     """Follow `path` through nested mappings; None as soon as a step is missing."""
     current = value

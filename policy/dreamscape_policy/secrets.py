@@ -17,8 +17,9 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
-from .props import as_mapping, as_sequence, containers, pod_spec
+from .props import as_mapping, as_sequence, containers, has_key, pod_spec
 
 NO_PLAINTEXT_SECRETS_POLICY = "no-plaintext-secrets"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -74,17 +75,19 @@ def _check_env_entry(label: str, entry: Mapping[str, Any], report_violation: Rep
     name = entry.get("name")
     if not isinstance(name, str) or not looks_secret(name):
         return
-    value_from = as_mapping(entry.get("valueFrom"))
-    if "secretKeyRef" in value_from:
+    # Presence checks only: a literal value computed from a generated password is still unknown in
+    # preview, and must be reported then rather than turning the policy into "can't run during preview".
+    value_from = as_mapping(entry.get("valueFrom")) if has_key(entry, "valueFrom") else {}
+    if has_key(value_from, "secretKeyRef"):
         return
-    if "value" in entry:
+    if has_key(entry, "value"):
         report_violation(
             f'{label} sets secret-looking env var "{name}" to a literal value; use '
             f"valueFrom.secretKeyRef or a {name}_FILE path to a mounted Secret.",
             None,
         )
     elif value_from:
-        source = ", ".join(sorted(value_from))
+        source = ", ".join(sorted(value_from.keys()))
         report_violation(
             f'{label} reads secret-looking env var "{name}" from {source}; only valueFrom.secretKeyRef '
             "may carry a secret.",
@@ -111,7 +114,12 @@ def _validate_config_map(args: ResourceValidationArgs, report_violation: ReportV
 
 
 def _validate_docker_container(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    for raw in as_sequence(args.props.get("envs")):
+    envs = as_sequence(args.props.get("envs")) if has_key(args.props, "envs") else ()
+    for index in range(len(envs)):
+        try:
+            raw = envs[index]
+        except UnknownValueError:
+            continue  # computed in preview; checked again with the real value on `up`
         if not isinstance(raw, str) or "=" not in raw:
             continue  # "NAME" alone passes the variable through from the daemon's side, no literal value
         name = raw.split("=", 1)[0]
