@@ -74,7 +74,7 @@ def _slack(slack: SlackReceiver) -> dict[str, object]:
         "api_url_file": slack.api_url_file,
         "channel": slack.channel,
         "send_resolved": True,
-        "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.environment }})',
+        "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.environment }})",
         "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}",
     }
 

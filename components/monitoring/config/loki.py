@@ -28,7 +28,8 @@ class LokiConfigArgs:
     def __post_init__(self) -> None:
         if self.retention_hours < INDEX_PERIOD_HOURS or self.retention_hours % INDEX_PERIOD_HOURS:
             raise ValueError(
-                f"retention_hours must be a positive multiple of {INDEX_PERIOD_HOURS}, got {self.retention_hours}"
+                f"retention_hours must be a positive multiple of {INDEX_PERIOD_HOURS}, "
+                f"got {self.retention_hours}"
             )
 
 

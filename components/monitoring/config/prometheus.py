@@ -94,7 +94,10 @@ class PrometheusStorageArgs:
             raise ValueError(f"retention_size must look like 512MB or 8GB, got {self.retention_size!r}")
 
 
-PolicyRule = TypedDict("PolicyRule", {"apiGroups": list[str], "resources": list[str], "verbs": list[str]})
+class PolicyRule(TypedDict):
+    apiGroups: list[str]
+    resources: list[str]
+    verbs: list[str]
 
 
 def docker_scrape_targets(
@@ -117,8 +120,13 @@ def docker_scrape_targets(
         for svc in pod.services
     ]
     targets += [
-        ScrapeTarget(job=e.service, pod=e.pod, service=e.service, address=f"{e.host}:{e.port}",
-                     metrics_path=e.metrics_path)
+        ScrapeTarget(
+            job=e.service,
+            pod=e.pod,
+            service=e.service,
+            address=f"{e.host}:{e.port}",
+            metrics_path=e.metrics_path,
+        )
         for e in exporters
     ]
     if minio is not None:
@@ -149,7 +157,11 @@ def _static_jobs(targets: tuple[ScrapeTarget, ...], environment: str) -> list[di
         shape = (first.metrics_path, first.scheme, first.credentials_file)
         if any((m.metrics_path, m.scheme, m.credentials_file) != shape for m in members):
             raise ValueError(f"targets of job {job!r} disagree on metrics_path, scheme or credentials_file")
-        scrape: dict[str, object] = {"job_name": job, "metrics_path": first.metrics_path, "scheme": first.scheme}
+        scrape: dict[str, object] = {
+            "job_name": job,
+            "metrics_path": first.metrics_path,
+            "scheme": first.scheme,
+        }
         if first.credentials_file is not None:
             scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
         scrape["static_configs"] = [
@@ -185,7 +197,12 @@ def _kubernetes_job(discovery: KubernetesDiscovery, environment: str) -> dict[st
         {"source_labels": ["__meta_kubernetes_pod_container_port_number"], "action": "keep", "regex": ".+"},
         # Finished or failed pods keep their IP for a while; don't scrape them.
         {"source_labels": ["__meta_kubernetes_pod_phase"], "action": "drop", "regex": "Succeeded|Failed"},
-        {"source_labels": [path_ann], "action": "replace", "regex": "(.+)", "target_label": "__metrics_path__"},
+        {
+            "source_labels": [path_ann],
+            "action": "replace",
+            "regex": "(.+)",
+            "target_label": "__metrics_path__",
+        },
         # prometheus.io/port pins one port: every container port then maps to the same address and
         # Prometheus de-duplicates the identical targets.
         {
@@ -197,7 +214,12 @@ def _kubernetes_job(discovery: KubernetesDiscovery, environment: str) -> dict[st
         },
         {"source_labels": [name_label], "action": "replace", "target_label": LABEL_POD},
         {"source_labels": [name_label], "action": "replace", "target_label": LABEL_SERVICE},
-        {"source_labels": [component_label], "action": "replace", "regex": "(.+)", "target_label": LABEL_SERVICE},
+        {
+            "source_labels": [component_label],
+            "action": "replace",
+            "regex": "(.+)",
+            "target_label": LABEL_SERVICE,
+        },
         # Without a pinned port, each named container port is its own service (auth, user, ...).
         {
             "source_labels": [port_ann, "__meta_kubernetes_pod_container_port_name"],
@@ -207,7 +229,11 @@ def _kubernetes_job(discovery: KubernetesDiscovery, environment: str) -> dict[st
         },
         {"action": "replace", "replacement": environment, "target_label": LABEL_ENVIRONMENT},
         {"source_labels": ["__meta_kubernetes_namespace"], "action": "replace", "target_label": "namespace"},
-        {"source_labels": ["__meta_kubernetes_pod_name"], "action": "replace", "target_label": "kubernetes_pod"},
+        {
+            "source_labels": ["__meta_kubernetes_pod_name"],
+            "action": "replace",
+            "target_label": "kubernetes_pod",
+        },
     ]
     return {
         "job_name": "kubernetes-pods",

@@ -121,9 +121,7 @@ def _http(args: RulesArgs) -> RuleGroup:
     h, t = args.http, args.thresholds
     errors = f'sum by ({_BY}) (rate({h.requests_total}{{{h.status_label}=~"5.."}}[5m]))'
     total = f"sum by ({_BY}) (rate({h.requests_total}[5m]))"
-    p95 = (
-        f"histogram_quantile(0.95, sum by ({_BY}, le) (rate({h.duration_histogram}_bucket[5m])))"
-    )
+    p95 = f"histogram_quantile(0.95, sum by ({_BY}, le) (rate({h.duration_histogram}_bucket[5m])))"
     return RuleGroup(
         "dreamscape-http",
         (
@@ -179,8 +177,8 @@ def _resources(args: RulesArgs) -> RuleGroup:
     rules += [
         AlertRule(
             "ContainerMemoryNearLimit",
-            "(container_memory_working_set_bytes{container!=\"\"} "
-            "/ (container_spec_memory_limit_bytes{container!=\"\"} > 0))"
+            '(container_memory_working_set_bytes{container!=""} '
+            '/ (container_spec_memory_limit_bytes{container!=""} > 0))'
             f" > {t.memory_ratio}",
             "10m",
             "critical",
@@ -207,8 +205,8 @@ def _resources(args: RulesArgs) -> RuleGroup:
         ),
         AlertRule(
             "FilesystemAlmostFull",
-            "node_filesystem_avail_bytes{fstype!~\"tmpfs|overlay\"} "
-            f"/ node_filesystem_size_bytes{{fstype!~\"tmpfs|overlay\"}} < {t.disk_free_ratio}",
+            'node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} '
+            f'/ node_filesystem_size_bytes{{fstype!~"tmpfs|overlay"}} < {t.disk_free_ratio}',
             "5m",
             "critical",
             "Filesystem {{ $labels.mountpoint }} is almost full",
@@ -282,7 +280,8 @@ def _database(args: RulesArgs) -> RuleGroup:
                 "1h",
                 "warning",
                 "No backup job has reported a backup timestamp",
-                f"{args.backup_timestamp_metric} is absent: the backup job never succeeded or is not scraped.",
+                f"{args.backup_timestamp_metric} is absent: "
+                "the backup job never succeeded or is not scraped.",
             )
         )
     return RuleGroup("dreamscape-database", tuple(rules))
@@ -293,8 +292,14 @@ def _redis_kafka(args: RulesArgs) -> RuleGroup:
     return RuleGroup(
         "dreamscape-redis-kafka",
         (
-            AlertRule("RedisDown", "redis_up == 0", "1m", "critical", "Redis is down",
-                      "redis_exporter cannot reach {{ $labels.instance }}."),
+            AlertRule(
+                "RedisDown",
+                "redis_up == 0",
+                "1m",
+                "critical",
+                "Redis is down",
+                "redis_exporter cannot reach {{ $labels.instance }}.",
+            ),
             AlertRule(
                 "RedisMemoryNearMax",
                 f"redis_memory_used_bytes / (redis_memory_max_bytes > 0) > {t.redis_memory_ratio}",
@@ -303,10 +308,22 @@ def _redis_kafka(args: RulesArgs) -> RuleGroup:
                 "Redis is close to maxmemory",
                 "Evictions follow (now {{ $value | humanizePercentage }}).",
             ),
-            AlertRule("RedisClusterStateFail", "redis_cluster_state == 0", "2m", "critical",
-                      "Redis Cluster state is fail", "CLUSTER INFO reports cluster_state:fail."),
-            AlertRule("RedisRejectedConnections", "increase(redis_rejected_connections_total[5m]) > 0", "0m",
-                      "warning", "Redis rejects connections", "maxclients is reached."),
+            AlertRule(
+                "RedisClusterStateFail",
+                "redis_cluster_state == 0",
+                "2m",
+                "critical",
+                "Redis Cluster state is fail",
+                "CLUSTER INFO reports cluster_state:fail.",
+            ),
+            AlertRule(
+                "RedisRejectedConnections",
+                "increase(redis_rejected_connections_total[5m]) > 0",
+                "0m",
+                "warning",
+                "Redis rejects connections",
+                "maxclients is reached.",
+            ),
             AlertRule(
                 "KafkaBrokersMissing",
                 f"kafka_brokers < {args.expected_kafka_brokers}",
@@ -325,7 +342,8 @@ def _redis_kafka(args: RulesArgs) -> RuleGroup:
             ),
             AlertRule(
                 "KafkaConsumerLagHigh",
-                f"sum by (environment, consumergroup, topic) (kafka_consumergroup_lag) > {t.kafka_consumer_lag}",
+                "sum by (environment, consumergroup, topic) (kafka_consumergroup_lag)"
+                f" > {t.kafka_consumer_lag}",
                 "15m",
                 "warning",
                 "Consumer group {{ $labels.consumergroup }} lags on {{ $labels.topic }}",
