@@ -1,0 +1,1 @@
+"""DreamScape Big Pods: Pulumi components (see DEVELOPERS.md for the layout)."""

@@ -1,0 +1,1 @@
+"""Monitoring stack: Prometheus, Alertmanager, Grafana, Loki and Alloy."""

@@ -1,0 +1,115 @@
+"""Pure, typed generators for every monitoring config file (no Pulumi resources).
+
+One module per file kind; each takes frozen dataclasses and returns the file's text. The integrator mounts
+the text into containers (Docker) or ConfigMaps (k3s) at the paths in `catalog`.
+"""
+
+from components.monitoring.config.alertmanager import (
+    AlertmanagerArgs,
+    EmailReceiver,
+    PagerDutyReceiver,
+    SlackReceiver,
+    alertmanager_cli_flags,
+    render_alertmanager_config,
+)
+from components.monitoring.config.alloy import (
+    AlloyConfigArgs,
+    DockerLogSource,
+    KubernetesLogSource,
+    alloy_cli_args,
+    alloy_rbac_rules,
+    render_alloy_config,
+)
+from components.monitoring.config.catalog import (
+    BIG_PODS,
+    AlertmanagerPaths,
+    AlloyPaths,
+    BigPod,
+    Exporter,
+    GrafanaPaths,
+    LokiPaths,
+    PodService,
+    PrometheusPaths,
+)
+from components.monitoring.config.grafana import (
+    DASHBOARD_FILE_NAME,
+    DATASOURCE_UIDS,
+    LOKI_UID,
+    PROMETHEUS_UID,
+    DashboardArgs,
+    GrafanaDatasourcesArgs,
+    grafana_env,
+    render_bigpods_dashboard,
+    render_dashboard_provider,
+    render_datasources,
+)
+from components.monitoring.config.loki import LokiConfigArgs, loki_cli_flags, render_loki_config
+from components.monitoring.config.prometheus import (
+    KubernetesDiscovery,
+    PolicyRule,
+    PrometheusConfigArgs,
+    PrometheusStorageArgs,
+    ScrapeTarget,
+    docker_scrape_targets,
+    prometheus_cli_flags,
+    prometheus_rbac_rules,
+    render_prometheus_config,
+)
+from components.monitoring.config.rules import (
+    HttpMetrics,
+    PodLimits,
+    RulesArgs,
+    Thresholds,
+    render_alert_rules,
+)
+
+__all__ = [
+    "BIG_PODS",
+    "DASHBOARD_FILE_NAME",
+    "DATASOURCE_UIDS",
+    "LOKI_UID",
+    "PROMETHEUS_UID",
+    "AlertmanagerArgs",
+    "AlertmanagerPaths",
+    "AlloyConfigArgs",
+    "AlloyPaths",
+    "BigPod",
+    "DashboardArgs",
+    "DockerLogSource",
+    "EmailReceiver",
+    "Exporter",
+    "GrafanaDatasourcesArgs",
+    "GrafanaPaths",
+    "HttpMetrics",
+    "KubernetesDiscovery",
+    "KubernetesLogSource",
+    "LokiConfigArgs",
+    "LokiPaths",
+    "PagerDutyReceiver",
+    "PodLimits",
+    "PodService",
+    "PolicyRule",
+    "PrometheusConfigArgs",
+    "PrometheusPaths",
+    "PrometheusStorageArgs",
+    "RulesArgs",
+    "ScrapeTarget",
+    "SlackReceiver",
+    "Thresholds",
+    "alertmanager_cli_flags",
+    "alloy_cli_args",
+    "alloy_rbac_rules",
+    "docker_scrape_targets",
+    "grafana_env",
+    "loki_cli_flags",
+    "prometheus_cli_flags",
+    "prometheus_rbac_rules",
+    "render_alert_rules",
+    "render_alertmanager_config",
+    "render_alloy_config",
+    "render_bigpods_dashboard",
+    "render_dashboard_provider",
+    "render_datasources",
+    "render_loki_config",
+    "render_prometheus_config",
+]

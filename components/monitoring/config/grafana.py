@@ -1,0 +1,357 @@
+"""Grafana provisioning: datasources with fixed uids, the dashboard provider, the Big Pods dashboard.
+
+The dashboard is built with grafana-foundation-sdk (Grafana's maintained dashboards-as-code library) and
+every panel and query points at one of the provisioned datasource uids, so it works without any manual
+datasource selection. The admin password reaches Grafana as a file via `GF_SECURITY_ADMIN_PASSWORD__FILE`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import logs, loki, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
+
+from components.monitoring.config._yaml import dump_yaml
+from components.monitoring.config.catalog import BIG_PODS, BigPod, GrafanaPaths
+from components.monitoring.config.rules import HttpMetrics
+
+PROMETHEUS_UID = "dreamscape-prometheus"
+LOKI_UID = "dreamscape-loki"
+DATASOURCE_UIDS: frozenset[str] = frozenset({PROMETHEUS_UID, LOKI_UID})
+DASHBOARD_UID = "dreamscape-bigpods-overview"
+DASHBOARD_FILE_NAME = "bigpods-overview.json"
+
+_PROM = DataSourceRef(type_val="prometheus", uid=PROMETHEUS_UID)
+_LOKI = DataSourceRef(type_val="loki", uid=LOKI_UID)
+_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class GrafanaDatasourcesArgs:
+    prometheus_url: str = "http://prometheus:9090"
+    loki_url: str = "http://loki:3100"
+    scrape_interval: str = "15s"
+
+
+@dataclass(frozen=True)
+class DashboardArgs:
+    pods: tuple[BigPod, ...] = BIG_PODS
+    http: HttpMetrics = field(default_factory=HttpMetrics)
+    refresh: str = "30s"
+
+
+def datasources_config(args: GrafanaDatasourcesArgs) -> dict[str, object]:
+    return {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": "Prometheus",
+                "type": "prometheus",
+                "uid": PROMETHEUS_UID,
+                "access": "proxy",
+                "url": args.prometheus_url,
+                "isDefault": True,
+                "editable": False,
+                "jsonData": {"timeInterval": args.scrape_interval, "httpMethod": "POST"},
+            },
+            {
+                "name": "Loki",
+                "type": "loki",
+                "uid": LOKI_UID,
+                "access": "proxy",
+                "url": args.loki_url,
+                "isDefault": False,
+                "editable": False,
+                "jsonData": {"maxLines": 1000},
+            },
+        ],
+    }
+
+
+def render_datasources(args: GrafanaDatasourcesArgs) -> str:
+    """For `GrafanaPaths.datasources_file`."""
+    return dump_yaml(datasources_config(args))
+
+
+def render_dashboard_provider(paths: GrafanaPaths | None = None, folder: str = "DreamScape") -> str:
+    """For `GrafanaPaths.dashboard_providers_file`: load JSON dashboards from `dashboards_dir`, read-only."""
+    p = paths or GrafanaPaths()
+    return dump_yaml(
+        {
+            "apiVersion": 1,
+            "providers": [
+                {
+                    "name": "dreamscape",
+                    "orgId": 1,
+                    "folder": folder,
+                    "type": "file",
+                    "disableDeletion": True,
+                    "allowUiUpdates": False,
+                    "updateIntervalSeconds": 60,
+                    "options": {"path": p.dashboards_dir, "foldersFromFilesStructure": False},
+                }
+            ],
+        }
+    )
+
+
+def grafana_env(paths: GrafanaPaths | None = None, admin_user: str = "admin") -> dict[str, str]:
+    """Container env: no secret values, only the `__FILE` pointer for the admin password."""
+    p = paths or GrafanaPaths()
+    return {
+        "GF_SECURITY_ADMIN_USER": admin_user,
+        "GF_SECURITY_ADMIN_PASSWORD__FILE": p.admin_password_file,
+        "GF_USERS_ALLOW_SIGN_UP": "false",
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        "GF_PATHS_DATA": p.data_dir,
+    }
+
+
+@dataclass(frozen=True)
+class _Query:
+    expr: str
+    legend: str
+
+
+class _Layout:
+    """Places panels left to right on a 24-column grid and numbers them."""
+
+    def __init__(self) -> None:
+        self.x = 0
+        self.y = 0
+        self.row_height = 0
+        self.next_id = 1
+
+    def row(self) -> tuple[int, GridPos]:
+        self._newline()
+        pos = GridPos(h=1, w=_WIDTH, x=0, y=self.y)
+        self.y += 1
+        return self._id(), pos
+
+    def panel(self, w: int, h: int = 8) -> tuple[int, GridPos]:
+        if self.x + w > _WIDTH:
+            self._newline()
+        pos = GridPos(h=h, w=w, x=self.x, y=self.y)
+        self.x += w
+        self.row_height = max(self.row_height, h)
+        return self._id(), pos
+
+    def _newline(self) -> None:
+        self.y += self.row_height
+        self.x = 0
+        self.row_height = 0
+
+    def _id(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+
+@dataclass(frozen=True)
+class _Panel:
+    kind: str  # "timeseries" | "stat"
+    title: str
+    unit: str
+    queries: tuple[_Query, ...]
+    width: int = 8
+
+
+def _ts(title: str, unit: str, *queries: _Query, width: int = 8) -> _Panel:
+    return _Panel("timeseries", title, unit, queries, width)
+
+
+def _st(title: str, unit: str, query: _Query, width: int = 6) -> _Panel:
+    return _Panel("stat", title, unit, (query,), width)
+
+
+def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel:
+    panel_id, pos = layout.panel(spec.width)
+    panel: timeseries.Panel | stat.Panel = timeseries.Panel() if spec.kind == "timeseries" else stat.Panel()
+    panel = panel.id(panel_id).title(spec.title).datasource(_PROM).unit(spec.unit).grid_pos(pos)
+    for i, q in enumerate(spec.queries):
+        target = prometheus.Dataquery().expr(q.expr).legend_format(q.legend).ref_id(chr(ord("A") + i))
+        panel = panel.with_target(target.datasource(_PROM))
+    return panel
+
+
+def _pod_section(pod: BigPod, http: HttpMetrics) -> tuple[str, list[_Panel]]:
+    sel = f'pod="{pod.name}"'
+    total = f"{http.requests_total}{{{sel}}}"
+    errors = f'{http.requests_total}{{{sel}, {http.status_label}=~"5.."}}'
+    buckets = f"{http.duration_histogram}_bucket{{{sel}}}"
+    first = pod.services[0].name
+    by_service = "{{service}}"
+    return (
+        f"{pod.name} pod",
+        [
+            _st(
+                f"{pod.name}: replicas up",
+                "none",
+                _Query(f'count(up{{{sel}, service="{first}"}} == 1) or vector(0)', "replicas"),
+                width=4,
+            ),
+            _ts(
+                f"{pod.name}: CPU (cores)",
+                "none",
+                _Query(f"sum by (service) (rate(process_cpu_seconds_total{{{sel}}}[5m]))", by_service),
+                width=10,
+            ),
+            _ts(
+                f"{pod.name}: memory (RSS)",
+                "bytes",
+                _Query(f"sum by (service) (process_resident_memory_bytes{{{sel}}})", by_service),
+                width=10,
+            ),
+            _ts(
+                f"{pod.name}: request rate",
+                "reqps",
+                _Query(f"sum by (service) (rate({total}[5m]))", by_service),
+            ),
+            _ts(
+                f"{pod.name}: 5xx error rate",
+                "percentunit",
+                _Query(
+                    f"sum by (service) (rate({errors}[5m])) / sum by (service) (rate({total}[5m]))",
+                    by_service,
+                ),
+            ),
+            _ts(
+                f"{pod.name}: latency p95",
+                "s",
+                _Query(f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))", by_service),
+            ),
+        ],
+    )
+
+
+def _infra_sections(backup_metric: str) -> list[tuple[str, list[_Panel]]]:
+    return [
+        (
+            "PostgreSQL",
+            [
+                _st("Postgres up", "none", _Query("min(pg_up)", "up")),
+                _ts(
+                    "Postgres connections",
+                    "none",
+                    _Query("sum(pg_stat_activity_count)", "in use"),
+                    _Query("max(pg_settings_max_connections)", "max_connections"),
+                    width=6,
+                ),
+                _ts(
+                    "Postgres replication lag", "s", _Query("max(pg_replication_lag_seconds)", "lag"), width=6
+                ),
+                _st("Last backup age", "s", _Query(f"time() - max({backup_metric})", "age")),
+            ],
+        ),
+        (
+            "Redis",
+            [
+                _st("Redis nodes up", "none", _Query("sum(redis_up)", "up")),
+                _ts(
+                    "Redis memory used",
+                    "bytes",
+                    _Query("sum by (instance) (redis_memory_used_bytes)", "{{instance}}"),
+                    width=6,
+                ),
+                _ts(
+                    "Redis commands/s",
+                    "ops",
+                    _Query("sum by (instance) (rate(redis_commands_processed_total[5m]))", "{{instance}}"),
+                    width=6,
+                ),
+                _ts(
+                    "Redis clients",
+                    "none",
+                    _Query("sum by (instance) (redis_connected_clients)", "{{instance}}"),
+                    width=6,
+                ),
+            ],
+        ),
+        (
+            "Kafka",
+            [
+                _st("Kafka brokers", "none", _Query("max(kafka_brokers)", "brokers")),
+                _ts(
+                    "Messages in/s by topic",
+                    "none",
+                    _Query("sum by (topic) (rate(kafka_topic_partition_current_offset[5m]))", "{{topic}}"),
+                    width=9,
+                ),
+                _ts(
+                    "Consumer group lag",
+                    "none",
+                    _Query(
+                        "sum by (consumergroup, topic) (kafka_consumergroup_lag)",
+                        "{{consumergroup}} / {{topic}}",
+                    ),
+                    width=9,
+                ),
+            ],
+        ),
+        (
+            "MinIO",
+            [
+                _st(
+                    "MinIO nodes offline", "none", _Query("max(minio_cluster_nodes_offline_total)", "offline")
+                ),
+                _ts(
+                    "MinIO usable capacity",
+                    "bytes",
+                    _Query("max(minio_cluster_capacity_usable_free_bytes)", "free"),
+                    _Query("max(minio_cluster_capacity_usable_total_bytes)", "total"),
+                    width=9,
+                ),
+                _ts(
+                    "MinIO S3 requests/s",
+                    "reqps",
+                    _Query("sum by (api) (rate(minio_s3_requests_total[5m]))", "{{api}}"),
+                    width=9,
+                ),
+            ],
+        ),
+    ]
+
+
+def bigpods_dashboard(
+    args: DashboardArgs, backup_metric: str = "dreamscape_postgres_backup_last_success_timestamp_seconds"
+) -> dict[str, object]:
+    """The "Big Pods overview" dashboard as JSON-ready data."""
+    layout = _Layout()
+    builder = (
+        dash.Dashboard("Big Pods overview")
+        .uid(DASHBOARD_UID)
+        .tags(["dreamscape", "big-pods"])
+        .refresh(args.refresh)
+        .time("now-6h", "now")
+        .timezone("browser")
+    )
+    sections = [_pod_section(pod, args.http) for pod in args.pods] + _infra_sections(backup_metric)
+    for title, panels in sections:
+        row_id, row_pos = layout.row()
+        builder = builder.with_row(dash.Row(title).id(row_id).grid_pos(row_pos))
+        for spec in panels:
+            builder = builder.with_panel(_build_panel(spec, layout))
+    row_id, row_pos = layout.row()
+    builder = builder.with_row(dash.Row("Logs").id(row_id).grid_pos(row_pos))
+    log_id, log_pos = layout.panel(_WIDTH, 10)
+    pods = "|".join(pod.name for pod in args.pods)
+    builder = builder.with_panel(
+        logs.Panel()
+        .id(log_id)
+        .title("Big Pods logs")
+        .datasource(_LOKI)
+        .grid_pos(log_pos)
+        .with_target(loki.Dataquery().expr(f'{{pod=~"{pods}"}}').ref_id("A").datasource(_LOKI))
+    )
+    data: dict[str, object] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    return data
+
+
+def render_bigpods_dashboard(args: DashboardArgs | None = None) -> str:
+    """JSON for `<GrafanaPaths.dashboards_dir>/bigpods-overview.json`."""
+    return json.dumps(bigpods_dashboard(args or DashboardArgs()), indent=2, sort_keys=False) + "\n"

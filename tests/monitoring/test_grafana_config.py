@@ -1,0 +1,102 @@
+"""Grafana provisioning and the Big Pods overview dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from components.monitoring.config.catalog import BIG_PODS, GrafanaPaths
+from components.monitoring.config.grafana import (
+    DASHBOARD_UID,
+    DATASOURCE_UIDS,
+    LOKI_UID,
+    PROMETHEUS_UID,
+    GrafanaDatasourcesArgs,
+    grafana_env,
+    render_bigpods_dashboard,
+    render_dashboard_provider,
+    render_datasources,
+)
+
+
+def _dashboard() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(render_bigpods_dashboard())
+    return data
+
+
+def _panels() -> list[dict[str, Any]]:
+    return [p for p in _dashboard()["panels"] if p["type"] != "row"]
+
+
+def test_datasources_are_provisioned_with_fixed_uids() -> None:
+    config = yaml.safe_load(render_datasources(GrafanaDatasourcesArgs()))
+    uids = {(d["type"], d["uid"]) for d in config["datasources"]}
+    assert uids == {("prometheus", PROMETHEUS_UID), ("loki", LOKI_UID)}, "dashboards rely on these fixed uids"
+
+
+def test_the_dashboard_provider_loads_the_dashboards_folder_read_only() -> None:
+    config = yaml.safe_load(render_dashboard_provider())
+    (provider,) = config["providers"]
+    assert provider["options"]["path"] == GrafanaPaths().dashboards_dir, "provider reads the mounted folder"
+    assert provider["allowUiUpdates"] is False, "dashboards are code; UI edits must not drift"
+
+
+def test_the_dashboard_is_json_with_a_stable_uid() -> None:
+    dashboard = _dashboard()
+    assert dashboard["uid"] == DASHBOARD_UID, "a stable uid keeps links working across redeploys"
+    assert dashboard["title"] == "Big Pods overview", "title"
+
+
+def test_every_panel_and_query_uses_a_provisioned_datasource_uid() -> None:
+    for panel in _panels():
+        assert panel["datasource"]["uid"] in DATASOURCE_UIDS, f"panel {panel['title']!r} datasource"
+        assert panel["targets"], f"panel {panel['title']!r} must query something"
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == panel["datasource"]["uid"], (
+                f"query of {panel['title']!r} must use the panel's provisioned datasource"
+            )
+
+
+def test_each_big_pod_has_cpu_memory_requests_errors_latency_and_replicas() -> None:
+    titles = {p["title"] for p in _panels()}
+    for pod in BIG_PODS:
+        for metric in (
+            "CPU (cores)",
+            "memory (RSS)",
+            "request rate",
+            "5xx error rate",
+            "latency p95",
+            "replicas up",
+        ):
+            assert f"{pod.name}: {metric}" in titles, f"{pod.name} pod needs a {metric} panel"
+
+
+def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> None:
+    exprs = " ".join(t["expr"] for p in _panels() for t in p["targets"])
+    for metric in (
+        "pg_stat_activity_count",
+        "redis_memory_used_bytes",
+        "kafka_consumergroup_lag",
+        "minio_cluster_capacity_usable_free_bytes",
+    ):
+        assert metric in exprs, f"dashboard must chart {metric}"
+    assert any(p["type"] == "logs" and p["datasource"]["uid"] == LOKI_UID for p in _panels()), (
+        "a Loki logs panel"
+    )
+
+
+def test_panels_have_unique_ids_and_fit_the_grid() -> None:
+    panels = _dashboard()["panels"]
+    ids = [p["id"] for p in panels]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    assert all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in panels), "panels must fit 24 columns"
+
+
+def test_grafana_reads_the_admin_password_from_a_file() -> None:
+    env = grafana_env()
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == GrafanaPaths().admin_password_file, (
+        "password via __FILE"
+    )
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env, "never the password itself"
