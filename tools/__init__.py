@@ -1,0 +1,1 @@
+"""Command-line helpers for DreamScape environments (review environments, resets, backups)."""
