@@ -1,0 +1,1 @@
+"""DreamScape environments as code: components of the Pulumi program."""
