@@ -74,6 +74,8 @@ class NginxSettings:
     status_allow: tuple[str, ...] = ("127.0.0.1", *PRIVATE_RANGES)
     client_max_body_size: str = "50m"
     """Panorama uploads images through the gateway."""
+    runtime_dir: str = "/tmp"
+    """Writable directory for the pid file and temp paths (the root filesystem is read-only)."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def _server(gateway: NginxGateway, targets: tuple[RouteTarget, ...], settings: N
 def _http(pod: PodDefinition, targets: tuple[RouteTarget, ...], settings: NginxSettings) -> Directive:
     gateway = _gateway(pod)
     temp_paths = [
-        directive(f"{kind}_temp_path", f"/tmp/nginx-{kind}")
+        directive(f"{kind}_temp_path", f"{settings.runtime_dir}/nginx-{kind}")
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     ]
     limits = [
@@ -246,7 +248,7 @@ def nginx_payload(
     targets = route_targets(pod, catalog, settings)
     return [
         directive("worker_processes", _worker_processes(pod)),
-        directive("pid", "/tmp/nginx.pid"),
+        directive("pid", f"{settings.runtime_dir}/nginx.pid"),
         directive("error_log", "stderr", "warn"),
         directive("daemon", "off"),
         directive("events", block=[directive("worker_connections", 1024)]),
