@@ -1,0 +1,143 @@
+"""Dockerfile of a Big Pod, rendered from the catalog (so a new service is a catalog entry only).
+
+Layout of the image build:
+- The build context is the **workspace root**, which holds ``dreamscape-services/``,
+  ``dreamscape-frontend/`` and this repository (build arg ``INFRA_DIR``, default ``dreamscape-infra``),
+  whose ``images/<pod>/`` provides the rendered supervisord and NGINX configs.
+- Per service, three stages: ``<svc>-deps`` installs npm dependencies from the manifest only (cached
+  until package*.json changes), ``<svc>-build`` adds the sources and runs the ``build`` script if any,
+  ``<svc>-prod`` prunes dev dependencies.
+- ``dev`` (``--target dev``) has the full dependencies and the dev supervisord config; ``runtime`` is the
+  last, default stage: pruned services and the prod config. Both run as UID 1000 on a pinned
+  ``node:<major>-alpine<version>`` base and check every process of the pod in ``HEALTHCHECK``.
+- ``Dockerfile.dockerignore`` beside the Dockerfile (read by BuildKit) keeps host ``node_modules``,
+  build output, VCS data and ``.env`` files out of the context.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from components.pods.catalog import AppService, PodDefinition
+from components.pods.render.supervisord import NGINX_CONF_PATH, SUPERVISORD_CONF_PATH, Mode
+
+NODE_IMAGE = "node:24-alpine3.22"
+"""Pinned base image: Node 24 (LTS) on Alpine 3.22. Never `latest`."""
+RUNTIME_UID = 1000
+"""The `node` user of the official image."""
+DEFAULT_INFRA_DIR = "dreamscape-infra"
+DEV_TARGET = "dev"
+RUNTIME_TARGET = "runtime"
+
+HEADER = "# Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit."
+
+DOCKERIGNORE = """\
+# Rendered by `python -m components.pods.render`. BuildKit reads <Dockerfile>.dockerignore first.
+**/node_modules
+**/dist
+**/build
+**/coverage
+**/.git
+**/.env
+**/.env.*
+**/*.log
+"""
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    node_image: str = NODE_IMAGE
+    infra_dir: str = DEFAULT_INFRA_DIR
+    """Default of the INFRA_DIR build arg: this repository's directory under the workspace root."""
+
+
+def config_file_names(pod: PodDefinition) -> dict[Mode, str]:
+    """File name, under images/<pod>/, of the supervisord config for each mode."""
+    del pod  # same names for every pod
+    return {Mode.PROD: "supervisord.conf", Mode.DEV: "supervisord.dev.conf"}
+
+
+def image_dir(pod: PodDefinition) -> PurePosixPath:
+    """images/<pod>, relative to this repository's root."""
+    return PurePosixPath("images") / pod.name
+
+
+def _exec(args: Iterable[str]) -> str:
+    return json.dumps(list(args))
+
+
+def _service_stages(service: AppService, node_image: str) -> list[str]:
+    app, source = str(service.app_dir), service.source
+    return [
+        f"FROM {node_image} AS {service.name}-deps",
+        f"WORKDIR {app}",
+        f"COPY {source}/package*.json ./",
+        "RUN if [ -f package-lock.json ]; then npm ci; else npm install; fi",
+        "",
+        f"FROM {service.name}-deps AS {service.name}-build",
+        f"COPY {source}/ ./",
+        "RUN npm run build --if-present",
+        "",
+        f"FROM {service.name}-build AS {service.name}-prod",
+        "RUN npm prune --omit=dev",
+        "",
+    ]
+
+
+def _final_stage(pod: PodDefinition, mode: Mode) -> list[str]:
+    dev = mode is Mode.DEV
+    source_stage = "build" if dev else "prod"
+    configs = image_dir(pod)
+    lines = [
+        f"FROM base AS {DEV_TARGET if dev else RUNTIME_TARGET}",
+        "ARG INFRA_DIR",
+        *(
+            f"COPY --from={service.name}-{source_stage} {service.app_dir} {service.app_dir}"
+            for service in pod.services
+        ),
+        f"COPY ${{INFRA_DIR}}/{configs}/{config_file_names(pod)[mode]} {SUPERVISORD_CONF_PATH}",
+    ]
+    if pod.gateway is not None:
+        lines.append(f"COPY ${{INFRA_DIR}}/{configs}/nginx.conf {NGINX_CONF_PATH}")
+    ports = " ".join(str(port.port) for port in pod.ports(dev=dev))
+    lines += [
+        f"ENV NODE_ENV={'development' if dev else 'production'}",
+        f"EXPOSE {ports}",
+        f"USER {RUNTIME_UID}:{RUNTIME_UID}",
+        "HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \\",
+        f"    CMD {_exec(pod.health_command)}",
+        f"CMD {_exec(['supervisord', '-c', str(SUPERVISORD_CONF_PATH)])}",
+        "",
+    ]
+    return lines
+
+
+def render_dockerfile(pod: PodDefinition, settings: ImageSettings | None = None) -> str:
+    """Dockerfile text for `pod`: targets `dev` and `runtime` (the default, last stage)."""
+    settings = settings or ImageSettings()
+    packages = ["supervisor", *(["nginx"] if pod.gateway is not None else [])]
+    lines = [
+        HEADER,
+        f"# Pod {pod.name}: {pod.description}.",
+        f"# From the workspace root: docker build -f {settings.infra_dir}/{image_dir(pod)}/Dockerfile .",
+        f"ARG INFRA_DIR={settings.infra_dir}",
+        "",
+        f"FROM {settings.node_image} AS base",
+        "# Alpine's repositories keep only the current package versions, so these are pinned by the",
+        "# base image's Alpine release rather than by version.",
+        "# hadolint ignore=DL3018",
+        f"RUN apk add --no-cache {shlex.join(packages)}",
+        "# npm writes its cache and logs under $HOME: keep them off the read-only root filesystem.",
+        "ENV npm_config_cache=/tmp/.npm npm_config_update_notifier=false npm_config_fund=false",
+        "WORKDIR /app",
+        "",
+    ]
+    for service in pod.services:
+        lines += _service_stages(service, settings.node_image)
+    lines += _final_stage(pod, Mode.DEV)
+    lines += _final_stage(pod, Mode.PROD)
+    return "\n".join(lines).rstrip("\n") + "\n"

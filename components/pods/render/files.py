@@ -1,0 +1,56 @@
+"""Every file rendered from the catalog, keyed by its path relative to the repository root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from components.pods.catalog import CATALOG, PodDefinition
+from components.pods.render.dockerfile import DOCKERIGNORE, config_file_names, image_dir, render_dockerfile
+from components.pods.render.nginx import render_nginx
+from components.pods.render.supervisord import render_supervisord
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def pod_files(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG) -> dict[PurePosixPath, str]:
+    """images/<pod>/...: Dockerfile, its dockerignore, supervisord configs and (gateway pods) nginx.conf."""
+    directory = image_dir(pod)
+    files = {
+        directory / "Dockerfile": render_dockerfile(pod),
+        directory / "Dockerfile.dockerignore": DOCKERIGNORE,
+    }
+    for mode, name in config_file_names(pod).items():
+        files[directory / name] = render_supervisord(pod, mode)
+    if pod.gateway is not None:
+        files[directory / "nginx.conf"] = render_nginx(pod, catalog)
+    return files
+
+
+def rendered_files(catalog: Iterable[PodDefinition] = CATALOG) -> dict[PurePosixPath, str]:
+    catalog = tuple(catalog)
+    files: dict[PurePosixPath, str] = {}
+    for pod in catalog:
+        files.update(pod_files(pod, catalog))
+    return files
+
+
+def stale_files(root: Path = REPO_ROOT, catalog: Iterable[PodDefinition] = CATALOG) -> list[PurePosixPath]:
+    """Rendered files whose committed copy under `root` is missing or differs."""
+    stale = []
+    for path, text in rendered_files(catalog).items():
+        target = root / path
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            stale.append(path)
+    return stale
+
+
+def write_files(root: Path = REPO_ROOT, catalog: Iterable[PodDefinition] = CATALOG) -> list[PurePosixPath]:
+    """Write every rendered file under `root`; return the paths that changed."""
+    changed = stale_files(root, catalog)
+    files = rendered_files(catalog)
+    for path in changed:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(files[path], encoding="utf-8")
+    return changed

@@ -1,0 +1,147 @@
+"""supervisord configuration of a Big Pod, rendered from the catalog with configparser.
+
+Choices:
+- ``nodaemon=true``: supervisord is the container's PID 1 child process tree root, in the foreground.
+- The root filesystem is read-only: supervisord's own log goes to ``/dev/null`` (with ``nodaemon`` it is
+  echoed to stdout anyway), its pid file and control socket live under ``/tmp``.
+- Every program logs to the container's stdout/stderr (``*_logfile_maxbytes=0``: no rotation of a pipe).
+- ``user`` is never set: the container already runs as UID 1000, and supervisord can't switch users then.
+- ``stopasgroup``/``killasgroup``: ``npm`` wraps the real Node process, so signals go to the whole group.
+- The gateway (NGINX) gets the highest priority number, so supervisord starts it after the services.
+- Dev mode runs the service's dev command with the Node inspector on ``0.0.0.0:<debug port>``. For an
+  ``npm`` command the flag goes through npm's ``node-options`` setting (``npm_config_node_options``),
+  which npm turns into ``NODE_OPTIONS`` for the script only: a plain ``NODE_OPTIONS`` would make the
+  npm process itself grab the inspector port and the service would fail to open it.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import shlex
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from components.pods.catalog import AppService, PodDefinition
+
+SUPERVISORD_CONF_PATH = PurePosixPath("/etc/supervisord.conf")
+NGINX_CONF_PATH = PurePosixPath("/etc/nginx/nginx.conf")
+SOCKET_PATH = PurePosixPath("/tmp/supervisor.sock")
+PIDFILE_PATH = PurePosixPath("/tmp/supervisord.pid")
+NGINX_PROGRAM = "nginx"
+
+HEADER = "; Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit.\n"
+
+
+class Mode(StrEnum):
+    """How the pod's services run: dev (watchers, inspector) or prod (built code)."""
+
+    DEV = "dev"
+    PROD = "prod"
+
+
+def _check_value(key: str, value: str) -> str:
+    # supervisord expands %(name)s in values and uses "..." to quote environment values.
+    if "%" in value or "\n" in value:
+        raise ValueError(f"{key}: {value!r} must not contain '%' or a newline")
+    return value
+
+
+def _environment(env: Mapping[str, str]) -> str:
+    for key, value in env.items():
+        if '"' in value:
+            raise ValueError(f"environment {key}: {value!r} must not contain a double quote")
+    return ",".join(f'{key}="{value}"' for key, value in env.items())
+
+
+def _logging() -> dict[str, str]:
+    return {
+        "stdout_logfile": "/dev/stdout",
+        "stdout_logfile_maxbytes": "0",
+        "stderr_logfile": "/dev/stderr",
+        "stderr_logfile_maxbytes": "0",
+    }
+
+
+def service_environment(service: AppService, mode: Mode) -> dict[str, str]:
+    """Environment supervisord adds for one service (the container's environment is inherited)."""
+    env = {
+        "NODE_ENV": "development" if mode is Mode.DEV else "production",
+        "PORT": str(service.port),
+        "HOST": "0.0.0.0",
+    }
+    if mode is Mode.DEV and service.debug_port is not None:
+        inspect = f"--inspect=0.0.0.0:{service.debug_port}"
+        uses_npm = service.dev_command[0] == "npm"
+        env["npm_config_node_options" if uses_npm else "NODE_OPTIONS"] = inspect
+    return env
+
+
+def _program(service: AppService, mode: Mode) -> dict[str, str]:
+    return {
+        "command": shlex.join(service.command(dev=mode is Mode.DEV)),
+        "directory": str(service.app_dir),
+        "environment": _environment(service_environment(service, mode)),
+        "priority": str(service.priority),
+        "autostart": "true",
+        "autorestart": "true",
+        "startsecs": "5",
+        "startretries": "10",
+        "stopsignal": "TERM",
+        "stopwaitsecs": "20",
+        "stopasgroup": "true",
+        "killasgroup": "true",
+        **_logging(),
+    }
+
+
+def _nginx_program(priority: int) -> dict[str, str]:
+    return {
+        # `-e stderr` before the config is read: the compiled-in error log path is not writable.
+        "command": shlex.join(["nginx", "-e", "stderr", "-c", str(NGINX_CONF_PATH)]),
+        "priority": str(priority),
+        "autostart": "true",
+        "autorestart": "true",
+        "startsecs": "2",
+        "startretries": "10",
+        "stopsignal": "QUIT",
+        "stopwaitsecs": "20",
+        **_logging(),
+    }
+
+
+def supervisord_sections(pod: PodDefinition, mode: Mode) -> dict[str, dict[str, str]]:
+    """The configuration as data: section name -> key -> value."""
+    sections: dict[str, dict[str, str]] = {
+        "supervisord": {
+            "nodaemon": "true",
+            "logfile": "/dev/null",
+            "logfile_maxbytes": "0",
+            "pidfile": str(PIDFILE_PATH),
+            "childlogdir": "/tmp",
+            "loglevel": "info",
+        },
+        "unix_http_server": {"file": str(SOCKET_PATH), "chmod": "0700"},
+        "rpcinterface:supervisor": {
+            "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"
+        },
+        "supervisorctl": {"serverurl": f"unix://{SOCKET_PATH}"},
+    }
+    for service in sorted(pod.services, key=lambda s: s.priority):  # stable: catalog order
+        sections[f"program:{service.name}"] = _program(service, mode)
+    if pod.gateway is not None:
+        if pod.has_service(NGINX_PROGRAM):
+            raise ValueError(f"pod {pod.name}: a service may not be named {NGINX_PROGRAM!r}")
+        sections[f"program:{NGINX_PROGRAM}"] = _nginx_program(pod.gateway.priority)
+    return sections
+
+
+def render_supervisord(pod: PodDefinition, mode: Mode) -> str:
+    """supervisord.conf text for `pod` in `mode`."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for name, values in supervisord_sections(pod, mode).items():
+        parser[name] = {key: _check_value(f"[{name}] {key}", value) for key, value in values.items()}
+    out = io.StringIO()
+    parser.write(out, space_around_delimiters=False)
+    return HEADER + out.getvalue().rstrip("\n") + "\n"

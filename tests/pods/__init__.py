@@ -1,0 +1,1 @@
+"""Tests of the Big Pods catalog, renderers and images."""

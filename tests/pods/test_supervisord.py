@@ -1,0 +1,106 @@
+"""The rendered supervisord configs, read back by supervisor's own option parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from supervisor.datatypes import RestartUnconditionally
+from supervisor.options import ServerOptions
+
+from components.pods.catalog import CATALOG, CORE, PodDefinition
+from components.pods.render.supervisord import Mode, render_supervisord
+
+CASES = [pytest.param(pod, mode, id=f"{pod.name}-{mode}") for pod in CATALOG for mode in Mode]
+
+
+def realize(tmp_path: Path, pod: PodDefinition, mode: Mode) -> Any:
+    path = tmp_path / "supervisord.conf"
+    path.write_text(render_supervisord(pod, mode), encoding="utf-8")
+    options = ServerOptions()
+    options.realize(args=["-c", str(path)])
+    return options
+
+
+def programs(options: Any) -> dict[str, Any]:
+    return {
+        process.name: process for group in options.process_group_configs for process in group.process_configs
+    }
+
+
+@pytest.mark.parametrize(("pod", "mode"), CASES)
+def test_supervisord_runs_in_the_foreground_without_files_on_the_root_fs(
+    tmp_path: Path, pod: PodDefinition, mode: Mode
+) -> None:
+    options = realize(tmp_path, pod, mode)
+    assert options.nodaemon, "supervisord must stay in the foreground as the container's main process"
+    assert options.logfile == "/dev/null", "supervisord's own log file must not touch the read-only root"
+    assert options.pidfile.startswith("/tmp/"), "the pid file lives on the writable /tmp"
+    assert options.uid is None, "supervisord must not switch user: the container already runs as UID 1000"
+    sockets = [config["file"] for config in options.server_configs]
+    assert sockets == ["/tmp/supervisor.sock"], "supervisorctl talks to a socket under /tmp"
+
+
+@pytest.mark.parametrize(("pod", "mode"), CASES)
+def test_every_service_is_an_autorestarting_program_logging_to_the_container(
+    tmp_path: Path, pod: PodDefinition, mode: Mode
+) -> None:
+    found = programs(realize(tmp_path, pod, mode))
+    expected = {service.name for service in pod.services} | ({"nginx"} if pod.gateway else set())
+    assert set(found) == expected, f"pod {pod.name} runs exactly its catalog processes, got {set(found)}"
+    for name, process in found.items():
+        assert process.autostart, f"{name} starts with the pod"
+        assert process.autorestart is RestartUnconditionally, f"{name} is restarted whenever it exits"
+        assert process.uid is None, f"{name} must not set user (non-root container)"
+        assert (process.stdout_logfile, process.stdout_logfile_maxbytes) == ("/dev/stdout", 0), (
+            f"{name} logs to the container's stdout without rotation"
+        )
+        assert (process.stderr_logfile, process.stderr_logfile_maxbytes) == ("/dev/stderr", 0), (
+            f"{name} logs errors to the container's stderr without rotation"
+        )
+    for service in pod.services:
+        assert found[service.name].directory == str(service.app_dir), f"{service.name} runs in its app dir"
+        assert found[service.name].environment["PORT"] == str(service.port), f"{service.name} gets its PORT"
+        assert found[service.name].stopasgroup, f"{service.name}: stop npm and its child Node process"
+
+
+def test_nginx_starts_after_the_services_in_the_core_pod(tmp_path: Path) -> None:
+    found = programs(realize(tmp_path, CORE, Mode.PROD))
+    services = [found[service.name].priority for service in CORE.services]
+    assert found["nginx"].priority > max(services), (
+        f"NGINX (priority {found['nginx'].priority}) must start after its upstreams ({services})"
+    )
+    assert "-c /etc/nginx/nginx.conf" in found["nginx"].command, "NGINX reads the rendered config"
+
+
+@pytest.mark.parametrize("pod", CATALOG, ids=[pod.name for pod in CATALOG])
+def test_dev_mode_runs_the_dev_script_with_the_inspector_and_prod_does_not(
+    tmp_path: Path, pod: PodDefinition
+) -> None:
+    dev = programs(realize(tmp_path, pod, Mode.DEV))
+    prod = programs(realize(tmp_path, pod, Mode.PROD))
+    for service in pod.services:
+        assert dev[service.name].command.startswith("npm run dev"), f"{service.name} dev runs `npm run dev`"
+        assert not prod[service.name].command.startswith("npm run dev"), f"{service.name} prod is built"
+        assert dev[service.name].environment["NODE_ENV"] == "development", "dev NODE_ENV"
+        assert prod[service.name].environment["NODE_ENV"] == "production", "prod NODE_ENV"
+        dev_values = " ".join(dev[service.name].environment.values())
+        prod_values = " ".join(prod[service.name].environment.values())
+        assert "--inspect" not in prod_values, f"{service.name} never opens the inspector in prod"
+        if service.debug_port is not None:
+            assert f"--inspect=0.0.0.0:{service.debug_port}" in dev_values, (
+                f"{service.name} opens the Node inspector on its debug port in dev"
+            )
+
+
+def test_values_supervisord_would_interpolate_are_rejected() -> None:
+    auth = CORE.service("auth")
+    bad = type(CORE)(
+        "bad",
+        (type(auth)("svc", 3100, auth.source, prod_command=("node", "100%")),),
+        replicas=1,
+        resources=CORE.resources,
+    )
+    with pytest.raises(ValueError, match="%"):
+        render_supervisord(bad, Mode.PROD)
