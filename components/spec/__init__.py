@@ -2,6 +2,8 @@
 
 from components.spec.service import (
     SECRETS_DIR,
+    ApiRule,
+    Autoscale,
     ConfigFile,
     Container,
     DataVolume,
@@ -25,6 +27,8 @@ from components.spec.zones import DATA_ZONES, Zone
 __all__ = [
     "DATA_ZONES",
     "SECRETS_DIR",
+    "ApiRule",
+    "Autoscale",
     "ConfigFile",
     "Container",
     "DataVolume",

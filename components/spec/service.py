@@ -31,6 +31,8 @@ class WorkloadKind(StrEnum):
 
     STATELESS = "stateless"
     STATEFUL = "stateful"
+    PER_NODE = "per-node"
+    """One instance on every node (log shippers). A DaemonSet on Kubernetes, one container on Docker."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,34 @@ class DataVolume:
 
 @dataclass(frozen=True)
 class HostMount:
-    """A directory from the developer's machine (hot reload). Only the Docker target supports it."""
+    """A directory of the machine running the container.
+
+    `node=False` (default): the developer's source tree (hot reload); only the Docker target supports it.
+    `node=True`: a node path such as /var/log/pods or the Docker socket, for per-node agents.
+    """
 
     host_path: str
     mount_path: str
     read_only: bool = False
+    node: bool = False
+
+
+@dataclass(frozen=True)
+class ApiRule:
+    """Kubernetes API access a workload needs (namespace-scoped Role rule). Ignored by Docker."""
+
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...] = ("get", "list", "watch")
+
+
+@dataclass(frozen=True)
+class Autoscale:
+    """Horizontal autoscaling on CPU (a HorizontalPodAutoscaler on Kubernetes; ignored by Docker)."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu_utilization: int = 70
 
 
 @dataclass(frozen=True)
@@ -148,6 +173,8 @@ class Container:
     host_mounts: tuple[HostMount, ...] = ()
     security: Security = field(default_factory=Security)
     working_dir: str | None = None
+    field_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Env vars from the pod's own fields (`NODE_NAME` -> `spec.nodeName`); Kubernetes only."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +194,10 @@ class Service:
     depends_on: tuple[str, ...] = ()
     """Services that must be healthy first (Docker waits; Kubernetes relies on probes and retries)."""
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Pod annotations (e.g. `prometheus.io/scrape`)."""
+    api_rules: tuple[ApiRule, ...] = ()
+    autoscale: Autoscale | None = None
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
@@ -193,6 +224,8 @@ class Task:
     reaches: frozenset[Zone] = frozenset()
     run_id: str = "0"
     """Changing it runs the task again (e.g. after a password rotation)."""
+    schedule: str | None = None
+    """A cron schedule makes it recurring (a CronJob on Kubernetes). Docker skips scheduled tasks."""
 
 
 def member_host(service: str, ordinal: int) -> str:

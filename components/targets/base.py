@@ -38,4 +38,8 @@ class Target(Protocol):
 
     def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed: ...
 
-    def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource: ...
+    def run_task(
+        self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]
+    ) -> pulumi.Resource | None:
+        """Run once after `after` is ready; a scheduled task recurs (None where the target has no scheduler)."""
+        ...

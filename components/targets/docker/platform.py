@@ -89,6 +89,7 @@ class DockerPlatform(pulumi.ComponentResource):
             for zone in Zone
         }
         self._images: dict[str, docker.RemoteImage] = {}
+        self._publish: dict[str, docker.Network] = {}
         self.register_outputs({"networks": {z.value: n.name for z, n in self.networks.items()}})
 
     # -- helpers -------------------------------------------------------------------------------
@@ -154,6 +155,25 @@ class DockerPlatform(pulumi.ComponentResource):
             "security_opts": ["no-new-privileges:true"],
         }
 
+    def _publish_network(self, service: Service, parent: pulumi.Resource) -> list[
+        docker.ContainerNetworksAdvancedArgs
+    ]:
+        """Docker cannot publish ports of a container that sits only on internal networks. Such a
+        service gets a private bridge of its own, so publishing works without joining zones."""
+        publishes = any(p.host_port is not None for p in service.ports)
+        if not publishes or service.zone not in DATA_ZONES:
+            return []
+        if service.name not in self._publish:
+            self._publish[service.name] = docker.Network(
+                f"{service.name}-publish",
+                name=f"{self.prefix}-{service.name}-publish",
+                internal=False,
+                labels=[docker.NetworkLabelArgs(label=k, value=v)
+                        for k, v in sorted(self._label_map({"dreamscape.io/publish": service.name}).items())],
+                opts=self._opts(parent),
+            )
+        return [docker.ContainerNetworksAdvancedArgs(name=self._publish[service.name].name)]
+
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed:
         image = self._image(service.container.image, parent, service.name)
@@ -198,7 +218,8 @@ class DockerPlatform(pulumi.ComponentResource):
                 hostname=member,
                 ports=ports,
                 mounts=mounts,
-                networks_advanced=self._networks(service.zone, service.reaches, aliases),
+                networks_advanced=[*self._networks(service.zone, service.reaches, aliases),
+                                   *self._publish_network(service, parent)],
                 healthcheck=healthcheck(probe, start_period) if probe else None,
                 wait=probe is not None,
                 wait_timeout=max(start_period * 2, 120),
@@ -206,7 +227,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 must_run=True,
                 labels=self._labels(
                     {**workload_labels(service.name, service.component, self.settings.environment,
-                                       service.zone, service.reaches), **service.labels}
+                                       service.zone, service.reaches), **service.labels, **service.annotations}
                 ),
                 opts=self._opts(parent, depends_on=list(self.networks.values())),
                 **args,  # type: ignore[arg-type]
@@ -214,8 +235,12 @@ class DockerPlatform(pulumi.ComponentResource):
             ready.append(container)
         return Deployed(service=service, ready=tuple(ready))
 
-    def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource:
-        """A one-shot container: the provider attaches, waits for it to exit, and keeps its logs."""
+    def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource | None:
+        """A one-shot container: the provider attaches, waits for it to exit, and keeps its logs.
+
+        Docker has no scheduler, so recurring tasks (backups) are skipped; dev has `tools/dev-db`."""
+        if task.schedule is not None:
+            return None
         args = self._container_args(task.container)
         args["image"] = self._image(task.container.image, parent, task.name)
         return docker.Container(

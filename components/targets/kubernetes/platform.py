@@ -119,7 +119,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             else []
         )
         main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(), mounts)
-        annotations: dict[str, str] = {}
+        annotations: dict[str, str] = dict(service_or_task.annotations) if isinstance(service_or_task, Service) else {}
         checksum = config_hash(container.config_files)
         if checksum:
             annotations["dreamscape.io/config-hash"] = checksum
@@ -134,6 +134,32 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 **extra,
             },
         }
+
+    def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource) -> JsonDict:
+        """A ServiceAccount bound to a namespace Role with exactly the rules the service declares."""
+        if not service.api_rules:
+            return {}
+        account = k8s.core.v1.ServiceAccount(
+            f"{service.name}-account",
+            metadata=self._metadata(service.name, labels),
+            automount_service_account_token=False,
+            opts=self._opts(parent, depends_on=[self.namespace]),
+        )
+        role = k8s.rbac.v1.Role(
+            f"{service.name}-role",
+            metadata=self._metadata(service.name, labels),
+            rules=[{"api_groups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
+                   for r in service.api_rules],
+            opts=self._opts(parent, depends_on=[self.namespace]),
+        )
+        k8s.rbac.v1.RoleBinding(
+            f"{service.name}-binding",
+            metadata=self._metadata(service.name, labels),
+            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
+            subjects=[{"kind": "ServiceAccount", "name": service.name, "namespace": self.namespace_name}],
+            opts=self._opts(parent, depends_on=[account, role]),
+        )
+        return {"service_account_name": service.name, "automount_service_account_token": True}
 
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed:
@@ -151,7 +177,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 "when_unsatisfiable": "ScheduleAnyway",
                 "label_selector": {"match_labels": selector},
             }]}
-        template = self._pod_template(service.name, service, labels, secret_name, ports, spread)
+        template = self._pod_template(service.name, service, labels, secret_name, ports,
+                                      {**spread, **self._api_access(service, labels, parent)})
         depends = [self.namespace, *files]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
@@ -181,6 +208,17 @@ class KubernetesPlatform(pulumi.ComponentResource):
                     ],
                 },
                 opts=self._opts(parent, depends_on=depends, protect=self.settings.protect),
+            )
+        elif service.kind is WorkloadKind.PER_NODE:
+            workload = k8s.apps.v1.DaemonSet(
+                service.name,
+                metadata=self._metadata(service.name, labels),
+                spec={
+                    "selector": {"match_labels": selector},
+                    "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
+                    "template": template,
+                },
+                opts=self._opts(parent, depends_on=depends),
             )
         else:
             workload = k8s.apps.v1.Deployment(
@@ -221,7 +259,22 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 },
                 opts=self._opts(parent, depends_on=[self.namespace]),
             )
-        if service.replicas > 1:
+        if service.autoscale is not None:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{service.name}-hpa",
+                metadata=self._metadata(service.name, labels),
+                spec={
+                    "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": service.name},
+                    "min_replicas": service.autoscale.min_replicas,
+                    "max_replicas": service.autoscale.max_replicas,
+                    "metrics": [{"type": "Resource", "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "average_utilization": service.autoscale.cpu_utilization},
+                    }}],
+                },
+                opts=self._opts(parent, depends_on=[workload]),
+            )
+        if service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{service.name}-pdb",
                 metadata=self._metadata(service.name, labels),
@@ -231,12 +284,26 @@ class KubernetesPlatform(pulumi.ComponentResource):
         return Deployed(service=service, ready=(workload,))
 
     def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource:
-        """A Job; Pulumi waits for it to complete. Its template is immutable, so changes replace it."""
+        """A Job (Pulumi waits for it; its template is immutable, so changes replace it), or a CronJob."""
         env = self.settings.environment
         labels = workload_labels(task.name, task.component, env, task.zone, task.reaches)
         secret_name, files = self._files(task.name, task, labels, parent)
         template = self._pod_template(task.name, task, labels, secret_name, [], {"restart_policy": "OnFailure"})
         template["metadata"].setdefault("annotations", {})["dreamscape.io/run-id"] = task.run_id
+        if task.schedule is not None:
+            template["spec"]["restart_policy"] = "Never"
+            return k8s.batch.v1.CronJob(
+                task.name,
+                metadata=self._metadata(task.name, labels),
+                spec={
+                    "schedule": task.schedule,
+                    "concurrency_policy": "Forbid",
+                    "successful_jobs_history_limit": 3,
+                    "failed_jobs_history_limit": 3,
+                    "job_template": {"spec": {"backoff_limit": 2, "template": template}},
+                },
+                opts=self._opts(parent, depends_on=[self.namespace, *files]),
+            )
         return k8s.batch.v1.Job(
             task.name,
             metadata=self._metadata(task.name, labels),

@@ -83,9 +83,11 @@ def file_volumes(
 def container_spec(name: str, spec: Container, secret_name: str | None, ports: list[JsonDict],
                    probe_spec: Probes, extra_mounts: list[JsonDict]) -> tuple[JsonDict, list[JsonDict]]:
     """The container and the pod volumes it needs."""
-    if spec.host_mounts:
-        raise ValueError(f"{name}: host mounts (hot reload) exist only on the Docker target")
+    source_mounts = [m for m in spec.host_mounts if not m.node]
+    if source_mounts:
+        raise ValueError(f"{name}: source mounts (hot reload) exist only on the Docker target")
     env: list[JsonDict] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+    env += [{"name": k, "value_from": {"field_ref": {"field_path": path}}} for k, path in sorted(spec.field_env.items())]
     env += [
         {"name": k, "value_from": {"secret_key_ref": {"name": secret_name, "key": env_key(k)}}}
         for k in sorted(spec.secret_env)
@@ -103,6 +105,10 @@ def container_spec(name: str, spec: Container, secret_name: str | None, ports: l
     file_vols, file_mounts = file_volumes(spec.config_files, config_map, secret_name)
     volumes += file_vols
     mounts += file_mounts
+    for index, node_mount in enumerate(spec.host_mounts):
+        volumes.append({"name": f"node-{index}", "host_path": {"path": node_mount.host_path}})
+        mounts.append({"name": f"node-{index}", "mount_path": node_mount.mount_path,
+                       "read_only": node_mount.read_only})
     security = spec.security
     if security.read_only_root_filesystem:
         for index, path in enumerate(security.scratch_paths):
