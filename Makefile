@@ -1,0 +1,23 @@
+# DreamScape environments: the two everyday commands are `make up` and `make test`.
+SHELL := /bin/bash
+STACK ?= dev
+
+.PHONY: up preview destroy test lint typecheck unit bench render
+
+up: ## Bring up a stack (default: dev on the local Docker daemon, local file backend)
+	@scripts/pulumi.sh up $(STACK)
+
+preview: ## Show what `up` would change
+	@scripts/pulumi.sh preview $(STACK)
+
+destroy: ## Destroy the stack (dev volumes are kept; see docs/operations.md for a full reset)
+	@scripts/pulumi.sh destroy $(STACK)
+
+test: ## Lint, type-check and run the whole test suite (what CI runs)
+	@scripts/test.sh
+
+bench: ## Time the program's evaluation of each stack under mocks
+	@scripts/venv.sh >/dev/null && venv/bin/python scripts/benchmark.py
+
+render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx)
+	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render

@@ -1,0 +1,37 @@
+"""Only the chosen target's provider SDK is imported: dev never loads pulumi_kubernetes, prod never pulumi_docker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.harness import ROOT
+
+PROBE = (
+    "import sys; sys.path.insert(0, {root!r}); from tests.harness import evaluate; evaluate({stack!r}); "
+    "print('pulumi_docker' in sys.modules, 'pulumi_kubernetes' in sys.modules)"
+)
+
+
+@pytest.mark.parametrize(("stack", "expected"), [("dev", "True False"), ("prod", "False True")])
+def test_a_stack_imports_only_its_own_target_provider(stack: str, expected: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(root=str(ROOT), stack=stack)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    assert done.stdout.strip().splitlines()[-1] == expected, (
+        f"{stack}: (imports pulumi_docker, imports pulumi_kubernetes) should be {expected}"
+    )
+
+
+def test_components_outside_the_targets_never_import_a_provider_package() -> None:
+    offenders = []
+    for path in (ROOT / "components").rglob("*.py"):
+        if "targets" in path.parts:
+            continue
+        text = path.read_text()
+        if "pulumi_docker" in text or "pulumi_kubernetes" in text:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, f"only components/targets may import provider packages: {offenders}"
