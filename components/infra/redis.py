@@ -70,14 +70,18 @@ def server_command(config: RedisConfig) -> tuple[str, ...]:
             f'exec redis-server {CONFIG_PATH} --cluster-announce-hostname "$(hostname).{spec.peers_name("redis")}"')
 
 
-def cluster_bootstrap_script(config: RedisConfig) -> str:
+def cluster_bootstrap_script(members: list[tuple[str, int]], auth: str = _AUTH) -> str:
     """Idempotent: wait for every member, then form the cluster unless it already exists."""
-    hosts = member_hosts(config)
-    seeds = " ".join(f"{h}:{PORT}" for h in hosts)
-    waits = "; ".join(f"until redis-cli -h {shlex.quote(h)} ping | grep -q PONG; do sleep 2; done" for h in hosts)
+    seeds = " ".join(f"{host}:{port}" for host, port in members)
+    waits = "; ".join(
+        f"until redis-cli -h {shlex.quote(host)} -p {port} ping | grep -q PONG; do sleep 2; done"
+        for host, port in members
+    )
+    first_host, first_port = members[0]
     return (
-        f"export {_AUTH}; {waits}; "
-        f"if redis-cli -h {hosts[0]} cluster info | grep -q 'cluster_state:ok'; then echo 'cluster already formed'; "
+        f"export {auth}; {waits}; "
+        f"if redis-cli -h {first_host} -p {first_port} cluster info | grep -q 'cluster_state:ok'; "
+        f"then echo 'cluster already formed'; "
         f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes; fi"
     )
 
@@ -127,7 +131,8 @@ class Redis(pulumi.ComponentResource):
                     container=spec.Container(
                         image=config.image,
                         resources=spec.Resources("50m", "250m", "32Mi", "64Mi"),
-                        command=("/bin/sh", "-c", cluster_bootstrap_script(config)),
+                        command=("/bin/sh", "-c",
+                                 cluster_bootstrap_script([(h, PORT) for h in member_hosts(config)])),
                         secret_files=secrets[1:],
                         security=security,
                     ),
