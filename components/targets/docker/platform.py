@@ -212,7 +212,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 for port in service.ports
                 if port.host_port is not None and ordinal == 0
             ]
-            container = docker.Container(
+            container = docker.Container(  # type: ignore[call-overload]  # **args is built by _container_args
                 member,
                 name=f"{self.prefix}-{member}",
                 hostname=member,
@@ -230,7 +230,7 @@ class DockerPlatform(pulumi.ComponentResource):
                                        service.zone, service.reaches), **service.labels, **service.annotations}
                 ),
                 opts=self._opts(parent, depends_on=list(self.networks.values())),
-                **args,  # type: ignore[arg-type]
+                **args,
             )
             ready.append(container)
         return Deployed(service=service, ready=tuple(ready))
@@ -243,7 +243,7 @@ class DockerPlatform(pulumi.ComponentResource):
             return None
         args = self._container_args(task.container)
         args["image"] = self._image(task.container.image, parent, task.name)
-        return docker.Container(
+        return docker.Container(  # type: ignore[call-overload]  # **args is built by _container_args
             task.name,
             name=f"{self.prefix}-{task.name}",
             networks_advanced=self._networks(task.zone, task.reaches, [task.name]),
@@ -255,7 +255,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 {"app.kubernetes.io/name": task.name, "dreamscape.io/task": "true", "dreamscape.io/run-id": task.run_id}
             ),
             opts=self._opts(parent, depends_on=[r for d in after for r in d.ready]),
-            **args,  # type: ignore[arg-type]
+            **args,
         )
 
 
