@@ -222,6 +222,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
         selector = selector_labels(service.name, env)
         placement = self._placement(service)
         ns_name, ns = placement
+
+        def meta(name: str) -> JsonDict:
+            return self._metadata(name, labels, namespace=ns_name)
+
         secret_name, files = self._files(service.name, service, labels, parent, placement)
         ports = [{"name": p.name, "container_port": p.number, "protocol": p.protocol} for p in service.ports]
         extra: JsonDict = {}
@@ -243,7 +247,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if stateful:
             workload = k8s.apps.v1.StatefulSet(
                 service.name,
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={
                     "service_name": peers_name(service.name),
                     "replicas": service.replicas,
@@ -270,7 +274,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         elif service.kind is WorkloadKind.PER_NODE:
             workload = k8s.apps.v1.DaemonSet(
                 service.name,
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={
                     "selector": {"match_labels": selector},
                     "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
@@ -281,7 +285,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         else:
             workload = k8s.apps.v1.Deployment(
                 service.name,
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={
                     "replicas": service.replicas,
                     "selector": {"match_labels": selector},
@@ -294,7 +298,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.ports:
             k8s.core.v1.Service(
                 f"{service.name}-service",
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={
                     "type": "ClusterIP",
                     "selector": selector,
@@ -306,7 +310,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if stateful:
             k8s.core.v1.Service(
                 f"{service.name}-peers",
-                metadata=self._metadata(peers_name(service.name), labels, namespace=ns_name),
+                metadata=meta(peers_name(service.name)),
                 spec={
                     "cluster_ip": "None",
                     # Members must resolve each other before they are ready (cluster bootstrap).
@@ -320,7 +324,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.autoscale is not None:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{service.name}-hpa",
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={
                     "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": service.name},
                     "min_replicas": service.autoscale.min_replicas,
@@ -335,7 +339,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{service.name}-pdb",
-                metadata=self._metadata(service.name, labels, namespace=ns_name),
+                metadata=meta(service.name),
                 spec={"max_unavailable": 1, "selector": {"match_labels": selector}},
                 opts=self._opts(parent, depends_on=[ns]),
             )
