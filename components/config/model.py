@@ -13,10 +13,9 @@ from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.secret_catalog import SECRET_NAMES
 from components.config.quantities import (
     CpuQuantity,
     MemoryQuantity,
@@ -25,6 +24,7 @@ from components.config.quantities import (
     cpu_millicores,
     memory_bytes,
 )
+from components.secret_catalog import SECRET_NAMES
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _TOPIC = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -61,6 +61,7 @@ BucketName = Annotated[str, _matches(_BUCKET, "an S3 bucket name (3-63 lowercase
 DnsLabel = Annotated[str, _matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, dashes)")]
 DomainName = Annotated[str, _matches(_DOMAIN, "a DNS domain such as 'dreamscape.example.com'")]
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
+PromDuration = Annotated[str, _matches(re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$"), "a Prometheus duration such as 2d or 30d")]
 
 
 class Section(BaseModel):
@@ -154,6 +155,82 @@ class MinioConfig(Section):
     resources: ResourcesConfig
 
 
+class PrometheusConfig(Section):
+    image: Image
+    retention: PromDuration
+    """TSDB retention (`--storage.tsdb.retention.time`): 30d in prod, short in dev."""
+    scrape_interval: PromDuration
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+
+class MonitoredServiceConfig(Section):
+    """A monitoring service with a data volume (Alertmanager)."""
+
+    image: Image
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+
+class LokiConfig(Section):
+    image: Image
+    retention_hours: int = Field(ge=24, multiple_of=24)
+    """720 (30 days) in prod; a multiple of Loki's 24h index period."""
+    storage: MemoryQuantity
+    resources: ResourcesConfig
+
+
+class ImageConfig(Section):
+    """A stateless monitoring service: image and resources."""
+
+    image: Image
+    resources: ResourcesConfig
+
+
+class ExportersConfig(Section):
+    postgres_image: Image
+    redis_image: Image
+    kafka_image: Image
+    resources: ResourcesConfig
+    """Per exporter container."""
+
+
+class MonitoringConfig(Section):
+    """Prometheus, Alertmanager, Grafana, Loki, Alloy and the infrastructure exporters."""
+
+    prometheus: PrometheusConfig
+    alertmanager: MonitoredServiceConfig
+    grafana: ImageConfig
+    loki: LokiConfig
+    alloy: ImageConfig
+    exporters: ExportersConfig
+
+
+class EmailAlertingConfig(Section):
+    to: str
+    from_: str = Field(alias="from")
+    smarthost: str
+    """host:port of the SMTP relay."""
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("email username and password go together")
+        return self
+
+
+class AlertingConfig(Section):
+    """Alert receivers. Set as SECRET config (`pulumi config set --secret --path alerting.slackWebhook ...`);
+    every receiver is optional, and with none set alerts go nowhere (the stack still comes up)."""
+
+    email: EmailAlertingConfig | None = None
+    slack_webhook: SecretStr | None = None
+    slack_channel: str | None = None
+    pagerduty_routing_key: SecretStr | None = None
+
+
 class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
@@ -182,6 +259,10 @@ class KubernetesConfig(Section):
     namespace: DnsLabel | None = None
     storage_class: str
 
+    def namespace_for(self, environment: str) -> str:
+        """The environment's namespace: the configured one, else `dreamscape-<environment>`."""
+        return self.namespace or f"dreamscape-{environment}"
+
 
 class ReviewConfig(Section):
     """Set by the review-environment command; present only on `review-*` stacks."""
@@ -207,6 +288,8 @@ class StackConfig(Section):
     minio: MinioConfig
     docker: DockerConfig
     kubernetes: KubernetesConfig
+    monitoring: MonitoringConfig
+    alerting: AlertingConfig
     review: ReviewConfig | None = None
 
     @field_validator("secret_rotation")

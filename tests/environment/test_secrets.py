@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from components.secret_catalog import SECRET_KINDS
 from tests.harness import Evaluation, evaluate, walk_plain
 
@@ -53,3 +55,38 @@ def test_passwords_are_long_and_free_of_characters_that_need_escaping(stack: Eva
 def test_prod_protects_the_generators_and_dev_does_not(dev: Evaluation, prod: Evaluation) -> None:
     assert all(r.options["protect"] for r in prod.of_type(RANDOM_PASSWORD)), "prod secrets are protected"
     assert not any(r.options["protect"] for r in dev.of_type(RANDOM_PASSWORD)), "dev can be reset"
+
+
+ALERTING = {
+    "alerting": {
+        "email": {"to": "ops@example.com", "from": "alerts@example.com", "smarthost": "smtp.example.com:587",
+                  "username": "alerts", "password": "ALERTSECRET-smtp-password"},
+        "slackWebhook": "https://hooks.slack.com/services/ALERTSECRET-slack",
+        "pagerdutyRoutingKey": "ALERTSECRET-pagerduty",
+    }
+}
+
+
+def test_alerting_receiver_secrets_never_travel_in_plain_text() -> None:
+    for stack in ("dev", "prod"):
+        evaluation = evaluate(stack, ALERTING)
+        delivered = [r for r in evaluation.resources if "ALERTSECRET" in str(r.inputs)]
+        assert delivered, f"{stack}: the receiver secrets reach Alertmanager"
+        leaks = [f"{r.type} {r.name}{path}" for r in evaluation.resources for path, leaf in walk_plain(r.wire)
+                 if isinstance(leaf, str) and "ALERTSECRET" in leaf]
+        assert not leaks, f"{stack}: receiver secrets outside secret markers: {leaks}"
+
+
+def test_alerting_receivers_with_secrets_stay_out_of_config_maps() -> None:
+    evaluation = evaluate("prod", ALERTING)
+    maps = [r.name for r in evaluation.resources
+            if r.type == "kubernetes:core/v1:ConfigMap" and "alertmanager" in r.name]
+    assert not maps, f"alertmanager.yml carries email settings from secret config, so no ConfigMap: {maps}"
+    secrets = [r for r in evaluation.resources
+               if r.type == "kubernetes:core/v1:Secret" and r.name == "alertmanager-secrets"]
+    files = set(secrets[0].inputs["stringData"]) if secrets else set()
+    expected = {"alertmanager-slack-api-url", "alertmanager-pagerduty-routing-key", "alertmanager-smtp-password"}
+    assert expected <= files, f"each receiver secret is its own file, got {sorted(files)}"
+    config = yaml.safe_load(secrets[0].inputs["stringData"]["etc-alertmanager-alertmanager.yml"])
+    names = {r["name"] for r in config["receivers"]}
+    assert names == {"team", "pagerduty"}, f"email+Slack team receiver and PagerDuty for critical, got {names}"

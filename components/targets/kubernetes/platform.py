@@ -3,6 +3,14 @@
 Realises a `spec.Service` as a Deployment (stateless) or a StatefulSet with volumeClaimTemplates
 (stateful), a ClusterIP Service `<name>`, a headless Service `<name>-peers` for member identity,
 a Secret and a ConfigMap for its files, and a PodDisruptionBudget when it has more than one replica.
+
+The environment's namespace enforces the `restricted` Pod Security Standard, which forbids hostPath
+volumes. The one documented exception: a service with node mounts (`HostMount(node=True)`, per-node log
+shippers) runs in a second namespace `<namespace>-node-agents` labelled `privileged`, created on first use.
+Its pods resolve the environment's services by plain name (a DNS search domain for the environment's
+namespace), and its `api_rules` are granted in the environment's namespace (Role + RoleBinding there,
+bound to the agent's ServiceAccount across namespaces). Its containers keep every other hardening
+(non-root, no privilege escalation, no capabilities, read-only root filesystem).
 """
 
 from __future__ import annotations
@@ -34,8 +42,18 @@ class KubernetesTargetArgs:
     kubernetes: KubernetesConfig
 
 
+AGENTS_SUFFIX = "-node-agents"
+CLUSTER_DOMAIN = "cluster.local"
+"""k3s' default cluster domain (used for the node agents' DNS search domain)."""
+
+
 def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
-    return config.namespace or f"dreamscape-{settings.environment}"
+    return config.namespace_for(settings.environment)
+
+
+def needs_node_access(service: Service) -> bool:
+    """hostPath volumes break the restricted standard; such services run in the node-agents namespace."""
+    return any(mount.node for mount in service.container.host_mounts)
 
 
 class KubernetesPlatform(pulumi.ComponentResource):
@@ -69,22 +87,53 @@ class KubernetesPlatform(pulumi.ComponentResource):
             },
             opts=self._opts(self, protect=args.settings.protect),
         )
+        self.agents_namespace_name = f"{self.namespace_name}{AGENTS_SUFFIX}"
+        self._agents_namespace: k8s.core.v1.Namespace | None = None
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
 
     def _opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)
 
-    def _metadata(self, name: str, labels: dict[str, str], annotations: dict[str, str] | None = None) -> JsonDict:
-        meta: JsonDict = {"name": name, "namespace": self.namespace_name, "labels": labels}
+    def _agents(self) -> k8s.core.v1.Namespace:
+        """The node-agents namespace (hostPath allowed), created the first time a service needs it."""
+        if self._agents_namespace is None:
+            self._agents_namespace = k8s.core.v1.Namespace(
+                "k8s-node-agents-namespace",
+                metadata={
+                    "name": self.agents_namespace_name,
+                    "labels": {
+                        "app.kubernetes.io/part-of": "dreamscape",
+                        "dreamscape.io/environment": self.settings.environment,
+                        # hostPath is forbidden by baseline and restricted; only per-node agents live here.
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                    },
+                    "annotations": dict(self.settings.annotations),
+                },
+                opts=self._opts(self),
+            )
+        return self._agents_namespace
+
+    def _placement(self, service: Service) -> tuple[str, pulumi.Resource]:
+        if needs_node_access(service):
+            return self.agents_namespace_name, self._agents()
+        return self.namespace_name, self.namespace
+
+    def _metadata(self, name: str, labels: dict[str, str], annotations: dict[str, str] | None = None,
+                  namespace: str | None = None) -> JsonDict:
+        meta: JsonDict = {"name": name, "namespace": namespace or self.namespace_name, "labels": labels}
         merged = {**self.settings.annotations, **(annotations or {})}
         if merged:
             meta["annotations"] = merged
         return meta
 
     def _files(self, name: str, service_or_task: Service | Task, labels: dict[str, str],
-               parent: pulumi.Resource) -> tuple[str | None, list[pulumi.Resource]]:
+               parent: pulumi.Resource, namespace: tuple[str, pulumi.Resource] | None = None,
+               ) -> tuple[str | None, list[pulumi.Resource]]:
         """The Secret (secret files, secret env, secret config files) and ConfigMap (plain files)."""
         container = service_or_task.container
+        ns_name, ns = namespace or (self.namespace_name, self.namespace)
         created: list[pulumi.Resource] = []
         secret_data: dict[str, Any] = {s.key: s.value for s in container.secret_files}
         secret_data.update({env_key(k): v for k, v in container.secret_env.items()})
@@ -94,18 +143,18 @@ class KubernetesPlatform(pulumi.ComponentResource):
             secret_name = f"{name}-secrets"
             created.append(k8s.core.v1.Secret(
                 f"{name}-secrets",
-                metadata=self._metadata(secret_name, labels),
+                metadata=self._metadata(secret_name, labels, namespace=ns_name),
                 type="Opaque",
                 string_data={k: pulumi.Output.secret(v) for k, v in secret_data.items()},
-                opts=self._opts(parent, depends_on=[self.namespace]),
+                opts=self._opts(parent, depends_on=[ns]),
             ))
         plain = {key_for(f.path): f.content for f in container.config_files if not f.secret}
         if plain:
             created.append(k8s.core.v1.ConfigMap(
                 f"{name}-config",
-                metadata=self._metadata(f"{name}-config", labels),
+                metadata=self._metadata(f"{name}-config", labels, namespace=ns_name),
                 data=plain,
-                opts=self._opts(parent, depends_on=[self.namespace]),
+                opts=self._opts(parent, depends_on=[ns]),
             ))
         return secret_name, created
 
@@ -135,15 +184,19 @@ class KubernetesPlatform(pulumi.ComponentResource):
             },
         }
 
-    def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource) -> JsonDict:
-        """A ServiceAccount bound to a namespace Role with exactly the rules the service declares."""
+    def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource,
+                    namespace: tuple[str, pulumi.Resource]) -> JsonDict:
+        """A ServiceAccount bound to a namespace Role with exactly the rules the service declares.
+
+        The Role always grants access to the environment's namespace, wherever the service runs."""
         if not service.api_rules:
             return {}
+        ns_name, ns = namespace
         account = k8s.core.v1.ServiceAccount(
             f"{service.name}-account",
-            metadata=self._metadata(service.name, labels),
+            metadata=self._metadata(service.name, labels, namespace=ns_name),
             automount_service_account_token=False,
-            opts=self._opts(parent, depends_on=[self.namespace]),
+            opts=self._opts(parent, depends_on=[ns]),
         )
         role = k8s.rbac.v1.Role(
             f"{service.name}-role",
@@ -156,7 +209,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             f"{service.name}-binding",
             metadata=self._metadata(service.name, labels),
             role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
-            subjects=[{"kind": "ServiceAccount", "name": service.name, "namespace": self.namespace_name}],
+            subjects=[{"kind": "ServiceAccount", "name": service.name, "namespace": ns_name}],
             opts=self._opts(parent, depends_on=[account, role]),
         )
         return {"service_account_name": service.name, "automount_service_account_token": True}
@@ -167,25 +220,34 @@ class KubernetesPlatform(pulumi.ComponentResource):
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
         selector = selector_labels(service.name, env)
-        secret_name, files = self._files(service.name, service, labels, parent)
+        placement = self._placement(service)
+        ns_name, ns = placement
+
+        def meta(name: str) -> JsonDict:
+            return self._metadata(name, labels, namespace=ns_name)
+
+        secret_name, files = self._files(service.name, service, labels, parent, placement)
         ports = [{"name": p.name, "container_port": p.number, "protocol": p.protocol} for p in service.ports]
-        spread: JsonDict = {}
+        extra: JsonDict = {}
         if service.replicas > 1:
-            spread = {"topology_spread_constraints": [{
+            extra = {"topology_spread_constraints": [{
                 "max_skew": 1,
                 "topology_key": "kubernetes.io/hostname",
                 "when_unsatisfiable": "ScheduleAnyway",
                 "label_selector": {"match_labels": selector},
             }]}
+        if ns_name != self.namespace_name:
+            # Plain service names (`loki`) resolve in the environment's namespace too.
+            extra["dns_config"] = {"searches": [f"{self.namespace_name}.svc.{CLUSTER_DOMAIN}"]}
         template = self._pod_template(service.name, service, labels, secret_name, ports,
-                                      {**spread, **self._api_access(service, labels, parent)})
-        depends = [self.namespace, *files]
+                                      {**extra, **self._api_access(service, labels, parent, placement)})
+        depends = [ns, *files]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
         if stateful:
             workload = k8s.apps.v1.StatefulSet(
                 service.name,
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={
                     "service_name": peers_name(service.name),
                     "replicas": service.replicas,
@@ -212,7 +274,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         elif service.kind is WorkloadKind.PER_NODE:
             workload = k8s.apps.v1.DaemonSet(
                 service.name,
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={
                     "selector": {"match_labels": selector},
                     "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
@@ -223,7 +285,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         else:
             workload = k8s.apps.v1.Deployment(
                 service.name,
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={
                     "replicas": service.replicas,
                     "selector": {"match_labels": selector},
@@ -236,19 +298,19 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.ports:
             k8s.core.v1.Service(
                 f"{service.name}-service",
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={
                     "type": "ClusterIP",
                     "selector": selector,
                     "ports": [{"name": p.name, "port": p.number, "target_port": p.name, "protocol": p.protocol}
                               for p in service.ports],
                 },
-                opts=self._opts(parent, depends_on=[self.namespace]),
+                opts=self._opts(parent, depends_on=[ns]),
             )
         if stateful:
             k8s.core.v1.Service(
                 f"{service.name}-peers",
-                metadata=self._metadata(peers_name(service.name), labels),
+                metadata=meta(peers_name(service.name)),
                 spec={
                     "cluster_ip": "None",
                     # Members must resolve each other before they are ready (cluster bootstrap).
@@ -257,12 +319,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
                     "ports": [{"name": p.name, "port": p.number, "target_port": p.name, "protocol": p.protocol}
                               for p in service.ports],
                 },
-                opts=self._opts(parent, depends_on=[self.namespace]),
+                opts=self._opts(parent, depends_on=[ns]),
             )
         if service.autoscale is not None:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{service.name}-hpa",
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={
                     "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": service.name},
                     "min_replicas": service.autoscale.min_replicas,
@@ -277,9 +339,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{service.name}-pdb",
-                metadata=self._metadata(service.name, labels),
+                metadata=meta(service.name),
                 spec={"max_unavailable": 1, "selector": {"match_labels": selector}},
-                opts=self._opts(parent, depends_on=[self.namespace]),
+                opts=self._opts(parent, depends_on=[ns]),
             )
         return Deployed(service=service, ready=(workload,))
 

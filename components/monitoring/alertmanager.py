@@ -1,0 +1,119 @@
+"""Alertmanager: receivers from the optional secret `alerting` config; with none set, alerts go nowhere.
+
+Every secret (Slack webhook, PagerDuty routing key, SMTP password) reaches the container as a secret
+file (`*_file` settings). The addresses of the email receiver came from secret config too, so when email
+is configured alertmanager.yml itself is a secret file (a Kubernetes Secret, never a ConfigMap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components import spec
+from components.config import MonitoredServiceConfig
+from components.infra.common import resources_of
+from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY, scrape
+from components.monitoring.config import (
+    AlertmanagerArgs,
+    AlertmanagerPaths,
+    EmailReceiver,
+    PagerDutyReceiver,
+    SlackReceiver,
+    alertmanager_cli_flags,
+    render_alertmanager_config,
+)
+from components.targets import Deployed, Target
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    to: str
+    sender: str
+    smarthost: str
+    username: str | None = None
+    password: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class AlertReceivers:
+    """Receiver settings; every secret is already a `pulumi.Output.secret`."""
+
+    email: EmailSettings | None = None
+    slack_webhook: pulumi.Output[str] | None = None
+    slack_channel: str | None = None
+    pagerduty_routing_key: pulumi.Output[str] | None = None
+
+
+@dataclass(frozen=True)
+class AlertmanagerComponentArgs:
+    config: MonitoredServiceConfig
+    target: Target
+    receivers: AlertReceivers
+
+
+def receiver_files(receivers: AlertReceivers) -> tuple[AlertmanagerArgs, tuple[spec.SecretFile, ...]]:
+    """The typed generator arguments and the secret files they point at."""
+    files: list[spec.SecretFile] = []
+    email = slack = pagerduty = None
+    if receivers.email is not None:
+        password_file = None
+        if receivers.email.password is not None:
+            secret = spec.SecretFile("alertmanager-smtp-password", receivers.email.password)
+            files.append(secret)
+            password_file = secret.path
+        email = EmailReceiver(to=receivers.email.to, sender=receivers.email.sender,
+                              smarthost=receivers.email.smarthost, auth_username=receivers.email.username,
+                              auth_password_file=password_file)
+    if receivers.slack_webhook is not None:
+        secret = spec.SecretFile("alertmanager-slack-api-url", receivers.slack_webhook)
+        files.append(secret)
+        slack = (SlackReceiver(api_url_file=secret.path, channel=receivers.slack_channel)
+                 if receivers.slack_channel else SlackReceiver(api_url_file=secret.path))
+    if receivers.pagerduty_routing_key is not None:
+        secret = spec.SecretFile("alertmanager-pagerduty-routing-key", receivers.pagerduty_routing_key)
+        files.append(secret)
+        pagerduty = PagerDutyReceiver(routing_key_file=secret.path)
+    return AlertmanagerArgs(email=email, slack=slack, pagerduty=pagerduty), tuple(files)
+
+
+class Alertmanager(pulumi.ComponentResource):
+    """Routes Prometheus alerts to email, Slack and (critical only) PagerDuty."""
+
+    def __init__(self, name: str, args: AlertmanagerComponentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Alertmanager", name, None, opts)
+        paths = AlertmanagerPaths()
+        generator_args, secret_files = receiver_files(args.receivers)
+        self.config_text = render_alertmanager_config(generator_args)
+        self.receivers = sorted(
+            kind for kind, value in
+            (("email", generator_args.email), ("slack", generator_args.slack), ("pagerduty", generator_args.pagerduty))
+            if value is not None
+        )
+        service = spec.Service(
+            name="alertmanager",
+            component=COMPONENT,
+            # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
+            zone=spec.Zone.MONITORING,
+            kind=spec.WorkloadKind.STATEFUL,
+            ports=(spec.Port("web", ALERTMANAGER_PORT),),
+            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+            probes=spec.Probes(
+                readiness=spec.Probe(http_path="/-/ready", port=ALERTMANAGER_PORT),
+                liveness=spec.Probe(http_path="/-/healthy", port=ALERTMANAGER_PORT, period_seconds=20),
+            ),
+            annotations=scrape(ALERTMANAGER_PORT),
+            container=spec.Container(
+                image=args.config.image,
+                resources=resources_of(args.config.resources),
+                args=tuple(alertmanager_cli_flags(paths.config_file, paths.data_dir)),
+                config_files=(
+                    spec.ConfigFile(paths.config_file, self.config_text, secret=generator_args.email is not None),
+                ),
+                secret_files=secret_files,
+                security=spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=NOBODY),
+            ),
+        )
+        self.deployed: Deployed = args.target.deploy_service(service, self)
+        self.register_outputs({"receivers": self.receivers})

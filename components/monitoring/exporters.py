@@ -1,0 +1,110 @@
+"""Metrics exporters for PostgreSQL, Redis and Kafka, each living in the zone of the data it watches.
+
+- postgres_exporter reads the password from `DATA_SOURCE_PASS_FILE`. It connects as the superuser for
+  now (the statistics views need `pg_monitor`); a dedicated monitoring role belongs to the Postgres
+  bootstrap and is a follow-up.
+- redis_exporter's `REDIS_PASSWORD_FILE` is a JSON map of Redis URI -> password, so the file lists the
+  service address and, in cluster mode, every member.
+- kafka-exporter needs no credentials (the PLAINTEXT listener is only reachable inside the zone).
+kafka-exporter and redis_exporter exit or stay unready while their server is down; they carry no
+readiness probe (redis_exporter's image has no shell to run one), so a slow data service does not fail
+the deployment: the container restarts until its server answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components import spec
+from components.config import ExportersConfig
+from components.infra.common import resources_of
+from components.monitoring.common import NOBODY, scrape
+from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
+from components.targets import Deployed, Target
+
+_SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
+
+
+@dataclass(frozen=True)
+class ExportersArgs:
+    config: ExportersConfig
+    target: Target
+    postgres_host: str
+    postgres_port: int
+    postgres_user: str
+    postgres_password: pulumi.Output[str]
+    redis_addresses: tuple[str, ...]
+    """`host:port` of the service first, then every cluster member (empty tail for standalone)."""
+    redis_password: pulumi.Output[str]
+    redis_cluster: bool
+    kafka_bootstrap: str
+
+
+def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.json_dumps({f"redis://{a}": password for a in addresses}))
+
+
+class Exporters(pulumi.ComponentResource):
+    """postgres-exporter, redis-exporter and kafka-exporter."""
+
+    def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Exporters", name, None, opts)
+        resources = resources_of(args.config.resources)
+        pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
+        postgres = spec.Service(
+            name=POSTGRES_EXPORTER.host,
+            component="database",
+            zone=spec.Zone.DATABASE,
+            ports=(spec.Port("metrics", POSTGRES_EXPORTER.port),),
+            probes=spec.Probes(readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port)),
+            annotations=scrape(POSTGRES_EXPORTER.port),
+            container=spec.Container(
+                image=args.config.postgres_image,
+                resources=resources,
+                env=spec.frozen_map({
+                    "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
+                    "DATA_SOURCE_USER": args.postgres_user,
+                    "DATA_SOURCE_PASS_FILE": pg_password.path,
+                }),
+                secret_files=(pg_password,),
+                security=_SECURITY,
+            ),
+        )
+        redis_file = spec.SecretFile("redis-exporter-passwords.json",
+                                     redis_password_file(args.redis_addresses, args.redis_password))
+        redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
+        if args.redis_cluster:
+            redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
+        redis = spec.Service(
+            name=REDIS_EXPORTER.host,
+            component="cache",
+            zone=spec.Zone.CACHE,
+            ports=(spec.Port("metrics", REDIS_EXPORTER.port),),
+            annotations=scrape(REDIS_EXPORTER.port),
+            container=spec.Container(
+                image=args.config.redis_image,
+                resources=resources,
+                env=spec.frozen_map(redis_env),
+                secret_files=(redis_file,),
+                security=_SECURITY,
+            ),
+        )
+        kafka = spec.Service(
+            name=KAFKA_EXPORTER.host,
+            component="messaging",
+            zone=spec.Zone.MESSAGING,
+            ports=(spec.Port("metrics", KAFKA_EXPORTER.port),),
+            annotations=scrape(KAFKA_EXPORTER.port),
+            container=spec.Container(
+                image=args.config.kafka_image,
+                resources=resources,
+                args=(f"--kafka.server={args.kafka_bootstrap}",),
+                security=_SECURITY,
+            ),
+        )
+        self.deployed: tuple[Deployed, ...] = tuple(
+            args.target.deploy_service(service, self) for service in (postgres, redis, kafka)
+        )
+        self.register_outputs({"exporters": [d.service.name for d in self.deployed]})

@@ -1,0 +1,85 @@
+"""Grafana: datasources and the Big Pods dashboard provisioned as files, admin password from a file.
+
+Stateless on purpose: everything it shows is provisioned, so its SQLite database lives in scratch space
+and the admin password (`GF_SECURITY_ADMIN_PASSWORD__FILE`, generated secret `grafanaAdmin`) is applied
+on every start, which also makes rotation work. In prod it is reachable only through the cluster Service
+`grafana:3000` (the TLS + auth Ingress is another component); in dev it is published on localhost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components import spec
+from components.config import ImageConfig
+from components.infra.common import resources_of
+from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT, scrape
+from components.monitoring.config import (
+    DASHBOARD_FILE_NAME,
+    GrafanaDatasourcesArgs,
+    GrafanaPaths,
+    grafana_env,
+    render_bigpods_dashboard,
+    render_dashboard_provider,
+    render_datasources,
+)
+from components.targets import Deployed, Target
+
+UID = 472
+SERVICE_NAME = "grafana"
+PASSWORD_KEY = "grafana-admin-password"
+
+
+@dataclass(frozen=True)
+class GrafanaArgs:
+    config: ImageConfig
+    target: Target
+    admin_password: pulumi.Output[str]
+    scrape_interval: str = "15s"
+    host_port: int | None = None
+
+
+class Grafana(pulumi.ComponentResource):
+    """Dashboards over Prometheus and Loki."""
+
+    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Grafana", name, None, opts)
+        password = spec.SecretFile(PASSWORD_KEY, args.admin_password)
+        # Dashboards outside the data dir: the data dir is scratch space mounted over the image.
+        paths = GrafanaPaths(admin_password_file=password.path, dashboards_dir="/etc/grafana/dashboards")
+        datasources = GrafanaDatasourcesArgs(
+            prometheus_url=f"http://prometheus:{PROMETHEUS_PORT}",
+            loki_url=f"http://loki:{LOKI_PORT}",
+            scrape_interval=args.scrape_interval,
+        )
+        files = (
+            spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
+            spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
+            spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}", render_bigpods_dashboard()),
+        )
+        health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
+        service = spec.Service(
+            name=SERVICE_NAME,
+            component=COMPONENT,
+            zone=spec.Zone.MONITORING,
+            ports=(spec.Port("http", GRAFANA_PORT, host_port=args.host_port),),
+            probes=spec.Probes(readiness=health, liveness=spec.Probe(http_path="/api/health", port=GRAFANA_PORT,
+                                                                      period_seconds=20, failure_threshold=6)),
+            annotations=scrape(GRAFANA_PORT),
+            container=spec.Container(
+                image=args.config.image,
+                resources=resources_of(args.config.resources),
+                env=spec.frozen_map({**grafana_env(paths), "GF_LOG_MODE": "console",
+                                     "GF_PATHS_LOGS": "/var/log/grafana"}),
+                config_files=files,
+                secret_files=(password,),
+                security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID,
+                                       scratch_paths=(paths.data_dir, "/var/log/grafana", "/tmp")),
+            ),
+        )
+        self.deployed: Deployed = args.target.deploy_service(service, self)
+        self.host = service.host
+        self.port = GRAFANA_PORT
+        self.register_outputs({"host": self.host, "port": self.port})

@@ -1,0 +1,146 @@
+"""Logs: single-binary Loki (filesystem storage, compactor retention) and Grafana Alloy shipping to it.
+
+Alloy has two shapes, chosen by an argument (the environment passes the Kubernetes namespace or None):
+- Docker (dev): one container with the Docker socket mounted read-only. It keeps only containers that
+  carry `app.kubernetes.io/name` (the Docker target's service-name label) and labels every line with
+  pod (= that label), service (`app.kubernetes.io/component`) and environment.
+- Kubernetes (prod, review): a DaemonSet (`WorkloadKind.PER_NODE`) tailing `/var/log/pods` on its node
+  (`NODE_NAME` from `spec.nodeName`), with a Role to list the environment's pods.
+
+Security exception: the environment's namespace enforces the restricted Pod Security Standard, which
+forbids hostPath. Because Alloy has a node mount, the Kubernetes target runs it in the separate
+`<namespace>-node-agents` namespace (enforce: privileged; warn/audit: restricted). The container still runs
+non-root (UID 473, the image's `alloy` user) with group 0, because the kubelet writes pod logs as
+root:root 0640; the mount is read-only, all capabilities are dropped and the root filesystem is read-only.
+On Docker the target does not override the image user, so Alloy runs as the image's default user (root),
+which reading the Docker socket needs. Positions live in scratch space: after a restart Alloy may resend
+recent lines (Loki drops exact duplicates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import pulumi
+
+from components import spec
+from components.config import ImageConfig, LokiConfig
+from components.infra.common import resources_of
+from components.monitoring.common import COMPONENT, LOKI_PORT, scrape
+from components.monitoring.config import (
+    AlloyConfigArgs,
+    AlloyPaths,
+    DockerLogSource,
+    KubernetesLogSource,
+    LokiConfigArgs,
+    LokiPaths,
+    alloy_cli_args,
+    alloy_rbac_rules,
+    loki_cli_flags,
+    render_alloy_config,
+    render_loki_config,
+)
+from components.monitoring.config.catalog import K8S_COMPONENT_LABEL, K8S_NAME_LABEL
+from components.targets import Deployed, Target
+
+LOKI_UID = 10001
+ALLOY_UID = 473
+ALLOY_PORT = 12345
+
+
+@dataclass(frozen=True)
+class LokiArgs:
+    config: LokiConfig
+    target: Target
+
+
+class Loki(pulumi.ComponentResource):
+    """Log storage and query (single binary)."""
+
+    def __init__(self, name: str, args: LokiArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Loki", name, None, opts)
+        paths = LokiPaths()
+        self.config_text = render_loki_config(LokiConfigArgs(retention_hours=args.config.retention_hours,
+                                                             paths=paths, http_port=LOKI_PORT))
+        ready = spec.Probe(http_path="/ready", port=LOKI_PORT, period_seconds=10)
+        service = spec.Service(
+            name="loki",
+            component=COMPONENT,
+            zone=spec.Zone.MONITORING,
+            kind=spec.WorkloadKind.STATEFUL,
+            ports=(spec.Port("http", LOKI_PORT),),
+            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+            probes=spec.Probes(readiness=ready, startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
+                                                                    period_seconds=5, failure_threshold=60)),
+            annotations=scrape(LOKI_PORT),
+            container=spec.Container(
+                image=args.config.image,
+                resources=resources_of(args.config.resources),
+                args=tuple(loki_cli_flags(paths)),
+                config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
+                security=spec.Security(run_as_user=LOKI_UID, run_as_group=LOKI_UID, fs_group=LOKI_UID),
+            ),
+        )
+        self.deployed: Deployed = args.target.deploy_service(service, self)
+        self.push_url = f"http://{service.host}:{LOKI_PORT}/loki/api/v1/push"
+        self.register_outputs({"retentionHours": args.config.retention_hours})
+
+
+@dataclass(frozen=True)
+class AlloyArgs:
+    config: ImageConfig
+    target: Target
+    environment: str
+    kubernetes_namespace: str | None = None
+    """Set on Kubernetes: a DaemonSet tailing /var/log/pods for this namespace. None: Docker socket."""
+    loki_push_url: str = f"http://loki:{LOKI_PORT}/loki/api/v1/push"
+
+
+def alloy_config(args: AlloyArgs, paths: AlloyPaths) -> AlloyConfigArgs:
+    source: DockerLogSource | KubernetesLogSource
+    if args.kubernetes_namespace is None:
+        source = DockerLogSource(pod_label=K8S_NAME_LABEL, service_label=K8S_COMPONENT_LABEL)
+    else:
+        source = KubernetesLogSource(namespace=args.kubernetes_namespace)
+    return AlloyConfigArgs(environment=args.environment, source=source, loki_push_url=args.loki_push_url,
+                           paths=paths)
+
+
+class Alloy(pulumi.ComponentResource):
+    """The log shipper: one per node (Kubernetes) or one per Docker daemon."""
+
+    def __init__(self, name: str, args: AlloyArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Alloy", name, None, opts)
+        paths = AlloyPaths()
+        self.config_text = render_alloy_config(alloy_config(args, paths))
+        on_kubernetes = args.kubernetes_namespace is not None
+        mount = (spec.HostMount(host_path=paths.pod_logs_dir, mount_path=paths.pod_logs_dir, read_only=True, node=True)
+                 if on_kubernetes else
+                 spec.HostMount(host_path="/var/run/docker.sock", mount_path=paths.docker_socket, read_only=True,
+                                node=True))
+        rules = tuple(spec.ApiRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
+                      for r in alloy_rbac_rules()) if on_kubernetes else ()
+        ready = spec.Probe(command=("curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{ALLOY_PORT}/-/ready"),
+                           period_seconds=15)
+        service = spec.Service(
+            name="alloy",
+            component=COMPONENT,
+            zone=spec.Zone.MONITORING,
+            kind=spec.WorkloadKind.PER_NODE,
+            probes=spec.Probes(readiness=ready),
+            api_rules=rules,
+            container=spec.Container(
+                image=args.config.image,
+                resources=resources_of(args.config.resources),
+                command=("/bin/alloy",),
+                args=tuple(alloy_cli_args(paths)),
+                config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
+                host_mounts=(mount,),
+                field_env=MappingProxyType({"NODE_NAME": "spec.nodeName"} if on_kubernetes else {}),
+                security=spec.Security(run_as_user=ALLOY_UID, run_as_group=0, fs_group=None,
+                                       scratch_paths=(paths.storage_dir, "/tmp")),
+            ),
+        )
+        self.deployed: Deployed = args.target.deploy_service(service, self)
+        self.register_outputs({"mode": "per-node" if on_kubernetes else "docker-socket"})

@@ -1,0 +1,86 @@
+"""The monitoring stack of one environment: one parent component and one child per concern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import MonitoringConfig
+from components.monitoring.alertmanager import Alertmanager, AlertmanagerComponentArgs, AlertReceivers
+from components.monitoring.common import GRAFANA_PORT, PROMETHEUS_PORT
+from components.monitoring.config import BIG_PODS, BigPod
+from components.monitoring.exporters import Exporters, ExportersArgs
+from components.monitoring.grafana import Grafana, GrafanaArgs
+from components.monitoring.logs import Alloy, AlloyArgs, Loki, LokiArgs
+from components.monitoring.prometheus import Prometheus, PrometheusArgs
+from components.targets import Target
+
+
+@dataclass(frozen=True)
+class Scraped:
+    """What the exporters and Prometheus need to know about the data services."""
+
+    postgres_host: str
+    postgres_port: int
+    postgres_user: str
+    postgres_password: pulumi.Output[str]
+    redis_addresses: tuple[str, ...]
+    redis_password: pulumi.Output[str]
+    redis_cluster: bool
+    kafka_bootstrap: str
+    kafka_brokers: int
+    minio_access_key: str
+    minio_secret_key: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    config: MonitoringConfig
+    target: Target
+    environment: str
+    scraped: Scraped
+    grafana_admin_password: pulumi.Output[str]
+    receivers: AlertReceivers
+    kubernetes_namespace: str | None = None
+    """The environment's namespace on Kubernetes (kubernetes_sd, per-node Alloy); None on Docker."""
+    grafana_host_port: int | None = None
+    prometheus_host_port: int | None = None
+    pods: tuple[BigPod, ...] = BIG_PODS
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """Prometheus, exporters, Alertmanager, Grafana, Loki and Alloy."""
+
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:monitoring:Stack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        config, target, data = args.config, args.target, args.scraped
+        self.exporters = Exporters(f"{name}-exporters", ExportersArgs(
+            config=config.exporters, target=target,
+            postgres_host=data.postgres_host, postgres_port=data.postgres_port, postgres_user=data.postgres_user,
+            postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
+            redis_password=data.redis_password, redis_cluster=data.redis_cluster,
+            kafka_bootstrap=data.kafka_bootstrap,
+        ), child)
+        self.alertmanager = Alertmanager(f"{name}-alertmanager", AlertmanagerComponentArgs(
+            config=config.alertmanager, target=target, receivers=args.receivers,
+        ), child)
+        self.prometheus = Prometheus(f"{name}-prometheus", PrometheusArgs(
+            config=config.prometheus, environment=args.environment, target=target,
+            minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
+            kubernetes_namespace=args.kubernetes_namespace, pods=args.pods, kafka_brokers=data.kafka_brokers,
+            host_port=args.prometheus_host_port,
+        ), child)
+        self.loki = Loki(f"{name}-loki", LokiArgs(config=config.loki, target=target), child)
+        self.alloy = Alloy(f"{name}-alloy", AlloyArgs(
+            config=config.alloy, target=target, environment=args.environment,
+            kubernetes_namespace=args.kubernetes_namespace, loki_push_url=self.loki.push_url,
+        ), child)
+        self.grafana = Grafana(f"{name}-grafana", GrafanaArgs(
+            config=config.grafana, target=target, admin_password=args.grafana_admin_password,
+            scrape_interval=config.prometheus.scrape_interval, host_port=args.grafana_host_port,
+        ), child)
+        self.grafana_port = GRAFANA_PORT
+        self.prometheus_port = PROMETHEUS_PORT
+        self.register_outputs({"prometheus": self.prometheus.url, "grafana": f"http://grafana:{GRAFANA_PORT}"})

@@ -1,0 +1,274 @@
+"""The monitoring stack as deployed through both targets, checked on what the providers would receive."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import yaml
+
+from components.monitoring.common import minio_prometheus_token
+from components.spec import SECRETS_DIR
+from tests import kube
+from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered
+
+CONTAINER = "docker:index/container:Container"
+MONITORING_TYPES = {
+    f"dreamscape:monitoring:{kind}" for kind in
+    ("Stack", "Prometheus", "Exporters", "Alertmanager", "Grafana", "Loki", "Alloy")
+}
+MONITORING_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "alloy",
+                       "postgres-exporter", "redis-exporter", "kafka-exporter")
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def docker_container(dev: Evaluation, name: str) -> Registered:
+    return dev.named(CONTAINER, name)
+
+
+def uploaded(container: Registered, path: str) -> str:
+    files = {u["file"]: u["content"] for u in container.inputs["uploads"]}
+    assert path in files, f"{container.name} receives {path}"
+    content: str = files[path]
+    return content
+
+
+def workload(prod: Evaluation, name: str) -> Registered:
+    matches = [r for r in kube.workloads(prod) if r.inputs["metadata"]["name"] == name]
+    assert len(matches) == 1, f"exactly one workload named {name}"
+    return matches[0]
+
+
+def main_container(prod: Evaluation, name: str) -> dict[str, Any]:
+    container: dict[str, Any] = kube.pod_spec(workload(prod, name))["containers"][0]
+    return container
+
+
+def config_map_file(prod: Evaluation, service: str, key: str) -> str:
+    maps = [r for r in kube.kube_objects(prod)
+            if r.inputs["kind"] == "ConfigMap" and r.inputs["metadata"]["name"] == f"{service}-config"]
+    assert len(maps) == 1, f"{service} has one ConfigMap"
+    text: str = maps[0].inputs["data"][key]
+    return text
+
+
+def prometheus_yml(stack: Evaluation) -> dict[str, Any]:
+    if stack.stack == "dev":
+        text = uploaded(docker_container(stack, "prometheus-0"), "/etc/prometheus/prometheus.yml")
+    else:
+        text = config_map_file(stack, "prometheus", "etc-prometheus-prometheus.yml")
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def is_secret(wire_value: Any) -> bool:
+    return isinstance(wire_value, dict) and wire_value.get(SIG_KEY) == SECRET_SIG
+
+
+# -- presence -----------------------------------------------------------------------------------------
+def test_every_monitoring_component_exists_on_both_targets(stack: Evaluation) -> None:
+    missing = MONITORING_TYPES - stack.types()
+    assert not missing, f"{stack.stack} lacks monitoring components {sorted(missing)}"
+
+
+def test_every_monitoring_service_is_deployed_on_docker_in_dev(dev: Evaluation) -> None:
+    names = {r.name.removesuffix("-0") for r in dev.of_type(CONTAINER)}
+    missing = set(MONITORING_SERVICES) - names
+    assert not missing, f"dev runs a container for every monitoring service, missing {sorted(missing)}"
+
+
+def test_every_monitoring_service_is_a_kubernetes_workload_in_prod(prod: Evaluation) -> None:
+    names = {r.inputs["metadata"]["name"] for r in kube.workloads(prod)}
+    missing = set(MONITORING_SERVICES) - names
+    assert not missing, f"prod runs a workload for every monitoring service, missing {sorted(missing)}"
+
+
+# -- Prometheus ----------------------------------------------------------------------------------------
+def test_prometheus_keeps_thirty_days_in_prod_and_two_in_dev(dev: Evaluation, prod: Evaluation) -> None:
+    assert "--storage.tsdb.retention.time=30d" in main_container(prod, "prometheus")["args"], "prod keeps 30 days"
+    assert "--storage.tsdb.retention.time=2d" in docker_container(dev, "prometheus-0").inputs["command"], (
+        "dev keeps 2 days")
+
+
+def test_dev_prometheus_scrapes_static_targets_by_service_name(dev: Evaluation) -> None:
+    config = prometheus_yml(dev)
+    targets = {t for job in config["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
+    for expected in ("postgres-exporter:9187", "redis-exporter:9121", "kafka-exporter:9308", "minio:9000"):
+        assert expected in targets, f"dev scrapes {expected} by its service name"
+    assert not any("kubernetes_sd_configs" in job for job in config["scrape_configs"]), "no discovery on Docker"
+
+
+def test_dev_prometheus_joins_every_zone_network_it_scrapes(dev: Evaluation) -> None:
+    networks = {n["name"] for n in docker_container(dev, "prometheus-0").inputs["networksAdvanced"]}
+    for zone in ("bigpods", "database", "cache", "messaging", "storage", "monitoring"):
+        assert f"dreamscape-dev-{zone}" in networks, f"prometheus reaches the {zone} zone"
+
+
+def test_prod_prometheus_discovers_pods_in_its_namespace(prod: Evaluation) -> None:
+    jobs = {job["job_name"]: job for job in prometheus_yml(prod)["scrape_configs"]}
+    sd = jobs["kubernetes-pods"]["kubernetes_sd_configs"][0]
+    assert sd["role"] == "pod" and sd["namespaces"]["names"] == ["dreamscape-prod"], "pod discovery in prod ns"
+    assert jobs["minio"]["authorization"]["credentials_file"].startswith(SECRETS_DIR), (
+        "MinIO is scraped with the bearer token file")
+
+
+def test_prod_prometheus_gets_exactly_the_rbac_discovery_needs(prod: Evaluation) -> None:
+    roles = [r for r in kube.kube_objects(prod)
+             if r.inputs["kind"] == "Role" and r.inputs["metadata"]["name"] == "prometheus"]
+    assert len(roles) == 1, "one Role for prometheus"
+    resources = {res for rule in roles[0].inputs["rules"] for res in rule["resources"]}
+    assert {"pods", "endpoints", "services", "endpointslices"} <= resources, "discovery can list its sources"
+    verbs = {v for rule in roles[0].inputs["rules"] for v in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}, "read-only access"
+    assert kube.pod_spec(workload(prod, "prometheus"))["serviceAccountName"] == "prometheus", "pod uses the account"
+
+
+def test_alert_rule_groups_reach_prometheus(prod: Evaluation) -> None:
+    rules = yaml.safe_load(config_map_file(prod, "prometheus", "etc-prometheus-rules-dreamscape.rules.yml"))
+    assert len(rules["groups"]) >= 3, "several rule groups are mounted"
+    assert all(group["rules"] for group in rules["groups"]), "no rule group is empty"
+
+
+def test_exporters_are_annotated_for_discovery_in_prod(prod: Evaluation) -> None:
+    for name, port in (("postgres-exporter", "9187"), ("redis-exporter", "9121"), ("kafka-exporter", "9308")):
+        annotations = workload(prod, name).inputs["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", f"{name} opts into scraping"
+        assert annotations["prometheus.io/port"] == port, f"{name} is scraped on its metrics port"
+
+
+def test_exporters_read_their_passwords_from_files(prod: Evaluation) -> None:
+    postgres = {e["name"]: e.get("value") for e in main_container(prod, "postgres-exporter")["env"]}
+    redis = {e["name"]: e.get("value") for e in main_container(prod, "redis-exporter")["env"]}
+    assert postgres["DATA_SOURCE_PASS_FILE"].startswith(SECRETS_DIR), "postgres password comes from a file"
+    assert redis["REDIS_PASSWORD_FILE"].startswith(SECRETS_DIR), "redis password comes from a file"
+    assert redis.get("REDIS_EXPORTER_IS_CLUSTER") == "true", "prod Redis is a cluster"
+
+
+def test_the_minio_token_is_the_hs512_jwt_mc_would_generate() -> None:
+    token = minio_prometheus_token("access", "s3cret", expires_at=100)
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims == {"exp": 100, "sub": "access", "iss": "prometheus"}, "claims MinIO checks"
+    expected = hmac.new(b"s3cret", f"{header}.{payload}".encode(), hashlib.sha512).digest()
+    assert base64.urlsafe_b64decode(signature + "==") == expected, "signed with the secret key (HS512)"
+
+
+def test_the_minio_token_travels_only_as_a_secret(dev: Evaluation) -> None:
+    uploads = {u["file"]: u["content"] for u in docker_container(dev, "prometheus-0").wire["uploads"]}
+    assert is_secret(uploads[f"{SECRETS_DIR}/prometheus-minio-token"]), "the bearer token is secret"
+
+
+# -- Grafana -------------------------------------------------------------------------------------------
+def test_grafana_reads_its_admin_password_from_a_secret_file(dev: Evaluation, prod: Evaluation) -> None:
+    env = {e["name"]: e.get("value") for e in main_container(prod, "grafana")["env"]}
+    path = env["GF_SECURITY_ADMIN_PASSWORD__FILE"]
+    assert path == f"{SECRETS_DIR}/grafana-admin-password", "the password is a mounted secret file"
+    uploads = {u["file"]: u["content"] for u in docker_container(dev, "grafana").wire["uploads"]}
+    assert is_secret(uploads[path]), "dev uploads the password as a secret"
+    secret = [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Secret"
+              and r.inputs["metadata"]["name"] == "grafana-secrets"]
+    assert len(secret) == 1, "prod keeps Grafana's files in one Secret"
+    data = secret[0].wire["stringData"]
+    assert is_secret(data) or is_secret(data["grafana-admin-password"]), "the password is marked secret"
+
+
+def test_grafana_is_provisioned_with_datasources_and_the_dashboard(prod: Evaluation) -> None:
+    datasources = yaml.safe_load(config_map_file(prod, "grafana",
+                                                 "etc-grafana-provisioning-datasources-dreamscape.yaml"))
+    urls = {d["url"] for d in datasources["datasources"]}
+    assert urls == {"http://prometheus:9090", "http://loki:3100"}, "datasources point at the services"
+    dashboard = json.loads(config_map_file(prod, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
+    assert dashboard["panels"], "the Big Pods dashboard is provisioned"
+
+
+def test_grafana_is_published_on_localhost_in_dev_and_only_as_a_cluster_service_in_prod(
+    dev: Evaluation, prod: Evaluation
+) -> None:
+    ports = docker_container(dev, "grafana").inputs["ports"]
+    assert [(p["ip"], int(p["external"]), int(p["internal"])) for p in ports] == [("127.0.0.1", 3030, 3000)], (
+        "dev publishes Grafana on localhost:3030")
+    services = [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Service"
+                and r.inputs["metadata"]["name"] == "grafana"]
+    assert len(services) == 1 and services[0].inputs["spec"]["type"] == "ClusterIP", "grafana:3000 in-cluster only"
+    assert not [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Ingress"], (
+        "no Ingress from this component (the TLS + auth Ingress is separate)")
+
+
+def test_the_environment_exports_grafana_and_prometheus_urls(dev: Evaluation, prod: Evaluation) -> None:
+    assert dev.outputs["grafanaUrl"].value == "http://127.0.0.1:3030", "dev Grafana on localhost"
+    assert dev.outputs["prometheusUrl"].value == "http://127.0.0.1:9090", "dev Prometheus on localhost"
+    assert prod.outputs["grafanaUrl"].value == "http://grafana:3000", "prod Grafana is a cluster address"
+
+
+# -- Loki and Alloy -------------------------------------------------------------------------------------
+def test_loki_keeps_thirty_days_of_logs_in_prod(prod: Evaluation) -> None:
+    config = yaml.safe_load(config_map_file(prod, "loki", "etc-loki-loki.yaml"))
+    assert config["limits_config"]["retention_period"] == "720h", "30 days in prod"
+    assert config["compactor"]["retention_enabled"] is True, "the compactor enforces retention"
+
+
+def test_dev_alloy_reads_the_docker_socket_and_the_docker_targets_labels(dev: Evaluation) -> None:
+    alloy = docker_container(dev, "alloy")
+    volumes = alloy.inputs["volumes"]
+    assert volumes == [{"readOnly": True, "hostPath": "/var/run/docker.sock",
+                        "containerPath": "/var/run/docker.sock"}], "the socket is mounted read-only"
+    config = uploaded(alloy, "/etc/alloy/config.alloy")
+    assert "__meta_docker_container_label_app_kubernetes_io_name" in config, "pod label from the service name"
+    assert "__meta_docker_container_label_app_kubernetes_io_component" in config, "service label from component"
+
+
+def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:
+    daemonset = workload(prod, "alloy")
+    assert daemonset.inputs["kind"] == "DaemonSet", "one Alloy per node"
+    assert daemonset.inputs["metadata"]["namespace"] == "dreamscape-prod-node-agents", "outside the restricted ns"
+    pod = kube.pod_spec(daemonset)
+    assert {"name": "node-0", "hostPath": {"path": "/var/log/pods"}} in pod["volumes"], "tails the node's pod logs"
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName", "knows its node"
+    assert pod["containers"][0]["securityContext"]["runAsUser"] != 0, "still not root"
+
+
+def test_only_the_node_agents_namespace_relaxes_pod_security(prod: Evaluation) -> None:
+    namespaces = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+                  for r in kube.kube_objects(prod) if r.inputs["kind"] == "Namespace"}
+    assert namespaces["dreamscape-prod"]["pod-security.kubernetes.io/enforce"] == "restricted", "app ns restricted"
+    assert namespaces["dreamscape-prod-node-agents"]["pod-security.kubernetes.io/enforce"] == "privileged", (
+        "hostPath is allowed only for node agents")
+    in_agents = {r.inputs["metadata"]["name"] for r in kube.workloads(prod)
+                 if r.inputs["metadata"]["namespace"] == "dreamscape-prod-node-agents"}
+    assert in_agents == {"alloy"}, f"only Alloy runs in the node-agents namespace, got {in_agents}"
+
+
+def test_alloy_may_list_pods_of_the_environment_namespace_from_its_own(prod: Evaluation) -> None:
+    bindings = [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "RoleBinding"
+                and r.inputs["metadata"]["name"] == "alloy"]
+    assert len(bindings) == 1, "one binding for Alloy"
+    binding = bindings[0].inputs
+    assert binding["metadata"]["namespace"] == "dreamscape-prod", "granted in the environment's namespace"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "alloy",
+                                    "namespace": "dreamscape-prod-node-agents"}], "to Alloy's own account"
+
+
+# -- hardening ------------------------------------------------------------------------------------------
+def test_monitoring_services_run_as_their_images_users(prod: Evaluation) -> None:
+    expected = {"grafana": 472, "prometheus": 65534, "alertmanager": 65534, "loki": 10001, "alloy": 473}
+    for name, uid in expected.items():
+        assert main_container(prod, name)["securityContext"]["runAsUser"] == uid, f"{name} runs as {uid}"
+
+
+def test_every_monitoring_container_is_pinned_limited_and_read_only(prod: Evaluation) -> None:
+    for name in MONITORING_SERVICES:
+        container = main_container(prod, name)
+        image = container["image"]
+        assert ":" in image and not image.endswith(":latest"), f"{name} pins its image ({image})"
+        assert container["resources"]["limits"] and container["resources"]["requests"], f"{name} has resources"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True, f"{name} has a read-only root"
+
+
+# -- Alertmanager -----------------------------------------------------------------------------------------
+def test_alertmanager_comes_up_with_no_receiver_configured(prod: Evaluation) -> None:
+    config = yaml.safe_load(config_map_file(prod, "alertmanager", "etc-alertmanager-alertmanager.yml"))
+    assert [r["name"] for r in config["receivers"]] == ["null"], "no receivers: alerts go nowhere, config valid"
