@@ -3,9 +3,11 @@
 from components.config.loader import ConfigError, load
 from components.config.model import (
     DockerConfig,
+    EdgeConfig,
     KafkaConfig,
     KubernetesConfig,
     MinioConfig,
+    PodConfig,
     PostgresConfig,
     RedisConfig,
     ResourcesConfig,
@@ -17,9 +19,11 @@ from components.config.model import (
 __all__ = [
     "ConfigError",
     "DockerConfig",
+    "EdgeConfig",
     "KafkaConfig",
     "KubernetesConfig",
     "MinioConfig",
+    "PodConfig",
     "PostgresConfig",
     "RedisConfig",
     "ResourcesConfig",

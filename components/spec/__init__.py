@@ -8,6 +8,7 @@ from components.spec.service import (
     Container,
     DataVolume,
     HostMount,
+    ImageBuild,
     Port,
     Probe,
     Probes,
@@ -22,6 +23,7 @@ from components.spec.service import (
     member_host,
     peers_name,
 )
+from components.spec.edge import BasicAuth, Route
 from components.spec.zones import DATA_ZONES, Zone
 
 __all__ = [
@@ -29,14 +31,17 @@ __all__ = [
     "SECRETS_DIR",
     "ApiRule",
     "Autoscale",
+    "BasicAuth",
     "ConfigFile",
     "Container",
     "DataVolume",
     "HostMount",
+    "ImageBuild",
     "Port",
     "Probe",
     "Probes",
     "Resources",
+    "Route",
     "SecretFile",
     "Security",
     "Service",

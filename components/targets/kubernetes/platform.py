@@ -35,7 +35,7 @@ class KubernetesTargetArgs:
 
 
 def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
-    return config.namespace or f"dreamscape-{settings.environment}"
+    return config.namespace_for(settings.environment)
 
 
 class KubernetesPlatform(pulumi.ComponentResource):
