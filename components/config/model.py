@@ -16,7 +16,6 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.secret_catalog import SECRET_NAMES
 from components.config.quantities import (
     CpuQuantity,
     MemoryQuantity,
@@ -25,6 +24,7 @@ from components.config.quantities import (
     cpu_millicores,
     memory_bytes,
 )
+from components.secret_catalog import SECRET_NAMES
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _TOPIC = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")

@@ -1,5 +1,6 @@
 """Target-neutral service description."""
 
+from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
     ApiRule,
@@ -23,7 +24,6 @@ from components.spec.service import (
     member_host,
     peers_name,
 )
-from components.spec.edge import BasicAuth, Route
 from components.spec.zones import DATA_ZONES, Zone
 
 __all__ = [
