@@ -259,7 +259,8 @@ class DockerPlatform(pulumi.ComponentResource):
                     {**workload_labels(service.name, service.component, self.settings.environment,
                                        service.zone, service.reaches), **service.labels, **service.annotations}
                 ),
-                opts=self._opts(parent, depends_on=[*self.networks.values(), *(r for d in after for r in d.ready)]),
+                opts=self._opts(parent, depends_on=[*self.networks.values(),
+                                                    *(r for d in after for r in d.ready)]),
                 **args,  # type: ignore[arg-type]
             )
             ready.append(container)

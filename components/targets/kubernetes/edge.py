@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -120,7 +120,8 @@ def middleware_specs(config: EdgeConfig) -> dict[str, JsonDict]:
     }
 
 
-def ingress_annotations(route: Route, namespace: str, config: EdgeConfig, *, redirect: bool) -> dict[str, str]:
+def ingress_annotations(route: Route, namespace: str, config: EdgeConfig, *,
+                        redirect: bool) -> dict[str, str]:
     common = {
         # The backend's own readiness is awaited by its workload; Grafana may be deployed later.
         "pulumi.com/skipAwait": "true",
@@ -197,11 +198,15 @@ class Edge(pulumi.ComponentResource):
         for route in args.routes:
             if route.auth is None:
                 continue
+            password: pulumi.Output[str] = pulumi.Output.secret(route.auth.password)
+            credentials: dict[str, pulumi.Input[str]] = {
+                "username": route.auth.username, "password": password,
+            }
             secret = k8s.core.v1.Secret(
                 f"{name}-{auth_secret(route)}",
-                metadata=self._metadata(auth_secret(route)),
+                metadata=cast(Any, self._metadata(auth_secret(route))),
                 type="kubernetes.io/basic-auth",
-                string_data={"username": route.auth.username, "password": pulumi.Output.secret(route.auth.password)},
+                string_data=credentials,
                 opts=self._opts(depends_on=depends),
             )
             crds.append(self._custom("Middleware", auth_middleware(route), {"basicAuth": {
@@ -210,13 +215,14 @@ class Edge(pulumi.ComponentResource):
         for route in args.routes:
             for redirect in (False, True):
                 ingress = f"{route.name}-redirect" if redirect else route.name
+                annotations = ingress_annotations(route, ns, args.config, redirect=redirect)
                 k8s.networking.v1.Ingress(
                     f"{name}-{ingress}",
-                    metadata=self._metadata(ingress, ingress_annotations(route, ns, args.config, redirect=redirect)),
-                    spec=ingress_spec(route, tls=not redirect),
+                    metadata=cast(Any, self._metadata(ingress, annotations)),
+                    spec=cast(Any, ingress_spec(route, tls=not redirect)),
                     opts=self._opts(depends_on=[*depends, *crds]),
                 )
-        self.urls = {route.name: f"https://{route.host}{route.path.rstrip('/')}" for route in args.routes}
+        self.urls = {r.name: f"https://{r.host}{r.path.rstrip('/')}" for r in args.routes}
         self.register_outputs({"urls": self.urls})
 
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -229,7 +235,8 @@ class Edge(pulumi.ComponentResource):
             meta["annotations"] = merged
         return meta
 
-    def _custom(self, kind: str, name: str, spec: JsonDict, depends: list[pulumi.Resource]) -> pulumi.Resource:
+    def _custom(self, kind: str, name: str, spec: JsonDict,
+                depends: list[pulumi.Resource]) -> pulumi.Resource:
         return k8s.apiextensions.CustomResource(
             f"edge-{kind.lower()}-{name}",
             api_version=TRAEFIK_API,

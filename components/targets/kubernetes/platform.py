@@ -321,12 +321,13 @@ class KubernetesPlatform(pulumi.ComponentResource):
 
 
     def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:
-        """Ingresses behind Traefik with TLS, redirect and middlewares (components/targets/kubernetes/edge.py)."""
+        """Ingresses behind Traefik with TLS, redirect and middlewares (see kubernetes/edge.py)."""
         edge = Edge("edge", EdgeArgs(
             routes=tuple(routes), namespace=self.namespace_name, config=self._config.edge,
             labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "edge",
                     "dreamscape.io/environment": self.settings.environment},
-            annotations=dict(self.settings.annotations), provider=self.provider, namespace_resource=self.namespace,
+            annotations=dict(self.settings.annotations), provider=self.provider,
+            namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
         return edge.urls
 
