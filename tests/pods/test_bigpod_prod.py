@@ -97,7 +97,7 @@ def test_probes_hit_the_real_health_endpoints(prod: Evaluation) -> None:
         for check in pod.health_checks:
             assert check.url in ready, f"{name} is ready only when {check.url} answers"
     core = _container(prod, "core-pod")
-    assert core["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8080}, "core is alive while NGINX is"
+    assert core["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8080}, "core lives with NGINX"
 
 
 def test_pods_run_as_uid_1000_on_a_read_only_root_with_only_tmp_writable(prod: Evaluation) -> None:
