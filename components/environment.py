@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
+from components import spec
 from components.config import StackConfig
 from components.config import Target as TargetKind
+from components.config.loader import ROOT, workspace_path
 from components.infra import Kafka, KafkaArgs, Minio, MinioArgs, Postgres, PostgresArgs, Redis, RedisArgs
+from components.infra.common import resources_of
+from components.infra.minio import ROOT_USER as MINIO_ROOT_USER
 from components.infra.postgres import SUPERUSER as POSTGRES_SUPERUSER
 from components.monitoring import AlertReceivers, EmailSettings, MonitoringStack, MonitoringStackArgs, Scraped
+from components.pods.bigpod import BigPod, BigPodArgs, InfraLink
+from components.pods.catalog import CATALOG, Infra, PodDefinition
+from components.pods.render.dockerfile import DEV_TARGET, image_dir
+from components.pods.render.nginx import NginxSettings
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs
-from components.targets import TargetSettings, load_target
+from components.targets import Target, TargetSettings, load_target
+
+EDGE_USER = "ops"
+"""The user the edge's basic auth asks for in front of Grafana (password: the `edgeAuth` secret)."""
 
 
 def alert_receivers(config: StackConfig) -> AlertReceivers:
@@ -132,4 +145,104 @@ class Environment(pulumi.ComponentResource):
             "prometheusUrl": f"http://{reach('prometheus', monitoring.prometheus_port)}",
             "grafanaAdminPassword": secrets["grafanaAdmin"],
         }
+
+        # --- Big Pods and the edge (issue 3) -------------------------------------------------------
+        links = {
+            Infra.POSTGRES: InfraLink(
+                env={"DATABASE_HOST": postgres.host, "DATABASE_PORT": str(postgres.port),
+                     "DATABASE_NAME": postgres.database, "DATABASE_USER": postgres.app_user,
+                     "DATABASE_PASSWORD_FILE": f"{spec.SECRETS_DIR}/database-password"},
+                secret_files=(spec.SecretFile("database-password", secrets["postgresApp"]),),
+                deployed=postgres.deployed,
+            ),
+            Infra.REDIS: InfraLink(
+                env={"REDIS_HOST": redis.host, "REDIS_PORT": str(redis.port), "REDIS_MODE": redis.mode,
+                     "REDIS_NODES": ",".join(f"{node}:{redis.port}" for node in redis.nodes),
+                     "REDIS_PASSWORD_FILE": f"{spec.SECRETS_DIR}/redis-password"},
+                secret_files=(spec.SecretFile("redis-password", secrets["redis"]),),
+                deployed=redis.deployed,
+            ),
+            Infra.KAFKA: InfraLink(
+                env={"KAFKA_BROKERS": kafka.bootstrap_servers}, secret_files=(), deployed=kafka.deployed,
+            ),
+            Infra.MINIO: InfraLink(
+                env={"MINIO_ENDPOINT": minio.endpoint, "MINIO_BUCKET": minio.buckets[0],
+                     "MINIO_ACCESS_KEY_FILE": f"{spec.SECRETS_DIR}/minio-access-key",
+                     "MINIO_SECRET_KEY_FILE": f"{spec.SECRETS_DIR}/minio-secret-key"},
+                secret_files=(spec.SecretFile("minio-access-key", pulumi.Output.secret(MINIO_ROOT_USER)),
+                              spec.SecretFile("minio-secret-key", secrets["minioRoot"])),
+                deployed=minio.deployed,
+            ),
+        }
+        jwt = (spec.SecretFile("jwt-access-secret", secrets["jwtAccess"]),
+               spec.SecretFile("jwt-refresh-secret", secrets["jwtRefresh"]))
+        namespace = config.kubernetes.namespace_for(name)
+        nginx = None if published else NginxSettings(
+            resolvers=(str(config.kubernetes.cluster_dns),),
+            pod_hosts={pod.name: f"{pod.hostname}.{namespace}.svc.cluster.local" for pod in CATALOG},
+        )
+        pods = {
+            pod.name: BigPod(f"pod-{pod.name}", BigPodArgs(
+                pod=pod, target=target, image=pod_image(config, pod), infra=links, jwt_secret_files=jwt,
+                replicas=pod_replicas(config, pod), max_replicas=config.pods[pod.name].max_replicas
+                if pod.name in config.pods else pod_replicas(config, pod),
+                resources=pod_resources(config, pod),
+                workspace=workspace_path(config) if published else None,
+                host_ports=ports, nginx=nginx,
+            ), child)
+            for pod in CATALOG
+        }
+        self.outputs["urls"] = {**expose(config, target, self, pods, secrets), **({
+            "minioConsole": f"http://localhost:{ports['minioConsole']}"} if "minioConsole" in ports else {})}
+        self.outputs["edgeAuth"] = {"user": EDGE_USER, "password": secrets["edgeAuth"]}
+        # --- end Big Pods and the edge -------------------------------------------------------------
         self.register_outputs(self.outputs)
+
+
+# --- Big Pods and the edge (issue 3): helpers ----------------------------------------------------
+def pod_replicas(config: StackConfig, pod: PodDefinition) -> int:
+    override = config.pods.get(pod.name)
+    return override.replicas if override and override.replicas else pod.replicas
+
+
+def pod_resources(config: StackConfig, pod: PodDefinition) -> spec.Resources:
+    override = config.pods.get(pod.name)
+    if override and override.resources:
+        return resources_of(override.resources)
+    r = pod.resources
+    return spec.Resources(r.cpu_request, r.cpu_limit, r.memory_request, r.memory_limit)
+
+
+def pod_image(config: StackConfig, pod: PodDefinition) -> str | spec.ImageBuild:
+    """Dev builds the `dev` stage from the workspace; clusters pull `<registry>/dreamscape-<pod>:<tag>`."""
+    if config.target is TargetKind.KUBERNETES:
+        return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
+    workspace = workspace_path(config)
+    return spec.ImageBuild(
+        name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
+        context=str(workspace),
+        dockerfile=str(ROOT / str(image_dir(pod)) / "Dockerfile"),
+        target=DEV_TARGET,
+        # The Dockerfile copies images/<pod>/ from this repository, found under the workspace root.
+        args={"INFRA_DIR": os.path.relpath(ROOT, workspace)},
+    )
+
+
+def expose(config: StackConfig, target: Target, parent: pulumi.Resource, pods: Mapping[str, BigPod],
+           secrets: GeneratedSecrets) -> dict[str, str]:
+    """The web app, the API (core pod NGINX) and Grafana (behind basic auth at the edge)."""
+    ports = config.docker.host_ports if config.target is TargetKind.DOCKER else {}
+    core = CATALOG[0]
+    gateway = core.gateway
+    assert gateway is not None, "the core pod runs the NGINX gateway"
+    web = next(p for p in CATALOG if p.has_service("web"))
+    routes = [
+        spec.Route("web", f"app.{config.domain}", pods[web.name].host, web.service("web").port,
+                   host_port=ports.get("web")),
+        spec.Route("api", f"api.{config.domain}", pods[core.name].host, gateway.listen_port,
+                   host_port=ports.get("nginx")),
+        spec.Route("grafana", f"grafana.{config.domain}", "grafana", 3000, host_port=ports.get("grafana"),
+                   auth=spec.BasicAuth(EDGE_USER, secrets["edgeAuth"])),
+    ]
+    return target.expose(routes, parent)
+

@@ -27,6 +27,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parents[1]
+TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
+"""A workspace with the seed's layout (empty service directories): dev's source-directory check passes
+without the real service repositories. Override `workspaceRoot` to test the check itself."""
 PROJECT = "dreamscape"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -162,6 +165,7 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
     """What the CLI would hand the program: project defaults, then the stack file, then overrides."""
     bag = project_config()
     bag.update(stack_file_config(stack))
+    bag[f"{PROJECT}:workspaceRoot"] = str(TEST_WORKSPACE)
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if value is None:

@@ -22,7 +22,7 @@ import pulumi
 import yaml
 from pydantic import ValidationError
 
-from components.config.model import StackConfig
+from components.config.model import StackConfig, Target
 
 PROJECT = "dreamscape"
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,9 +120,39 @@ def effective_values(stack: str, raw: Mapping[str, str]) -> dict[str, Any]:
 
 def validate(stack: str, values: Mapping[str, Any]) -> StackConfig:
     try:
-        return StackConfig.model_validate(dict(values))
+        config = StackConfig.model_validate(dict(values))
     except ValidationError as error:
         raise ConfigError(describe(stack, error)) from None
+    if config.target is Target.DOCKER:
+        check_sources(stack, config)
+    return config
+
+
+def workspace_path(config: StackConfig) -> Path:
+    """The workspace root as an absolute path (relative values are relative to this repository)."""
+    return (ROOT / Path(config.workspace_root).expanduser()).resolve()
+
+
+def check_sources(stack: str, config: StackConfig) -> None:
+    """Dev builds every Big Pod from source and mounts each service's directory for hot reload: say
+    which directory is missing before anything is registered, rather than fail in the middle of a build."""
+    from components.pods.catalog import all_services  # provider-free
+
+    root = workspace_path(config)
+    missing = [
+        f"  - {pod.name}/{service.name}: {root / str(service.source)}"
+        for pod, service in all_services()
+        if not (root / str(service.source)).is_dir()
+    ]
+    if missing:
+        raise ConfigError("\n".join([
+            f"Missing source directories for stack '{stack}' (dreamscape:workspaceRoot = "
+            f"{config.workspace_root!r} -> {root}). Nothing was changed.",
+            *missing,
+            "Clone dreamscape-services/ and dreamscape-frontend/ next to this repository (the seed's "
+            "workspace/ layout), or point the stack at your checkout with "
+            f"`pulumi config set workspaceRoot <dir> --stack {stack}`.",
+        ]))
 
 
 def load(stack: str | None = None, raw: Mapping[str, str] | None = None) -> StackConfig:

@@ -251,6 +251,21 @@ class DockerConfig(Section):
         return self
 
 
+class EdgeConfig(Section):
+    """The public edge on k3s: Traefik, Let's Encrypt through Traefik's ACME resolver (docs/edge.md)."""
+
+    manage_traefik: bool
+    """Own the cluster-wide `traefik` HelmChartConfig (ACME resolver). Shared review clusters leave it
+    to the cluster's owner (prod)."""
+    acme_email: Annotated[str, _matches(re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$"), "an e-mail address")]
+    acme_server: Annotated[str, _matches(re.compile(r"^https://"), "an https:// ACME directory URL")]
+    cert_resolver: DnsLabel
+    rate_limit_average: int = Field(ge=1)
+    """Requests per second per client, on average."""
+    rate_limit_burst: int = Field(ge=1)
+    hsts_seconds: int = Field(ge=0)
+
+
 class KubernetesConfig(Section):
     """k3s cluster settings (prod and review)."""
 
@@ -258,10 +273,24 @@ class KubernetesConfig(Section):
     context: str | None = None
     namespace: DnsLabel | None = None
     storage_class: str
+    cluster_dns: IPv4Address
+    """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
+    edge: EdgeConfig
 
     def namespace_for(self, environment: str) -> str:
-        """The environment's namespace: the configured one, else `dreamscape-<environment>`."""
+        """The namespace of an environment: the configured one, else `dreamscape-<stack>`."""
         return self.namespace or f"dreamscape-{environment}"
+
+
+class PodConfig(Section):
+    """Per Big Pod overrides of the catalog (components/pods/catalog.py)."""
+
+    replicas: int | None = Field(default=None, ge=1)
+    """Replicas (and the autoscaler's minimum); the catalog's production count when unset."""
+    max_replicas: int = Field(ge=1)
+    """The autoscaler's maximum."""
+    resources: ResourcesConfig | None = None
+    """Requests and limits per replica; the catalog's when unset."""
 
 
 class ReviewConfig(Section):
@@ -290,7 +319,29 @@ class StackConfig(Section):
     kubernetes: KubernetesConfig
     monitoring: MonitoringConfig
     alerting: AlertingConfig
+    registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
+                                      "an image registry such as 'ghcr.io/dreamscape'")]
+    """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
+    workspace_root: str
+    """The directory holding dreamscape-services/ and dreamscape-frontend/ (dev builds and hot reload).
+    Relative paths are relative to this repository's root."""
+    pods: dict[str, PodConfig]
     review: ReviewConfig | None = None
+
+    @field_validator("pods")
+    @classmethod
+    def _pods_known(cls, pods: dict[str, PodConfig]) -> dict[str, PodConfig]:
+        from components.pods.catalog import CATALOG  # provider-free; imported here to keep config light
+
+        known = {pod.name for pod in CATALOG}
+        unknown = sorted(set(pods) - known)
+        if unknown:
+            raise ValueError(f"pods names unknown pods {unknown}; expected some of {sorted(known)}")
+        for name, pod in pods.items():
+            replicas = pod.replicas or next(p.replicas for p in CATALOG if p.name == name)
+            if pod.max_replicas < replicas:
+                raise ValueError(f"pods.{name}: maxReplicas {pod.max_replicas} is below replicas {replicas}")
+        return pods
 
     @field_validator("secret_rotation")
     @classmethod

@@ -78,11 +78,15 @@ def cluster_bootstrap_script(members: list[tuple[str, int]], auth: str = _AUTH) 
         for host, port in members
     )
     first_host, first_port = members[0]
+    info = f"redis-cli -h {first_host} -p {first_port} cluster info | tr -d '\\r'"
     return (
         f"export {auth}; {waits}; "
-        f"if redis-cli -h {first_host} -p {first_port} cluster info | grep -q 'cluster_state:ok'; "
-        f"then echo 'cluster already formed'; "
-        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes; fi"
+        # A node that already knows its peers belongs to a formed (or forming) cluster: never re-create.
+        f'known="$({info} | sed -n \'s/^cluster_known_nodes://p\')"; '
+        f'if [ "${{known:-1}}" -gt 1 ]; then echo \'cluster already formed\'; '
+        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes; fi; "
+        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
+        "echo 'cluster did not reach cluster_state:ok' >&2; exit 1"
     )
 
 

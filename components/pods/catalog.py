@@ -107,6 +107,8 @@ class AppService:
     prod_command: tuple[str, ...] = ("npm", "start")
     priority: int = 100
     """supervisord start priority: lower starts first."""
+    signs_tokens: bool = False
+    """Issues or verifies JWTs: receives the JWT access and refresh keys as secret files."""
 
     def __post_init__(self) -> None:
         _check_name("service", self.name)
@@ -248,6 +250,8 @@ class PodDefinition:
     extra_ports: tuple[PodPort, ...] = ()
     gateway: NginxGateway | None = None
     description: str = ""
+    sticky_sessions: bool = False
+    """Pin a client to one replica with a cookie at the edge (Traefik sticky cookie on the Service)."""
     _by_name: dict[str, AppService] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -270,6 +274,11 @@ class PodDefinition:
     def needs(self) -> frozenset[Infra]:
         """Infrastructure any of the pod's services needs."""
         return frozenset[Infra]().union(*(service.needs for service in self.services))
+
+    @property
+    def signs_tokens(self) -> bool:
+        """Any of the pod's services issues or verifies JWTs."""
+        return any(service.signs_tokens for service in self.services)
 
     @property
     def health(self) -> HttpCheck:
@@ -328,10 +337,12 @@ CORE = PodDefinition(
     description="NGINX gateway, authentication and user management",
     services=(
         AppService(
-            "auth", 3001, _SERVICES / "auth", frozenset({Infra.POSTGRES, Infra.REDIS}), debug_port=9229
+            "auth", 3001, _SERVICES / "auth", frozenset({Infra.POSTGRES, Infra.REDIS}), debug_port=9229,
+            signs_tokens=True,
         ),
         AppService(
-            "user", 3002, _SERVICES / "user", frozenset({Infra.POSTGRES, Infra.REDIS}), debug_port=9230
+            "user", 3002, _SERVICES / "user", frozenset({Infra.POSTGRES, Infra.REDIS}), debug_port=9230,
+            signs_tokens=True,
         ),
     ),
     gateway=NginxGateway(
@@ -346,6 +357,8 @@ CORE = PodDefinition(
     ),
     replicas=3,
     resources=Resources(cpu_limit="2", memory_limit="4Gi", cpu_request="1", memory_request="2Gi"),
+    # Seed 001: sticky sessions for the core pod.
+    sticky_sessions=True,
 )
 
 BUSINESS = PodDefinition(

@@ -1,5 +1,6 @@
 """Target-neutral service description."""
 
+from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
     ApiRule,
@@ -8,6 +9,7 @@ from components.spec.service import (
     Container,
     DataVolume,
     HostMount,
+    ImageBuild,
     Port,
     Probe,
     Probes,
@@ -29,14 +31,17 @@ __all__ = [
     "SECRETS_DIR",
     "ApiRule",
     "Autoscale",
+    "BasicAuth",
     "ConfigFile",
     "Container",
     "DataVolume",
     "HostMount",
+    "ImageBuild",
     "Port",
     "Probe",
     "Probes",
     "Resources",
+    "Route",
     "SecretFile",
     "Security",
     "Service",

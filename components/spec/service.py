@@ -158,10 +158,25 @@ class Security:
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """An image built from local sources (dev). Only the Docker target builds; Kubernetes rejects it,
+    because a cluster must pull a pinned image from a registry."""
+
+    name: str
+    """Local image name with a tag (never `latest`), e.g. `dreamscape-core:dev`."""
+    context: str
+    """Absolute path of the build context."""
+    dockerfile: str
+    """Absolute path of the Dockerfile."""
+    target: str | None = None
+    args: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Container:
     """The process: everything a target needs to start it."""
 
-    image: Text
+    image: Text | ImageBuild
     resources: Resources
     command: tuple[Text, ...] | None = None
     args: tuple[Text, ...] | None = None
@@ -175,6 +190,9 @@ class Container:
     working_dir: str | None = None
     field_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Env vars from the pod's own fields (`NODE_NAME` -> `spec.nodeName`); Kubernetes only."""
+    preserved_paths: tuple[str, ...] = ()
+    """Image directories kept visible under a source mount (`node_modules`): an anonymous volume on
+    Docker, seeded from the image. Only meaningful with source `host_mounts`."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +216,8 @@ class Service:
     """Pod annotations (e.g. `prometheus.io/scrape`)."""
     api_rules: tuple[ApiRule, ...] = ()
     autoscale: Autoscale | None = None
+    service_annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Annotations of the Kubernetes Service (e.g. Traefik sticky cookies); ignored by Docker."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:

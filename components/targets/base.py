@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pulumi
 
-from components.spec import Service, Task
+from components.spec import Route, Service, Task
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,18 @@ class Target(Protocol):
 
     settings: TargetSettings
 
-    def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed: ...
+    def deploy_service(
+        self, service: Service, parent: pulumi.Resource, after: Sequence[Deployed] = ()
+    ) -> Deployed:
+        """Deploy `service`; where the target can, it starts only after `after` is ready (Docker)."""
+        ...
 
     def run_task(
         self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]
     ) -> pulumi.Resource | None:
         """Run once after `after` is ready; a scheduled task recurs (None where the target has no scheduler)."""
+        ...
+
+    def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:
+        """Make `routes` reachable from outside; return the URL a person opens, by route name."""
         ...

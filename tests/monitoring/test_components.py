@@ -193,8 +193,17 @@ def test_grafana_is_published_on_localhost_in_dev_and_only_as_a_cluster_service_
     services = [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Service"
                 and r.inputs["metadata"]["name"] == "grafana"]
     assert len(services) == 1 and services[0].inputs["spec"]["type"] == "ClusterIP", "grafana:3000 in-cluster only"
-    assert not [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Ingress"], (
-        "no Ingress from this component (the TLS + auth Ingress is separate)")
+    to_grafana = [r for r in kube.kube_objects(prod) if r.inputs["kind"] == "Ingress"
+                  and "grafana" in str(r.inputs["spec"]["rules"])]
+    assert to_grafana, "Grafana is reachable through the edge"
+    for ingress in to_grafana:
+        annotations = ingress.inputs["metadata"]["annotations"]
+        middlewares = annotations["traefik.ingress.kubernetes.io/router.middlewares"]
+        if annotations["traefik.ingress.kubernetes.io/router.entrypoints"] == "web":
+            assert middlewares.endswith("redirect-https@kubernetescrd"), "plain HTTP only redirects to HTTPS"
+            continue
+        assert ingress.inputs["spec"].get("tls"), "the only way in is TLS"
+        assert "grafana-auth" in middlewares, "and it is authenticated at the edge"
 
 
 def test_the_environment_exports_grafana_and_prometheus_urls(dev: Evaluation, prod: Evaluation) -> None:

@@ -20,7 +20,9 @@ from components.config.quantities import cpu_millicores, memory_bytes
 from components.spec import (
     DATA_ZONES,
     Container,
+    ImageBuild,
     Probe,
+    Route,
     Service,
     Task,
     WorkloadKind,
@@ -89,6 +91,7 @@ class DockerPlatform(pulumi.ComponentResource):
             for zone in Zone
         }
         self._images: dict[str, docker.RemoteImage] = {}
+        self._builds: dict[str, docker.Image] = {}
         self._publish: dict[str, docker.Network] = {}
         self.register_outputs({"networks": {z.value: n.name for z, n in self.networks.items()}})
 
@@ -102,14 +105,35 @@ class DockerPlatform(pulumi.ComponentResource):
     def _labels(self, extra: dict[str, str] | None = None) -> list[docker.ContainerLabelArgs]:
         return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(self._label_map(extra).items())]
 
-    def _image(self, ref: str | pulumi.Output[str], parent: pulumi.Resource, owner: str) -> pulumi.Output[str]:
+    def _image(self, ref: str | pulumi.Output[str] | ImageBuild, parent: pulumi.Resource,
+               owner: str) -> pulumi.Output[str]:
+        if isinstance(ref, ImageBuild):
+            return self._build(ref, parent, owner)
         if not isinstance(ref, str):
-            return ref  # built by the caller (docker.Image); already an image id/name
+            return ref  # already an image id/name
         if ref not in self._images:
             self._images[ref] = docker.RemoteImage(
                 f"{owner}-image", name=ref, keep_locally=True, opts=self._opts(parent)
             )
         return self._images[ref].image_id
+
+    def _build(self, build: ImageBuild, parent: pulumi.Resource, owner: str) -> pulumi.Output[str]:
+        """A local build (never pushed): the developer's daemon is the registry."""
+        if build.name not in self._builds:
+            self._builds[build.name] = docker.Image(
+                f"{owner}-build",
+                image_name=build.name,
+                build=docker.DockerBuildArgs(
+                    context=build.context,
+                    dockerfile=build.dockerfile,
+                    target=build.target,
+                    args=dict(build.args) or None,
+                    builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
+                ),
+                skip_push=True,
+                opts=self._opts(parent),
+            )
+        return self._builds[build.name].image_name
 
     def _networks(self, zone: Zone, reaches: frozenset[Zone], aliases: list[str]) -> list[
         docker.ContainerNetworksAdvancedArgs
@@ -155,6 +179,11 @@ class DockerPlatform(pulumi.ComponentResource):
             "security_opts": ["no-new-privileges:true"],
         }
 
+    @staticmethod
+    def _preserved(container: Container) -> list[docker.ContainerMountArgs]:
+        """Anonymous volumes (seeded from the image) that keep e.g. node_modules under a source mount."""
+        return [docker.ContainerMountArgs(target=path, type="volume") for path in container.preserved_paths]
+
     def _publish_network(self, service: Service, parent: pulumi.Resource) -> list[
         docker.ContainerNetworksAdvancedArgs
     ]:
@@ -175,7 +204,8 @@ class DockerPlatform(pulumi.ComponentResource):
         return [docker.ContainerNetworksAdvancedArgs(name=self._publish[service.name].name)]
 
     # -- Target protocol -----------------------------------------------------------------------
-    def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed:
+    def deploy_service(self, service: Service, parent: pulumi.Resource,
+                       after: Sequence[Deployed] = ()) -> Deployed:
         image = self._image(service.container.image, parent, service.name)
         ready: list[pulumi.Resource] = []
         probe = service.probes.readiness or service.probes.liveness
@@ -184,7 +214,7 @@ class DockerPlatform(pulumi.ComponentResource):
             startup.initial_delay_seconds + startup.period_seconds * startup.failure_threshold if startup else 30
         )
         for ordinal, member in enumerate(member_names(service)):
-            mounts = []
+            mounts = self._preserved(service.container)
             for volume in service.volumes:
                 data = docker.Volume(
                     f"{member}-{volume.name}",
@@ -229,7 +259,8 @@ class DockerPlatform(pulumi.ComponentResource):
                     {**workload_labels(service.name, service.component, self.settings.environment,
                                        service.zone, service.reaches), **service.labels, **service.annotations}
                 ),
-                opts=self._opts(parent, depends_on=list(self.networks.values())),
+                opts=self._opts(parent, depends_on=[*self.networks.values(),
+                                                    *(r for d in after for r in d.ready)]),
                 **args,
             )
             ready.append(container)
@@ -257,6 +288,20 @@ class DockerPlatform(pulumi.ComponentResource):
             opts=self._opts(parent, depends_on=[r for d in after for r in d.ready]),
             **args,
         )
+
+
+    def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:
+        """Routes are the services' published ports on the developer's machine (plain HTTP, no edge)."""
+        del parent
+        address = self._config.publish_address
+        host = "localhost" if address.is_loopback or address.is_unspecified else str(address)
+        urls = {}
+        for route in routes:
+            if route.host_port is None:
+                continue
+            port = "" if route.host_port == 80 else f":{route.host_port}"
+            urls[route.name] = f"http://{host}{port}{route.path.rstrip('/')}"
+        return urls
 
 
 def create(config: StackConfig, settings: TargetSettings, opts: pulumi.ResourceOptions | None = None) -> DockerPlatform:

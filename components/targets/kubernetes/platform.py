@@ -23,8 +23,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Probes, Service, Task, WorkloadKind, peers_name
+from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
+from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -215,7 +216,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
         return {"service_account_name": service.name, "automount_service_account_token": True}
 
     # -- Target protocol -----------------------------------------------------------------------
-    def deploy_service(self, service: Service, parent: pulumi.Resource) -> Deployed:
+    def deploy_service(self, service: Service, parent: pulumi.Resource,
+                       after: Sequence[Deployed] = ()) -> Deployed:
+        """`after` is not awaited: pods retry until their dependencies answer, and probes gate traffic."""
+        del after
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
@@ -298,7 +302,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.ports:
             k8s.core.v1.Service(
                 f"{service.name}-service",
-                metadata=meta(service.name),
+                metadata=self._metadata(service.name, labels, dict(service.service_annotations), namespace=ns_name),
                 spec={
                     "type": "ClusterIP",
                     "selector": selector,
@@ -376,6 +380,18 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 delete_before_replace=True,
             ),
         )
+
+
+    def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:
+        """Ingresses behind Traefik with TLS, redirect and middlewares (see kubernetes/edge.py)."""
+        edge = Edge("edge", EdgeArgs(
+            routes=tuple(routes), namespace=self.namespace_name, config=self._config.edge,
+            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "edge",
+                    "dreamscape.io/environment": self.settings.environment},
+            annotations=dict(self.settings.annotations), provider=self.provider,
+            namespace_resource=self.namespace,
+        ), pulumi.ResourceOptions(parent=parent))
+        return edge.urls
 
 
 def create(

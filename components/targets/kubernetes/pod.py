@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from components.spec import SECRETS_DIR, ConfigFile, Container, Probe, Probes
+from components.spec import SECRETS_DIR, ConfigFile, Container, ImageBuild, Probe, Probes
 
 JsonDict = dict[str, Any]
 
@@ -83,6 +83,11 @@ def file_volumes(
 def container_spec(name: str, spec: Container, secret_name: str | None, ports: list[JsonDict],
                    probe_spec: Probes, extra_mounts: list[JsonDict]) -> tuple[JsonDict, list[JsonDict]]:
     """The container and the pod volumes it needs."""
+    if isinstance(spec.image, ImageBuild):
+        raise ValueError(
+            f"{name}: the Kubernetes target pulls images from a registry and never builds "
+            f"{spec.image.name!r}; reference a pushed, pinned image (<registry>/<name>:<tag>)"
+        )
     source_mounts = [m for m in spec.host_mounts if not m.node]
     if source_mounts:
         raise ValueError(f"{name}: source mounts (hot reload) exist only on the Docker target")

@@ -1,0 +1,41 @@
+"""What the outside world reaches: public routes, said once, realised by each target.
+
+Docker publishes ports on localhost (plain HTTP, the developer's machine). Kubernetes builds Ingresses
+with TLS, an HTTP to HTTPS redirect and edge middlewares (see docs/edge.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """Credentials the edge asks for before it forwards a request."""
+
+    username: str
+    password: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A hostname routed to a service port.
+
+    `host` is the public name (Kubernetes); `host_port` the port published on localhost (Docker; None
+    when the route is not published there).
+    """
+
+    name: str
+    host: str
+    service: str
+    port: int
+    host_port: int | None = None
+    auth: BasicAuth | None = None
+    rate_limited: bool = True
+    path: str = "/"
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"route {self.name}: path {self.path!r} must start with '/'")

@@ -1,0 +1,247 @@
+"""The public edge on k3s: Traefik v3 (built into k3s), Ingresses, Traefik middlewares, Let's Encrypt.
+
+Choices (docs/edge.md):
+- **Certificates: Traefik's own ACME resolver**, configured through the `traefik` HelmChartConfig in
+  `kube-system` (k3s' supported way to configure its bundled Traefik), TLS-ALPN-01 challenge, the account
+  and certificates kept on a local-path volume. Nothing else to install (no cert-manager). Shared review
+  clusters set `kubernetes.edge.manageTraefik: false` and use the resolver the cluster owner configured.
+- **HTTP -> HTTPS**: every host gets two Ingresses: `<route>` on the `websecure` entrypoint with TLS and
+  the middlewares, and `<route>-redirect` on `web` whose only middleware is a permanent redirect. A TLS
+  router never answers plain HTTP, so nothing is ever served unencrypted.
+- **TLS 1.2 minimum**: a namespaced TLSOption `tls12` (not `default`, which is cluster-global and would
+  clash between review namespaces), referenced by `router.tls.options`.
+- **Middlewares** (`traefik.io/v1alpha1`): security headers (HSTS...), per-client rate limit, compression,
+  and basic auth for routes that ask for it (Grafana), attached with
+  `traefik.ingress.kubernetes.io/router.middlewares: <ns>-<name>@kubernetescrd`.
+
+Pure builders (`*_spec`, `ingress_annotations`) are separate from the resources, so tests can read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.config import EdgeConfig
+from components.spec import Route
+
+JsonDict = dict[str, Any]
+
+TRAEFIK_API = "traefik.io/v1alpha1"
+HELM_CONFIG_API = "helm.cattle.io/v1"
+TLS_OPTION = "tls12"
+REDIRECT = "redirect-https"
+HEADERS = "security-headers"
+RATE_LIMIT = "rate-limit"
+COMPRESS = "compress"
+ACME_STORAGE = "/data/acme.json"
+
+
+def middleware_ref(namespace: str, name: str) -> str:
+    return f"{namespace}-{name}@kubernetescrd"
+
+
+def auth_middleware(route: Route) -> str:
+    return f"{route.name}-auth"
+
+
+def auth_secret(route: Route) -> str:
+    return f"{route.name}-edge-auth"
+
+
+def route_middlewares(route: Route) -> list[str]:
+    """In order: auth first (reject early), then rate limit, headers, compression."""
+    names = [auth_middleware(route)] if route.auth else []
+    names += [RATE_LIMIT] if route.rate_limited else []
+    return [*names, HEADERS, COMPRESS]
+
+
+def traefik_values(config: EdgeConfig) -> str:
+    """valuesContent of the `traefik` HelmChartConfig: the ACME resolver and its storage."""
+    values = {
+        "certificatesResolvers": {
+            config.cert_resolver: {
+                "acme": {
+                    "email": config.acme_email,
+                    "storage": ACME_STORAGE,
+                    "caServer": config.acme_server,
+                    "tlsChallenge": {},
+                }
+            }
+        },
+        "persistence": {"enabled": True, "path": "/data", "size": "128Mi"},
+        # The ACME account and certificates live on one RWO volume: one Traefik replica.
+        "deployment": {"replicas": 1},
+        "podSecurityContext": {"fsGroup": 65532, "fsGroupChangePolicy": "OnRootMismatch"},
+    }
+    text: str = yaml.safe_dump(values, sort_keys=True)
+    return text
+
+
+def tls_option_spec() -> JsonDict:
+    return {
+        "minVersion": "VersionTLS12",
+        "sniStrict": True,
+        # TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3 suites are not configurable).
+        "cipherSuites": [
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ],
+    }
+
+
+def middleware_specs(config: EdgeConfig) -> dict[str, JsonDict]:
+    """The shared middlewares, by name."""
+    return {
+        REDIRECT: {"redirectScheme": {"scheme": "https", "permanent": True}},
+        HEADERS: {"headers": {
+            "stsSeconds": config.hsts_seconds,
+            "stsIncludeSubdomains": True,
+            "forceSTSHeader": True,
+            "contentTypeNosniff": True,
+            "frameDeny": True,
+            "referrerPolicy": "strict-origin-when-cross-origin",
+            "permissionsPolicy": "camera=(), microphone=(), geolocation=()",
+            "customResponseHeaders": {"Server": "", "X-Powered-By": ""},
+        }},
+        RATE_LIMIT: {"rateLimit": {
+            "average": config.rate_limit_average, "burst": config.rate_limit_burst, "period": "1s",
+        }},
+        COMPRESS: {"compress": {}},
+    }
+
+
+def ingress_annotations(route: Route, namespace: str, config: EdgeConfig, *,
+                        redirect: bool) -> dict[str, str]:
+    common = {
+        # The backend's own readiness is awaited by its workload; Grafana may be deployed later.
+        "pulumi.com/skipAwait": "true",
+    }
+    if redirect:
+        return {
+            **common,
+            "traefik.ingress.kubernetes.io/router.entrypoints": "web",
+            "traefik.ingress.kubernetes.io/router.middlewares": middleware_ref(namespace, REDIRECT),
+        }
+    return {
+        **common,
+        "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+        "traefik.ingress.kubernetes.io/router.tls": "true",
+        "traefik.ingress.kubernetes.io/router.tls.certresolver": config.cert_resolver,
+        "traefik.ingress.kubernetes.io/router.tls.options": middleware_ref(namespace, TLS_OPTION),
+        "traefik.ingress.kubernetes.io/router.middlewares": ",".join(
+            middleware_ref(namespace, name) for name in route_middlewares(route)
+        ),
+    }
+
+
+def ingress_spec(route: Route, *, tls: bool) -> JsonDict:
+    spec: JsonDict = {
+        "ingress_class_name": "traefik",
+        "rules": [{
+            "host": route.host,
+            "http": {"paths": [{
+                "path": route.path,
+                "path_type": "Prefix",
+                "backend": {"service": {"name": route.service, "port": {"number": route.port}}},
+            }]},
+        }],
+    }
+    if tls:
+        # No secretName: the certificate comes from Traefik's ACME resolver.
+        spec["tls"] = [{"hosts": [route.host]}]
+    return spec
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    routes: tuple[Route, ...]
+    namespace: str
+    config: EdgeConfig
+    provider: k8s.Provider
+    namespace_resource: pulumi.Resource
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+class Edge(pulumi.ComponentResource):
+    """Ingresses, middlewares and TLS options of one namespace (and, when managed, Traefik's ACME)."""
+
+    urls: dict[str, str]
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:kubernetes:Edge", name, None, opts)
+        self._args = args
+        ns = args.namespace
+        depends: list[pulumi.Resource] = [args.namespace_resource]
+        if args.config.manage_traefik:
+            depends.append(k8s.apiextensions.CustomResource(
+                f"{name}-traefik-config",
+                api_version=HELM_CONFIG_API,
+                kind="HelmChartConfig",
+                metadata={"name": "traefik", "namespace": "kube-system", "labels": dict(args.labels)},
+                spec={"valuesContent": traefik_values(args.config)},
+                opts=self._opts(),
+            ))
+        crds = [self._custom("TLSOption", TLS_OPTION, tls_option_spec(), depends)]
+        crds += [self._custom("Middleware", mw, spec, depends)
+                 for mw, spec in middleware_specs(args.config).items()]
+        for route in args.routes:
+            if route.auth is None:
+                continue
+            password: pulumi.Output[str] = pulumi.Output.secret(route.auth.password)
+            credentials: dict[str, pulumi.Input[str]] = {
+                "username": route.auth.username, "password": password,
+            }
+            secret = k8s.core.v1.Secret(
+                f"{name}-{auth_secret(route)}",
+                metadata=cast(Any, self._metadata(auth_secret(route))),
+                type="kubernetes.io/basic-auth",
+                string_data=credentials,
+                opts=self._opts(depends_on=depends),
+            )
+            crds.append(self._custom("Middleware", auth_middleware(route), {"basicAuth": {
+                "secret": auth_secret(route), "removeHeader": True, "realm": f"DreamScape {route.name}",
+            }}, [*depends, secret]))
+        for route in args.routes:
+            for redirect in (False, True):
+                ingress = f"{route.name}-redirect" if redirect else route.name
+                annotations = ingress_annotations(route, ns, args.config, redirect=redirect)
+                k8s.networking.v1.Ingress(
+                    f"{name}-{ingress}",
+                    metadata=cast(Any, self._metadata(ingress, annotations)),
+                    spec=cast(Any, ingress_spec(route, tls=not redirect)),
+                    opts=self._opts(depends_on=[*depends, *crds]),
+                )
+        self.urls = {r.name: f"https://{r.host}{r.path.rstrip('/')}" for r in args.routes}
+        self.register_outputs({"urls": self.urls})
+
+    def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._args.provider, **kwargs)
+
+    def _metadata(self, name: str, annotations: Mapping[str, str] | None = None) -> JsonDict:
+        meta: JsonDict = {"name": name, "namespace": self._args.namespace, "labels": dict(self._args.labels)}
+        merged = {**self._args.annotations, **(annotations or {})}
+        if merged:
+            meta["annotations"] = merged
+        return meta
+
+    def _custom(self, kind: str, name: str, spec: JsonDict,
+                depends: list[pulumi.Resource]) -> pulumi.Resource:
+        return k8s.apiextensions.CustomResource(
+            f"edge-{kind.lower()}-{name}",
+            api_version=TRAEFIK_API,
+            kind=kind,
+            metadata=self._metadata(name),
+            spec=spec,
+            opts=self._opts(depends_on=depends),
+        )

@@ -1,0 +1,123 @@
+"""The Big Pods on the dev stack (Docker): the seed's port map, hot reload, debuggers, start order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load
+from components.pods.catalog import CATALOG
+from tests.harness import TEST_WORKSPACE, Evaluation, RecordingMocks, config_bag, evaluate
+
+CONTAINER = "docker:index/container:Container"
+IMAGE = "docker:index/image:Image"
+SEED_PORTS = {
+    "core-pod": {80: 8080, 3001: 3001, 3002: 3002, 9229: 9229, 9230: 9230},
+    "business-pod": {3003: 3003, 3004: 3004, 3005: 3005, 9231: 9231, 9232: 9232, 9233: 9233},
+    "experience-pod": {3000: 3000, 3006: 3006, 4000: 4000, 5173: 5173, 9234: 9234, 9235: 9235},
+}
+
+
+def _pod(dev: Evaluation, name: str) -> dict[str, Any]:
+    return dev.named(CONTAINER, name).inputs
+
+
+def test_each_pod_publishes_the_seeds_port_map_on_localhost(dev: Evaluation) -> None:
+    for name, expected in SEED_PORTS.items():
+        ports = _pod(dev, name)["ports"]
+        published = {int(p["external"]): int(p["internal"]) for p in ports}
+        assert published == expected, f"{name} publishes host->container {expected}, got {published}"
+        assert {p["ip"] for p in ports} == {"127.0.0.1"}, f"{name} publishes on localhost only"
+
+
+def test_node_debug_ports_9229_to_9235_are_all_published(dev: Evaluation) -> None:
+    published = {int(p["external"]) for name in SEED_PORTS for p in _pod(dev, name)["ports"]}
+    assert set(range(9229, 9236)) <= published, "every Node inspector port is reachable from the IDE"
+
+
+def test_every_service_source_is_mounted_over_its_app_dir_for_hot_reload(dev: Evaluation) -> None:
+    for pod in CATALOG:
+        volumes = {v["containerPath"]: v["hostPath"] for v in _pod(dev, pod.hostname)["volumes"]}
+        for service in pod.services:
+            expected = str(TEST_WORKSPACE / str(service.source))
+            assert volumes.get(str(service.app_dir)) == expected, f"{service.name} mounts {expected}"
+
+
+def test_node_modules_of_the_image_stay_visible_under_the_source_mount(dev: Evaluation) -> None:
+    for pod in CATALOG:
+        anonymous = {m["target"] for m in _pod(dev, pod.hostname)["mounts"] if m["type"] == "volume"}
+        for service in pod.services:
+            assert f"{service.app_dir}/node_modules" in anonymous, f"{service.name} keeps its node_modules"
+
+
+def test_pod_images_are_built_locally_from_the_dev_stage_of_the_rendered_dockerfile(dev: Evaluation) -> None:
+    for pod in CATALOG:
+        build = dev.named(IMAGE, f"{pod.hostname}-build").inputs
+        assert build["skipPush"] is True, f"{pod.name} image is never pushed from a laptop"
+        assert build["build"]["target"] == "dev", f"{pod.name} builds the dev stage"
+        assert build["build"]["context"] == str(TEST_WORKSPACE), f"{pod.name} builds from the workspace root"
+        assert build["build"]["dockerfile"].endswith(f"images/{pod.name}/Dockerfile"), "rendered Dockerfile"
+        assert not build["imageName"].endswith(":latest"), f"{pod.name} image is tagged, never latest"
+        assert _pod(dev, pod.hostname)["image"] == build["imageName"], f"{pod.name} runs the image it built"
+
+
+def test_pods_start_after_the_infrastructure_they_need_is_healthy(dev: Evaluation) -> None:
+    needs = {"core-pod": {"postgres-0", "redis-0"}, "business-pod": {"postgres-0", "kafka-0"},
+             "experience-pod": {"minio-0", "kafka-0", "redis-0"}}
+    for pod, infra in needs.items():
+        waits = {urn.rsplit("::", 1)[1] for urn in dev.named(CONTAINER, pod).options["dependencies"]}
+        containers = {r.name for r in dev.of_type(CONTAINER)}
+        assert infra & containers <= waits, f"{pod} waits for {infra & containers}, waits for {waits}"
+        assert _pod(dev, pod)["wait"] is True, f"{pod} itself is awaited until healthy"
+
+
+def test_a_pods_healthcheck_probes_every_process(dev: Evaluation) -> None:
+    for pod in CATALOG:
+        test = " ".join(_pod(dev, pod.hostname)["healthcheck"]["tests"])
+        for check in pod.health_checks:
+            assert check.url in test, f"{pod.name} healthcheck covers {check.url}"
+
+
+def test_dev_urls_are_localhost_addresses(dev: Evaluation) -> None:
+    urls = dev.outputs["urls"].value
+    assert urls["web"] == "http://localhost:3000", "the web app is on localhost:3000"
+    assert urls["api"] == "http://localhost", "the API gateway is on localhost:80"
+    assert all(url.startswith("http://localhost") for url in urls.values()), f"dev urls are local: {urls}"
+
+
+def test_a_missing_source_directory_is_named_before_anything_is_registered(tmp_path: Path) -> None:
+    (tmp_path / "dreamscape-services" / "auth").mkdir(parents=True)
+    with pytest.raises(ConfigError) as error:
+        load("dev", config_bag("dev", {"workspaceRoot": str(tmp_path)}))
+    message = str(error.value)
+    assert "dreamscape-services/user" in message, "the missing directory is named"
+    assert "dreamscape-services/auth:" not in message, "present directories are not reported"
+    assert "workspaceRoot" in message, "the message says how to point the stack at the sources"
+
+
+def test_a_missing_source_directory_stops_the_run_with_no_resource_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created: list[RecordingMocks] = []
+    original = RecordingMocks.__init__
+
+    def spy(self: RecordingMocks) -> None:
+        original(self)
+        created.append(self)
+
+    monkeypatch.setattr(RecordingMocks, "__init__", spy)
+    with pytest.raises(ConfigError, match="Missing source directories"):
+        evaluate("dev", {"workspaceRoot": str(tmp_path)})
+    assert created and created[0].resources == [], "the check runs before any registration"
+
+
+def test_clusters_do_not_need_the_sources(tmp_path: Path) -> None:
+    config = load("prod", config_bag("prod", {"workspaceRoot": str(tmp_path)}))
+    assert config.workspace_root == str(tmp_path), "prod loads without any source directory"
+
+
+def test_big_pod_host_ports_may_not_clash_with_infrastructure_ports() -> None:
+    with pytest.raises(ConfigError, match="port clash"):
+        load("dev", config_bag("dev", {"docker": {"hostPorts": {"web": 5432}}}))

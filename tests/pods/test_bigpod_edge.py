@@ -1,0 +1,131 @@
+"""The prod edge: Traefik Ingresses with TLS and middlewares, redirects, TLS 1.2, Let's Encrypt, and
+Grafana never without TLS and auth. Custom resources are checked structurally (not in the schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tests import kube
+from tests.harness import Evaluation, evaluate
+
+NS = "dreamscape-prod"
+MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares"
+TRAEFIK_CRDS = {"Middleware", "TLSOption", "HelmChartConfig"}
+
+
+def _objects(prod: Evaluation, kind: str) -> list[dict[str, Any]]:
+    return [kube.manifest(r) for r in kube.kube_objects(prod) if r.inputs["kind"] == kind]
+
+
+def _ingresses(prod: Evaluation) -> dict[str, dict[str, Any]]:
+    return {i["metadata"]["name"]: i for i in _objects(prod, "Ingress")}
+
+
+def _middlewares(ingress: dict[str, Any]) -> list[str]:
+    return [ref.removesuffix("@kubernetescrd").removeprefix(f"{NS}-")
+            for ref in ingress["metadata"]["annotations"][MIDDLEWARES].split(",")]
+
+
+def test_every_builtin_kubernetes_object_validates_against_the_official_schema(prod: Evaluation) -> None:
+    checked = 0
+    for resource in kube.kube_objects(prod):
+        if resource.inputs["kind"] in TRAEFIK_CRDS:
+            continue
+        kube.validate(resource)
+        checked += 1
+    kinds = {r.inputs["kind"] for r in kube.kube_objects(prod)}
+    assert {"Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget"} <= kinds, "edge and pods are checked"
+    assert checked > 20, "the whole environment is validated"
+
+
+def test_the_web_app_api_and_grafana_have_https_ingresses(prod: Evaluation) -> None:
+    hosts = {name: i["spec"]["rules"][0]["host"] for name, i in _ingresses(prod).items()}
+    assert hosts["web"] == "app.dreamscape.example.com", "web app host"
+    assert hosts["api"] == "api.dreamscape.example.com", "API host"
+    assert hosts["grafana"] == "grafana.dreamscape.example.com", "Grafana host"
+    backends = {name: i["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+                for name, i in _ingresses(prod).items()}
+    assert backends["api"] == {"name": "core-pod", "port": {"number": 8080}}, "the API is the core pod NGINX"
+    assert backends["web"] == {"name": "experience-pod", "port": {"number": 3000}}, "the web app"
+    assert backends["grafana"] == {"name": "grafana", "port": {"number": 3000}}, "Grafana's Service"
+
+
+def test_every_serving_ingress_host_has_tls_from_the_acme_resolver_and_tls_12(prod: Evaluation) -> None:
+    for name, ingress in _ingresses(prod).items():
+        annotations = ingress["metadata"]["annotations"]
+        hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+        if name.endswith("-redirect"):
+            assert _middlewares(ingress) == ["redirect-https"], f"{name} only redirects to HTTPS"
+            assert annotations["traefik.ingress.kubernetes.io/router.entrypoints"] == "web", name
+            continue
+        tls_hosts = {h for entry in ingress["spec"]["tls"] for h in entry["hosts"]}
+        assert hosts <= tls_hosts, f"{name}: every host is covered by TLS"
+        router = "traefik.ingress.kubernetes.io/router"
+        assert annotations[f"{router}.entrypoints"] == "websecure", f"{name} is HTTPS"
+        assert annotations[f"{router}.tls.certresolver"] == "letsencrypt", f"{name} gets Let's Encrypt"
+        assert annotations[f"{router}.tls.options"] == f"{NS}-tls12@kubernetescrd", f"{name} is TLS 1.2+"
+
+
+def test_every_host_redirects_plain_http_to_https(prod: Evaluation) -> None:
+    ingresses = _ingresses(prod)
+    for name in ("web", "api", "grafana"):
+        redirect = ingresses[f"{name}-redirect"]
+        assert redirect["spec"]["rules"][0]["host"] == ingresses[name]["spec"]["rules"][0]["host"], name
+        assert "tls" not in redirect["spec"], f"{name}-redirect is the plain-HTTP side"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("web", ["rate-limit", "security-headers", "compress"]),
+    ("api", ["rate-limit", "security-headers", "compress"]),
+    ("grafana", ["grafana-auth", "rate-limit", "security-headers", "compress"]),
+])
+def test_ingresses_carry_the_intended_middlewares(prod: Evaluation, name: str, expected: list[str]) -> None:
+    assert _middlewares(_ingresses(prod)[name]) == expected, f"{name} middlewares in order"
+
+
+def test_grafana_is_never_exposed_without_auth(prod: Evaluation) -> None:
+    middlewares = {m["metadata"]["name"]: m["spec"] for m in _objects(prod, "Middleware")}
+    auth = middlewares["grafana-auth"]["basicAuth"]
+    assert auth["removeHeader"] is True, "Grafana does not see the edge credentials"
+    secret = next(s for s in _objects(prod, "Secret") if s["metadata"]["name"] == auth["secret"])
+    assert secret["type"] == "kubernetes.io/basic-auth", "Traefik reads a basic-auth Secret"
+    wire = prod.named("kubernetes:core/v1:Secret", "edge-grafana-edge-auth").wire
+    assert "4dabf18193072939515e22adb298388d" in str(wire["stringData"]), "the password is a Pulumi secret"
+
+
+def test_traefik_middlewares_and_tls_option_are_well_formed(prod: Evaluation) -> None:
+    for crd in _objects(prod, "Middleware") + _objects(prod, "TLSOption"):
+        assert crd["apiVersion"] == "traefik.io/v1alpha1", f"{crd['metadata']['name']} uses Traefik v3's API"
+        assert crd["metadata"]["namespace"] == NS, f"{crd['metadata']['name']} lives in the stack namespace"
+    middlewares = {m["metadata"]["name"]: m["spec"] for m in _objects(prod, "Middleware")}
+    assert middlewares["redirect-https"] == {"redirectScheme": {"scheme": "https", "permanent": True}}, "301"
+    assert middlewares["security-headers"]["headers"]["stsSeconds"] >= 31536000, "HSTS for a year"
+    assert middlewares["rate-limit"]["rateLimit"]["average"] > 0, "rate limited"
+    assert "compress" in middlewares["compress"], "compression"
+    (option,) = _objects(prod, "TLSOption")
+    assert option["spec"]["minVersion"] == "VersionTLS12", "TLS 1.2 minimum"
+
+
+def test_lets_encrypt_is_configured_on_k3s_traefik_through_its_helmchartconfig(prod: Evaluation) -> None:
+    (config,) = _objects(prod, "HelmChartConfig")
+    assert config["apiVersion"] == "helm.cattle.io/v1", "k3s helm-controller API"
+    assert config["metadata"] == {**config["metadata"], "name": "traefik", "namespace": "kube-system"}, "name"
+    values = yaml.safe_load(config["spec"]["valuesContent"])
+    acme = values["certificatesResolvers"]["letsencrypt"]["acme"]
+    assert acme["caServer"].startswith("https://acme-v02.api.letsencrypt.org"), "Let's Encrypt production"
+    assert acme["storage"].startswith(values["persistence"]["path"]), "certificates survive restarts"
+
+
+def test_review_stacks_leave_the_shared_traefik_alone() -> None:
+    review = evaluate("review-pr-7")
+    assert not review.of_type("kubernetes:helm.cattle.io/v1:HelmChartConfig"), "no cluster-wide Traefik edits"
+    assert review.outputs["urls"].value["web"] == "https://app.review.dreamscape.example.com", "review URL"
+
+
+def test_prod_urls_are_https(prod: Evaluation) -> None:
+    urls = prod.outputs["urls"].value
+    assert set(urls) == {"web", "api", "grafana"}, f"every URL a person opens: {urls}"
+    assert all(url.startswith("https://") for url in urls.values()), f"prod is HTTPS only: {urls}"

@@ -1,0 +1,162 @@
+"""The Big Pods on the prod stack (k3s): replicas, resources, autoscaling, disruption budgets, probes,
+hardening, registry images, the cluster NGINX config and sticky sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load
+from components.pods.catalog import CATALOG
+from tests import kube
+from tests.harness import Evaluation, config_bag, evaluate
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+PODS = {pod.hostname: pod for pod in CATALOG}
+SEED = {"core-pod": 3, "business-pod": 5, "experience-pod": 4}
+
+
+def _deployment(prod: Evaluation, name: str) -> dict[str, Any]:
+    return kube.manifest(prod.named(DEPLOYMENT, name))
+
+
+def _container(prod: Evaluation, name: str) -> dict[str, Any]:
+    containers: list[dict[str, Any]] = _deployment(prod, name)["spec"]["template"]["spec"]["containers"]
+    return containers[0]
+
+
+def _named(prod: Evaluation, kind: str, name: str) -> dict[str, Any]:
+    matches = [kube.manifest(r) for r in kube.kube_objects(prod)
+               if r.inputs["kind"] == kind and r.inputs["metadata"]["name"] == name]
+    assert len(matches) == 1, f"exactly one {kind} {name}"
+    return matches[0]
+
+
+def test_deployments_run_the_seeds_replicas(prod: Evaluation) -> None:
+    for name, replicas in SEED.items():
+        assert _deployment(prod, name)["spec"]["replicas"] == replicas, f"{name} runs {replicas} replicas"
+
+
+def test_requests_and_limits_come_from_the_catalog(prod: Evaluation) -> None:
+    for name, pod in PODS.items():
+        resources = _container(prod, name)["resources"]
+        expected = {"requests": {"cpu": pod.resources.cpu_request, "memory": pod.resources.memory_request},
+                    "limits": {"cpu": pod.resources.cpu_limit, "memory": pod.resources.memory_limit}}
+        assert resources == expected, f"{name} has the seed's requests and limits"
+
+
+def test_a_pods_config_section_overrides_replicas_resources_and_the_autoscaler_maximum() -> None:
+    resources = {"cpu": "1", "memory": "1Gi", "cpuLimit": "2", "memoryLimit": "2Gi"}
+    overrides = {"pods": {"business": {"replicas": 6, "maxReplicas": 9, "resources": resources}}}
+    evaluation = evaluate("prod", overrides)
+    deployment = kube.manifest(evaluation.named(DEPLOYMENT, "business-pod"))
+    assert deployment["spec"]["replicas"] == 6, "replicas are overridable"
+    limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits == {"cpu": "2", "memory": "2Gi"}, "resources are overridable"
+    hpa_type = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+    hpa = kube.manifest(evaluation.named(hpa_type, "business-pod-hpa"))
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (6, 9), "the HPA follows the override"
+
+
+@pytest.mark.parametrize("pods", [{"nope": {"maxReplicas": 2}}, {"core": {"replicas": 4, "maxReplicas": 3}}])
+def test_unknown_pods_and_a_maximum_below_the_replicas_are_config_errors(pods: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="dreamscape:pods"):
+        load("prod", config_bag("prod", {"pods": pods}))
+
+
+def test_every_pod_autoscales_on_cpu_from_its_seed_replicas(prod: Evaluation) -> None:
+    for name, replicas in SEED.items():
+        spec = _named(prod, "HorizontalPodAutoscaler", name)["spec"]
+        target_ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert spec["scaleTargetRef"] == target_ref, f"{name} scales its Deployment"
+        assert spec["minReplicas"] == replicas, f"{name} never scales below the seed's {replicas}"
+        assert spec["maxReplicas"] > replicas, f"{name} can scale out"
+        target = spec["metrics"][0]["resource"]["target"]
+        assert target == {"type": "Utilization", "averageUtilization": 70}, f"{name} targets 70% CPU"
+
+
+def test_every_pod_has_a_disruption_budget_and_never_rolls_below_capacity(prod: Evaluation) -> None:
+    for name in SEED:
+        pdb = _named(prod, "PodDisruptionBudget", name)["spec"]
+        assert pdb["maxUnavailable"] == 1, f"{name} loses at most one replica to a drain"
+        strategy = _deployment(prod, name)["spec"]["strategy"]["rollingUpdate"]
+        assert strategy["maxUnavailable"] == 0, f"{name} keeps full capacity during a rollout"
+        spread = _deployment(prod, name)["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        assert spread[0]["topologyKey"] == "kubernetes.io/hostname", f"{name} spreads across nodes"
+
+
+def test_probes_hit_the_real_health_endpoints(prod: Evaluation) -> None:
+    for name, pod in PODS.items():
+        container = _container(prod, name)
+        main = pod.health
+        for kind in ("livenessProbe", "startupProbe"):
+            http = container[kind]["httpGet"]
+            assert (http["path"], http["port"]) == (main.path, main.port), f"{name} {kind} on {main.url}"
+        ready = " ".join(container["readinessProbe"]["exec"]["command"])
+        for check in pod.health_checks:
+            assert check.url in ready, f"{name} is ready only when {check.url} answers"
+    core = _container(prod, "core-pod")
+    assert core["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8080}, "core lives with NGINX"
+
+
+def test_pods_run_as_uid_1000_on_a_read_only_root_with_only_tmp_writable(prod: Evaluation) -> None:
+    for name in PODS:
+        container = _container(prod, name)
+        security = container["securityContext"]
+        assert security["runAsUser"] == 1000 and security["runAsNonRoot"], f"{name} runs as UID 1000"
+        assert security["readOnlyRootFilesystem"] is True, f"{name} has a read-only root filesystem"
+        assert security["allowPrivilegeEscalation"] is False, f"{name} cannot escalate"
+        volumes = {v["name"]: v for v in _deployment(prod, name)["spec"]["template"]["spec"]["volumes"]}
+        writable = [m["mountPath"] for m in container["volumeMounts"] if "emptyDir" in volumes[m["name"]]]
+        assert writable == ["/tmp"], f"{name} writes only to /tmp, got {writable}"
+
+
+def test_prod_pulls_pinned_registry_images(prod: Evaluation) -> None:
+    for name, pod in PODS.items():
+        image = _container(prod, name)["image"]
+        assert image == f"ghcr.io/dreamscape/dreamscape-{pod.name}:0.1.0", f"{name} pulls from the registry"
+    assert not prod.of_type("docker:index/image:Image"), "nothing is built on a cluster stack"
+
+
+def test_pods_get_only_the_secrets_their_services_need(prod: Evaluation) -> None:
+    expected = {
+        "core-pod": {"database-password", "redis-password", "jwt-access-secret", "jwt-refresh-secret"},
+        "business-pod": {"database-password"},
+        "experience-pod": {"redis-password", "minio-access-key", "minio-secret-key"},
+    }
+    for name, keys in expected.items():
+        volumes = _deployment(prod, name)["spec"]["template"]["spec"]["volumes"]
+        items = {i["key"] for v in volumes if "secret" in v for i in v["secret"]["items"]}
+        assert items == keys, f"{name} receives exactly {sorted(keys)}, got {sorted(items)}"
+
+
+def test_infra_endpoints_reach_the_pods_as_env_vars(prod: Evaluation) -> None:
+    env = {e["name"]: e.get("value") for e in _container(prod, "business-pod")["env"]}
+    assert env["DATABASE_HOST"] == "postgres" and env["DATABASE_PORT"] == "5432", "postgres:5432"
+    assert env["KAFKA_BROKERS"] == "kafka:9092", "kafka:9092"
+    assert env["DATABASE_PASSWORD_FILE"] == "/run/secrets/dreamscape/database-password", "password as a file"
+    experience = {e["name"]: e.get("value") for e in _container(prod, "experience-pod")["env"]}
+    assert experience["MINIO_ENDPOINT"] == "http://minio:9000", "MinIO endpoint"
+    assert experience["REDIS_HOST"] == "redis", "Redis host"
+    labels = _deployment(prod, "experience-pod")["spec"]["template"]["metadata"]["labels"]
+    reaches = {k for k in labels if k.startswith("dreamscape.io/reach")}
+    assert reaches, f"the experience pod declares the zones it reaches: {labels}"
+
+
+def test_the_core_pod_mounts_an_nginx_config_with_cluster_hostnames_and_k3s_dns(prod: Evaluation) -> None:
+    config = _named(prod, "ConfigMap", "core-pod-config")["data"]["etc-nginx-nginx.conf"]
+    assert "resolver 10.43.0.10" in config, "NGINX resolves through the k3s cluster DNS"
+    assert "business-pod.dreamscape-prod.svc.cluster.local:3003" in config, "other pods by full hostname"
+    mounts = {m["mountPath"] for m in _container(prod, "core-pod")["volumeMounts"]}
+    assert "/etc/nginx" in mounts, "the rendered config replaces the baked one"
+
+
+def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Evaluation) -> None:
+    sticky = "traefik.ingress.kubernetes.io/service.sticky.cookie"
+    core = _named(prod, "Service", "core-pod")["metadata"]["annotations"]
+    assert core[sticky] == "true" and core[f"{sticky}.secure"] == "true", "core sessions stick, secure cookie"
+    for name in ("business-pod", "experience-pod"):
+        annotations = _named(prod, "Service", name)["metadata"].get("annotations", {})
+        assert sticky not in annotations, f"{name} balances freely"
+
