@@ -7,7 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_random as random
 
-from components.config import StackConfig, Target as TargetKind
+from components import budgets, stateful
+from components.config import StackConfig
+from components.config import Target as TargetKind
 from components.infra import Kafka, KafkaArgs, Minio, MinioArgs, Postgres, PostgresArgs, Redis, RedisArgs
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs
 from components.targets import TargetSettings, load_target
@@ -29,10 +31,30 @@ class Environment(pulumi.ComponentResource):
     outputs: dict[str, Any]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
+        # -- Capacity budgets (components/budgets.py): before any registration -------------------------
+        budgets.check(name, config)
+
         super().__init__("dreamscape:platform:Environment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         protect = config.protect_data
-        settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config))
+        # The KRaft cluster id is the identity of every log on disk: generated once, never replaced.
+        cluster_id = random.RandomId("kafka-cluster-id", byte_length=16,
+                                     opts=pulumi.ResourceOptions(parent=self, protect=protect))
+
+        # -- Stateful guard (components/stateful.py): the provider waits for the check --------------
+        itself = pulumi.StackReference(
+            f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}",
+            opts=pulumi.ResourceOptions(parent=self))
+        allowed = dict(config.allow_stateful_change)
+        identity = pulumi.Output.all(
+            previous=itself.get_output("statefulIdentity"),
+            current=pulumi.Output.from_input(
+                {**stateful.identity(config), "kafka.clusterId": cluster_id.b64_url}),
+        ).apply(lambda v: stateful.verify(name, v["previous"], v["current"], allowed))
+        gate = identity.apply(lambda _: itself)
+
+        settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config),
+                                  gate=gate)
         target = load_target(config, settings, child)
         secrets = GeneratedSecrets("secrets", GeneratedSecretsArgs(config.secret_rotation, protect), child)
         published = config.target is TargetKind.DOCKER
@@ -50,9 +72,6 @@ class Environment(pulumi.ComponentResource):
         redis = Redis("redis", RedisArgs(
             config=config.redis, password=secrets["redis"], target=target, host_port=ports.get("redis"),
         ), child)
-        # The KRaft cluster id is the identity of every log on disk: generated once, never replaced.
-        cluster_id = random.RandomId("kafka-cluster-id", byte_length=16,
-                                     opts=pulumi.ResourceOptions(parent=self, protect=protect))
         external = f"{config.docker.publish_address}:{ports['kafka']}" if "kafka" in ports else None
         kafka = Kafka("kafka", KafkaArgs(
             config=config.kafka, cluster_id=cluster_id.b64_url, target=target,
@@ -85,5 +104,6 @@ class Environment(pulumi.ComponentResource):
             "minioBuckets": minio.buckets,
             "minioRootUser": minio.root_user,
             "minioRootPassword": secrets["minioRoot"],
+            "statefulIdentity": identity,
         }
         self.register_outputs(self.outputs)

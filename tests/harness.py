@@ -74,12 +74,16 @@ def _fake_secret(name: str, length: int) -> str:
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
+        self.previous_outputs: dict[str, Any] = {}
         self.resources: list[Registered] = []
         self.generated_secrets: set[str] = set()
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            # The program reads its own stack's previous outputs (the stateful guard).
+            return args.name, {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = _fake_secret(args.name, int(args.inputs.get("length", 32)))
             with self._lock:
@@ -171,9 +175,14 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
     return bag
 
 
-def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False) -> Evaluation:
-    """Run __main__.py for `stack` under mocks; return every registration and the resolved exports."""
+def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
+             previous_outputs: Mapping[str, Any] | None = None) -> Evaluation:
+    """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
+
+    `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
+    """
     mocks = RecordingMocks()
+    mocks.previous_outputs = dict(previous_outputs or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(config_bag(stack, overrides))
     pulumi_settings.ROOT.set(None)

@@ -2,6 +2,9 @@
 
 from components.config.loader import ConfigError, load
 from components.config.model import (
+    BackupConfig,
+    CapacityConfig,
+    DevToolsConfig,
     DockerConfig,
     KafkaConfig,
     KubernetesConfig,
@@ -15,6 +18,9 @@ from components.config.model import (
 )
 
 __all__ = [
+    "BackupConfig",
+    "CapacityConfig",
+    "DevToolsConfig",
     "ConfigError",
     "DockerConfig",
     "KafkaConfig",
