@@ -23,7 +23,7 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,7 +191,11 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     def program() -> None:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException:
+        _settle()
+        raise
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Export] = {}
     for key, raw in (getattr(root, "outputs", None) or {}).items():
@@ -200,6 +204,18 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
         secret = _sync_await(output.is_secret())
         outputs[key] = Export(value=value, secret=bool(secret))
     return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets))
+
+
+def _settle() -> None:
+    """After a failed run, let its pending outputs finish so their errors cannot leak into the next run."""
+    for _ in range(100):
+        manager = pulumi_settings.SETTINGS.rpc_manager
+        manager.unhandled_exception = None
+        try:
+            _sync_await(wait_for_rpcs())
+            return
+        except Exception:  # draining: the failed run's error was already raised
+            continue
 
 
 def walk_plain(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
