@@ -20,8 +20,8 @@ from components.config.model import (
 __all__ = [
     "BackupConfig",
     "CapacityConfig",
-    "DevToolsConfig",
     "ConfigError",
+    "DevToolsConfig",
     "DockerConfig",
     "KafkaConfig",
     "KubernetesConfig",

@@ -248,7 +248,7 @@ class StackConfig(Section):
         enabled = [k for k in ("pgadmin", "redis_insight", "kafka_ui") if getattr(self.dev_tools, k)]
         if enabled and self.target is not Target.DOCKER:
             names = ", ".join(to_camel(k) for k in enabled)
-            raise ValueError(f"devTools ({names}) are for the docker target only; never enable them on kubernetes")
+            raise ValueError(f"devTools ({names}) are for the docker target only; never on kubernetes")
         return self
 
     @field_validator("secret_rotation")
