@@ -10,7 +10,7 @@ import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
-from components import spec
+from components import budgets, spec, stateful
 from components.config import StackConfig
 from components.config import Target as TargetKind
 from components.config.loader import ROOT, workspace_path
@@ -63,10 +63,30 @@ class Environment(pulumi.ComponentResource):
     outputs: dict[str, Any]
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
+        # -- Capacity budgets (components/budgets.py): before any registration -------------------------
+        budgets.check(name, config)
+
         super().__init__("dreamscape:platform:Environment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         protect = config.protect_data
-        settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config))
+        # The KRaft cluster id is the identity of every log on disk: generated once, never replaced.
+        cluster_id = random.RandomId("kafka-cluster-id", byte_length=16,
+                                     opts=pulumi.ResourceOptions(parent=self, protect=protect))
+
+        # -- Stateful guard (components/stateful.py): the provider waits for the check --------------
+        itself = pulumi.StackReference(
+            f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}",
+            opts=pulumi.ResourceOptions(parent=self))
+        allowed = dict(config.allow_stateful_change)
+        identity = pulumi.Output.all(
+            previous=itself.get_output("statefulIdentity"),
+            current=pulumi.Output.from_input(
+                {**stateful.identity(config), "kafka.clusterId": cluster_id.b64_url}),
+        ).apply(lambda v: stateful.verify(name, v["previous"], v["current"], allowed))
+        gate = identity.apply(lambda _: itself)
+
+        settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config),
+                                  gate=gate)
         target = load_target(config, settings, child)
         secrets = GeneratedSecrets("secrets", GeneratedSecretsArgs(config.secret_rotation, protect), child)
         published = config.target is TargetKind.DOCKER
@@ -84,9 +104,6 @@ class Environment(pulumi.ComponentResource):
         redis = Redis("redis", RedisArgs(
             config=config.redis, password=secrets["redis"], target=target, host_port=ports.get("redis"),
         ), child)
-        # The KRaft cluster id is the identity of every log on disk: generated once, never replaced.
-        cluster_id = random.RandomId("kafka-cluster-id", byte_length=16,
-                                     opts=pulumi.ResourceOptions(parent=self, protect=protect))
         external = f"{config.docker.publish_address}:{ports['kafka']}" if "kafka" in ports else None
         kafka = Kafka("kafka", KafkaArgs(
             config=config.kafka, cluster_id=cluster_id.b64_url, target=target,
@@ -144,6 +161,7 @@ class Environment(pulumi.ComponentResource):
             "grafanaUrl": f"http://{reach('grafana', monitoring.grafana_port)}",
             "prometheusUrl": f"http://{reach('prometheus', monitoring.prometheus_port)}",
             "grafanaAdminPassword": secrets["grafanaAdmin"],
+            "statefulIdentity": identity,
         }
 
         # --- Big Pods and the edge (issue 3) -------------------------------------------------------
@@ -211,6 +229,12 @@ def pod_resources(config: StackConfig, pod: PodDefinition) -> spec.Resources:
         return resources_of(override.resources)
     r = pod.resources
     return spec.Resources(r.cpu_request, r.cpu_limit, r.memory_request, r.memory_limit)
+
+
+@budgets.footprint_source("pods")
+def pod_footprints(config: StackConfig) -> list[budgets.Footprint]:
+    """The Big Pods' share of the capacity budgets: replicas x the per-pod requests and limits."""
+    return [budgets.Footprint(pod.hostname, pod_resources(config, pod), pod_replicas(config, pod)) for pod in CATALOG]
 
 
 def pod_image(config: StackConfig, pod: PodDefinition) -> str | spec.ImageBuild:

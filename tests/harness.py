@@ -23,7 +23,7 @@ import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,12 +77,16 @@ def _fake_secret(name: str, length: int) -> str:
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
+        self.previous_outputs: dict[str, Any] = {}
         self.resources: list[Registered] = []
         self.generated_secrets: set[str] = set()
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            # The program reads its own stack's previous outputs (the stateful guard).
+            return args.name, {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = _fake_secret(args.name, int(args.inputs.get("length", 32)))
             with self._lock:
@@ -175,9 +179,14 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
     return bag
 
 
-def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False) -> Evaluation:
-    """Run __main__.py for `stack` under mocks; return every registration and the resolved exports."""
+def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
+             previous_outputs: Mapping[str, Any] | None = None) -> Evaluation:
+    """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
+
+    `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
+    """
     mocks = RecordingMocks()
+    mocks.previous_outputs = dict(previous_outputs or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(config_bag(stack, overrides))
     pulumi_settings.ROOT.set(None)
@@ -186,7 +195,11 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     def program() -> None:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException:
+        _settle()
+        raise
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Export] = {}
     for key, raw in (getattr(root, "outputs", None) or {}).items():
@@ -195,6 +208,18 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
         secret = _sync_await(output.is_secret())
         outputs[key] = Export(value=value, secret=bool(secret))
     return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets))
+
+
+def _settle() -> None:
+    """After a failed run, let its pending outputs finish so their errors cannot leak into the next run."""
+    for _ in range(100):
+        manager = pulumi_settings.SETTINGS.rpc_manager
+        manager.unhandled_exception = None
+        try:
+            _sync_await(wait_for_rpcs())
+            return
+        except Exception:  # draining: the failed run's error was already raised
+            continue
 
 
 def walk_plain(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -3,6 +3,9 @@
 from components.config.loader import ConfigError, load
 from components.config.model import (
     AlertingConfig,
+    BackupConfig,
+    CapacityConfig,
+    DevToolsConfig,
     DockerConfig,
     EdgeConfig,
     EmailAlertingConfig,
@@ -25,8 +28,11 @@ from components.config.model import (
 )
 
 __all__ = [
+    "BackupConfig",
+    "CapacityConfig",
     "ConfigError",
     "AlertingConfig",
+    "DevToolsConfig",
     "DockerConfig",
     "EmailAlertingConfig",
     "ExportersConfig",

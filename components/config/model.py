@@ -301,6 +301,32 @@ class ReviewConfig(Section):
     expires_at: datetime
 
 
+class CapacityConfig(Section):
+    """What a Kubernetes stack may reserve: the sum of requests x replicas must fit (docs/budgets.md)."""
+
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+
+
+class BackupConfig(Section):
+    """Scheduled PostgreSQL dumps uploaded to MinIO (Kubernetes only; dev uses tools/dev_db.py)."""
+
+    enabled: bool
+    schedule: Annotated[str, _matches(re.compile(r"^\S+( \S+){4}$"), "a 5-field cron schedule")]
+    bucket: BucketName
+    keep: int = Field(ge=1, le=365)
+    """How many of the newest dumps to keep; older ones are deleted after each upload."""
+
+
+class DevToolsConfig(Section):
+    """Optional admin UIs, opt-in per stack, Docker (dev) only, published on the publish address."""
+
+    pgadmin: bool
+    redis_insight: bool
+    kafka_ui: bool
+    images: dict[Literal["pgadmin", "redisInsight", "kafkaUi"], Image]
+
+
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
@@ -327,6 +353,22 @@ class StackConfig(Section):
     Relative paths are relative to this repository's root."""
     pods: dict[str, PodConfig]
     review: ReviewConfig | None = None
+    laptop_budget: MemoryQuantity
+    """Docker: the sum of memory limits must fit (docs/budgets.md)."""
+    capacity: CapacityConfig
+    """Kubernetes: the sum of requests x replicas must fit (docs/budgets.md)."""
+    allow_stateful_change: dict[str, str]
+    """One-change overrides of the stateful guard: `{"postgres.data.size": "100Gi"}` (docs/operations.md)."""
+    backup: BackupConfig
+    dev_tools: DevToolsConfig
+
+    @model_validator(mode="after")
+    def _dev_tools_only_on_docker(self) -> Self:
+        enabled = [k for k in ("pgadmin", "redis_insight", "kafka_ui") if getattr(self.dev_tools, k)]
+        if enabled and self.target is not Target.DOCKER:
+            names = ", ".join(to_camel(k) for k in enabled)
+            raise ValueError(f"devTools ({names}) are for the docker target only; never on kubernetes")
+        return self
 
     @field_validator("pods")
     @classmethod

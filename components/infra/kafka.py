@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components import spec
-from components.config import KafkaConfig
+from components.budgets import Footprint, footprint_source
+from components.config import KafkaConfig, StackConfig
 from components.infra.common import jvm_heap_mib, resources_of
 from components.targets import Target
 
@@ -98,6 +99,17 @@ def topics_script(config: KafkaConfig, bootstrap: str) -> str:
     return " && ".join([waits, *creates])
 
 
+def volumes(config: KafkaConfig) -> tuple[spec.DataVolume, ...]:
+    return (spec.DataVolume("data", DATA_DIR, config.storage),)
+
+
+@footprint_source("kafka")
+def footprint(stack: StackConfig) -> list[Footprint]:
+    config = stack.kafka
+    return [Footprint("kafka", resources_of(config.resources), config.brokers, spec.WorkloadKind.STATEFUL,
+                      volumes(config), config.image)]
+
+
 class Kafka(pulumi.ComponentResource):
     """The event bus: KRaft brokers plus the provisioned event topics."""
 
@@ -117,7 +129,7 @@ class Kafka(pulumi.ComponentResource):
             kind=spec.WorkloadKind.STATEFUL,
             replicas=config.brokers,
             ports=tuple(ports),
-            volumes=(spec.DataVolume("data", DATA_DIR, config.storage),),
+            volumes=volumes(config),
             probes=spec.Probes(
                 readiness=spec.Probe(command=api_check, period_seconds=20, timeout_seconds=15),
                 liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),

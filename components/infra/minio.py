@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components import spec
-from components.config import MinioConfig
+from components.budgets import Footprint, footprint_source
+from components.config import MinioConfig, StackConfig
 from components.infra.common import resources_of
 from components.targets import Target
 
@@ -33,6 +34,17 @@ class MinioArgs:
     api_host_port: int | None = None
     console_host_port: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def volumes(config: MinioConfig) -> tuple[spec.DataVolume, ...]:
+    return (spec.DataVolume("data", "/data", config.storage),)
+
+
+@footprint_source("minio")
+def footprint(stack: StackConfig) -> list[Footprint]:
+    config = stack.minio
+    return [Footprint("minio", resources_of(config.resources), 1, spec.WorkloadKind.STATEFUL,
+                      volumes(config), config.image)]
 
 
 class Minio(pulumi.ComponentResource):
@@ -54,7 +66,7 @@ class Minio(pulumi.ComponentResource):
                 spec.Port("api", API_PORT, host_port=args.api_host_port),
                 spec.Port("console", CONSOLE_PORT, host_port=args.console_host_port),
             ),
-            volumes=(spec.DataVolume("data", "/data", config.storage),),
+            volumes=volumes(config),
             probes=spec.Probes(
                 readiness=spec.Probe(command=("mc", "ready", "local"), period_seconds=10),
                 liveness=spec.Probe(http_path="/minio/health/live", port=API_PORT, period_seconds=20),

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components import spec
-from components.config import PostgresConfig
+from components.budgets import Footprint, footprint_source
+from components.config import PostgresConfig, StackConfig
 from components.infra.common import resources_of
 from components.targets import Target
 
@@ -85,6 +86,17 @@ BOOTSTRAP_SCRIPT = (
 ).format(secrets=spec.SECRETS_DIR)
 
 
+def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
+    return (spec.DataVolume("data", data_mount(config.image), config.storage),)
+
+
+@footprint_source("postgres")
+def footprint(stack: StackConfig) -> list[Footprint]:
+    config = stack.postgres
+    return [Footprint("postgres", resources_of(config.resources), 1, spec.WorkloadKind.STATEFUL,
+                      volumes(config), config.image)]
+
+
 class Postgres(pulumi.ComponentResource):
     """The environment's PostgreSQL server, its app database, and its app user."""
 
@@ -106,7 +118,7 @@ class Postgres(pulumi.ComponentResource):
             zone=spec.Zone.DATABASE,
             kind=spec.WorkloadKind.STATEFUL,
             ports=(spec.Port("postgres", PORT, host_port=args.host_port),),
-            volumes=(spec.DataVolume("data", data_mount(config.image), config.storage),),
+            volumes=volumes(config),
             probes=spec.Probes(
                 readiness=ready,
                 liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),

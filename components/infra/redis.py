@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components import spec
-from components.config import RedisConfig
+from components.budgets import Footprint, footprint_source
+from components.config import RedisConfig, StackConfig
 from components.infra.common import resources_of
 from components.targets import Target
 
@@ -90,6 +91,17 @@ def cluster_bootstrap_script(members: list[tuple[str, int]], auth: str = _AUTH) 
     )
 
 
+def volumes(config: RedisConfig) -> tuple[spec.DataVolume, ...]:
+    return (spec.DataVolume("data", "/data", config.storage),)
+
+
+@footprint_source("redis")
+def footprint(stack: StackConfig) -> list[Footprint]:
+    config = stack.redis
+    return [Footprint("redis", resources_of(config.resources), config.nodes, spec.WorkloadKind.STATEFUL,
+                      volumes(config), config.image)]
+
+
 class Redis(pulumi.ComponentResource):
     """Cache and session store: standalone in dev, Redis Cluster in prod."""
 
@@ -112,7 +124,7 @@ class Redis(pulumi.ComponentResource):
             kind=spec.WorkloadKind.STATEFUL,
             replicas=config.nodes,
             ports=tuple(ports),
-            volumes=(spec.DataVolume("data", "/data", config.storage),),
+            volumes=volumes(config),
             probes=spec.Probes(readiness=ping, liveness=spec.Probe(tcp_port=PORT, period_seconds=15)),
             labels=dict(args.labels),
             container=spec.Container(

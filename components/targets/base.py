@@ -21,6 +21,12 @@ class TargetSettings:
     """Protect stateful resources from deletion and replacement (prod)."""
     annotations: Mapping[str, str] = field(default_factory=dict)
     """Stamped on everything (review PR, commit, expiry): annotations on Kubernetes, labels on Docker."""
+    gate: pulumi.Input[pulumi.Resource] | None = None
+    """The provider waits for it (stateful guard): if it fails, no provider resource is registered."""
+
+    def provider_opts(self, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+        depends_on = [self.gate] if self.gate is not None else None
+        return pulumi.ResourceOptions(parent=parent, depends_on=depends_on)
 
 
 @dataclass(frozen=True)

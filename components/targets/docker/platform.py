@@ -74,7 +74,7 @@ class DockerPlatform(pulumi.ComponentResource):
         self._config = args.docker
         self.prefix = f"dreamscape-{args.settings.environment}"
         self.provider = docker.Provider(
-            f"{name}-provider", host=args.docker.host, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-provider", host=args.docker.host, opts=args.settings.provider_opts(self)
         )
         self.networks = {
             zone: docker.Network(

@@ -71,7 +71,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             context=args.kubernetes.context,
             # Review clusters may vanish before their stacks do; destroy must still succeed.
             delete_unreachable=not args.settings.protect,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=args.settings.provider_opts(self),
         )
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

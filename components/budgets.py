@@ -1,0 +1,136 @@
+"""Capacity budgets, checked from the config before any resource is registered.
+
+Design: every component that deploys long-running services registers a *pure* footprint function
+(`@footprint_source("postgres")`) that turns the validated `StackConfig` into `Footprint`s: one per
+`spec.Service` it will deploy, with the same name, replicas, resources, kind, volumes and image the
+component puts in that service. `footprints(config)` collects them from every registered source (the
+Big Pods and monitoring register their own when they land; nothing here lists services by hand).
+`tests/environment/test_budgets.py` proves the footprints equal what the program really deploys, so a
+component that adds a service without a footprint turns the suite red.
+
+What is measured:
+- Docker (dev): the sum of memory LIMITS x replicas must fit `laptopBudget` (a laptop has no scheduler:
+  limits are what the containers may really take).
+- Kubernetes (prod, review): the sum of REQUESTS x replicas (CPU and memory) must fit `capacity`
+  (prod: the cluster's declared allocatable; review: the per-environment budget in profiles/review.yaml).
+Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted.
+
+Going over raises `ConfigError` with a service-by-service table and the excess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from components.config import ConfigError, StackConfig, Target
+from components.config.quantities import cpu_millicores, format_bytes, memory_bytes
+from components.spec import DataVolume, Resources, Service, WorkloadKind
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What one service occupies: compute per replica, replicas, and (stateful) its volumes."""
+
+    name: str
+    resources: Resources
+    replicas: int = 1
+    kind: WorkloadKind = WorkloadKind.STATELESS
+    volumes: tuple[DataVolume, ...] = ()
+    image: str = ""
+
+    @classmethod
+    def of(cls, service: Service) -> Footprint:
+        """The footprint of a fully built service (its image must be a plain string)."""
+        image = service.container.image if isinstance(service.container.image, str) else ""
+        return cls(service.name, service.container.resources, service.replicas, service.kind,
+                   service.volumes, image)
+
+    @property
+    def memory_limit(self) -> int:
+        return memory_bytes(self.resources.memory_limit) * self.replicas
+
+    @property
+    def memory_request(self) -> int:
+        return memory_bytes(self.resources.memory_request) * self.replicas
+
+    @property
+    def cpu_request(self) -> int:
+        return cpu_millicores(self.resources.cpu_request) * self.replicas
+
+
+FootprintSource = Callable[[StackConfig], Iterable[Footprint]]
+_SOURCES: dict[str, FootprintSource] = {}
+
+
+def footprint_source(name: str) -> Callable[[FootprintSource], FootprintSource]:
+    """Register a component's pure footprint function under a unique name."""
+
+    def register(source: FootprintSource) -> FootprintSource:
+        _SOURCES[name] = source
+        return source
+
+    return register
+
+
+def footprints(config: StackConfig) -> list[Footprint]:
+    return [f for name in sorted(_SOURCES) for f in _SOURCES[name](config)]
+
+
+def _cpu(millis: int) -> str:
+    return f"{millis / 1000:g} CPU"
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    width = max(len(name) for name, _ in rows)
+    return [f"    {name.ljust(width)}  {value}" for name, value in rows]
+
+
+def check(stack: str, config: StackConfig) -> None:
+    """Raise ConfigError when the stack's services do not fit its budget."""
+    services = footprints(config)
+    if config.target is Target.DOCKER:
+        budget = memory_bytes(config.laptop_budget)
+        used = sum(f.memory_limit for f in services)
+        if used <= budget:
+            return
+        rows = [(f.name, f"{f.replicas} x {f.resources.memory_limit} = {format_bytes(f.memory_limit)}")
+                for f in sorted(services, key=lambda f: -f.memory_limit)]
+        raise ConfigError("\n".join([
+            f"Stack '{stack}' does not fit the laptop budget: memory limits total {format_bytes(used)}, "
+            f"budget {format_bytes(budget)} (dreamscape:laptopBudget), "
+            f"over by {format_bytes(used - budget)}.",
+            "  memory limits, service by service:",
+            *_table(rows),
+            "Lower a service's memoryLimit or raise dreamscape:laptopBudget. Nothing was changed.",
+        ]))
+    cpu_budget = cpu_millicores(config.capacity.cpu)
+    memory_budget = memory_bytes(config.capacity.memory)
+    cpu_used = sum(f.cpu_request for f in services)
+    memory_used = sum(f.memory_request for f in services)
+    over = []
+    if cpu_used > cpu_budget:
+        over.append(f"CPU requests total {_cpu(cpu_used)}, capacity {_cpu(cpu_budget)}, "
+                    f"over by {_cpu(cpu_used - cpu_budget)}")
+    if memory_used > memory_budget:
+        over.append(f"memory requests total {format_bytes(memory_used)}, "
+                    f"capacity {format_bytes(memory_budget)}, "
+                    f"over by {format_bytes(memory_used - memory_budget)}")
+    if not over:
+        return
+    rows = [(f.name, f"{f.replicas} x ({f.resources.cpu_request} CPU, {f.resources.memory_request}) = "
+                     f"{_cpu(f.cpu_request)}, {format_bytes(f.memory_request)}")
+            for f in sorted(services, key=lambda f: (-f.memory_request, f.name))]
+    raise ConfigError("\n".join([
+        f"Stack '{stack}' does not fit its capacity (dreamscape:capacity): " + "; ".join(over) + ".",
+        "  requests x replicas, service by service:",
+        *_table(rows),
+        "Lower requests or replicas, or declare the real capacity. Nothing was changed.",
+    ]))
+
+
+def image_major(image: str) -> int | None:
+    """The leading number of an image tag (`postgres:18.4-alpine` -> 18), if it has one."""
+    match = re.match(r"(\d+)", image.rpartition(":")[2]) if ":" in image else None
+    return int(match[1]) if match else None

@@ -1,0 +1,87 @@
+"""Capacity budgets are checked from the config, before any resource exists, with a per-service breakdown."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from components.budgets import footprints
+from components.config import ConfigError, load
+from components.config.quantities import cpu_millicores, memory_bytes
+from tests.harness import Evaluation, RecordingMocks, config_bag, evaluate
+from tests.kube import manifest, workloads
+
+
+def refusal(stack: str, overrides: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        evaluate(stack, overrides)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "review-pr-7"])
+def test_the_committed_configs_fit_their_budgets(stack: str) -> None:
+    evaluation = evaluate(stack)
+    assert evaluation.resources, f"{stack} deploys within its budget"
+
+
+def test_dev_memory_limits_over_the_laptop_budget_stop_the_run_with_a_breakdown() -> None:
+    big = {"cpu": "250m", "memory": "1Gi", "cpuLimit": "1", "memoryLimit": "6Gi"}
+    message = refusal("dev", {"postgres": {"storage": "2Gi", "resources": big}})
+    assert "does not fit the laptop budget" in message, message
+    assert "total 11.4 GiB, budget 6.0 GiB (dreamscape:laptopBudget), over by 5.4 GiB" in message, message
+    assert re.search(r"postgres +1 x 6Gi = 6.0 GiB", message) and "kafka" in message, f"per service:\n{message}"
+
+
+def test_the_laptop_budget_is_configurable() -> None:
+    message = refusal("dev", {"laptopBudget": "5Gi"})
+    assert "budget 5.0 GiB (dreamscape:laptopBudget), over by 896.0 MiB" in message, message
+    assert evaluate("dev", {"laptopBudget": "8Gi"}).resources, "a larger budget admits the same stack"
+
+
+def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
+    message = refusal("prod", {"kafka": {"resources": {"memory": "16Gi", "memoryLimit": "16Gi"}}})
+    assert "does not fit its capacity (dreamscape:capacity)" in message, message
+    assert "memory requests total 96.5 GiB, capacity 72.0 GiB, over by 24.5 GiB" in message, message
+    assert re.search(r"kafka +3 x \(500m CPU, 16Gi\) = 1.5 CPU, 48.0 GiB", message), f"per service:\n{message}"
+    assert "CPU requests" not in message, "only the exceeded dimension is reported"
+
+
+def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
+    message = refusal("review-pr-7", {"postgres": {"resources": {"cpu": "2", "cpuLimit": "3"}}})
+    assert "CPU requests total 2.875 CPU, capacity 2 CPU, over by 0.875 CPU" in message, message
+    assert "postgres" in message and "redis" in message, f"per service:\n{message}"
+
+
+def test_a_budget_refusal_registers_no_resource() -> None:
+    seen: list[RecordingMocks] = []
+    original = RecordingMocks.__init__
+
+    def spy(self: RecordingMocks) -> None:
+        original(self)
+        seen.append(self)
+
+    RecordingMocks.__init__ = spy  # type: ignore[method-assign]
+    try:
+        refusal("dev", {"laptopBudget": "256Mi"})
+    finally:
+        RecordingMocks.__init__ = original  # type: ignore[method-assign]
+    assert seen and seen[0].resources == [], "the budget is checked before anything is registered"
+
+
+def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -> None:
+    # Guards the design: a component that deploys a service without a footprint source turns this red.
+    config = load("prod", config_bag("prod"))
+    declared = {f.name: (f.replicas, cpu_millicores(f.resources.cpu_request),
+                         memory_bytes(f.resources.memory_request)) for f in footprints(config)}
+    deployed = {}
+    for workload in workloads(prod):
+        if workload.inputs["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+            continue
+        body = manifest(workload)
+        requests = body["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+        deployed[body["metadata"]["name"]] = (
+            body["spec"].get("replicas", 1), cpu_millicores(requests["cpu"]),
+            memory_bytes(requests["memory"]))
+    assert deployed == declared, "the budget counts exactly the services, replicas and requests deployed"
