@@ -7,5 +7,8 @@ echo "== ruff"
 venv/bin/ruff check .
 echo "== mypy --strict"
 venv/bin/mypy --strict components tests tools
+venv/bin/mypy --strict __main__.py
+# The policy pack is its own Pulumi project with its own __main__.py.
+(cd policy && ../venv/bin/mypy --strict --config-file ../pyproject.toml __main__.py dreamscape_policy)
 echo "== pytest"
 venv/bin/python -m pytest -q "$@"

@@ -28,16 +28,16 @@ from components.config.model import (
 )
 
 __all__ = [
+    "AlertingConfig",
     "BackupConfig",
     "CapacityConfig",
     "ConfigError",
-    "AlertingConfig",
     "DevToolsConfig",
     "DockerConfig",
+    "EdgeConfig",
     "EmailAlertingConfig",
     "ExportersConfig",
     "ImageConfig",
-    "EdgeConfig",
     "KafkaConfig",
     "KubernetesConfig",
     "LokiConfig",

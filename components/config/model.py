@@ -61,7 +61,9 @@ BucketName = Annotated[str, _matches(_BUCKET, "an S3 bucket name (3-63 lowercase
 DnsLabel = Annotated[str, _matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, dashes)")]
 DomainName = Annotated[str, _matches(_DOMAIN, "a DNS domain such as 'dreamscape.example.com'")]
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
-PromDuration = Annotated[str, _matches(re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$"), "a Prometheus duration such as 2d or 30d")]
+PromDuration = Annotated[
+    str, _matches(re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$"), "a Prometheus duration such as 2d or 30d")
+]
 
 
 class Section(BaseModel):

@@ -79,11 +79,11 @@ def bootstrap_sql(config: PostgresConfig) -> str:
 
 
 BOOTSTRAP_SCRIPT = (
-    'export PGPASSWORD="$(cat {secrets}/postgres-password)"; '
+    f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
     'until pg_isready -h postgres -U postgres; do sleep 2; done; '
     'exec psql -h postgres -U postgres -d postgres -v ON_ERROR_STOP=1 '
-    '-v app_password="$(cat {secrets}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
-).format(secrets=spec.SECRETS_DIR)
+    f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
+)
 
 
 def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
@@ -163,7 +163,7 @@ class Postgres(pulumi.ComponentResource):
         self.port = PORT
         self.database = config.database
         self.app_user = config.app_user
-        self.url = pulumi.Output.secret(
+        self.url: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.format(
                 "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, args.app_password, service.host, PORT,
                 config.database,

@@ -160,6 +160,8 @@ class Redis(pulumi.ComponentResource):
         self.port = PORT
         self.mode = config.mode
         self.nodes = member_hosts(config) if config.mode == "cluster" else [service.host]
-        self.url = pulumi.Output.secret(pulumi.Output.format("redis://:{0}@{1}:{2}", args.password, service.host, PORT))
+        self.url: pulumi.Output[str] = pulumi.Output.secret(
+            pulumi.Output.format("redis://:{0}@{1}:{2}", args.password, service.host, PORT)
+        )
         self.register_outputs({"host": self.host, "port": self.port, "mode": self.mode, "nodes": self.nodes,
                                "url": self.url})

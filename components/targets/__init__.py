@@ -10,7 +10,8 @@ import importlib
 
 import pulumi
 
-from components.config import StackConfig, Target as TargetKind
+from components.config import StackConfig
+from components.config import Target as TargetKind
 from components.targets.base import Deployed, Target, TargetSettings
 
 _MODULES = {TargetKind.DOCKER: "components.targets.docker", TargetKind.KUBERNETES: "components.targets.kubernetes"}

@@ -29,7 +29,10 @@ def as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProces
     """PostgreSQL refuses to run as root; CI runs as root, so drop to the `postgres` user."""
     if os.geteuid() == 0:
         args = ["runuser", "-u", "postgres", "--", *args]
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
+    done: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+        args, capture_output=True, text=True, timeout=120, check=False, **kwargs
+    )
+    return done
 
 
 @pytest.fixture
@@ -72,7 +75,8 @@ def test_bootstrap_creates_the_app_role_and_database_and_can_run_again(server: t
     for password in ("first-password", "rotated-password"):
         done = psql(server, "-d", "postgres", "-v", f"app_password={password}", "-f", str(script))
         assert done.returncode == 0, f"bootstrap must succeed on every run: {done.stderr}"
-    roles = psql(server, "-d", "postgres", "-tAc", f"SELECT rolcanlogin FROM pg_roles WHERE rolname='{config.app_user}'")
+    roles = psql(server, "-d", "postgres", "-tAc",
+                 f"SELECT rolcanlogin FROM pg_roles WHERE rolname='{config.app_user}'")
     assert roles.stdout.strip() == "t", "the app role exists and can log in"
     owner = psql(server, "-d", "postgres", "-tAc",
                  f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname='{config.database}'")

@@ -274,7 +274,7 @@ class DockerPlatform(pulumi.ComponentResource):
             return None
         args = self._container_args(task.container)
         args["image"] = self._image(task.container.image, parent, task.name)
-        return docker.Container(  # type: ignore[call-overload]  # **args is built by _container_args
+        task_container: docker.Container = docker.Container(  # type: ignore[call-overload]  # **args: _container_args
             task.name,
             name=f"{self.prefix}-{task.name}",
             networks_advanced=self._networks(task.zone, task.reaches, [task.name]),
@@ -288,6 +288,7 @@ class DockerPlatform(pulumi.ComponentResource):
             opts=self._opts(parent, depends_on=[r for d in after for r in d.ready]),
             **args,
         )
+        return task_container
 
 
     def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:

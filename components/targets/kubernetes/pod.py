@@ -92,7 +92,9 @@ def container_spec(name: str, spec: Container, secret_name: str | None, ports: l
     if source_mounts:
         raise ValueError(f"{name}: source mounts (hot reload) exist only on the Docker target")
     env: list[JsonDict] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-    env += [{"name": k, "value_from": {"field_ref": {"field_path": path}}} for k, path in sorted(spec.field_env.items())]
+    env += [
+        {"name": k, "value_from": {"field_ref": {"field_path": path}}} for k, path in sorted(spec.field_env.items())
+    ]
     env += [
         {"name": k, "value_from": {"secret_key_ref": {"name": secret_name, "key": env_key(k)}}}
         for k in sorted(spec.secret_env)
