@@ -70,7 +70,8 @@ class Section(BaseModel):
     """Shared settings: camelCase keys, unknown keys rejected, values immutable once validated."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False,
+        use_attribute_docstrings=True,
     )
 
 
@@ -83,9 +84,13 @@ class ResourcesConfig(Section):
     """Requests (what the scheduler reserves) and limits (the hard ceiling)."""
 
     cpu: CpuQuantity
+    """CPU request per replica (`500m`, `2`): what the scheduler reserves."""
     memory: MemoryQuantity
+    """Memory request per replica (`512Mi`, `4Gi`)."""
     cpu_limit: CpuQuantity
+    """CPU ceiling per replica."""
     memory_limit: MemoryQuantity
+    """Memory ceiling per replica; the laptop budget sums these in dev."""
 
     @model_validator(mode="after")
     def _limits_cover_requests(self) -> Self:
@@ -98,26 +103,42 @@ class ResourcesConfig(Section):
 
 class PostgresConfig(Section):
     image: Image
+    """Pinned image; the data mount follows the major version (18+: /var/lib/postgresql)."""
     storage: MemoryQuantity
+    """Size of the data volume (PVC on k3s)."""
     database: SqlIdentifier
+    """Database the services use."""
     app_user: SqlIdentifier
+    """Login role the services use (its password is generated)."""
     max_connections: int = Field(ge=10, le=10000)
+    """`max_connections` (seed: 500)."""
     shared_buffers: PostgresMemory
+    """`shared_buffers` (seed: 2GB)."""
     effective_cache_size: PostgresMemory
+    """`effective_cache_size` (seed: 6GB)."""
     work_mem: PostgresMemory
+    """`work_mem` (seed: 10MB)."""
     resources: ResourcesConfig
+    """Requests and limits of the server."""
 
 
 class RedisConfig(Section):
     image: Image
+    """Pinned image."""
     mode: Literal["standalone", "cluster"]
+    """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
     nodes: int = Field(ge=1, le=9)
+    """Masters in cluster mode (at least 3); 1 when standalone."""
     maxmemory: RedisMemory
+    """`maxmemory` per node (seed: 2gb)."""
     maxmemory_policy: Literal[
         "noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random"
     ]
+    """`maxmemory-policy` (seed: allkeys-lru)."""
     storage: MemoryQuantity
+    """Data volume per node (append-only file)."""
     resources: ResourcesConfig
+    """Requests and limits per node."""
 
     @model_validator(mode="after")
     def _cluster_shape(self) -> Self:
@@ -130,13 +151,21 @@ class RedisConfig(Section):
 
 class KafkaConfig(Section):
     image: Image
+    """Pinned apache/kafka image (4.x is KRaft-only)."""
     brokers: int = Field(ge=1, le=9)
+    """Brokers, each also a KRaft controller voter."""
     partitions: int = Field(ge=1, le=1000)
+    """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
     replication_factor: int = Field(ge=1)
+    """Replication of topics and internal topics (seed: 3); at most `brokers`."""
     retention_hours: int = Field(ge=1)
+    """`log.retention.hours` (seed: 168)."""
     topics: list[TopicName]
+    """Event topics created (if missing) on every `up`."""
     storage: MemoryQuantity
+    """Log volume per broker."""
     resources: ResourcesConfig
+    """Requests and limits per broker; the JVM heap is half the memory limit."""
 
     @model_validator(mode="after")
     def _replication_fits(self) -> Self:
@@ -151,10 +180,15 @@ class KafkaConfig(Section):
 
 class MinioConfig(Section):
     image: Image
+    """Pinned server image (the community edition's last release is the default)."""
     client_image: Image
+    """Pinned `mc` image for bucket provisioning."""
     buckets: list[BucketName]
+    """Buckets created on every `up` (`mb --ignore-existing`)."""
     storage: MemoryQuantity
+    """Data volume size."""
     resources: ResourcesConfig
+    """Requests and limits."""
 
 
 class PrometheusConfig(Section):
@@ -237,8 +271,11 @@ class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
     host: str | None = None
+    """Docker daemon address; the local default socket when unset."""
     publish_address: IPv4Address
+    """Address host ports are published on (keep 127.0.0.1: only this machine)."""
     host_ports: dict[str, PortNumber]
+    """Host port per published endpoint; two endpoints on one port is an error."""
 
     @model_validator(mode="after")
     def _no_port_clash(self) -> Self:
@@ -272,9 +309,13 @@ class KubernetesConfig(Section):
     """k3s cluster settings (prod and review)."""
 
     kubeconfig: str | None = None
+    """Kubeconfig contents or path; the ambient KUBECONFIG when unset."""
     context: str | None = None
+    """Kubeconfig context; the current one when unset."""
     namespace: DnsLabel | None = None
+    """Namespace of the environment; `dreamscape-<stack>` when unset."""
     storage_class: str
+    """StorageClass of every volume claim (k3s: local-path)."""
     cluster_dns: IPv4Address
     """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
     edge: EdgeConfig
@@ -299,8 +340,10 @@ class ReviewConfig(Section):
     """Set by the review-environment command; present only on `review-*` stacks."""
 
     pr: int = Field(ge=1)
+    """Pull request number."""
     commit: Annotated[str, _matches(re.compile(r"^[0-9a-f]{7,40}$"), "a git commit sha")]
     expires_at: datetime
+    """When `gc` may destroy the environment."""
 
 
 class CapacityConfig(Section):
@@ -333,20 +376,32 @@ class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
     target: Target
+    """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool
+    """Protect stateful resources and secret generators against deletion and replacement."""
     domain: DomainName
+    """Public domain; app., api. and grafana. hosts derive from it."""
     image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
                                       "an image tag other than 'latest'")]
+    """Tag of the Big Pod images (`<registry>/dreamscape-<pod>:<imageTag>`); never `latest`."""
     secret_rotation: dict[str, Annotated[int, Field(ge=0)]]
     """Generation per secret; bumping one rotates that secret on the next `pulumi up`."""
     postgres: PostgresConfig
+    """PostgreSQL server."""
     redis: RedisConfig
+    """Redis (standalone or cluster)."""
     kafka: KafkaConfig
+    """Kafka (KRaft)."""
     minio: MinioConfig
+    """MinIO object storage."""
     docker: DockerConfig
+    """Docker target settings (dev)."""
     kubernetes: KubernetesConfig
+    """Kubernetes target settings (prod, review)."""
     monitoring: MonitoringConfig
+    """Prometheus, Alertmanager, Grafana, Loki, Alloy and the exporters."""
     alerting: AlertingConfig
+    """Optional alert receivers (email, Slack, PagerDuty for critical alerts); set as secret config."""
     registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
@@ -354,7 +409,9 @@ class StackConfig(Section):
     """The directory holding dreamscape-services/ and dreamscape-frontend/ (dev builds and hot reload).
     Relative paths are relative to this repository's root."""
     pods: dict[str, PodConfig]
+    """Per Big Pod overrides (`core`, `business`, `experience`): replicas, maxReplicas, resources."""
     review: ReviewConfig | None = None
+    """Set by `python -m tools.review up` on review stacks only."""
     laptop_budget: MemoryQuantity
     """Docker: the sum of memory limits must fit (docs/budgets.md)."""
     capacity: CapacityConfig
@@ -362,7 +419,9 @@ class StackConfig(Section):
     allow_stateful_change: dict[str, str]
     """One-change overrides of the stateful guard: `{"postgres.data.size": "100Gi"}` (docs/operations.md)."""
     backup: BackupConfig
+    """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
+    """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:
