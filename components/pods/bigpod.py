@@ -155,6 +155,8 @@ def pod_service(args: BigPodArgs) -> spec.Service:
         probes=probes(pod),
         depends_on=tuple(args.infra[need].deployed.service.name for need in needs),
         labels={"dreamscape.io/pod": pod.name},
+        # Prometheus discovers pods by this opt-in; each named service port becomes a scrape target.
+        annotations={"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"},
         service_annotations=sticky_annotations(pod),
         container=spec.Container(
             image=args.image,

@@ -160,3 +160,11 @@ def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Ev
         annotations = _named(prod, "Service", name)["metadata"].get("annotations", {})
         assert sticky not in annotations, f"{name} balances freely"
 
+
+
+def test_big_pods_opt_in_to_prometheus_pod_discovery(prod: Evaluation) -> None:
+    pods = [d for d in prod.of_type("kubernetes:apps/v1:Deployment") if d.name.endswith("-pod")]
+    assert len(pods) == 3, "core, business and experience"
+    for deployment in pods:
+        annotations = deployment.inputs["spec"]["template"]["metadata"].get("annotations", {})
+        assert annotations.get("prometheus.io/scrape") == "true", f"{deployment.name} is scraped in prod"
