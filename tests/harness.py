@@ -179,6 +179,28 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
     return bag
 
 
+_LAST_RUN: dict[str, RecordingMocks] = {}
+
+
+@dataclass
+class Refusal:
+    message: str
+    registered: list[Registered]
+    """What reached the engine before the run stopped (the guarantee is usually: nothing)."""
+
+
+def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
+           previous_outputs: Mapping[str, Any] | None = None) -> Refusal:
+    """Evaluate a stack that must stop with a ConfigError; return its message and what was registered."""
+    from components.config import ConfigError
+
+    try:
+        evaluate(stack, overrides, previous_outputs=previous_outputs)
+    except ConfigError as error:
+        return Refusal(str(error), list(_LAST_RUN["mocks"].resources))
+    raise AssertionError(f"{stack} with {overrides} was expected to stop with a ConfigError")
+
+
 def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
              previous_outputs: Mapping[str, Any] | None = None) -> Evaluation:
     """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
@@ -186,6 +208,7 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
     """
     mocks = RecordingMocks()
+    _LAST_RUN["mocks"] = mocks
     mocks.previous_outputs = dict(previous_outputs or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(config_bag(stack, overrides))

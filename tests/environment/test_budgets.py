@@ -10,7 +10,7 @@ import pytest
 from components.budgets import footprints
 from components.config import ConfigError, load
 from components.config.quantities import cpu_millicores, memory_bytes
-from tests.harness import Evaluation, RecordingMocks, config_bag, evaluate
+from tests.harness import Evaluation, config_bag, evaluate, refuse
 from tests.kube import manifest, workloads
 
 
@@ -55,19 +55,7 @@ def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
 
 
 def test_a_budget_refusal_registers_no_resource() -> None:
-    seen: list[RecordingMocks] = []
-    original = RecordingMocks.__init__
-
-    def spy(self: RecordingMocks) -> None:
-        original(self)
-        seen.append(self)
-
-    RecordingMocks.__init__ = spy  # type: ignore[method-assign]
-    try:
-        refusal("dev", {"laptopBudget": "256Mi"})
-    finally:
-        RecordingMocks.__init__ = original  # type: ignore[method-assign]
-    assert seen and seen[0].resources == [], "the budget is checked before anything is registered"
+    assert refuse("dev", {"laptopBudget": "256Mi"}).registered == [], "checked before anything is registered"
 
 
 def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -> None:

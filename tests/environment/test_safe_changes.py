@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
-from tests.harness import Evaluation, RecordingMocks, evaluate
+from tests.harness import Evaluation, evaluate, refuse
 
 Key = tuple[str, str]
 
@@ -92,19 +92,7 @@ def test_the_one_change_override_allows_exactly_that_value(prod: Evaluation) -> 
 
 def test_a_refused_change_registers_no_provider_resource(prod: Evaluation) -> None:
     # The provider depends on the guard, so nothing on the cluster is touched (pulumi-random may be).
-    seen: list[RecordingMocks] = []
-    original = RecordingMocks.__init__
-
-    def spy(self: RecordingMocks) -> None:
-        original(self)
-        seen.append(self)
-
-    RecordingMocks.__init__ = spy  # type: ignore[method-assign]
-    try:
-        with pytest.raises(ConfigError):
-            evaluate("prod", {"postgres": {"storage": "10Gi"}},
+    refusal = refuse("prod", {"postgres": {"storage": "10Gi"}},
                      previous_outputs={"statefulIdentity": identity_of(prod)})
-    finally:
-        RecordingMocks.__init__ = original  # type: ignore[method-assign]
-    kinds = {r.type for r in seen[0].resources}
+    kinds = {r.type for r in refusal.registered}
     assert not any(t.startswith("kubernetes:") for t in kinds), f"no Kubernetes resource registered: {kinds}"

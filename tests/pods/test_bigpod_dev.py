@@ -9,7 +9,7 @@ import pytest
 
 from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
-from tests.harness import TEST_WORKSPACE, Evaluation, RecordingMocks, config_bag, evaluate
+from tests.harness import TEST_WORKSPACE, Evaluation, config_bag, refuse
 
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/image:Image"
@@ -98,19 +98,11 @@ def test_a_missing_source_directory_is_named_before_anything_is_registered(tmp_p
 
 
 def test_a_missing_source_directory_stops_the_run_with_no_resource_registered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    created: list[RecordingMocks] = []
-    original = RecordingMocks.__init__
-
-    def spy(self: RecordingMocks) -> None:
-        original(self)
-        created.append(self)
-
-    monkeypatch.setattr(RecordingMocks, "__init__", spy)
-    with pytest.raises(ConfigError, match="Missing source directories"):
-        evaluate("dev", {"workspaceRoot": str(tmp_path)})
-    assert created and created[0].resources == [], "the check runs before any registration"
+    refusal = refuse("dev", {"workspaceRoot": str(tmp_path)})
+    assert "Missing source directories" in refusal.message, refusal.message
+    assert refusal.registered == [], "the check runs before any registration"
 
 
 def test_clusters_do_not_need_the_sources(tmp_path: Path) -> None:
