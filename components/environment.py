@@ -10,7 +10,7 @@ import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
-from components import budgets, spec, stateful
+from components import budgets, devtools, spec, stateful
 from components.backup import Backup, BackupArgs
 from components.config import StackConfig
 from components.config import Target as TargetKind
@@ -229,6 +229,18 @@ class Environment(pulumi.ComponentResource):
             "minioConsole": f"http://localhost:{ports['minioConsole']}"} if "minioConsole" in ports else {})}
         self.outputs["edgeAuth"] = {"user": EDGE_USER, "password": secrets["edgeAuth"]}
         # --- end Big Pods and the edge -------------------------------------------------------------
+
+        # --- dev tools (issue 7): opt-in admin UIs, Docker only (config validation refuses kubernetes) ----
+        if devtools.enabled(config.dev_tools):
+            tools = devtools.DevTools("devtools", devtools.DevToolsArgs(
+                config=config.dev_tools, target=target, host_ports=ports,
+                pgadmin_password=secrets["pgadmin"], postgres_host=postgres.host, postgres_port=postgres.port,
+                postgres_user=POSTGRES_SUPERUSER, redis_host=redis.host, redis_port=redis.port,
+                kafka_bootstrap=kafka.bootstrap_servers,
+            ), child)
+            self.outputs["urls"] = {**self.outputs["urls"], **tools.urls}
+            self.outputs["pgadminLogin"] = {"email": devtools.PGADMIN_EMAIL, "password": secrets["pgadmin"]}
+        # --- end dev tools --------------------------------------------------------------------------------
         self.register_outputs(self.outputs)
 
 
