@@ -47,6 +47,7 @@ class DevToolsArgs:
     postgres_host: str
     postgres_port: int
     postgres_user: str
+    postgres_database: str
     redis_host: str
     redis_port: int
     kafka_bootstrap: str
@@ -66,11 +67,11 @@ def footprint(stack: StackConfig) -> list[Footprint]:
             for name in enabled(stack.dev_tools)]
 
 
-def servers_json(host: str, port: int, user: str) -> str:
+def servers_json(host: str, port: int, user: str, database: str) -> str:
     """pgAdmin's server list: the environment's PostgreSQL, ready to connect."""
     return json.dumps({"Servers": {"1": {
         "Name": "dreamscape", "Group": "DreamScape", "Host": host, "Port": port,
-        "MaintenanceDB": "postgres", "Username": user, "SSLMode": "prefer",
+        "MaintenanceDB": database, "Username": user, "SSLMode": "prefer",
     }}}, indent=2) + "\n"
 
 
@@ -98,7 +99,8 @@ class DevTools(pulumi.ComponentResource):
                     }),
                     secret_files=(password,),
                     config_files=(spec.ConfigFile(PGADMIN_SERVERS, servers_json(
-                        args.postgres_host, args.postgres_port, args.postgres_user)),),
+                        args.postgres_host, args.postgres_port, args.postgres_user,
+                        args.postgres_database)),),
                     security=WRITABLE,
                 ),
             )))
@@ -110,7 +112,8 @@ class DevTools(pulumi.ComponentResource):
                 container=spec.Container(
                     image=config.images["redisInsight"], resources=RESOURCES["redis-insight"],
                     env=spec.frozen_map({"RI_REDIS_HOST": args.redis_host,
-                                         "RI_REDIS_PORT": str(args.redis_port), "RI_REDIS_ALIAS": "dreamscape"}),
+                                         "RI_REDIS_PORT": str(args.redis_port),
+                                         "RI_REDIS_ALIAS": "dreamscape"}),
                     security=WRITABLE,
                 ),
             )))

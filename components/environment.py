@@ -235,7 +235,8 @@ class Environment(pulumi.ComponentResource):
             tools = devtools.DevTools("devtools", devtools.DevToolsArgs(
                 config=config.dev_tools, target=target, host_ports=ports,
                 pgadmin_password=secrets["pgadmin"], postgres_host=postgres.host, postgres_port=postgres.port,
-                postgres_user=POSTGRES_SUPERUSER, redis_host=redis.host, redis_port=redis.port,
+                postgres_user=postgres.app_user, postgres_database=postgres.database,
+                redis_host=redis.host, redis_port=redis.port,
                 kafka_bootstrap=kafka.bootstrap_servers,
             ), child)
             self.outputs["urls"] = {**self.outputs["urls"], **tools.urls}

@@ -45,7 +45,7 @@ def test_pgadmin_logs_in_with_a_secret_file_and_knows_the_postgres_server(tools:
     assert "PGADMIN_DEFAULT_PASSWORD" not in env, "the password is a file, never an env value"
     servers = next(u["content"] for u in pgadmin["uploads"] if u["file"] == env["PGADMIN_SERVER_JSON_FILE"])
     server = json.loads(servers)["Servers"]["1"]
-    assert (server["Host"], server["Port"]) == ("postgres", 5432), server
+    assert (server["Host"], server["Port"], server["Username"]) == ("postgres", 5432, "dreamscape_app")
     assert networks(pgadmin) == {"dreamscape-dev-monitoring", "dreamscape-dev-database"}, "only postgres"
 
 
