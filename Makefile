@@ -1,8 +1,9 @@
 # DreamScape environments: the two everyday commands are `make up` and `make test`.
 SHELL := /bin/bash
 STACK ?= dev
+LEVEL ?= soft
 
-.PHONY: up preview destroy test lint typecheck unit bench render
+.PHONY: up preview destroy reset test lint typecheck unit bench render
 
 up: ## Bring up a stack (default: dev on the local Docker daemon, local file backend)
 	@scripts/pulumi.sh up $(STACK)
@@ -12,6 +13,9 @@ preview: ## Show what `up` would change
 
 destroy: ## Destroy the stack (dev volumes are kept; see docs/operations.md for a full reset)
 	@scripts/pulumi.sh destroy $(STACK)
+
+reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the nuclear prompt] (docs/operations.md)
+	@scripts/venv.sh >/dev/null && venv/bin/python -m tools.reset $(LEVEL) --stack $(STACK) $(if $(YES),--yes-destroy-all-data,)
 
 test: ## Lint, type-check and run the whole test suite (what CI runs)
 	@scripts/test.sh

@@ -10,7 +10,8 @@ import pulumi
 import pulumi_random as random
 from pydantic import SecretStr
 
-from components import budgets, spec, stateful
+from components import budgets, devtools, spec, stateful
+from components.backup import Backup, BackupArgs
 from components.config import StackConfig
 from components.config import Target as TargetKind
 from components.config.loader import ROOT, workspace_path
@@ -114,6 +115,19 @@ class Environment(pulumi.ComponentResource):
             api_host_port=ports.get("minio"), console_host_port=ports.get("minioConsole"),
         ), child)
 
+        # --- backups (issue 7): nightly pg_dump to MinIO, Kubernetes only -------------------------------
+        # Docker has no scheduler (it skips scheduled tasks); dev dumps and restores with tools/dev_db.py.
+        backup = None
+        if config.backup.enabled and config.target is TargetKind.KUBERNETES:
+            backup = Backup("backup", BackupArgs(
+                config=config.backup, postgres=config.postgres, minio=config.minio,
+                app_password=secrets["postgresApp"], minio_root_password=secrets["minioRoot"],
+                backup_secret_key=secrets["backup"], target=target,
+                postgres_host=postgres.host, minio_host=minio.host, after=(minio.deployed,),
+                run_id=f"{rotation.get('backup', 0)}-{rotation.get('minioRoot', 0)}",
+            ), child)
+        # --- end backups ------------------------------------------------------------------------------------
+
         # --- monitoring (issue 4): Prometheus, exporters, Alertmanager, Grafana, Loki, Alloy ---------------
         monitoring = MonitoringStack("monitoring", MonitoringStackArgs(
             config=config.monitoring,
@@ -162,6 +176,7 @@ class Environment(pulumi.ComponentResource):
             "prometheusUrl": f"http://{reach('prometheus', monitoring.prometheus_port)}",
             "grafanaAdminPassword": secrets["grafanaAdmin"],
             "statefulIdentity": identity,
+            "backup": {"bucket": backup.bucket, "schedule": backup.schedule} if backup else None,
         }
 
         # --- Big Pods and the edge (issue 3) -------------------------------------------------------
@@ -214,6 +229,19 @@ class Environment(pulumi.ComponentResource):
             "minioConsole": f"http://localhost:{ports['minioConsole']}"} if "minioConsole" in ports else {})}
         self.outputs["edgeAuth"] = {"user": EDGE_USER, "password": secrets["edgeAuth"]}
         # --- end Big Pods and the edge -------------------------------------------------------------
+
+        # --- dev tools (issue 7): opt-in admin UIs, Docker only (config validation refuses kubernetes) ----
+        if devtools.enabled(config.dev_tools):
+            tools = devtools.DevTools("devtools", devtools.DevToolsArgs(
+                config=config.dev_tools, target=target, host_ports=ports,
+                pgadmin_password=secrets["pgadmin"], postgres_host=postgres.host, postgres_port=postgres.port,
+                postgres_user=postgres.app_user, postgres_database=postgres.database,
+                redis_host=redis.host, redis_port=redis.port,
+                kafka_bootstrap=kafka.bootstrap_servers,
+            ), child)
+            self.outputs["urls"] = {**self.outputs["urls"], **tools.urls}
+            self.outputs["pgadminLogin"] = {"email": devtools.PGADMIN_EMAIL, "password": secrets["pgadmin"]}
+        # --- end dev tools --------------------------------------------------------------------------------
         self.register_outputs(self.outputs)
 
 

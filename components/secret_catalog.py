@@ -20,6 +20,8 @@ SECRET_KINDS: tuple[SecretKind, ...] = (
     SecretKind("jwtAccess", 64, "JWT access-token signing key"),
     SecretKind("jwtRefresh", 64, "JWT refresh-token signing key"),
     SecretKind("grafanaAdmin", 32, "Grafana admin password"),
+    SecretKind("backup", 40, "MinIO secret key of the backup user `dreamscape-backup` (nightly pg_dump upload)"),
+    SecretKind("pgadmin", 32, "pgAdmin login password (dev tools, user admin@dreamscape.dev)"),
     SecretKind("edgeAuth", 32, "Basic-auth password the edge asks for in front of Grafana (user `ops`)"),
 )
 SECRET_NAMES = frozenset(kind.name for kind in SECRET_KINDS)

@@ -104,6 +104,7 @@ class Minio(pulumi.ComponentResource):
             after=[self.deployed],
         )
         self.endpoint = endpoint
+        self.host = service.host
         self.root_user = ROOT_USER
         self.buckets = list(config.buckets)
         self.register_outputs({"endpoint": self.endpoint, "buckets": self.buckets})

@@ -246,6 +246,17 @@ class Task:
     """Changing it runs the task again (e.g. after a password rotation)."""
     schedule: str | None = None
     """A cron schedule makes it recurring (a CronJob on Kubernetes). Docker skips scheduled tasks."""
+    init: Container | None = None
+    """A run-to-completion step before `container`, in the same pod (an initContainer on Kubernetes),
+    e.g. the backup's `pg_dump` before the upload. Only scheduled tasks may have one: the Docker target
+    runs one-shot tasks as a single container and refuses an init step there."""
+    shared_dir: str | None = None
+    """A scratch directory both `init` and `container` see (an emptyDir on Kubernetes), for handing a
+    file from the init step to the main container."""
+
+    def __post_init__(self) -> None:
+        if self.shared_dir is not None and self.init is None:
+            raise ValueError(f"{self.name}: a shared directory hands files from an init step; there is none")
 
 
 def member_host(service: str, ordinal: int) -> str:

@@ -269,9 +269,12 @@ class DockerPlatform(pulumi.ComponentResource):
     def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource | None:
         """A one-shot container: the provider attaches, waits for it to exit, and keeps its logs.
 
-        Docker has no scheduler, so recurring tasks (backups) are skipped; dev has `tools/dev-db`."""
+        Docker has no scheduler, so recurring tasks (backups) are skipped; dev has `tools/dev_db.py`."""
         if task.schedule is not None:
             return None
+        if task.init is not None:
+            raise ValueError(f"{task.name}: the Docker target runs a one-shot task as one container; "
+                             "an init step is supported for scheduled tasks only (which Docker skips)")
         args = self._container_args(task.container)
         args["image"] = self._image(task.container.image, parent, task.name)
         task_container: docker.Container = docker.Container(  # type: ignore[call-overload]  # **args: _container_args

@@ -33,6 +33,7 @@ from components.targets.kubernetes.pod import (
     env_key,
     key_for,
     pod_security,
+    prefixed_volumes,
 )
 from components.targets.labels import selector_labels, workload_labels
 
@@ -133,12 +134,19 @@ class KubernetesPlatform(pulumi.ComponentResource):
                parent: pulumi.Resource, namespace: tuple[str, pulumi.Resource] | None = None,
                ) -> tuple[str | None, list[pulumi.Resource]]:
         """The Secret (secret files, secret env, secret config files) and ConfigMap (plain files)."""
-        container = service_or_task.container
         ns_name, ns = namespace or (self.namespace_name, self.namespace)
         created: list[pulumi.Resource] = []
-        secret_data: dict[str, Any] = {s.key: s.value for s in container.secret_files}
-        secret_data.update({env_key(k): v for k, v in container.secret_env.items()})
-        secret_data.update({key_for(f.path): f.content for f in container.config_files if f.secret})
+        # A task's init step shares the pod's Secret and ConfigMap; each container mounts only its items.
+        containers = [service_or_task.container]
+        if isinstance(service_or_task, Task) and service_or_task.init is not None:
+            containers.append(service_or_task.init)
+        secret_data: dict[str, Any] = {}
+        plain: dict[str, Any] = {}
+        for container in containers:
+            secret_data.update({s.key: s.value for s in container.secret_files})
+            secret_data.update({env_key(k): v for k, v in container.secret_env.items()})
+            secret_data.update({key_for(f.path): f.content for f in container.config_files if f.secret})
+            plain.update({key_for(f.path): f.content for f in container.config_files if not f.secret})
         secret_name = None
         if secret_data:
             secret_name = f"{name}-secrets"
@@ -149,7 +157,6 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 string_data={k: pulumi.Output.secret(v) for k, v in secret_data.items()},
                 opts=self._opts(parent, depends_on=[ns]),
             ))
-        plain = {key_for(f.path): f.content for f in container.config_files if not f.secret}
         if plain:
             created.append(k8s.core.v1.ConfigMap(
                 f"{name}-config",
@@ -168,9 +175,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
             if isinstance(service_or_task, Service)
             else []
         )
-        main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(), mounts)
-        annotations: dict[str, str] = dict(service_or_task.annotations) if isinstance(service_or_task, Service) else {}
-        checksum = config_hash(container.config_files)
+        init_containers, init_volumes, shared = self._init_step(name, service_or_task, secret_name)
+        main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(),
+                                       mounts + shared)
+        volumes += init_volumes
+        annotations: dict[str, str] = (
+            dict(service_or_task.annotations) if isinstance(service_or_task, Service) else {})
+        init_files = service_or_task.init.config_files if isinstance(service_or_task, Task) and \
+            service_or_task.init else ()
+        checksum = config_hash(container.config_files + init_files)
         if checksum:
             annotations["dreamscape.io/config-hash"] = checksum
         return {
@@ -179,11 +192,28 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 "automount_service_account_token": False,
                 "enable_service_links": False,
                 "security_context": pod_security(container),
+                **({"init_containers": init_containers} if init_containers else {}),
                 "containers": [main],
                 "volumes": volumes,
                 **extra,
             },
         }
+
+    @staticmethod
+    def _init_step(name: str, service_or_task: Service | Task, secret_name: str | None,
+                   ) -> tuple[list[JsonDict], list[JsonDict], list[JsonDict]]:
+        """A task's init step: its initContainer, the pod volumes it adds (its own renamed `init-*`, plus
+        the shared emptyDir), and the shared mount for the main container."""
+        if not isinstance(service_or_task, Task) or service_or_task.init is None:
+            return [], [], []
+        shared: list[JsonDict] = []
+        volumes: list[JsonDict] = []
+        if service_or_task.shared_dir is not None:
+            shared = [{"name": "shared", "mount_path": service_or_task.shared_dir}]
+            volumes.append({"name": "shared", "empty_dir": {}})
+        init, own = container_spec(f"{name}-init", service_or_task.init, secret_name, [], Probes(), shared,
+                                   config_map_name=f"{name}-config")
+        return [init], prefixed_volumes("init", init, own) + volumes, shared
 
     def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource,
                     namespace: tuple[str, pulumi.Resource]) -> JsonDict:

@@ -81,8 +81,9 @@ def file_volumes(
 
 
 def container_spec(name: str, spec: Container, secret_name: str | None, ports: list[JsonDict],
-                   probe_spec: Probes, extra_mounts: list[JsonDict]) -> tuple[JsonDict, list[JsonDict]]:
-    """The container and the pod volumes it needs."""
+                   probe_spec: Probes, extra_mounts: list[JsonDict], *,
+                   config_map_name: str | None = None) -> tuple[JsonDict, list[JsonDict]]:
+    """The container and the pod volumes it needs. `config_map_name` defaults to `<name>-config`."""
     if isinstance(spec.image, ImageBuild):
         raise ValueError(
             f"{name}: the Kubernetes target pulls images from a registry and never builds "
@@ -108,7 +109,9 @@ def container_spec(name: str, spec: Container, secret_name: str | None, ports: l
             "items": [{"key": s.key, "path": s.key} for s in spec.secret_files],
         }})
         mounts.append({"name": "secrets", "mount_path": SECRETS_DIR, "read_only": True})
-    config_map = f"{name}-config" if any(not f.secret for f in spec.config_files) else None
+    config_map = None
+    if any(not f.secret for f in spec.config_files):
+        config_map = config_map_name or f"{name}-config"
     file_vols, file_mounts = file_volumes(spec.config_files, config_map, secret_name)
     volumes += file_vols
     mounts += file_mounts
@@ -172,3 +175,12 @@ def config_hash(files: tuple[ConfigFile, ...]) -> str | None:
     if not texts:
         return None
     return hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()[:16]
+
+
+def prefixed_volumes(prefix: str, container: JsonDict, volumes: list[JsonDict]) -> list[JsonDict]:
+    """Rename a container's own pod volumes (`secrets` -> `<prefix>-secrets`) so a second container of
+    the same pod (an init container) can bring its own without a name clash."""
+    renames = {v["name"]: f"{prefix}-{v['name']}" for v in volumes}
+    for mount in container["volume_mounts"]:
+        mount["name"] = renames.get(mount["name"], mount["name"])
+    return [{**v, "name": renames[v["name"]]} for v in volumes]

@@ -1,0 +1,177 @@
+"""Nightly PostgreSQL backups to MinIO (Kubernetes only; dev uses `tools/dev_db.py`).
+
+One `spec.Task` with a schedule (a CronJob) and an init step:
+- the init step (the Postgres image) runs `pg_dump -Fc` into a shared scratch directory, with the app
+  role's password read from a secret file (the role owns the application database);
+- the main container (the MinIO client image) uploads the dump with `mc cp` and deletes all but the
+  newest `keep` dumps. Dump names carry a UTC timestamp, so name order is age order.
+
+The upload uses its OWN MinIO user, `dreamscape-backup`, limited by a policy to the backup bucket. A setup
+Job (root credentials) creates the bucket, the user and the policy. `mc` has no file-based credentials, so
+both containers that talk to MinIO get an `MC_HOST_<alias>` URL as a secret environment variable: the
+documented exception to secrets-as-files (docs/operations.md).
+
+Tasks are transient: nothing here counts in the capacity budgets.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+
+from components import spec
+from components.config import BackupConfig, MinioConfig, PostgresConfig
+from components.infra.minio import API_PORT, ROOT_USER
+from components.infra.minio import UID as MINIO_UID
+from components.infra.postgres import PORT as POSTGRES_PORT
+from components.infra.postgres import UID as POSTGRES_UID
+from components.targets import Deployed, Target
+
+BACKUP_USER = "dreamscape-backup"
+POLICY = "dreamscape-backup-bucket"
+ALIAS = "backup"
+DUMP_DIR = "/backup"
+PREFIX = "postgres"
+"""Dumps live at `<bucket>/postgres/<database>-<UTC timestamp>.dump`."""
+PASSWORD_FILE = "backup-postgres-password"
+SECRET_KEY_FILE = "backup-secret-key"
+
+
+@dataclass(frozen=True)
+class BackupArgs:
+    config: BackupConfig
+    postgres: PostgresConfig
+    minio: MinioConfig
+    app_password: pulumi.Output[str]
+    minio_root_password: pulumi.Output[str]
+    backup_secret_key: pulumi.Output[str]
+    target: Target
+    postgres_host: str
+    minio_host: str
+    after: tuple[Deployed, ...] = ()
+    run_id: str = "0"
+    """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
+
+
+def bucket_policy(bucket: str) -> str:
+    """The backup user may list, read, write and delete in its bucket, and nothing else."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+             "Resource": [f"arn:aws:s3:::{bucket}"]},
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": [f"arn:aws:s3:::{bucket}/*"]},
+        ],
+    }, indent=2) + "\n"
+
+
+POLICY_FILE = "/etc/dreamscape/backup-policy.json"
+
+
+def setup_script(bucket: str) -> str:
+    """Idempotent: bucket, user (re-applies the current secret key), policy, attachment."""
+    q = shlex.quote
+    key = f"{spec.SECRETS_DIR}/{SECRET_KEY_FILE}"
+    return "; ".join([
+        "set -eu",
+        f"mc mb --ignore-existing {q(f'dreamscape/{bucket}')}",
+        f'mc admin user add dreamscape {q(BACKUP_USER)} "$(cat {key})"',
+        f"mc admin policy create dreamscape {q(POLICY)} {POLICY_FILE}",
+        # Attaching an already attached policy is an error in mc; then confirm the user lists the policy.
+        f"mc admin policy attach dreamscape {q(POLICY)} --user {q(BACKUP_USER)} || "
+        f'[[ "$(mc admin user info dreamscape {q(BACKUP_USER)})" == *{q(POLICY)}* ]]',
+    ])
+
+
+def dump_command(postgres: PostgresConfig, host: str) -> str:
+    """Runs in the Postgres image: one custom-format dump named `<database>-<UTC timestamp>.dump`."""
+    q = shlex.quote
+    return "; ".join([
+        "set -eu",
+        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/{PASSWORD_FILE})"',
+        'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
+        f"pg_dump -h {q(host)} -p {POSTGRES_PORT} -U {q(postgres.app_user)} -d {q(postgres.database)} "
+        f'-Fc -f "{DUMP_DIR}/{postgres.database}-$stamp.dump"',
+    ])
+
+
+def upload_command(config: BackupConfig) -> str:
+    """Runs in the MinIO client image (bash, no awk/sort needed): upload, then keep the newest `keep`.
+
+    `mc ls` lists names in order; names are timestamped, so the first ones are the oldest."""
+    target = f"{ALIAS}/{config.bucket}/{PREFIX}/"
+    q = shlex.quote
+    return "; ".join([
+        "set -eu",
+        f"mc cp {DUMP_DIR}/*.dump {q(target)}",
+        "names=()",
+        f'while read -r line; do names+=("${{line##* }}"); done < <(mc ls {q(target)})',
+        f"excess=$(( ${{#names[@]}} - {config.keep} ))",
+        f'for (( i = 0; i < excess; i++ )); do mc rm {q(target)}"${{names[i]}}"; done',
+    ])
+
+
+class Backup(pulumi.ComponentResource):
+    """The backup bucket and user (setup Job) and the nightly dump-and-upload CronJob."""
+
+    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:ops:Backup", name, None, opts)
+        config = args.config
+        minio_url = f"{args.minio_host}:{API_PORT}"
+        client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
+        client_env = spec.frozen_map({"MC_CONFIG_DIR": "/tmp/.mc", "HOME": "/tmp"})
+        self.setup = args.target.run_task(
+            spec.Task(
+                name="backup-setup",
+                component="backup",
+                zone=spec.Zone.STORAGE,
+                reaches=frozenset({spec.Zone.STORAGE}),
+                run_id=args.run_id,
+                container=spec.Container(
+                    image=args.minio.client_image,
+                    resources=spec.Resources("50m", "250m", "32Mi", "128Mi"),
+                    command=("/bin/bash", "-c", setup_script(config.bucket)),
+                    env=client_env,
+                    secret_env={"MC_HOST_dreamscape": pulumi.Output.format(
+                        "http://{0}:{1}@{2}", ROOT_USER, args.minio_root_password, minio_url)},
+                    secret_files=(spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key),),
+                    config_files=(spec.ConfigFile(POLICY_FILE, bucket_policy(config.bucket)),),
+                    security=client_security,
+                ),
+            ),
+            self,
+            after=list(args.after),
+        )
+        self.task = spec.Task(
+            name="postgres-backup",
+            component="backup",
+            zone=spec.Zone.DATABASE,
+            reaches=frozenset({spec.Zone.DATABASE, spec.Zone.STORAGE}),
+            schedule=config.schedule,
+            shared_dir=DUMP_DIR,
+            init=spec.Container(
+                image=args.postgres.image,
+                resources=spec.Resources("50m", "500m", "64Mi", "256Mi"),
+                command=("/bin/sh", "-c", dump_command(args.postgres, args.postgres_host)),
+                secret_files=(spec.SecretFile(PASSWORD_FILE, args.app_password),),
+                # The pod's fsGroup (the client's) makes the secret file readable for this UID too.
+                security=spec.Security(run_as_user=POSTGRES_UID, run_as_group=POSTGRES_UID, fs_group=None),
+            ),
+            container=spec.Container(
+                image=args.minio.client_image,
+                resources=spec.Resources("50m", "250m", "32Mi", "128Mi"),
+                command=("/bin/bash", "-c", upload_command(config)),
+                env=client_env,
+                secret_env={f"MC_HOST_{ALIAS}": pulumi.Output.format(
+                    "http://{0}:{1}@{2}", BACKUP_USER, args.backup_secret_key, minio_url)},
+                security=client_security,
+            ),
+        )
+        self.cron = args.target.run_task(self.task, self, after=())
+        self.bucket = config.bucket
+        self.schedule = config.schedule
+        self.register_outputs({"bucket": self.bucket, "schedule": self.schedule})
