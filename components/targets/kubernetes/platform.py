@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
+from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -25,7 +26,7 @@ from components.targets.kubernetes.pod import (
     key_for,
     pod_security,
 )
-from components.targets.labels import selector_labels, workload_labels
+from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
             },
             opts=self._opts(self, protect=args.settings.protect),
         )
+        # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
+        self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
+            namespace=self.namespace_name, provider=self.provider,
+            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+            annotations=dict(args.settings.annotations),
+        ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
 
     def _opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -166,6 +173,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
+        if service.api_rules:
+            labels[API_ACCESS_LABEL] = "true"
         selector = selector_labels(service.name, env)
         secret_name, files = self._files(service.name, service, labels, parent)
         ports = [{"name": p.name, "container_port": p.number, "protocol": p.protocol} for p in service.ports]
