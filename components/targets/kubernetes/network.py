@@ -19,7 +19,8 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
 - `kube-api-egress`: pods labelled `dreamscape.io/kube-api=true` (services that declare `api_rules`)
   may reach the API server on TCP 443/6443. The `kubernetes` Service is DNATed to the node address
   (k3s: `<node-ip>:6443`) before the policy is evaluated, and node addresses are not known here, so the
-  peer is any address on those two ports only (`API_SERVER_CIDRS`).
+  peer is any address outside the k3s pod/service CIDRs (`CLUSTER_CIDRS`) on those two ports only
+  (`API_SERVER_CIDRS`; narrow it to the node subnet where that is known).
 
 Named ports (`http`) are resolved against the destination pod's container ports, so new Big Pods only
 have to name their HTTP port `http` to be routable through Traefik. Nothing here knows service names:
@@ -47,6 +48,8 @@ PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/1
 """Never reachable through the internet egress rule: RFC 1918 (k3s pods 10.42/16, services 10.43/16),
 link-local (cloud metadata endpoints) and carrier-grade NAT (Tailscale and similar overlays)."""
 INTERNET_PORTS = (443,)
+CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
+"""k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
 API_SERVER_CIDRS = ("0.0.0.0/0",)
 API_SERVER_PORTS = (443, 6443)
 
@@ -108,7 +111,7 @@ def zone_policies() -> list[JsonDict]:
             "ports": _tcp(*INTERNET_PORTS),
         }]),
         _policy("kube-api-egress", {"match_labels": {API_ACCESS_LABEL: "true"}}, ["Egress"], egress=[{
-            "to": [{"ip_block": {"cidr": cidr}} for cidr in API_SERVER_CIDRS],
+            "to": [{"ip_block": {"cidr": cidr, "except": list(CLUSTER_CIDRS)}} for cidr in API_SERVER_CIDRS],
             "ports": _tcp(*API_SERVER_PORTS),
         }]),
     ]
