@@ -105,7 +105,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recording = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             wire = json_format.MessageToDict(request.object)
             inputs = json.loads(json.dumps(_unwrap(wire)))

@@ -24,7 +24,8 @@ def _ints(value: Any) -> Any:
 
 
 def manifest(resource: Registered) -> dict[str, Any]:
-    return _ints({k: v for k, v in resource.inputs.items() if not k.startswith("__")})
+    result: dict[str, Any] = _ints({k: v for k, v in resource.inputs.items() if not k.startswith("__")})
+    return result
 
 
 def kube_objects(evaluation: Evaluation) -> list[Registered]:
