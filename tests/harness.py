@@ -207,6 +207,7 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
 
     `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
     """
+    _discard_pending_outputs()
     mocks = RecordingMocks()
     _LAST_RUN["mocks"] = mocks
     mocks.previous_outputs = dict(previous_outputs or {})
@@ -233,16 +234,28 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets))
 
 
+def _discard_pending_outputs() -> None:
+    """The SDK keeps pending output tasks in one process-wide set that `set_mocks` does not reset; a
+    refused run can leave failing ones there, which the next run would await and re-raise."""
+    with pulumi_settings.SETTINGS.lock:
+        pending = list(pulumi_settings.SETTINGS.outputs)
+        pulumi_settings.SETTINGS.outputs.clear()
+    for task in pending:
+        task.cancel()
+
+
 def _settle() -> None:
     """After a failed run, let its pending outputs finish so their errors cannot leak into the next run."""
-    for _ in range(100):
+    # Every registration that waited on the failed check fails on its own: drain them all.
+    for _ in range(10_000):
         manager = pulumi_settings.SETTINGS.rpc_manager
         manager.unhandled_exception = None
         try:
             _sync_await(wait_for_rpcs())
-            return
+            break
         except Exception:  # draining: the failed run's error was already raised
             continue
+    _discard_pending_outputs()
 
 
 def walk_plain(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -8,6 +8,8 @@ from components.spec import Zone
 
 PART_OF = "dreamscape"
 ZONE_LABEL = "dreamscape.io/zone"
+API_ACCESS_LABEL = "dreamscape.io/kube-api"
+"""On pods of services that declare `api_rules`: their NetworkPolicy egress includes the API server."""
 
 
 def reaches_label(zone: Zone) -> str:

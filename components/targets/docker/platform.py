@@ -285,9 +285,11 @@ class DockerPlatform(pulumi.ComponentResource):
             attach=True,
             logs=True,
             restart="no",
-            labels=self._labels(
-                {"app.kubernetes.io/name": task.name, "dreamscape.io/task": "true", "dreamscape.io/run-id": task.run_id}
-            ),
+            labels=self._labels({
+                **workload_labels(task.name, task.component, self.settings.environment, task.zone, task.reaches),
+                "dreamscape.io/task": "true",
+                "dreamscape.io/run-id": task.run_id,
+            }),
             opts=self._opts(parent, depends_on=[r for d in after for r in d.ready]),
             **args,
         )

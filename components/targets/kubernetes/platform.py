@@ -26,6 +26,7 @@ from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes.edge import Edge, EdgeArgs
+from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -35,7 +36,7 @@ from components.targets.kubernetes.pod import (
     pod_security,
     prefixed_volumes,
 )
-from components.targets.labels import selector_labels, workload_labels
+from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,13 @@ class KubernetesPlatform(pulumi.ComponentResource):
         )
         self.agents_namespace_name = f"{self.namespace_name}{AGENTS_SUFFIX}"
         self._agents_namespace: k8s.core.v1.Namespace | None = None
+        # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
+        self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
+            namespace=self.namespace_name, provider=self.provider,
+            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+            annotations=dict(args.settings.annotations),
+            agents_namespace=self.agents_namespace_name,
+        ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
 
     def _opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -115,6 +123,11 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 },
                 opts=self._opts(self),
             )
+            ZoneNetworkPolicies("k8s-node-agents-network", ZoneNetworkArgs(
+                namespace=self.agents_namespace_name, provider=self.provider,
+                labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+                annotations=dict(self.settings.annotations), agents_of=self.namespace_name,
+            ), pulumi.ResourceOptions(parent=self, depends_on=[self._agents_namespace]))
         return self._agents_namespace
 
     def _placement(self, service: Service) -> tuple[str, pulumi.Resource]:
@@ -253,6 +266,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
+        if service.api_rules:
+            labels[API_ACCESS_LABEL] = "true"
         selector = selector_labels(service.name, env)
         placement = self._placement(service)
         ns_name, ns = placement

@@ -1,0 +1,178 @@
+"""Network zones on Kubernetes: default deny, then exactly the traffic the zone labels declare.
+
+Every pod carries `dreamscape.io/zone=<zone>` and `dreamscape.io/reaches-<zone>=true` for each zone it
+declares in `Service.reaches` (components/targets/labels.py). Per namespace this module creates:
+
+- `default-deny`: selects every pod, Ingress and Egress, no rules (nothing moves unless allowed below);
+- `allow-dns`: every pod may query CoreDNS in kube-system (k3s: `k8s-app=kube-dns`) on UDP/TCP 53;
+- per zone Z, `zone-<Z>-ingress`: pods of zone Z accept traffic from pods labelled `reaches-Z=true`
+  and from pods of zone Z itself (cluster peers: Redis/Kafka members, replication);
+- per zone Z, `zone-<Z>-egress`: pods labelled `reaches-Z=true` may send to zone Z, and pods of zone Z
+  to their own zone;
+- `monitoring-scrape`: the monitoring zone may reach every pod of the namespace on any port (scrapes,
+  log/trace push targets), and may send to every pod of the namespace;
+- `bigpods-from-ingress-controller`: only Traefik (kube-system, `app.kubernetes.io/name=traefik`) reaches
+  the bigpods zone from outside the namespace, and only on the container port named `http`;
+- `bigpods-internet-egress`: the bigpods zone may open TCP 443 to the internet (payment and AI
+  providers), never to private/cluster ranges (`PRIVATE_CIDRS`: k3s pod 10.42/16 and service 10.43/16
+  are inside 10/8), so in-cluster traffic stays limited to the zones a pod declares;
+- `kube-api-egress`: pods labelled `dreamscape.io/kube-api=true` (services that declare `api_rules`)
+  may reach the API server on TCP 443/6443. The `kubernetes` Service is DNATed to the node address
+  (k3s: `<node-ip>:6443`) before the policy is evaluated, and node addresses are not known here, so the
+  peer is any address outside the k3s pod/service CIDRs (`CLUSTER_CIDRS`) on those two ports only
+  (`API_SERVER_CIDRS`; narrow it to the node subnet where that is known).
+
+Named ports (`http`) are resolved against the destination pod's container ports, so new Big Pods only
+have to name their HTTP port `http` to be routable through Traefik. Nothing here knows service names:
+services that other components add later (Big Pods, monitoring) are covered by their zone labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.spec import Zone
+from components.targets.kubernetes.pod import JsonDict
+from components.targets.labels import API_ACCESS_LABEL, ZONE_LABEL, reaches_label
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+SYSTEM_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+INGRESS_CONTROLLER_LABELS = {"app.kubernetes.io/name": "traefik"}
+INGRESS_PORT_NAME = "http"
+"""The container port name Traefik may reach on bigpods pods."""
+PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
+"""Never reachable through the internet egress rule: RFC 1918 (k3s pods 10.42/16, services 10.43/16),
+link-local (cloud metadata endpoints) and carrier-grade NAT (Tailscale and similar overlays)."""
+INTERNET_PORTS = (443,)
+CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
+"""k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
+API_SERVER_CIDRS = ("0.0.0.0/0",)
+API_SERVER_PORTS = (443, 6443)
+
+
+def _zone(zone: Zone) -> JsonDict:
+    return {"match_labels": {ZONE_LABEL: zone.value}}
+
+
+def _system_pods(labels: dict[str, str]) -> JsonDict:
+    return {
+        "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: SYSTEM_NAMESPACE}},
+        "pod_selector": {"match_labels": dict(labels)},
+    }
+
+
+def _tcp(*ports: int | str) -> list[JsonDict]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def _policy(name: str, selector: JsonDict, types: list[str], **rules: list[JsonDict]) -> JsonDict:
+    return {"name": name, "spec": {"pod_selector": selector, "policy_types": types, **rules}}
+
+
+def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
+    """The NetworkPolicies of one namespace, as `{"name", "spec"}` (pure; no resources created).
+
+    `agents_namespace` is the environment's node-agents namespace (the log shipper): its monitoring pods
+    may reach this namespace's monitoring zone (Loki), and nothing else."""
+    policies = [
+        _policy("default-deny", {}, ["Ingress", "Egress"]),
+        _policy("allow-dns", {}, ["Egress"], egress=[{
+            "to": [_system_pods(DNS_POD_LABELS)],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }]),
+    ]
+    for zone in Zone:
+        policies.append(_policy(f"zone-{zone.value}-ingress", _zone(zone), ["Ingress"], ingress=[{
+            "from": [
+                {"pod_selector": {"match_labels": {reaches_label(zone): "true"}}},
+                {"pod_selector": _zone(zone)},
+            ],
+        }]))
+        policies.append(_policy(
+            f"zone-{zone.value}-egress",
+            {"match_labels": {reaches_label(zone): "true"}},
+            ["Egress"],
+            egress=[{"to": [{"pod_selector": _zone(zone)}]}],
+        ))
+        policies.append(_policy(f"zone-{zone.value}-peers-egress", _zone(zone), ["Egress"],
+                                egress=[{"to": [{"pod_selector": _zone(zone)}]}]))
+    policies += [
+        _policy("monitoring-scrape", {}, ["Ingress"],
+                ingress=[{"from": [{"pod_selector": _zone(Zone.MONITORING)}]}]),
+        _policy("monitoring-egress", _zone(Zone.MONITORING), ["Egress"], egress=[{"to": [
+            {"pod_selector": {}},
+            *([{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: agents_namespace}}}]
+              if agents_namespace else []),
+        ]}]),
+        _policy("bigpods-from-ingress-controller", _zone(Zone.BIGPODS), ["Ingress"], ingress=[{
+            "from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
+            "ports": _tcp(INGRESS_PORT_NAME),
+        }]),
+        _policy("bigpods-internet-egress", _zone(Zone.BIGPODS), ["Egress"], egress=[{
+            "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
+            "ports": _tcp(*INTERNET_PORTS),
+        }]),
+        *([_policy("monitoring-from-node-agents", _zone(Zone.MONITORING), ["Ingress"], ingress=[{"from": [{
+            "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: agents_namespace}},
+            "pod_selector": _zone(Zone.MONITORING),
+        }]}])] if agents_namespace else []),
+        _policy("kube-api-egress", {"match_labels": {API_ACCESS_LABEL: "true"}}, ["Egress"], egress=[{
+            "to": [{"ip_block": {"cidr": cidr, "except": list(CLUSTER_CIDRS)}} for cidr in API_SERVER_CIDRS],
+            "ports": _tcp(*API_SERVER_PORTS),
+        }]),
+    ]
+    return policies
+
+
+def agent_policies(app_namespace: str) -> list[JsonDict]:
+    """The node-agents namespace (the log shipper): deny by default; DNS, the Kubernetes API for pods that
+    declare API rules, egress to the app namespace's monitoring zone (Loki), ingress from it (scrapes)."""
+    app_monitoring = {
+        "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: app_namespace}},
+        "pod_selector": _zone(Zone.MONITORING),
+    }
+    common = [p for p in zone_policies() if p["name"] in ("default-deny", "allow-dns", "kube-api-egress")]
+    return [
+        *common,
+        _policy("to-app-monitoring", _zone(Zone.MONITORING), ["Egress"], egress=[{"to": [app_monitoring]}]),
+        _policy("from-app-monitoring", {}, ["Ingress"], ingress=[{"from": [app_monitoring]}]),
+    ]
+
+
+@dataclass(frozen=True)
+class ZoneNetworkArgs:
+    namespace: str
+    provider: pulumi.ProviderResource
+    labels: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
+    agents_namespace: str | None = None
+    """The environment's node-agents namespace, admitted to the monitoring zone."""
+    agents_of: str | None = None
+    """Set when `namespace` IS a node-agents namespace: the app namespace it serves."""
+
+
+class ZoneNetworkPolicies(pulumi.ComponentResource):
+    """The namespace's NetworkPolicies (see the module docstring)."""
+
+    def __init__(self, name: str, args: ZoneNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("dreamscape:kubernetes:ZoneNetworkPolicies", name, None, opts)
+        policies = agent_policies(args.agents_of) if args.agents_of else zone_policies(args.agents_namespace)
+        self.policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}",
+                metadata={
+                    "name": policy["name"],
+                    "namespace": args.namespace,
+                    "labels": dict(args.labels),
+                    **({"annotations": dict(args.annotations)} if args.annotations else {}),
+                },
+                spec=policy["spec"],
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
+            )
+            for policy in policies
+        ]
+        self.register_outputs({"policies": [p["name"] for p in policies]})

@@ -1,0 +1,179 @@
+"""Network zones on k3s: the recorded NetworkPolicies, evaluated as a reachability model, in both directions.
+
+Real pods come from the prod evaluation; Big Pods and monitoring pods (built on other branches) are
+synthesised with the same label builder the targets use, so the policies are proven for them too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from components.spec import Zone
+from components.targets.labels import API_ACCESS_LABEL, workload_labels
+from tests.harness import Evaluation
+from tests.kube import manifest, pod_spec, validate, workloads
+from tests.netpol import Cluster, Endpoint, Policy
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+NAMESPACE = "dreamscape-prod"
+_ips = (f"10.42.{i // 250}.{i % 250 + 1}" for i in itertools.count())
+
+
+def pod(name: str, zone: Zone, reaches: set[Zone], ports: dict[str, int] | None = None, *,
+        extra: dict[str, str] | None = None, namespace: str = NAMESPACE) -> Endpoint:
+    labels = workload_labels(name, "test", "prod", zone, frozenset(reaches), extra)
+    return Endpoint(name, namespace, labels, next(_ips), ports or {})
+
+
+COREDNS = Endpoint("coredns", "kube-system", {"k8s-app": "kube-dns"}, "10.42.200.1", {"dns": 53})
+TRAEFIK = Endpoint("traefik", "kube-system", {"app.kubernetes.io/name": "traefik"}, "10.42.200.2",
+                   {"web": 8000})
+METRICS_SERVER = Endpoint("metrics-server", "kube-system", {"k8s-app": "metrics-server"}, "10.42.200.3")
+API_SERVER = Endpoint("apiserver", "<node>", {}, "192.168.1.10", {"https": 6443})
+PAYMENTS = Endpoint("payments-provider", "<internet>", {}, "93.184.216.34", {"https": 443})
+EXPERIENCE = pod("experience", Zone.BIGPODS, {Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
+                 {"http": 8080, "metrics": 9113})
+ACCOUNTS = pod("accounts", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE}, {"http": 8080, "metrics": 9113})
+PROMETHEUS = pod("prometheus", Zone.MONITORING, set(), {"http": 9090})
+OPERATOR = pod("operator", Zone.BIGPODS, set(), {"http": 8080}, extra={API_ACCESS_LABEL: "true"})
+FOREIGN = pod("intruder", Zone.BIGPODS, {Zone.DATABASE}, {"http": 8080}, namespace="dreamscape-review-7")
+
+
+def recorded_pods(evaluation: Evaluation) -> dict[str, Endpoint]:
+    found: dict[str, Endpoint] = {}
+    for workload in workloads(evaluation):
+        data: dict[str, Any] = manifest(workload)
+        template = data["spec"]["jobTemplate"]["spec"]["template"] if data["kind"] == "CronJob" \
+            else data["spec"]["template"]
+        ports = {p["name"]: p["containerPort"] for c in pod_spec(workload)["containers"]
+                 for p in c.get("ports") or [] if "name" in p}
+        found[workload.name] = Endpoint(workload.name, data["metadata"]["namespace"],
+                                        template["metadata"]["labels"], next(_ips), ports)
+    return found
+
+
+@pytest.fixture(scope="module")
+def cluster(prod: Evaluation) -> Cluster:
+    return Cluster([Policy(manifest(r)["metadata"]["namespace"], manifest(r)["spec"])
+                    for r in prod.of_type(NETWORK_POLICY)])
+
+
+@pytest.fixture(scope="module")
+def pods(prod: Evaluation) -> dict[str, Endpoint]:
+    recorded = recorded_pods(prod)
+    synthetic = {p.name: p for p in (EXPERIENCE, ACCOUNTS, PROMETHEUS, OPERATOR)}
+    return {**recorded, **synthetic}
+
+
+def test_every_network_policy_is_valid_and_lives_in_the_environment_namespaces(prod: Evaluation) -> None:
+    policies = prod.of_type(NETWORK_POLICY)
+    assert policies, "the Kubernetes target must create NetworkPolicies"
+    namespaces = set()
+    for policy in policies:
+        validate(policy)
+        namespaces.add(manifest(policy)["metadata"]["namespace"])
+    assert namespaces == {NAMESPACE, f"{NAMESPACE}-node-agents"}, f"both of the environment's namespaces: {namespaces}"
+
+
+def test_the_namespace_denies_all_ingress_and_egress_by_default(prod: Evaluation) -> None:
+    specs = [manifest(r)["spec"] for r in prod.of_type(NETWORK_POLICY)]
+    assert {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} in specs, \
+        "a default-deny policy selecting every pod in both directions must exist"
+
+
+def test_every_recorded_workload_pod_is_modelled(prod: Evaluation, pods: dict[str, Endpoint]) -> None:
+    names = {w.name for w in workloads(prod)}
+    assert {"postgres", "postgres-bootstrap", "kafka", "redis", "minio"} <= names, \
+        "the model must cover the real infrastructure workloads"
+    for name in names:
+        assert "dreamscape.io/zone" in pods[name].labels, f"{name}: every pod carries its zone label"
+
+
+def test_postgres_is_reached_only_by_pods_that_declare_the_database_zone(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    postgres = pods["postgres"]
+    assert cluster.allowed(pods["postgres-bootstrap"], postgres, 5432), "the bootstrap job reaches postgres"
+    assert cluster.allowed(ACCOUNTS, postgres, 5432), "a Big Pod with reaches-database reaches postgres"
+    assert not cluster.allowed(EXPERIENCE, postgres, 5432), \
+        "a Big Pod without reaches-database must not reach postgres"
+    for name in ("kafka", "redis", "minio", "kafka-topics", "redis-cluster-bootstrap", "minio-buckets"):
+        assert not cluster.allowed(pods[name], postgres, 5432), f"{name} does not reach the database zone"
+    assert not cluster.allowed(FOREIGN, postgres, 5432), \
+        "a pod of another namespace never reaches prod postgres, whatever its labels say"
+
+
+def test_data_services_cannot_initiate_connections_to_big_pods(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    for name in ("postgres", "redis", "kafka", "minio"):
+        for target in (EXPERIENCE, ACCOUNTS):
+            assert not cluster.allowed(pods[name], target, 8080), f"{name} must not initiate to {target.name}"
+
+
+def test_zone_members_reach_their_peers(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(pods["redis"], pods["redis"], 16379), "redis members gossip on the cluster bus"
+    assert cluster.allowed(pods["kafka"], pods["kafka"], 9093), "kafka controllers reach each other"
+    assert cluster.allowed(EXPERIENCE, ACCOUNTS, 8080), "Big Pods reach each other inside their zone"
+
+
+def test_monitoring_reaches_every_pod_on_every_port(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    for name, target in pods.items():
+        for port in [*target.ports.values(), 9100]:
+            assert cluster.allowed(PROMETHEUS, target, port), f"monitoring must scrape {name}:{port}"
+    assert not cluster.allowed(pods["postgres"], PROMETHEUS, 9090), "data pods do not call monitoring"
+
+
+def test_every_pod_resolves_names_through_cluster_dns(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    for name, source in pods.items():
+        assert cluster.allowed(source, COREDNS, 53, "UDP"), f"{name} must resolve names (UDP 53)"
+        assert cluster.allowed(source, COREDNS, 53, "TCP"), f"{name} must resolve names (TCP 53)"
+        assert not cluster.allowed(source, METRICS_SERVER, 443), f"{name}: DNS is the only kube-system hole"
+
+
+def test_only_the_ingress_controller_reaches_big_pods_from_outside_and_only_on_http(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(TRAEFIK, EXPERIENCE, 8080), "Traefik reaches the Big Pods' http port"
+    assert not cluster.allowed(TRAEFIK, EXPERIENCE, 9113), "Traefik reaches nothing but the http port"
+    assert not cluster.allowed(TRAEFIK, pods["postgres"], 5432), "Traefik never reaches the data zones"
+    assert not cluster.allowed(METRICS_SERVER, EXPERIENCE, 8080), "other kube-system pods are refused"
+    assert not cluster.allowed(FOREIGN, EXPERIENCE, 8080), "other namespaces are refused"
+
+
+def test_big_pods_reach_the_internet_on_443_but_no_private_range(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(EXPERIENCE, PAYMENTS, 443), "Big Pods call payment and AI providers over HTTPS"
+    assert not cluster.allowed(EXPERIENCE, PAYMENTS, 80), "plain HTTP to the internet is refused"
+    assert not cluster.allowed(EXPERIENCE, FOREIGN, 443), "the internet rule never covers pod IPs"
+    assert not cluster.allowed(EXPERIENCE, API_SERVER, 6443), "Big Pods without api_rules get no API access"
+    for name in ("postgres", "redis", "kafka", "minio", "postgres-bootstrap"):
+        assert not cluster.allowed(pods[name], PAYMENTS, 443), f"{name} has no route to the internet"
+
+
+def test_only_pods_with_api_rules_reach_the_kubernetes_api(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(OPERATOR, API_SERVER, 6443), "a pod labelled for API access reaches the API server"
+    assert cluster.allowed(OPERATOR, API_SERVER, 443), "... on the Service port too"
+    assert not cluster.allowed(pods["postgres"], API_SERVER, 6443), "postgres has no API access"
+    assert not cluster.allowed(OPERATOR, FOREIGN, 443), "the API rule does not open pod or service IPs"
+
+
+def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evaluation) -> None:
+    def names(evaluation: Evaluation) -> set[str]:
+        return {manifest(r)["metadata"]["name"] for r in evaluation.of_type(NETWORK_POLICY)}
+
+    assert names(review) == names(prod), "review stacks are as locked down as prod"
+    assert {manifest(r)["metadata"]["namespace"] for r in review.of_type(NETWORK_POLICY)} == \
+        {"dreamscape-review-42", "dreamscape-review-42-node-agents"}, "review policies live in the review's namespaces"
+
+
+def test_the_log_shipper_in_the_node_agents_namespace_reaches_loki_and_nothing_else(
+    cluster: Cluster, pods: dict[str, Endpoint]
+) -> None:
+    alloy = pods["alloy"]
+    assert alloy.namespace == f"{NAMESPACE}-node-agents", "the shipper runs beside, not inside, the app namespace"
+    assert cluster.allowed(alloy, pods["loki"], 3100), "logs reach Loki across the namespace boundary"
+    assert not cluster.allowed(alloy, pods["postgres"], 5432), "the node agent gets no data access"
+    stranger = pod("stranger", Zone.BIGPODS, set(), namespace=f"{NAMESPACE}-node-agents")
+    assert not cluster.allowed(stranger, pods["loki"], 3100), "only monitoring pods of that namespace get in"
