@@ -132,12 +132,16 @@ def test_every_pod_resolves_names_through_cluster_dns(cluster: Cluster, pods: di
         assert not cluster.allowed(source, METRICS_SERVER, 443), f"{name}: DNS is the only kube-system hole"
 
 
-def test_only_the_ingress_controller_reaches_big_pods_from_outside_and_only_on_http(
+def test_the_ingress_controller_reaches_exactly_the_routed_ports(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
-    assert cluster.allowed(TRAEFIK, EXPERIENCE, 8080), "Traefik reaches the Big Pods' http port"
-    assert not cluster.allowed(TRAEFIK, EXPERIENCE, 9113), "Traefik reaches nothing but the http port"
+    routed = [("core-pod", 8080), ("experience-pod", 3000), ("grafana", 3000)]
+    for name, port in routed:
+        assert cluster.allowed(TRAEFIK, pods[name], port), f"Traefik reaches the routed {name}:{port}"
+    assert not cluster.allowed(TRAEFIK, pods["core-pod"], 3001), "services behind NGINX are not exposed directly"
+    assert not cluster.allowed(TRAEFIK, pods["business-pod"], 3003), "business is reached only through NGINX"
+    assert not cluster.allowed(TRAEFIK, pods["prometheus"], 9090), "Prometheus is not routed"
     assert not cluster.allowed(TRAEFIK, pods["postgres"], 5432), "Traefik never reaches the data zones"
-    assert not cluster.allowed(METRICS_SERVER, EXPERIENCE, 8080), "other kube-system pods are refused"
+    assert not cluster.allowed(METRICS_SERVER, pods["core-pod"], 8080), "other kube-system pods are refused"
     assert not cluster.allowed(FOREIGN, EXPERIENCE, 8080), "other namespaces are refused"
 
 

@@ -42,8 +42,6 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SYSTEM_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
 INGRESS_CONTROLLER_LABELS = {"app.kubernetes.io/name": "traefik"}
-INGRESS_PORT_NAME = "http"
-"""The container port name Traefik may reach on bigpods pods."""
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
 """Never reachable through the internet egress rule: RFC 1918 (k3s pods 10.42/16, services 10.43/16),
 link-local (cloud metadata endpoints) and carrier-grade NAT (Tailscale and similar overlays)."""
@@ -108,10 +106,6 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
             *([{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: agents_namespace}}}]
               if agents_namespace else []),
         ]}]),
-        _policy("bigpods-from-ingress-controller", _zone(Zone.BIGPODS), ["Ingress"], ingress=[{
-            "from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
-            "ports": _tcp(INGRESS_PORT_NAME),
-        }]),
         _policy("bigpods-internet-egress", _zone(Zone.BIGPODS), ["Egress"], egress=[{
             "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
             "ports": _tcp(*INTERNET_PORTS),
@@ -126,6 +120,15 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
         }]),
     ]
     return policies
+
+
+def edge_policy(route: str, pod_selector: dict[str, str], port: int) -> JsonDict:
+    """Admit the ingress controller to exactly one exposed port of one service (one per edge route);
+    nothing else in the namespace is reachable from outside it."""
+    return _policy(f"edge-{route}", {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{
+        "from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
+        "ports": _tcp(port),
+    }])
 
 
 def agent_policies(app_namespace: str) -> list[JsonDict]:

@@ -26,7 +26,7 @@ from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes.edge import Edge, EdgeArgs
-from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies
+from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -436,6 +436,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
+        for route in routes:
+            policy = edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+            k8s.networking.v1.NetworkPolicy(
+                f"k8s-network-{policy['name']}",
+                metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
+                                                         "app.kubernetes.io/component": "edge"}),
+                spec=policy["spec"],
+                opts=self._opts(parent, depends_on=[self.namespace]),
+            )
         return edge.urls
 
 
