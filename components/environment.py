@@ -225,7 +225,7 @@ class Environment(pulumi.ComponentResource):
             ), child)
             for pod in CATALOG
         }
-        self.outputs["urls"] = {**expose(config, target, self, pods, secrets), **({
+        self.outputs["urls"] = {**expose(config, target, self, pods, secrets, site_domain(name, config.domain)), **({
             "minioConsole": f"http://localhost:{ports['minioConsole']}"} if "minioConsole" in ports else {})}
         self.outputs["edgeAuth"] = {"user": EDGE_USER, "password": secrets["edgeAuth"]}
         # --- end Big Pods and the edge -------------------------------------------------------------
@@ -280,20 +280,31 @@ def pod_image(config: StackConfig, pod: PodDefinition) -> str | spec.ImageBuild:
     )
 
 
+REVIEW_PREFIX = "review-"
+
+
+def site_domain(environment: str, domain: str) -> str:
+    """Review stacks get their own subdomain of the review domain (`review-pr-123` -> `pr-123.<domain>`),
+    so two reviews never share a hostname; every other stack serves the configured domain itself."""
+    if environment.startswith(REVIEW_PREFIX):
+        return f"{environment.removeprefix(REVIEW_PREFIX)}.{domain}"
+    return domain
+
+
 def expose(config: StackConfig, target: Target, parent: pulumi.Resource, pods: Mapping[str, BigPod],
-           secrets: GeneratedSecrets) -> dict[str, str]:
-    """The web app, the API (core pod NGINX) and Grafana (behind basic auth at the edge)."""
+           secrets: GeneratedSecrets, domain: str) -> dict[str, str]:
+    """The web app, the API (core pod NGINX) and Grafana (behind basic auth at the edge), on `domain`."""
     ports = config.docker.host_ports if config.target is TargetKind.DOCKER else {}
     core = CATALOG[0]
     gateway = core.gateway
     assert gateway is not None, "the core pod runs the NGINX gateway"
     web = next(p for p in CATALOG if p.has_service("web"))
     routes = [
-        spec.Route("web", f"app.{config.domain}", pods[web.name].host, web.service("web").port,
+        spec.Route("web", f"app.{domain}", pods[web.name].host, web.service("web").port,
                    host_port=ports.get("web")),
-        spec.Route("api", f"api.{config.domain}", pods[core.name].host, gateway.listen_port,
+        spec.Route("api", f"api.{domain}", pods[core.name].host, gateway.listen_port,
                    host_port=ports.get("nginx")),
-        spec.Route("grafana", f"grafana.{config.domain}", "grafana", 3000, host_port=ports.get("grafana"),
+        spec.Route("grafana", f"grafana.{domain}", "grafana", 3000, host_port=ports.get("grafana"),
                    auth=spec.BasicAuth(EDGE_USER, secrets["edgeAuth"])),
     ]
     return target.expose(routes, parent)

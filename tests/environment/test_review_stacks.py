@@ -61,3 +61,14 @@ def test_review_sizing_fits_the_review_budget() -> None:
 def test_dev_tools_are_refused_on_kubernetes() -> None:
     with pytest.raises(ConfigError, match=r"devTools \(pgadmin\) are for the docker target only"):
         load("prod", config_bag("prod", {"devTools": {"pgadmin": True}}))
+
+
+def test_each_review_serves_its_own_hostnames_under_the_review_domain() -> None:
+    hosts = {}
+    for stack in ("review-pr-42", "review-pr-43"):
+        evaluation = evaluate(stack)
+        hosts[stack] = {rule["host"] for r in evaluation.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+                        for rule in r.inputs["spec"]["rules"]}
+    assert "app.pr-42.review.dreamscape.example.com" in hosts["review-pr-42"], hosts["review-pr-42"]
+    assert not hosts["review-pr-42"] & hosts["review-pr-43"], "two reviews never share a hostname"
+    assert evaluate("review-pr-42").outputs["urls"].value["web"] == "https://app.pr-42.review.dreamscape.example.com"

@@ -122,7 +122,8 @@ def test_lets_encrypt_is_configured_on_k3s_traefik_through_its_helmchartconfig(p
 def test_review_stacks_leave_the_shared_traefik_alone() -> None:
     review = evaluate("review-pr-7")
     assert not review.of_type("kubernetes:helm.cattle.io/v1:HelmChartConfig"), "no cluster-wide Traefik edits"
-    assert review.outputs["urls"].value["web"] == "https://app.review.dreamscape.example.com", "review URL"
+    assert review.outputs["urls"].value["web"] == "https://app.pr-7.review.dreamscape.example.com", (
+        "a review serves its own subdomain of the review domain")
 
 
 def test_prod_urls_are_https(prod: Evaluation) -> None:
