@@ -46,6 +46,11 @@ def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str]
     return pulumi.Output.secret(pulumi.Output.json_dumps({f"redis://{a}": password for a in addresses}))
 
 
+def _alive(port: int) -> spec.Probe:
+    """The exporter's HTTP listener is up (it answers even while its data service is still starting)."""
+    return spec.Probe(tcp_port=port, period_seconds=20, failure_threshold=6)
+
+
 class Exporters(pulumi.ComponentResource):
     """postgres-exporter, redis-exporter and kafka-exporter."""
 
@@ -58,7 +63,8 @@ class Exporters(pulumi.ComponentResource):
             component="database",
             zone=spec.Zone.DATABASE,
             ports=(spec.Port("metrics", POSTGRES_EXPORTER.port),),
-            probes=spec.Probes(readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port)),
+            probes=spec.Probes(readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port),
+                               liveness=_alive(POSTGRES_EXPORTER.port)),
             annotations=scrape(POSTGRES_EXPORTER.port),
             container=spec.Container(
                 image=args.config.postgres_image,
@@ -82,6 +88,7 @@ class Exporters(pulumi.ComponentResource):
             component="cache",
             zone=spec.Zone.CACHE,
             ports=(spec.Port("metrics", REDIS_EXPORTER.port),),
+            probes=spec.Probes(readiness=_alive(REDIS_EXPORTER.port), liveness=_alive(REDIS_EXPORTER.port)),
             annotations=scrape(REDIS_EXPORTER.port),
             container=spec.Container(
                 image=args.config.redis_image,
@@ -96,6 +103,7 @@ class Exporters(pulumi.ComponentResource):
             component="messaging",
             zone=spec.Zone.MESSAGING,
             ports=(spec.Port("metrics", KAFKA_EXPORTER.port),),
+            probes=spec.Probes(readiness=_alive(KAFKA_EXPORTER.port), liveness=_alive(KAFKA_EXPORTER.port)),
             annotations=scrape(KAFKA_EXPORTER.port),
             container=spec.Container(
                 image=args.config.kafka_image,

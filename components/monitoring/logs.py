@@ -71,7 +71,9 @@ class Loki(pulumi.ComponentResource):
             kind=spec.WorkloadKind.STATEFUL,
             ports=(spec.Port("http", LOKI_PORT),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
-            probes=spec.Probes(readiness=ready, startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
+            probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
+                                                                    failure_threshold=6),
+                               startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
                                                                     period_seconds=5, failure_threshold=60)),
             annotations=scrape(LOKI_PORT),
             container=spec.Container(
@@ -128,7 +130,8 @@ class Alloy(pulumi.ComponentResource):
             component=COMPONENT,
             zone=spec.Zone.MONITORING,
             kind=spec.WorkloadKind.PER_NODE,
-            probes=spec.Probes(readiness=ready),
+            probes=spec.Probes(readiness=ready, liveness=spec.Probe(
+                http_path="/-/healthy", port=ALLOY_PORT, period_seconds=30, failure_threshold=5)),
             api_rules=rules,
             container=spec.Container(
                 image=args.config.image,

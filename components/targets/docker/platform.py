@@ -48,7 +48,7 @@ def healthcheck(probe: Probe, start_period_seconds: int) -> docker.ContainerHeal
     elif probe.http_path is not None:
         tests = ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{probe.port}{probe.http_path} || exit 1"]
     else:
-        tests = ["CMD-SHELL", f"nc -z 127.0.0.1 {probe.tcp_port} || exit 1"]
+        raise ValueError("Docker healthchecks run a command or an HTTP request, not a bare TCP check")
     return docker.ContainerHealthcheckArgs(
         tests=tests,
         interval=f"{probe.period_seconds}s",
@@ -209,6 +209,10 @@ class DockerPlatform(pulumi.ComponentResource):
         image = self._image(service.container.image, parent, service.name)
         ready: list[pulumi.Resource] = []
         probe = service.probes.readiness or service.probes.liveness
+        if probe is not None and probe.tcp_port is not None:
+            # Docker has no native TCP check and minimal images ship no `nc`: such services get no
+            # healthcheck (Kubernetes runs the TCP probe itself).
+            probe = None
         startup = service.probes.startup
         start_period = (
             startup.initial_delay_seconds + startup.period_seconds * startup.failure_threshold if startup else 30
