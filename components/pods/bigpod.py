@@ -153,7 +153,6 @@ def pod_service(args: BigPodArgs) -> spec.Service:
         replicas=args.replicas,
         autoscale=spec.Autoscale(args.replicas, args.max_replicas, args.cpu_utilization),
         probes=probes(pod),
-        depends_on=tuple(args.infra[need].deployed.service.name for need in needs),
         labels={"dreamscape.io/pod": pod.name},
         # Prometheus discovers pods by this opt-in; each named service port becomes a scrape target.
         annotations={"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"},

@@ -209,8 +209,6 @@ class Service:
     replicas: int = 1
     volumes: tuple[DataVolume, ...] = ()
     probes: Probes = field(default_factory=Probes)
-    depends_on: tuple[str, ...] = ()
-    """Services that must be healthy first (Docker waits; Kubernetes relies on probes and retries)."""
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Pod annotations (e.g. `prometheus.io/scrape`)."""
