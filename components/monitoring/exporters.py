@@ -6,9 +6,9 @@
 - redis_exporter's `REDIS_PASSWORD_FILE` is a JSON map of Redis URI -> password, so the file lists the
   service address and, in cluster mode, every member.
 - kafka-exporter needs no credentials (the PLAINTEXT listener is only reachable inside the zone).
-kafka-exporter and redis_exporter exit or stay unready while their server is down; they carry no
-readiness probe (redis_exporter's image has no shell to run one), so a slow data service does not fail
-the deployment: the container restarts until its server answers.
+Each exporter's probes only check that its own HTTP listener is up (a TCP check the kubelet runs itself;
+redis_exporter's image has no shell), so a slow data service never fails the deployment. Docker gets no
+healthcheck for bare TCP probes, and postgres_exporter keeps an HTTP readiness check there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from components import spec
 from components.config import ExportersConfig
 from components.infra.common import resources_of
 from components.monitoring.common import NOBODY, scrape
-from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
+from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
 from components.targets import Deployed, Target
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
@@ -51,6 +51,23 @@ def _alive(port: int) -> spec.Probe:
     return spec.Probe(tcp_port=port, period_seconds=20, failure_threshold=6)
 
 
+def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
+              readiness: spec.Probe | None = None) -> spec.Service:
+    """One exporter: its zone's data service is what it watches; Prometheus scrapes its metrics port."""
+    return spec.Service(
+        name=exporter.host,
+        component=_COMPONENTS[zone],
+        zone=zone,
+        ports=(spec.Port("metrics", exporter.port),),
+        probes=spec.Probes(readiness=readiness or _alive(exporter.port), liveness=_alive(exporter.port)),
+        annotations=scrape(exporter.port),
+        container=container,
+    )
+
+
+_COMPONENTS = {spec.Zone.DATABASE: "database", spec.Zone.CACHE: "cache", spec.Zone.MESSAGING: "messaging"}
+
+
 class Exporters(pulumi.ComponentResource):
     """postgres-exporter, redis-exporter and kafka-exporter."""
 
@@ -58,60 +75,35 @@ class Exporters(pulumi.ComponentResource):
         super().__init__("dreamscape:monitoring:Exporters", name, None, opts)
         resources = resources_of(args.config.resources)
         pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
-        postgres = spec.Service(
-            name=POSTGRES_EXPORTER.host,
-            component="database",
-            zone=spec.Zone.DATABASE,
-            ports=(spec.Port("metrics", POSTGRES_EXPORTER.port),),
-            probes=spec.Probes(readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port),
-                               liveness=_alive(POSTGRES_EXPORTER.port)),
-            annotations=scrape(POSTGRES_EXPORTER.port),
-            container=spec.Container(
-                image=args.config.postgres_image,
-                resources=resources,
-                env=spec.frozen_map({
-                    "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
-                    "DATA_SOURCE_USER": args.postgres_user,
-                    "DATA_SOURCE_PASS_FILE": pg_password.path,
-                }),
-                secret_files=(pg_password,),
-                security=_SECURITY,
-            ),
-        )
+        postgres = _exporter(POSTGRES_EXPORTER, spec.Zone.DATABASE, spec.Container(
+            image=args.config.postgres_image,
+            resources=resources,
+            env=spec.frozen_map({
+                "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
+                "DATA_SOURCE_USER": args.postgres_user,
+                "DATA_SOURCE_PASS_FILE": pg_password.path,
+            }),
+            secret_files=(pg_password,),
+            security=_SECURITY,
+        ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
         redis_file = spec.SecretFile("redis-exporter-passwords.json",
                                      redis_password_file(args.redis_addresses, args.redis_password))
         redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
         if args.redis_cluster:
             redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
-        redis = spec.Service(
-            name=REDIS_EXPORTER.host,
-            component="cache",
-            zone=spec.Zone.CACHE,
-            ports=(spec.Port("metrics", REDIS_EXPORTER.port),),
-            probes=spec.Probes(readiness=_alive(REDIS_EXPORTER.port), liveness=_alive(REDIS_EXPORTER.port)),
-            annotations=scrape(REDIS_EXPORTER.port),
-            container=spec.Container(
-                image=args.config.redis_image,
-                resources=resources,
-                env=spec.frozen_map(redis_env),
-                secret_files=(redis_file,),
-                security=_SECURITY,
-            ),
-        )
-        kafka = spec.Service(
-            name=KAFKA_EXPORTER.host,
-            component="messaging",
-            zone=spec.Zone.MESSAGING,
-            ports=(spec.Port("metrics", KAFKA_EXPORTER.port),),
-            probes=spec.Probes(readiness=_alive(KAFKA_EXPORTER.port), liveness=_alive(KAFKA_EXPORTER.port)),
-            annotations=scrape(KAFKA_EXPORTER.port),
-            container=spec.Container(
-                image=args.config.kafka_image,
-                resources=resources,
-                args=(f"--kafka.server={args.kafka_bootstrap}",),
-                security=_SECURITY,
-            ),
-        )
+        redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
+            image=args.config.redis_image,
+            resources=resources,
+            env=spec.frozen_map(redis_env),
+            secret_files=(redis_file,),
+            security=_SECURITY,
+        ))
+        kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(
+            image=args.config.kafka_image,
+            resources=resources,
+            args=(f"--kafka.server={args.kafka_bootstrap}",),
+            security=_SECURITY,
+        ))
         self.deployed: tuple[Deployed, ...] = tuple(
             args.target.deploy_service(service, self) for service in (postgres, redis, kafka)
         )
