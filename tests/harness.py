@@ -10,6 +10,7 @@ values as JSON), then the stack file, then per-test overrides.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import runpy
 import threading
@@ -69,9 +70,14 @@ class Evaluation:
         return {r.type for r in self.resources}
 
 
+def _digest(text: str) -> str:
+    """Stable across processes (unlike hash()), so two evaluations can be compared value for value."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _fake_secret(name: str, length: int) -> str:
     """Deterministic, unique, recognisable: tests search for these strings everywhere."""
-    base = f"GENSECRET{abs(hash(name)) % 10**8:08d}{name.replace('-', '')}"
+    base = f"GENSECRET{_digest(name)[:8]}{name.replace('-', '')}"
     return (base * (length // len(base) + 1))[: max(length, 24)]
 
 
@@ -95,7 +101,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["b64Url"] = "MkU4NjM3NTctOWQ5Ny00Nw"
             state["hex"] = "32453836333735372d39643937"
         elif args.typ == "docker:index/remoteImage:RemoteImage":
-            state["imageId"] = f"sha256:{abs(hash(args.inputs.get('name'))):064d}"[:71]
+            state["imageId"] = f"sha256:{_digest(str(args.inputs.get('name')))}"
         elif args.typ.startswith("kubernetes:") and "metadata" in state:
             state["metadata"] = {**state["metadata"], "name": state["metadata"].get("name", args.name)}
         return f"{args.name}-id", state
