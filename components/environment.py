@@ -19,7 +19,8 @@ from components.infra import Kafka, KafkaArgs, Minio, MinioArgs, Postgres, Postg
 from components.infra.common import resources_of
 from components.infra.minio import ROOT_USER as MINIO_ROOT_USER
 from components.infra.postgres import SUPERUSER as POSTGRES_SUPERUSER
-from components.monitoring import AlertReceivers, EmailSettings, MonitoringStack, MonitoringStackArgs, Scraped
+from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
+from components.monitoring.stack import MonitoringStack, MonitoringStackArgs, Scraped
 from components.pods.bigpod import BigPod, BigPodArgs, InfraLink
 from components.pods.catalog import CATALOG, Infra, PodDefinition
 from components.pods.render.dockerfile import DEV_TARGET, image_dir

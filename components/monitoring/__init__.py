@@ -1,10 +1,8 @@
-"""Monitoring stack: Prometheus, Alertmanager, Grafana, Loki and Alloy, plus the infrastructure exporters.
+"""Monitoring, organised by tool: prometheus/, alertmanager/, grafana/, loki/, alloy/, exporters/.
 
-Every piece is a `spec.Service` deployed through the environment's target; `config/` renders the files.
+Each tool package holds its component (`component.py`, the `spec.Service` it deploys) and its pure config
+renderers (`config.py`); `stack.py` wires them for one environment. Import from the module that defines a
+name: this package re-exports nothing.
 """
 
 from components.monitoring import footprint as _footprint  # noqa: F401  (registers the budget source)
-from components.monitoring.alertmanager import AlertReceivers, EmailSettings
-from components.monitoring.stack import MonitoringStack, MonitoringStackArgs, Scraped
-
-__all__ = ["AlertReceivers", "EmailSettings", "MonitoringStack", "MonitoringStackArgs", "Scraped"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from components.budgets import Footprint, footprint_source
 from components.config import StackConfig
 from components.infra.common import resources_of
-from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
+from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
 from components.spec import WorkloadKind
 
 

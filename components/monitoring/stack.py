@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import MonitoringConfig
-from components.monitoring.alertmanager import Alertmanager, AlertmanagerComponentArgs, AlertReceivers
+from components.monitoring.alertmanager.component import Alertmanager, AlertmanagerComponentArgs, AlertReceivers
+from components.monitoring.alloy.component import Alloy, AlloyArgs
+from components.monitoring.catalog import BIG_PODS, BigPod
 from components.monitoring.common import GRAFANA_PORT, PROMETHEUS_PORT
-from components.monitoring.config import BIG_PODS, BigPod
-from components.monitoring.exporters import Exporters, ExportersArgs
-from components.monitoring.grafana import Grafana, GrafanaArgs
-from components.monitoring.logs import Alloy, AlloyArgs, Loki, LokiArgs
-from components.monitoring.prometheus import Prometheus, PrometheusArgs
+from components.monitoring.exporters.component import Exporters, ExportersArgs
+from components.monitoring.grafana.component import Grafana, GrafanaArgs
+from components.monitoring.loki.component import Loki, LokiArgs
+from components.monitoring.prometheus.component import Prometheus, PrometheusArgs
 from components.targets import Target
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.monitoring.config.alertmanager import (
+from components.monitoring.alertmanager.config import (
     AlertmanagerArgs,
     EmailReceiver,
     PagerDutyReceiver,

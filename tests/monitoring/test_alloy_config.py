@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from components.monitoring.config.alloy import (
+from components.monitoring.alloy.config import (
     AlloyConfigArgs,
     DockerLogSource,
     KubernetesLogSource,
     alloy_rbac_rules,
     render_alloy_config,
 )
-from components.monitoring.config.alloy_syntax import (
+from components.monitoring.alloy.syntax import (
     Attribute,
     Block,
     call,

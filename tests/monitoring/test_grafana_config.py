@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from components.monitoring.config.catalog import BIG_PODS, GrafanaPaths
-from components.monitoring.config.grafana import (
+from components.monitoring.catalog import BIG_PODS, GrafanaPaths
+from components.monitoring.grafana.config import (
     DASHBOARD_UID,
     DATASOURCE_UIDS,
     LOKI_UID,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.monitoring.config.loki import LokiConfigArgs, render_loki_config
+from components.monitoring.loki.config import LokiConfigArgs, render_loki_config
 
 
 def _load(args: LokiConfigArgs) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.monitoring.config.catalog import PrometheusPaths
-from components.monitoring.config.prometheus import (
+from components.monitoring.catalog import PrometheusPaths
+from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
     PrometheusStorageArgs,
@@ -20,7 +20,7 @@ from components.monitoring.config.prometheus import (
     prometheus_rbac_rules,
     render_prometheus_config,
 )
-from components.monitoring.config.rules import PodLimits, RulesArgs, render_alert_rules
+from components.monitoring.prometheus.rules import PodLimits, RulesArgs, render_alert_rules
 from tests.tooling import require_tool
 
 RULES = RulesArgs(pod_limits=(PodLimits("core", 2, 4 * 2**30),), expected_kafka_brokers=3)

@@ -20,8 +20,8 @@ import pulumi
 from components import spec
 from components.config import ExportersConfig
 from components.infra.common import resources_of
+from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
 from components.monitoring.common import NOBODY, scrape
-from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
 from components.targets import Deployed, Target
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)

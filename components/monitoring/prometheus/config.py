@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from components.monitoring.config._yaml import dump_yaml
-from components.monitoring.config.catalog import (
+from components.monitoring._yaml import dump_yaml
+from components.monitoring.catalog import (
     BIG_PODS,
     INFRA_EXPORTERS,
     K8S_COMPONENT_LABEL,

@@ -1,4 +1,4 @@
-"""Logs: single-binary Loki (filesystem storage, compactor retention) and Grafana Alloy shipping to it.
+"""Grafana Alloy, the log shipper: it reads container logs and pushes them to Loki.
 
 Alloy has two shapes, chosen by an argument (the environment passes the Kubernetes namespace or None):
 - Docker (dev): one container with the Docker socket mounted read-only. It keeps only containers that
@@ -25,68 +25,22 @@ from types import MappingProxyType
 import pulumi
 
 from components import spec
-from components.config import ImageConfig, LokiConfig
+from components.config import ImageConfig
 from components.infra.common import resources_of
-from components.monitoring.common import COMPONENT, LOKI_PORT, scrape
-from components.monitoring.config import (
+from components.monitoring.alloy.config import (
     AlloyConfigArgs,
-    AlloyPaths,
     DockerLogSource,
     KubernetesLogSource,
-    LokiConfigArgs,
-    LokiPaths,
     alloy_cli_args,
     alloy_rbac_rules,
-    loki_cli_flags,
     render_alloy_config,
-    render_loki_config,
 )
-from components.monitoring.config.catalog import K8S_COMPONENT_LABEL, K8S_NAME_LABEL
+from components.monitoring.catalog import K8S_COMPONENT_LABEL, K8S_NAME_LABEL, AlloyPaths
+from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.targets import Deployed, Target
 
-LOKI_UID = 10001
 ALLOY_UID = 473
 ALLOY_PORT = 12345
-
-
-@dataclass(frozen=True)
-class LokiArgs:
-    config: LokiConfig
-    target: Target
-
-
-class Loki(pulumi.ComponentResource):
-    """Log storage and query (single binary)."""
-
-    def __init__(self, name: str, args: LokiArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Loki", name, None, opts)
-        paths = LokiPaths()
-        self.config_text = render_loki_config(LokiConfigArgs(retention_hours=args.config.retention_hours,
-                                                             paths=paths, http_port=LOKI_PORT))
-        ready = spec.Probe(http_path="/ready", port=LOKI_PORT, period_seconds=10)
-        service = spec.Service(
-            name="loki",
-            component=COMPONENT,
-            zone=spec.Zone.MONITORING,
-            kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("http", LOKI_PORT),),
-            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
-            probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
-                                                                    failure_threshold=6),
-                               startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
-                                                                    period_seconds=5, failure_threshold=60)),
-            annotations=scrape(LOKI_PORT),
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                args=tuple(loki_cli_flags(paths)),
-                config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
-                security=spec.Security(run_as_user=LOKI_UID, run_as_group=LOKI_UID, fs_group=LOKI_UID),
-            ),
-        )
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.push_url = f"http://{service.host}:{LOKI_PORT}/loki/api/v1/push"
-        self.register_outputs({"retentionHours": args.config.retention_hours})
 
 
 @dataclass(frozen=True)

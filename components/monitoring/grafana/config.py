@@ -15,9 +15,9 @@ from grafana_foundation_sdk.builders import logs, loki, prometheus, stat, timese
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
-from components.monitoring.config._yaml import dump_yaml
-from components.monitoring.config.catalog import BIG_PODS, BigPod, GrafanaPaths
-from components.monitoring.config.rules import HttpMetrics
+from components.monitoring._yaml import dump_yaml
+from components.monitoring.catalog import BIG_PODS, BigPod, GrafanaPaths
+from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
 LOKI_UID = "dreamscape-loki"

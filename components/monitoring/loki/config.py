@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.monitoring.config._yaml import dump_yaml
-from components.monitoring.config.catalog import LokiPaths
+from components.monitoring._yaml import dump_yaml
+from components.monitoring.catalog import LokiPaths
 
 INDEX_PERIOD_HOURS = 24
 

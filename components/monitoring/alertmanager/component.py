@@ -14,16 +14,16 @@ import pulumi
 from components import spec
 from components.config import MonitoredServiceConfig
 from components.infra.common import resources_of
-from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY, scrape
-from components.monitoring.config import (
+from components.monitoring.alertmanager.config import (
     AlertmanagerArgs,
-    AlertmanagerPaths,
     EmailReceiver,
     PagerDutyReceiver,
     SlackReceiver,
     alertmanager_cli_flags,
     render_alertmanager_config,
 )
+from components.monitoring.catalog import AlertmanagerPaths
+from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY, scrape
 from components.targets import Deployed, Target
 
 

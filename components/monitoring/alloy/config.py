@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.monitoring.config.alloy_syntax import Attribute, Block, call, concat, ref, render_alloy
-from components.monitoring.config.catalog import (
+from components.monitoring.alloy.syntax import Attribute, Block, call, concat, ref, render_alloy
+from components.monitoring.catalog import (
     K8S_COMPONENT_LABEL,
     K8S_NAME_LABEL,
     LABEL_ENVIRONMENT,
@@ -21,7 +21,7 @@ from components.monitoring.config.catalog import (
     LABEL_SERVICE,
     AlloyPaths,
 )
-from components.monitoring.config.prometheus import PolicyRule
+from components.monitoring.prometheus.config import PolicyRule
 
 
 def _sanitize(label: str) -> str:

@@ -17,23 +17,19 @@ import pulumi
 from components import spec
 from components.config import PrometheusConfig
 from components.infra.common import resources_of
+from components.monitoring.catalog import BIG_PODS, INFRA_EXPORTERS, MINIO_METRICS, BigPod, PrometheusPaths
 from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token, scrape
-from components.monitoring.config import (
-    BIG_PODS,
-    BigPod,
+from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
-    PrometheusPaths,
     PrometheusStorageArgs,
-    RulesArgs,
     ScrapeTarget,
     docker_scrape_targets,
     prometheus_cli_flags,
     prometheus_rbac_rules,
-    render_alert_rules,
     render_prometheus_config,
 )
-from components.monitoring.config.catalog import INFRA_EXPORTERS, MINIO_METRICS
+from components.monitoring.prometheus.rules import RulesArgs, render_alert_rules
 from components.targets import Deployed, Target
 
 TOKEN_KEY = "prometheus-minio-token"

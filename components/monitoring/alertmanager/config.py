@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.monitoring.config._yaml import dump_yaml
+from components.monitoring._yaml import dump_yaml
 
 NULL_RECEIVER = "null"
 TEAM_RECEIVER = "team"

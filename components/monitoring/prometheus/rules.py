@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from components.monitoring.config._yaml import dump_yaml
+from components.monitoring._yaml import dump_yaml
 
 Severity = Literal["critical", "warning"]
 
