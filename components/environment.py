@@ -20,6 +20,10 @@ from components.infra.common import resources_of
 from components.infra.minio import ROOT_USER as MINIO_ROOT_USER
 from components.infra.postgres import SUPERUSER as POSTGRES_SUPERUSER
 from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
+from components.monitoring.alloy.config import DockerLogSource, KubernetesLogSource
+from components.monitoring.exporters.component import ClusterState, NginxStatus
+from components.monitoring.prometheus.config import Discovery, KubernetesDiscovery, StaticDiscovery
+from components.monitoring.prometheus.rules import BackupJob
 from components.monitoring.stack import MonitoringStack, MonitoringStackArgs, Scraped
 from components.pods.bigpod import BigPod, BigPodArgs, InfraLink
 from components.pods.catalog import CATALOG, Infra, PodDefinition
@@ -129,26 +133,6 @@ class Environment(pulumi.ComponentResource):
             ), child)
         # --- end backups ------------------------------------------------------------------------------------
 
-        # --- monitoring (issue 4): Prometheus, exporters, Alertmanager, Grafana, Loki, Alloy ---------------
-        monitoring = MonitoringStack("monitoring", MonitoringStackArgs(
-            config=config.monitoring,
-            target=target,
-            environment=name,
-            scraped=Scraped(
-                postgres_host=postgres.host, postgres_port=postgres.port, postgres_user=POSTGRES_SUPERUSER,
-                postgres_password=secrets["postgresSuperuser"],
-                redis_addresses=tuple(dict.fromkeys(f"{h}:{redis.port}" for h in [redis.host, *redis.nodes])),
-                redis_password=secrets["redis"], redis_cluster=redis.mode == "cluster",
-                kafka_bootstrap=kafka.bootstrap_servers, kafka_brokers=config.kafka.brokers,
-                minio_access_key=minio.root_user, minio_secret_key=secrets["minioRoot"],
-            ),
-            grafana_admin_password=secrets["grafanaAdmin"],
-            receivers=alert_receivers(config),
-            kubernetes_namespace=None if published else config.kubernetes.namespace_for(name),
-            grafana_host_port=ports.get("grafana"),
-            prometheus_host_port=ports.get("prometheus"),
-        ), child)
-        # --- end monitoring ---------------------------------------------------------------------------------
 
         address = str(config.docker.publish_address)
         def reach(service: str, port: int) -> str:
@@ -172,9 +156,6 @@ class Environment(pulumi.ComponentResource):
             "minioBuckets": minio.buckets,
             "minioRootUser": minio.root_user,
             "minioRootPassword": secrets["minioRoot"],
-            # monitoring: in prod Grafana is only a cluster Service (the Ingress adds TLS + auth).
-            "grafanaUrl": f"http://{reach('grafana', monitoring.grafana_port)}",
-            "prometheusUrl": f"http://{reach('prometheus', monitoring.prometheus_port)}",
             "grafanaAdminPassword": secrets["grafanaAdmin"],
             "statefulIdentity": identity,
             "backup": {"bucket": backup.bucket, "schedule": backup.schedule} if backup else None,
@@ -230,6 +211,41 @@ class Environment(pulumi.ComponentResource):
             "minioConsole": f"http://localhost:{ports['minioConsole']}"} if "minioConsole" in ports else {})}
         self.outputs["edgeAuth"] = {"user": EDGE_USER, "password": secrets["edgeAuth"]}
         # --- end Big Pods and the edge -------------------------------------------------------------
+
+        # --- monitoring: scrapes the declared metrics ports of everything deployed above ---------------
+        # Discovery and log source are the target's answers (static host:port and the Docker socket, or
+        # kubernetes_sd and /var/log/pods in the namespace); the monitoring components never ask.
+        discovery: Discovery = StaticDiscovery() if published else KubernetesDiscovery(namespace=namespace)
+        log_source: DockerLogSource | KubernetesLogSource = (
+            DockerLogSource() if published else KubernetesLogSource(namespace=namespace))
+        monitoring = MonitoringStack("monitoring", MonitoringStackArgs(
+            config=config.monitoring,
+            target=target,
+            environment=name,
+            scraped=Scraped(
+                postgres_host=postgres.host, postgres_port=postgres.port, postgres_user=POSTGRES_SUPERUSER,
+                postgres_password=secrets["postgresSuperuser"],
+                redis_addresses=tuple(dict.fromkeys(f"{h}:{redis.port}" for h in [redis.host, *redis.nodes])),
+                redis_password=secrets["redis"], redis_cluster=redis.mode == "cluster",
+                kafka_bootstrap=kafka.bootstrap_servers, kafka_brokers=config.kafka.brokers,
+                minio_access_key=minio.root_user, minio_secret_key=secrets["minioRoot"],
+            ),
+            services=(postgres.deployed.service, redis.deployed.service, kafka.deployed.service,
+                      minio.deployed.service, *(pod.deployed.service for pod in pods.values())),
+            discovery=discovery,
+            log_source=log_source,
+            gateways=tuple(NginxStatus(pod=pod.name, host=pod.hostname, port=pod.gateway.listen_port,
+                                       path=pod.gateway.status_path) for pod in CATALOG if pod.gateway),
+            cluster_state=None if published else ClusterState(namespace=namespace),
+            backups=(BackupJob(cronjob=backup.task.name),) if backup else (),
+            grafana_admin_password=secrets["grafanaAdmin"],
+            receivers=alert_receivers(config),
+            grafana_host_port=ports.get("grafana"),
+            prometheus_host_port=ports.get("prometheus"),
+        ), child)
+        self.outputs["grafanaUrl"] = f"http://{reach('grafana', monitoring.grafana_port)}"
+        self.outputs["prometheusUrl"] = f"http://{reach('prometheus', monitoring.prometheus_port)}"
+        # --- end monitoring -------------------------------------------------------------------------
 
         # --- dev tools (issue 7): opt-in admin UIs, Docker only (config validation refuses kubernetes) ----
         if devtools.enabled(config.dev_tools):

@@ -227,6 +227,10 @@ class ExportersConfig(Section):
     postgres_image: Image
     redis_image: Image
     kafka_image: Image
+    nginx_image: Image
+    """nginx-prometheus-exporter, one beside each Big Pod gateway (reads its stub_status)."""
+    kube_state_metrics_image: Image
+    """kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs, PVCs."""
     resources: ResourcesConfig
     """Per exporter container."""
 
@@ -242,18 +246,41 @@ class MonitoringConfig(Section):
     exporters: ExportersConfig
 
 
+_SMARTHOST = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 class EmailAlertingConfig(Section):
     to: str
     from_: str = Field(alias="from")
     smarthost: str
-    """host:port of the SMTP relay."""
+    """host:port of the SMTP relay (Alertmanager crash-loops on a smarthost without a port)."""
     username: str | None = None
     password: SecretStr | None = None
+
+    @field_validator("to", "from_")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("smarthost")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        match = _SMARTHOST.match(value)
+        if not match or not 1 <= int(match.group("port")) <= 65535:
+            raise ValueError(f"smarthost {value!r} must be host:port, e.g. smtp.example.com:587")
+        return value
 
     @model_validator(mode="after")
     def _credentials_pair(self) -> Self:
         if (self.username is None) != (self.password is None):
             raise ValueError("email username and password go together")
+        if self.username is not None and not self.username.strip():
+            raise ValueError("email username must not be empty")
+        if self.password is not None and not self.password.get_secret_value().strip():
+            raise ValueError("email password must not be empty")
         return self
 
 
@@ -263,8 +290,31 @@ class AlertingConfig(Section):
 
     email: EmailAlertingConfig | None = None
     slack_webhook: SecretStr | None = None
+    """An https:// incoming-webhook URL (amtool accepts any string; a real Alertmanager then drops alerts)."""
     slack_channel: str | None = None
     pagerduty_routing_key: SecretStr | None = None
+
+    @field_validator("slack_webhook")
+    @classmethod
+    def _https_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it is a secret.
+        if value is not None and not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/\S*$", value.get_secret_value()):
+            raise ValueError("slackWebhook must be an https:// URL with a host (the value is not shown: secret)")
+        return value
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _routing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("pagerdutyRoutingKey must not be empty")
+        return value
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("slackChannel must not be empty (leave it unset for the webhook's default)")
+        return value
 
 
 class DockerConfig(Section):

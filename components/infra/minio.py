@@ -20,6 +20,8 @@ from components.infra.common import resources_of
 from components.targets import Target
 
 API_PORT = 9000
+METRICS_PATH = "/minio/v2/metrics/cluster"
+"""MinIO's cluster metrics (a bearer token unless MINIO_PROMETHEUS_AUTH_TYPE=public)."""
 CONSOLE_PORT = 9001
 UID = 1000
 ROOT_USER = "dreamscape-admin"
@@ -63,7 +65,7 @@ class Minio(pulumi.ComponentResource):
             zone=spec.Zone.STORAGE,
             kind=spec.WorkloadKind.STATEFUL,
             ports=(
-                spec.Port("api", API_PORT, host_port=args.api_host_port),
+                spec.Port("api", API_PORT, host_port=args.api_host_port, metrics_path=METRICS_PATH),
                 spec.Port("console", CONSOLE_PORT, host_port=args.console_host_port),
             ),
             volumes=volumes(config),

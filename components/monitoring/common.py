@@ -1,4 +1,4 @@
-"""Shared bits of the monitoring components: ports, UIDs, scrape annotations, the MinIO metrics token."""
+"""Shared bits of the monitoring components: ports, UIDs, the MinIO metrics token."""
 
 from __future__ import annotations
 
@@ -16,11 +16,6 @@ NOBODY = 65534
 
 MINIO_TOKEN_EXPIRES_AT = 4102444800
 """2100-01-01T00:00:00Z: fixed, so the token (and the Prometheus pod) changes only when the key does."""
-
-
-def scrape(port: int, path: str = "/metrics") -> dict[str, str]:
-    """Pod annotations that opt a workload into Prometheus' kubernetes_sd job on one port."""
-    return {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": path}
 
 
 def _b64(data: bytes) -> str:

@@ -78,8 +78,11 @@ def host_port_key(pod: PodDefinition, port: PodPort) -> str:
 
 
 def service_ports(pod: PodDefinition, host_ports: Mapping[str, int], *, dev: bool) -> tuple[spec.Port, ...]:
+    """Each service's own port declares its metrics path; the gateway, extras and debug ports declare none."""
+    metrics = {service.name: service.metrics_path for service in pod.services}
     return tuple(
-        spec.Port(port.name, port.port, host_port=host_ports.get(host_port_key(pod, port)))
+        spec.Port(port.name, port.port, host_port=host_ports.get(host_port_key(pod, port)),
+                  metrics_path=metrics.get(port.name))
         for port in pod.ports(dev=dev)
     )
 
@@ -154,8 +157,6 @@ def pod_service(args: BigPodArgs) -> spec.Service:
         autoscale=spec.Autoscale(args.replicas, args.max_replicas, args.cpu_utilization),
         probes=probes(pod),
         labels={"dreamscape.io/pod": pod.name},
-        # Prometheus discovers pods by this opt-in; each named service port becomes a scrape target.
-        annotations={"prometheus.io/scrape": "true", "prometheus.io/path": "/metrics"},
         service_annotations=sticky_annotations(pod),
         container=spec.Container(
             image=args.image,

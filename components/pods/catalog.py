@@ -109,6 +109,9 @@ class AppService:
     """supervisord start priority: lower starts first."""
     signs_tokens: bool = False
     """Issues or verifies JWTs: receives the JWT access and refresh keys as secret files."""
+    metrics_path: str | None = "/metrics"
+    """Where the process serves Prometheus metrics (the Node services' contract); None when it serves none
+    (the Vite web server serves HTML)."""
 
     def __post_init__(self) -> None:
         _check_name("service", self.name)
@@ -388,6 +391,7 @@ EXPERIENCE = PodDefinition(
             3000,
             _FRONTEND / "web-client",
             health_path="/",
+            metrics_path=None,
             # Vite binds localhost by default: bind all interfaces so the published port works.
             dev_command=("npm", "run", "dev", *_VITE_FLAGS),
             prod_command=("npm", "run", "preview", *_VITE_FLAGS),

@@ -43,6 +43,8 @@ class Port:
     number: int
     host_port: int | None = None
     protocol: str = "TCP"
+    metrics_path: str | None = None
+    """The port serves Prometheus metrics at this path; only such ports are scraped."""
 
 
 @dataclass(frozen=True)

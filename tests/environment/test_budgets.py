@@ -36,21 +36,21 @@ def test_dev_memory_limits_over_the_laptop_budget_stop_the_run_with_a_breakdown(
 
 def test_the_laptop_budget_is_configurable() -> None:
     message = refusal("dev", {"laptopBudget": "5Gi"})
-    assert "budget 5.0 GiB (dreamscape:laptopBudget), over by 896.0 MiB" in message, message
+    assert "budget 5.0 GiB (dreamscape:laptopBudget), over by 960.0 MiB" in message, message
     assert evaluate("dev", {"laptopBudget": "8Gi"}).resources, "a larger budget admits the same stack"
 
 
 def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
     message = refusal("prod", {"kafka": {"resources": {"memory": "16Gi", "memoryLimit": "16Gi"}}})
     assert "does not fit its capacity (dreamscape:capacity)" in message, message
-    assert "memory requests total 96.5 GiB, capacity 72.0 GiB, over by 24.5 GiB" in message, message
+    assert "memory requests total 96.6 GiB, capacity 72.0 GiB, over by 24.6 GiB" in message, message
     assert re.search(r"kafka +3 x \(500m CPU, 16Gi\) = 1.5 CPU, 48.0 GiB", message), f"per service:\n{message}"
     assert "CPU requests" not in message, "only the exceeded dimension is reported"
 
 
 def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
     message = refusal("review-pr-7", {"postgres": {"resources": {"cpu": "2", "cpuLimit": "3"}}})
-    assert "CPU requests total 2.875 CPU, capacity 2 CPU, over by 0.875 CPU" in message, message
+    assert "CPU requests total 2.925 CPU, capacity 2 CPU, over by 0.925 CPU" in message, message
     assert "postgres" in message and "redis" in message, f"per service:\n{message}"
 
 

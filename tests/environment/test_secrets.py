@@ -88,5 +88,7 @@ def test_alerting_receivers_with_secrets_stay_out_of_config_maps() -> None:
     expected = {"alertmanager-slack-api-url", "alertmanager-pagerduty-routing-key", "alertmanager-smtp-password"}
     assert expected <= files, f"each receiver secret is its own file, got {sorted(files)}"
     config = yaml.safe_load(secrets[0].inputs["stringData"]["etc-alertmanager-alertmanager.yml"])
-    names = {r["name"] for r in config["receivers"]}
-    assert names == {"team", "pagerduty"}, f"email+Slack team receiver and PagerDuty for critical, got {names}"
+    names = {r["name"]: sorted(k for k in r if k != "name") for r in config["receivers"]}
+    assert names == {"critical": ["pagerduty_configs", "slack_configs"],
+                     "warning": ["email_configs", "slack_configs"]}, (
+        f"critical pages and chats, warning chats and mails; got {names}")

@@ -1,4 +1,4 @@
-"""alertmanager.yml: optional receivers, PagerDuty only for critical, secrets only as files."""
+"""alertmanager.yml: critical to PagerDuty + chat, warning to chat + email, inhibition, secrets as files."""
 
 from __future__ import annotations
 
@@ -41,19 +41,36 @@ def _load(text: str) -> dict[str, Any]:
     return data
 
 
-def test_without_receivers_everything_goes_to_a_null_receiver() -> None:
+def _receivers(config: dict[str, Any]) -> dict[str, set[str]]:
+    return {r["name"]: {k.removesuffix("_configs") for k in r if k != "name"} for r in config["receivers"]}
+
+
+def test_without_receivers_both_severity_receivers_exist_without_integrations() -> None:
     config = _load(render_alertmanager_config(AlertmanagerArgs()))
-    assert config["route"]["receiver"] == "null", "the root route needs a receiver even with no integrations"
-    assert config["receivers"] == [{"name": "null"}], "the null receiver has no integrations"
+    assert config["route"]["receiver"] == "warning", "the root route needs a receiver even with no integrations"
+    assert _receivers(config) == {"critical": set(), "warning": set()}, "no integrations: valid, drops alerts"
 
 
-def test_pagerduty_receives_only_critical_alerts(tmp_path: Path) -> None:
+def test_critical_pages_and_chats_and_warning_chats_and_mails(tmp_path: Path) -> None:
     config = _load(render_alertmanager_config(_all_receivers(tmp_path)))
-    routes = config["route"]["routes"]
-    pagerduty = [r for r in routes if r["receiver"] == "pagerduty"]
-    assert pagerduty == [{"receiver": "pagerduty", "matchers": ['severity="critical"'], "continue": True}], (
-        "PagerDuty must be matched on severity=critical only"
-    )
+    assert _receivers(config) == {"critical": {"pagerduty", "slack"}, "warning": {"slack", "email"}}, (
+        "critical -> PagerDuty + chat; warning -> chat + email")
+    assert [(r["receiver"], r["matchers"]) for r in config["route"]["routes"]] == [
+        ("critical", ['severity="critical"']), ("warning", ['severity="warning"'])], "routed by severity"
+
+
+def test_without_pagerduty_critical_alerts_also_go_by_email(tmp_path: Path) -> None:
+    args = _all_receivers(tmp_path)
+    config = _load(render_alertmanager_config(AlertmanagerArgs(email=args.email, slack=args.slack)))
+    assert _receivers(config)["critical"] == {"slack", "email"}, "critical never has fewer channels than warning"
+
+
+def test_a_node_down_inhibits_the_alerts_of_that_node_and_a_service_down_its_own(tmp_path: Path) -> None:
+    rules = _load(render_alertmanager_config(_all_receivers(tmp_path)))["inhibit_rules"]
+    node = next(r for r in rules if r["source_matchers"] == ['alertname="NodeDown"'])
+    assert node["equal"] == ["environment", "node"], "one node down silences that node's per-pod alerts"
+    service = next(r for r in rules if r["source_matchers"] == ['alertname="ServiceDown"'])
+    assert service["equal"] == ["environment", "pod", "service"], "a down process silences its other alerts"
 
 
 def test_secrets_are_referenced_by_file_and_never_inlined(tmp_path: Path) -> None:
@@ -84,7 +101,7 @@ def test_amtool_accepts_the_config(tmp_path: Path, receivers: str) -> None:
 
 
 @pytest.mark.tools
-@pytest.mark.parametrize(("severity", "expected"), [("critical", "pagerduty,team"), ("warning", "team")])
+@pytest.mark.parametrize(("severity", "expected"), [("critical", "critical"), ("warning", "warning")])
 def test_amtool_routes_critical_alerts_to_pagerduty_and_the_team(
     tmp_path: Path, severity: str, expected: str
 ) -> None:

@@ -118,12 +118,11 @@ def test_kubernetes_mode_tails_this_nodes_pod_logs_in_one_namespace() -> None:
     assert 'names = ["dreamscape"]' in text, "discovery is limited to the namespace"
     assert 'field = "spec.nodeName=" + sys.env("NODE_NAME")' in text, "a DaemonSet pod tails only its node"
     assert 'replacement = "/var/log/pods/*$1/*.log"' in text, "files come from the kubelet's pod log dir"
+    assert "__meta_kubernetes_pod_label_dreamscape_io_pod" in text, "pod comes from the Big Pod label"
     assert "__meta_kubernetes_pod_label_app_kubernetes_io_name" in text, (
-        "pod comes from app.kubernetes.io/name"
+        "service (and pod, outside Big Pods) comes from app.kubernetes.io/name"
     )
-    assert "__meta_kubernetes_pod_label_app_kubernetes_io_component" in text, (
-        "service may come from component"
-    )
+    assert "component" not in text, "never the component label: every Big Pod line would say service=bigpods"
     assert 'external_labels = {environment = "prod"}' in text, "environment label from typed input"
     assert alloy_rbac_rules() == [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 import yaml
@@ -96,9 +97,20 @@ def test_prometheus_keeps_thirty_days_in_prod_and_two_in_dev(dev: Evaluation, pr
 def test_dev_prometheus_scrapes_static_targets_by_service_name(dev: Evaluation) -> None:
     config = prometheus_yml(dev)
     targets = {t for job in config["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
-    for expected in ("postgres-exporter:9187", "redis-exporter:9121", "kafka-exporter:9308", "minio:9000"):
+    for expected in ("postgres-exporter:9187", "redis-exporter:9121", "kafka-exporter:9308", "minio:9000",
+                     "core-pod:3001", "core-pod-nginx-exporter:9113", "experience-pod:3006"):
         assert expected in targets, f"dev scrapes {expected} by its service name"
+    assert "core-pod:80" not in targets and "core-pod:8080" not in targets, "NGINX serves no /metrics"
+    assert "experience-pod:3000" not in targets, "the Vite web server serves HTML, not metrics"
     assert not any("kubernetes_sd_configs" in job for job in config["scrape_configs"]), "no discovery on Docker"
+
+
+def test_every_dev_scrape_target_is_the_address_of_a_deployed_container(dev: Evaluation) -> None:
+    aliases = {alias for container in dev.of_type(CONTAINER)
+               for net in container.inputs.get("networksAdvanced", []) for alias in net.get("aliases", [])}
+    hosts = {target.split(":")[0] for job in prometheus_yml(dev)["scrape_configs"]
+             for sc in job.get("static_configs", []) for target in sc["targets"]}
+    assert hosts and hosts <= aliases, f"scrape targets that no container answers to: {sorted(hosts - aliases)}"
 
 
 def test_dev_prometheus_joins_every_zone_network_it_scrapes(dev: Evaluation) -> None:
@@ -109,10 +121,27 @@ def test_dev_prometheus_joins_every_zone_network_it_scrapes(dev: Evaluation) -> 
 
 def test_prod_prometheus_discovers_pods_in_its_namespace(prod: Evaluation) -> None:
     jobs = {job["job_name"]: job for job in prometheus_yml(prod)["scrape_configs"]}
-    sd = jobs["kubernetes-pods"]["kubernetes_sd_configs"][0]
-    assert sd["role"] == "pod" and sd["namespaces"]["names"] == ["dreamscape-prod"], "pod discovery in prod ns"
+    for job in jobs.values():
+        sd = job["kubernetes_sd_configs"][0]
+        assert sd["role"] == "pod" and sd["namespaces"]["names"] == ["dreamscape-prod"], "pod discovery in prod ns"
     assert jobs["minio"]["authorization"]["credentials_file"].startswith(SECRETS_DIR), (
         "MinIO is scraped with the bearer token file")
+    assert {"core", "business", "experience", "kube-state-metrics", "postgres-exporter"} <= set(jobs), (
+        f"a job per pod label, kube-state-metrics included: {sorted(jobs)}")
+
+
+def test_every_prod_scrape_pair_is_a_named_container_port_of_a_deployed_workload(prod: Evaluation) -> None:
+    ports = {(r.inputs["metadata"]["name"], port["name"])
+             for r in kube.workloads(prod) for c in kube.pod_spec(r)["containers"] for port in c.get("ports", [])}
+    for job in prometheus_yml(prod)["scrape_configs"]:
+        keep = re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$")
+        kept = {pair for pair in ports if keep.match(";".join(pair))}
+        assert kept, f"job {job['job_name']} keeps at least one deployed (workload, port) pair"
+    every = "|".join(f"(?:{job['relabel_configs'][0]['regex']})" for job in prometheus_yml(prod)["scrape_configs"])
+    scraped = {pair for pair in ports if re.match(f"^(?:{every})$", ";".join(pair))}
+    assert ("core-pod", "http") not in scraped and ("experience-pod", "web") not in scraped, (
+        "the NGINX and Vite ports are never scrape targets")
+    assert ("core-pod", "auth") in scraped and ("core-pod-nginx-exporter", "nginx") in scraped, "metrics ports are"
 
 
 def test_prod_prometheus_gets_exactly_the_rbac_discovery_needs(prod: Evaluation) -> None:
@@ -132,11 +161,21 @@ def test_alert_rule_groups_reach_prometheus(prod: Evaluation) -> None:
     assert all(group["rules"] for group in rules["groups"]), "no rule group is empty"
 
 
-def test_exporters_are_annotated_for_discovery_in_prod(prod: Evaluation) -> None:
-    for name, port in (("postgres-exporter", "9187"), ("redis-exporter", "9121"), ("kafka-exporter", "9308")):
-        annotations = workload(prod, name).inputs["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/scrape"] == "true", f"{name} opts into scraping"
-        assert annotations["prometheus.io/port"] == port, f"{name} is scraped on its metrics port"
+def test_kube_state_metrics_watches_only_the_namespace_with_a_read_only_role(prod: Evaluation) -> None:
+    args = main_container(prod, "kube-state-metrics")["args"]
+    assert "--namespaces=dreamscape-prod" in args, "only the environment's namespace"
+    assert "--resources=cronjobs,deployments,jobs,persistentvolumeclaims,statefulsets" in args, "what rules read"
+    roles = [r for r in kube.kube_objects(prod)
+             if r.inputs["kind"] == "Role" and r.inputs["metadata"]["name"] == "kube-state-metrics"]
+    assert len(roles) == 1, "a namespace Role, no ClusterRole"
+    verbs = {v for rule in roles[0].inputs["rules"] for v in rule["verbs"]}
+    assert verbs == {"list", "watch"}, "list and watch only"
+
+
+def test_the_nginx_exporter_reads_the_gateways_stub_status(dev: Evaluation, prod: Evaluation) -> None:
+    args = main_container(prod, "core-pod-nginx-exporter")["args"]
+    assert "--nginx.scrape-uri=http://core-pod:8080/status" in args, "stub_status on the gateway's listen port"
+    assert "core-pod-nginx-exporter" in {r.name for r in dev.of_type(CONTAINER)}, "dev runs it too"
 
 
 def test_exporters_read_their_passwords_from_files(prod: Evaluation) -> None:
@@ -225,8 +264,8 @@ def test_dev_alloy_reads_the_docker_socket_and_the_docker_targets_labels(dev: Ev
     assert volumes == [{"readOnly": True, "hostPath": "/var/run/docker.sock",
                         "containerPath": "/var/run/docker.sock"}], "the socket is mounted read-only"
     config = uploaded(alloy, "/etc/alloy/config.alloy")
-    assert "__meta_docker_container_label_app_kubernetes_io_name" in config, "pod label from the service name"
-    assert "__meta_docker_container_label_app_kubernetes_io_component" in config, "service label from component"
+    assert "__meta_docker_container_label_app_kubernetes_io_name" in config, "service label from the service name"
+    assert "__meta_docker_container_label_dreamscape_io_pod" in config, "pod label from the Big Pod label"
 
 
 def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:
@@ -280,4 +319,5 @@ def test_every_monitoring_container_is_pinned_limited_and_read_only(prod: Evalua
 # -- Alertmanager -----------------------------------------------------------------------------------------
 def test_alertmanager_comes_up_with_no_receiver_configured(prod: Evaluation) -> None:
     config = yaml.safe_load(config_map_file(prod, "alertmanager", "etc-alertmanager-alertmanager.yml"))
-    assert [r["name"] for r in config["receivers"]] == ["null"], "no receivers: alerts go nowhere, config valid"
+    assert [r for r in config["receivers"]] == [{"name": "critical"}, {"name": "warning"}], (
+        "no receivers configured: valid, and alerts go nowhere")

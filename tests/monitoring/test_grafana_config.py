@@ -7,12 +7,13 @@ from typing import Any
 
 import yaml
 
-from components.monitoring.catalog import BIG_PODS, GrafanaPaths
+from components.monitoring.catalog import GrafanaPaths
 from components.monitoring.grafana.config import (
     DASHBOARD_UID,
     DATASOURCE_UIDS,
     LOKI_UID,
     PROMETHEUS_UID,
+    DashboardArgs,
     GrafanaDatasourcesArgs,
     grafana_env,
     render_bigpods_dashboard,
@@ -20,9 +21,11 @@ from components.monitoring.grafana.config import (
     render_datasources,
 )
 
+PODS = {"core": ("auth", "user", "nginx"), "business": ("voyage", "ai", "payment")}
+
 
 def _dashboard() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(render_bigpods_dashboard())
+    data: dict[str, Any] = json.loads(render_bigpods_dashboard(DashboardArgs(pods=PODS)))
     return data
 
 
@@ -61,16 +64,25 @@ def test_every_panel_and_query_uses_a_provisioned_datasource_uid() -> None:
 
 def test_each_big_pod_has_cpu_memory_requests_errors_latency_and_replicas() -> None:
     titles = {p["title"] for p in _panels()}
-    for pod in BIG_PODS:
+    for pod in PODS:
         for metric in (
             "CPU (cores)",
             "memory (RSS)",
             "request rate",
             "5xx error rate",
             "latency p95",
-            "replicas up",
+            "processes up",
         ):
-            assert f"{pod.name}: {metric}" in titles, f"{pod.name} pod needs a {metric} panel"
+            assert f"{pod}: {metric}" in titles, f"{pod} pod needs a {metric} panel"
+    assert "core: NGINX connections" in titles, "a pod whose gateway is scraped charts NGINX"
+    assert "business: NGINX connections" not in titles, "a pod without NGINX gets no empty NGINX panel"
+
+
+def test_per_pod_panels_select_the_pod_label_values_of_the_scrape_view() -> None:
+    exprs = [t["expr"] for p in _panels() for t in p["targets"] if p["title"].startswith("core:")]
+    assert exprs and all('pod="core"' in e for e in exprs), f"core panels select pod=core: {exprs}"
+    logs = next(p for p in _panels() if p["type"] == "logs")
+    assert logs["targets"][0]["expr"] == '{pod=~"core|business"}', "the logs panel selects the same pod values"
 
 
 def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> None:
@@ -80,6 +92,8 @@ def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> No
         "redis_memory_used_bytes",
         "kafka_consumergroup_lag",
         "minio_cluster_capacity_usable_free_bytes",
+        "kube_cronjob_status_last_successful_time",
+        "kube_deployment_status_replicas_available",
     ):
         assert metric in exprs, f"dashboard must chart {metric}"
     assert any(p["type"] == "logs" and p["datasource"]["uid"] == LOKI_UID for p in _panels()), (

@@ -1,7 +1,8 @@
-"""prometheus.yml, retention flags, RBAC rules and alert rules, checked by structure and by promtool."""
+"""prometheus.yml, the scrape view, retention flags and RBAC rules, checked by structure and by promtool."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -9,64 +10,31 @@ from typing import Any
 import pytest
 import yaml
 
+from components import spec
 from components.monitoring.catalog import PrometheusPaths
 from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
     PrometheusStorageArgs,
-    ScrapeTarget,
-    docker_scrape_targets,
+    StaticDiscovery,
     prometheus_cli_flags,
     prometheus_rbac_rules,
     render_prometheus_config,
 )
 from components.monitoring.prometheus.rules import PodLimits, RulesArgs, render_alert_rules
+from components.monitoring.scrape import ScrapeTarget, big_pods, scrape_targets
+from tests.monitoring import sample
 from tests.tooling import require_tool
 
-RULES = RulesArgs(pod_limits=(PodLimits("core", 2, 4 * 2**30),), expected_kafka_brokers=3)
+RULES = RulesArgs(pod_limits=(PodLimits(pod="core", cpu_cores=2, memory_bytes=4 * 2**30),), expected_kafka_brokers=3)
+TOKEN = PrometheusPaths().minio_token_file
+TARGETS = scrape_targets(sample.SERVICES, {"minio": TOKEN})
 
 
-def _paths(base: Path) -> PrometheusPaths:
-    return PrometheusPaths(
-        config_file=str(base / "prometheus.yml"),
-        rules_dir=str(base / "rules"),
-        rules_file=str(base / "rules" / "dreamscape.rules.yml"),
-        minio_token_file=str(base / "secrets" / "minio-token"),
-        data_dir=str(base / "data"),
-    )
-
-
-def _write_tree(base: Path, args: PrometheusConfigArgs) -> Path:
-    """Write config, rules and a placeholder token where the rendered config expects them."""
-    (base / "rules").mkdir(parents=True, exist_ok=True)
-    (base / "secrets").mkdir(parents=True, exist_ok=True)
-    Path(args.paths.rules_file).write_text(render_alert_rules(RULES))
-    Path(args.paths.minio_token_file).write_text("placeholder-token-for-tests\n")
-    config = Path(args.paths.config_file)
-    config.write_text(render_prometheus_config(args))
-    return config
-
-
-def _dev_args(base: Path) -> PrometheusConfigArgs:
-    paths = _paths(base)
-    return PrometheusConfigArgs(
-        environment="dev",
-        static_targets=docker_scrape_targets(minio_token_file=paths.minio_token_file),
-        paths=paths,
-    )
-
-
-def _prod_args(base: Path) -> PrometheusConfigArgs:
-    paths = _paths(base)
-    minio_only = docker_scrape_targets(
-        pods=(), exporters=(), minio_token_file=paths.minio_token_file, include_self=False
-    )
-    return PrometheusConfigArgs(
-        environment="prod",
-        static_targets=minio_only,
-        kubernetes=KubernetesDiscovery("dreamscape"),
-        paths=paths,
-    )
+def _args(discovery: StaticDiscovery | KubernetesDiscovery, paths: PrometheusPaths | None = None,
+          environment: str = "dev") -> PrometheusConfigArgs:
+    return PrometheusConfigArgs(environment=environment, targets=TARGETS, discovery=discovery,
+                                paths=paths or PrometheusPaths())
 
 
 def _load(text: str) -> dict[str, Any]:
@@ -74,90 +42,86 @@ def _load(text: str) -> dict[str, Any]:
     return data
 
 
-def test_dev_config_scrapes_every_big_pod_service_and_exporter_by_hostname() -> None:
-    config = _load(render_prometheus_config(PrometheusConfigArgs("dev", docker_scrape_targets())))
-    addresses = {
-        target
-        for job in config["scrape_configs"]
-        for static in job.get("static_configs", [])
-        for target in static["targets"]
-    }
-    expected = {
-        "core-pod:80",
-        "core-pod:3001",
-        "core-pod:3002",
-        "business-pod:3003",
-        "business-pod:3004",
-        "business-pod:3005",
-        "experience-pod:3000",
-        "experience-pod:3006",
-        "experience-pod:4000",
-        "postgres-exporter:9187",
-        "redis-exporter:9121",
-        "kafka-exporter:9308",
-        "minio:9000",
-    }
-    assert expected <= addresses, (
-        f"dev must scrape all services and exporters, missing {expected - addresses}"
+def test_only_ports_that_declare_a_metrics_path_are_scrape_targets() -> None:
+    addresses = {t.address for t in TARGETS}
+    assert addresses == {"core-pod:3001", "core-pod:3002", "experience-pod:3006", "core-pod-nginx-exporter:9113",
+                         "postgres-exporter:9187", "minio:9000"}, (
+        f"NGINX (8080), Vite (3000) and the MinIO console serve no metrics and must not be scraped: {addresses}"
     )
 
 
-def test_every_static_target_carries_pod_service_and_environment_labels() -> None:
-    config = _load(render_prometheus_config(PrometheusConfigArgs("dev", docker_scrape_targets())))
-    for job in config["scrape_configs"]:
-        for static in job["static_configs"]:
-            assert set(static["labels"]) == {"pod", "service", "environment"}, (
-                f"labels of {static['targets']}"
-            )
-            assert static["labels"]["environment"] == "dev", "environment label must come from typed input"
+def test_big_pod_processes_are_labelled_by_pod_and_port_name_and_others_by_service_name() -> None:
+    labels = {(t.address, t.pod, t.service) for t in TARGETS}
+    assert ("core-pod:3001", "core", "auth") in labels, "a Big Pod process: pod=<big pod>, service=<process>"
+    assert ("core-pod-nginx-exporter:9113", "core", "nginx") in labels, (
+        "the NGINX exporter reports for its Big Pod: pod=core, service=nginx"
+    )
+    assert ("postgres-exporter:9187", "postgres-exporter", "postgres-exporter") in labels, "others: their name"
+    assert big_pods(TARGETS) == {"core": ("auth", "user", "nginx"), "experience": ("panorama",)}, (
+        "dashboards get every Big Pod's processes from the scrape view"
+    )
+
+
+def test_two_ports_with_the_same_labels_are_refused() -> None:
+    twin = sample.service("core-pod-2", spec.Port("auth", 1, metrics_path="/metrics"), pod="core")
+    with pytest.raises(ValueError, match="pod='core' service='auth'"):
+        scrape_targets((sample.CORE, twin))
+
+
+def test_a_token_for_a_service_that_is_not_deployed_is_refused() -> None:
+    with pytest.raises(ValueError, match="not deployed"):
+        scrape_targets((sample.CORE,), {"minio": TOKEN})
+
+
+def test_static_discovery_scrapes_host_port_with_pod_service_environment_labels() -> None:
+    config = _load(render_prometheus_config(_args(StaticDiscovery())))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {"core", "experience", "postgres-exporter", "minio"}, "one job per pod label"
+    core = {s["targets"][0]: s["labels"] for s in jobs["core"]["static_configs"]}
+    assert core["core-pod:3001"] == {"pod": "core", "service": "auth", "environment": "dev"}, "labels per target"
+    assert core["core-pod-nginx-exporter:9113"]["service"] == "nginx", "the exporter scrapes as core's nginx"
 
 
 def test_minio_is_scraped_with_a_bearer_token_file_and_never_an_inline_token() -> None:
-    text = render_prometheus_config(PrometheusConfigArgs("dev", docker_scrape_targets()))
+    text = render_prometheus_config(_args(StaticDiscovery()))
     minio = next(j for j in _load(text)["scrape_configs"] if j["job_name"] == "minio")
     assert minio["metrics_path"] == "/minio/v2/metrics/cluster", "MinIO serves cluster metrics on its v2 path"
-    assert minio["authorization"] == {
-        "type": "Bearer",
-        "credentials_file": PrometheusPaths().minio_token_file,
-    }, "the token must be read from a mounted file"
+    assert minio["authorization"] == {"type": "Bearer", "credentials_file": TOKEN}, "token from a mounted file"
     assert "bearer_token:" not in text and "credentials:" not in text, "no inline credentials in the config"
 
 
-def test_kubernetes_discovery_is_namespaced_opt_in_and_labels_pod_service_environment() -> None:
-    config = _load(render_prometheus_config(_prod_args(Path("/tmp/unused"))))
-    job = next(j for j in config["scrape_configs"] if j["job_name"] == "kubernetes-pods")
-    assert job["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["dreamscape"]}}], (
+def test_kubernetes_discovery_keeps_exactly_the_declared_metrics_ports_in_one_namespace() -> None:
+    config = _load(render_prometheus_config(_args(KubernetesDiscovery("dreamscape"), environment="prod")))
+    core = next(j for j in config["scrape_configs"] if j["job_name"] == "core")
+    assert core["kubernetes_sd_configs"] == [{"role": "pod", "namespaces": {"names": ["dreamscape"]}}], (
         "discovery must be limited to role pod in one namespace"
     )
-    rules = job["relabel_configs"]
-    assert rules[0] == {
-        "source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
-        "action": "keep",
-        "regex": "true",
-    }, "scraping must be opt-in through prometheus.io/scrape"
-    sources = {s for rule in rules for s in rule.get("source_labels", [])}
-    for meta in (
-        "__meta_kubernetes_pod_annotation_prometheus_io_port",
-        "__meta_kubernetes_pod_annotation_prometheus_io_path",
-        "__meta_kubernetes_pod_label_app_kubernetes_io_name",
-        "__meta_kubernetes_pod_label_app_kubernetes_io_component",
-    ):
-        assert meta in sources, f"relabelling must read {meta}"
-    targets = {rule.get("target_label") for rule in rules}
-    assert {"pod", "service", "environment"} <= targets, "kubernetes targets must get pod/service/environment"
+    keep = core["relabel_configs"][0]
+    assert keep["action"] == "keep" and keep["source_labels"] == [
+        "__meta_kubernetes_pod_label_app_kubernetes_io_name", "__meta_kubernetes_pod_container_port_name"], (
+        "the first rule keeps only (service, port name) pairs"
+    )
+    pattern = re.compile(f"^(?:{keep['regex']})$")
+    assert pattern.match("core-pod;auth") and pattern.match("core-pod-nginx-exporter;nginx"), "metrics ports kept"
+    assert not pattern.match("core-pod;http") and not pattern.match("experience-pod;web"), (
+        "the NGINX and Vite ports are dropped, so they can never page as down"
+    )
+    targets = {rule.get("target_label") for rule in core["relabel_configs"]}
+    assert {"pod", "service", "environment", "kubernetes_pod", "node"} <= targets, "same labels as static + replica"
 
 
 def test_alertmanager_and_rule_files_are_wired_from_typed_input() -> None:
-    config = _load(render_prometheus_config(PrometheusConfigArgs("dev", docker_scrape_targets())))
+    config = _load(render_prometheus_config(_args(StaticDiscovery())))
     assert config["rule_files"] == [PrometheusPaths().rules_file], "rules come from the mounted rules file"
     am = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert am == ["alertmanager:9093"], "alerts go to the Alertmanager service"
 
 
 def test_targets_of_one_job_must_agree_on_how_they_are_scraped() -> None:
-    clash = (ScrapeTarget("x", "p", "a", "a:1"), ScrapeTarget("x", "p", "b", "b:1", metrics_path="/other"))
+    clash = (ScrapeTarget(host="a", port_name="a", port=1, path="/metrics", pod="p", service="a"),
+             ScrapeTarget(host="b", port_name="b", port=1, path="/other", pod="p", service="b"))
     with pytest.raises(ValueError, match="disagree"):
-        render_prometheus_config(PrometheusConfigArgs("dev", clash))
+        render_prometheus_config(PrometheusConfigArgs(environment="dev", targets=clash, discovery=StaticDiscovery()))
 
 
 def test_retention_flags_come_from_typed_storage_input() -> None:
@@ -183,110 +147,34 @@ def test_rbac_rules_grant_only_read_access_to_discovery_resources() -> None:
     assert all(r["verbs"] == ["get", "list", "watch"] for r in rules), "read-only verbs only"
 
 
-def test_alert_rules_cover_every_alert_family_with_a_severity() -> None:
-    groups = _load(render_alert_rules(RULES))["groups"]
-    alerts = {rule["alert"]: rule for group in groups for rule in group["rules"]}
-    for name in (
-        "ServiceDown",
-        "HighErrorRate",
-        "HighLatency",
-        "PodCpuNearLimit",
-        "PodMemoryNearLimit",
-        "ContainerMemoryNearLimit",
-        "PersistentVolumeAlmostFull",
-        "FilesystemAlmostFull",
-        "PostgresConnectionsNearMax",
-        "PostgresReplicationLag",
-        "PostgresBackupTooOld",
-        "RedisDown",
-        "KafkaBrokersMissing",
-    ):
-        assert name in alerts, f"alert {name} must exist"
-    assert alerts["ServiceDown"]["expr"] == "up == 0", "service down is up == 0"
-    assert "histogram_quantile(0.95" in alerts["HighLatency"]["expr"], "latency uses the p95 of the histogram"
-    assert "pg_settings_max_connections" in alerts["PostgresConnectionsNearMax"]["expr"], (
-        "uses max_connections"
-    )
-    assert alerts["KafkaBrokersMissing"]["expr"] == "kafka_brokers < 3", "expected brokers come from input"
-    for alert in alerts.values():
-        assert alert["labels"]["severity"] in {"critical", "warning"}, f"{alert['alert']} severity"
+def test_alerts_whose_metric_nothing_emits_are_gone() -> None:
+    text = render_alert_rules(RULES)
+    for metric in ("pg_replication_lag_seconds", "dreamscape_postgres_backup", "container_memory_working_set_bytes",
+                   "kubelet_volume_stats", "node_filesystem"):
+        assert metric not in text, f"no deployed exporter emits {metric}: a rule on it could never fire"
 
 
 @pytest.mark.tools
 @pytest.mark.parametrize("mode", ["dev", "prod"])
 def test_promtool_accepts_the_rendered_config_and_its_rule_file(tmp_path: Path, mode: str) -> None:
     promtool = require_tool("promtool")
-    args = _dev_args(tmp_path) if mode == "dev" else _prod_args(tmp_path)
-    config = _write_tree(tmp_path, args)
+    paths = PrometheusPaths(config_file=str(tmp_path / "prometheus.yml"), rules_dir=str(tmp_path / "rules"),
+                            rules_file=str(tmp_path / "rules" / "dreamscape.rules.yml"),
+                            minio_token_file=str(tmp_path / "minio-token"), data_dir=str(tmp_path / "data"))
+    (tmp_path / "rules").mkdir()
+    Path(paths.rules_file).write_text(render_alert_rules(RULES))
+    Path(paths.minio_token_file).write_text("placeholder-token-for-tests\n")
+    targets = scrape_targets(sample.SERVICES, {"minio": paths.minio_token_file})
+    discovery = StaticDiscovery() if mode == "dev" else KubernetesDiscovery("dreamscape")
+    document = _load(render_prometheus_config(PrometheusConfigArgs(
+        environment=mode, targets=targets, discovery=discovery, paths=paths)))
     if mode == "prod":
-        # Debian's Prometheus is built without Kubernetes service discovery, so its promtool rejects the
-        # `kubernetes_sd_configs` key. Swap only that key for a static target: the relabel rules, the
-        # credentials file, the rule file and everything else are still checked by the real tool.
-        document = _load(config.read_text())
+        # Debian's promtool (2.42) is built without Kubernetes service discovery and rejects the key; the
+        # relabelling itself runs inside the real server in tests/monitoring/test_prometheus_server.py.
         for job in document["scrape_configs"]:
-            if job.pop("kubernetes_sd_configs", None) is not None:
-                job["static_configs"] = [{"targets": ["10.0.0.1:3001"]}]
-        config.write_text(yaml.safe_dump(document, sort_keys=False))
-    result = subprocess.run(
-        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
-    )
+            assert job.pop("kubernetes_sd_configs") is not None, "prod discovers through the Kubernetes API"
+            job["file_sd_configs"] = [{"files": [str(tmp_path / "targets.json")]}]
+    config = Path(paths.config_file)
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"promtool check config ({mode}) failed:\n{result.stdout}{result.stderr}"
-
-
-@pytest.mark.tools
-def test_promtool_accepts_the_rules_file(tmp_path: Path) -> None:
-    promtool = require_tool("promtool")
-    rules = tmp_path / "rules.yml"
-    rules.write_text(render_alert_rules(RulesArgs(alert_when_backup_metric_absent=True)))
-    result = subprocess.run(
-        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, f"promtool check rules failed:\n{result.stdout}{result.stderr}"
-
-
-@pytest.mark.tools
-def test_a_scrape_target_down_for_two_minutes_fires_a_critical_service_down_alert(tmp_path: Path) -> None:
-    promtool = require_tool("promtool")
-    (tmp_path / "rules.yml").write_text(render_alert_rules(RULES))
-    labels = {
-        "job": "core-pod",
-        "pod": "core",
-        "service": "auth",
-        "environment": "dev",
-        "instance": "core-pod:3001",
-    }
-    series = "up{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
-    unit = {
-        "rule_files": ["rules.yml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": series, "values": "1 0 0 0 0 0"}],
-                "alert_rule_test": [
-                    {"eval_time": "2m", "alertname": "ServiceDown", "exp_alerts": []},
-                    {
-                        "eval_time": "4m",
-                        "alertname": "ServiceDown",
-                        "exp_alerts": [
-                            {
-                                "exp_labels": {**labels, "severity": "critical"},
-                                "exp_annotations": {
-                                    "summary": "auth in pod core is down",
-                                    "description": "Prometheus cannot scrape core-pod:3001 (dev).",
-                                },
-                            }
-                        ],
-                    },
-                ],
-            }
-        ],
-    }
-    test_file = tmp_path / "service_down_test.yml"
-    test_file.write_text(yaml.safe_dump(unit, sort_keys=False))
-    result = subprocess.run(
-        [promtool, "test", "rules", test_file.name], capture_output=True, text=True, check=False, cwd=tmp_path
-    )
-    assert result.returncode == 0, (
-        f"ServiceDown must fire after 2m of up == 0:\n{result.stdout}{result.stderr}"
-    )

@@ -23,7 +23,7 @@ from components.monitoring.alertmanager.config import (
     render_alertmanager_config,
 )
 from components.monitoring.catalog import AlertmanagerPaths
-from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY, scrape
+from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY
 from components.targets import Deployed, Target
 
 
@@ -97,13 +97,12 @@ class Alertmanager(pulumi.ComponentResource):
             # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
             zone=spec.Zone.MONITORING,
             kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("web", ALERTMANAGER_PORT),),
+            ports=(spec.Port("web", ALERTMANAGER_PORT, metrics_path="/metrics"),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
             probes=spec.Probes(
                 readiness=spec.Probe(http_path="/-/ready", port=ALERTMANAGER_PORT),
                 liveness=spec.Probe(http_path="/-/healthy", port=ALERTMANAGER_PORT, period_seconds=20),
             ),
-            annotations=scrape(ALERTMANAGER_PORT),
             container=spec.Container(
                 image=args.config.image,
                 resources=resources_of(args.config.resources),

@@ -1,21 +1,32 @@
-"""alertmanager.yml: email and Slack for every alert, PagerDuty only for `severity="critical"`.
+"""alertmanager.yml: critical alerts page (PagerDuty) and go to chat; warnings go to chat and email.
 
-Each receiver is optional. With none configured, everything goes to a receiver without integrations
-(`null`), which is still a valid config. Secrets are never inlined: Slack's webhook URL, PagerDuty's
-routing key and the SMTP password are read from files (`api_url_file`, `routing_key_file`,
-`auth_password_file`).
+Routing, by the `severity` every rule sets (components.monitoring.prometheus.rules):
+- `severity="critical"` -> receiver `critical`: PagerDuty and Slack. Without PagerDuty it falls back to
+  email too, so a critical alert never has fewer channels than a warning;
+- `severity="warning"` (and anything unlabelled, the root) -> receiver `warning`: Slack and email.
+Each receiver is optional; a receiver without integrations is valid and drops what it gets, so the stack
+comes up before anyone has configured alerting.
+
+Inhibition, so one fault pages once:
+- `NodeDown` silences every other alert of the same node (`environment`, `node`);
+- `ServiceDown` silences the other alerts of the same process (`environment`, `pod`, `service`);
+- a critical alert silences the warning of the same name and process.
+
+Secrets are never inlined: Slack's webhook URL, PagerDuty's routing key and the SMTP password are read
+from files (`api_url_file`, `routing_key_file`, `auth_password_file`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
 
-NULL_RECEIVER = "null"
-TEAM_RECEIVER = "team"
-PAGERDUTY_RECEIVER = "pagerduty"
+CRITICAL_RECEIVER = "critical"
+WARNING_RECEIVER = "warning"
 CRITICAL_MATCHER = 'severity="critical"'
+WARNING_MATCHER = 'severity="warning"'
 
 
 @dataclass(frozen=True)
@@ -79,52 +90,42 @@ def _slack(slack: SlackReceiver) -> dict[str, object]:
     }
 
 
-def alertmanager_config(args: AlertmanagerArgs) -> dict[str, object]:
-    receivers: list[dict[str, object]] = []
-    team: dict[str, object] = {"name": TEAM_RECEIVER}
-    if args.email is not None:
-        team["email_configs"] = [_email(args.email)]
-    if args.slack is not None:
-        team["slack_configs"] = [_slack(args.slack)]
-    default_receiver = TEAM_RECEIVER if len(team) > 1 else NULL_RECEIVER
-    receivers.append(team if default_receiver == TEAM_RECEIVER else {"name": NULL_RECEIVER})
+def _inhibitions() -> list[dict[str, object]]:
+    process = [labels.ENVIRONMENT, labels.POD, labels.SERVICE]
+    return [
+        {"source_matchers": ['alertname="NodeDown"'], "target_matchers": ['alertname!="NodeDown"'],
+         "equal": [labels.ENVIRONMENT, labels.NODE]},
+        {"source_matchers": ['alertname="ServiceDown"'], "target_matchers": ['alertname!="ServiceDown"'],
+         "equal": process},
+        {"source_matchers": [CRITICAL_MATCHER], "target_matchers": [WARNING_MATCHER],
+         "equal": ["alertname", *process]},
+    ]
 
+
+def alertmanager_config(args: AlertmanagerArgs) -> dict[str, object]:
+    critical: dict[str, object] = {"name": CRITICAL_RECEIVER}
+    warning: dict[str, object] = {"name": WARNING_RECEIVER}
+    if args.pagerduty is not None:
+        critical["pagerduty_configs"] = [{"routing_key_file": args.pagerduty.routing_key_file, "send_resolved": True}]
+    if args.slack is not None:
+        critical["slack_configs"] = [_slack(args.slack)]
+        warning["slack_configs"] = [_slack(args.slack)]
+    if args.email is not None:
+        warning["email_configs"] = [_email(args.email)]
+        if args.pagerduty is None:
+            critical["email_configs"] = [_email(args.email)]
     route: dict[str, object] = {
-        "receiver": default_receiver,
+        "receiver": WARNING_RECEIVER,
         "group_by": list(args.group_by),
         "group_wait": args.group_wait,
         "group_interval": args.group_interval,
         "repeat_interval": args.repeat_interval,
-    }
-    if args.pagerduty is not None:
-        receivers.append(
-            {
-                "name": PAGERDUTY_RECEIVER,
-                "pagerduty_configs": [
-                    {"routing_key_file": args.pagerduty.routing_key_file, "send_resolved": True}
-                ],
-            }
-        )
-        routes: list[dict[str, object]] = [
-            {"receiver": PAGERDUTY_RECEIVER, "matchers": [CRITICAL_MATCHER], "continue": True}
-        ]
-        # Once a child route matches, the parent's receiver is skipped; an explicit catch-all child keeps
-        # critical alerts flowing to email/Slack as well as to PagerDuty.
-        if default_receiver == TEAM_RECEIVER:
-            routes.append({"receiver": TEAM_RECEIVER})
-        route["routes"] = routes
-
-    return {
-        "route": route,
-        "inhibit_rules": [
-            {
-                "source_matchers": [CRITICAL_MATCHER],
-                "target_matchers": ['severity="warning"'],
-                "equal": ["alertname", "environment", "pod", "service"],
-            }
+        "routes": [
+            {"receiver": CRITICAL_RECEIVER, "matchers": [CRITICAL_MATCHER]},
+            {"receiver": WARNING_RECEIVER, "matchers": [WARNING_MATCHER]},
         ],
-        "receivers": receivers,
     }
+    return {"route": route, "inhibit_rules": _inhibitions(), "receivers": [critical, warning]}
 
 
 def render_alertmanager_config(args: AlertmanagerArgs) -> str:

@@ -35,7 +35,7 @@ from components.monitoring.alloy.config import (
     alloy_rbac_rules,
     render_alloy_config,
 )
-from components.monitoring.catalog import K8S_COMPONENT_LABEL, K8S_NAME_LABEL, AlloyPaths
+from components.monitoring.catalog import AlloyPaths
 from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.targets import Deployed, Target
 
@@ -48,19 +48,25 @@ class AlloyArgs:
     config: ImageConfig
     target: Target
     environment: str
-    kubernetes_namespace: str | None = None
-    """Set on Kubernetes: a DaemonSet tailing /var/log/pods for this namespace. None: Docker socket."""
+    source: DockerLogSource | KubernetesLogSource
+    """Where the logs come from: the Docker socket, or /var/log/pods on each node of one namespace."""
     loki_push_url: str = f"http://loki:{LOKI_PORT}/loki/api/v1/push"
 
 
-def alloy_config(args: AlloyArgs, paths: AlloyPaths) -> AlloyConfigArgs:
-    source: DockerLogSource | KubernetesLogSource
-    if args.kubernetes_namespace is None:
-        source = DockerLogSource(pod_label=K8S_NAME_LABEL, service_label=K8S_COMPONENT_LABEL)
-    else:
-        source = KubernetesLogSource(namespace=args.kubernetes_namespace)
-    return AlloyConfigArgs(environment=args.environment, source=source, loki_push_url=args.loki_push_url,
-                           paths=paths)
+def source_mount(source: DockerLogSource | KubernetesLogSource, paths: AlloyPaths) -> spec.HostMount:
+    """The node path the source reads, mounted read-only."""
+    if isinstance(source, KubernetesLogSource):
+        return spec.HostMount(host_path=paths.pod_logs_dir, mount_path=paths.pod_logs_dir, read_only=True, node=True)
+    return spec.HostMount(host_path=source.socket, mount_path=paths.docker_socket, read_only=True, node=True)
+
+
+def source_access(source: DockerLogSource | KubernetesLogSource) -> tuple[tuple[spec.ApiRule, ...], dict[str, str]]:
+    """The API rules and pod-field env the source needs (Kubernetes discovery of this node's pods)."""
+    if isinstance(source, KubernetesLogSource):
+        rules = tuple(spec.ApiRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
+                      for r in alloy_rbac_rules())
+        return rules, {source.node_name_env: "spec.nodeName"}
+    return (), {}
 
 
 class Alloy(pulumi.ComponentResource):
@@ -69,14 +75,9 @@ class Alloy(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlloyArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dreamscape:monitoring:Alloy", name, None, opts)
         paths = AlloyPaths()
-        self.config_text = render_alloy_config(alloy_config(args, paths))
-        on_kubernetes = args.kubernetes_namespace is not None
-        mount = (spec.HostMount(host_path=paths.pod_logs_dir, mount_path=paths.pod_logs_dir, read_only=True, node=True)
-                 if on_kubernetes else
-                 spec.HostMount(host_path="/var/run/docker.sock", mount_path=paths.docker_socket, read_only=True,
-                                node=True))
-        rules = tuple(spec.ApiRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
-                      for r in alloy_rbac_rules()) if on_kubernetes else ()
+        self.config_text = render_alloy_config(AlloyConfigArgs(
+            environment=args.environment, source=args.source, loki_push_url=args.loki_push_url, paths=paths))
+        rules, field_env = source_access(args.source)
         ready = spec.Probe(command=("curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{ALLOY_PORT}/-/ready"),
                            period_seconds=15)
         service = spec.Service(
@@ -93,11 +94,11 @@ class Alloy(pulumi.ComponentResource):
                 command=("/bin/alloy",),
                 args=tuple(alloy_cli_args(paths)),
                 config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
-                host_mounts=(mount,),
-                field_env=MappingProxyType({"NODE_NAME": "spec.nodeName"} if on_kubernetes else {}),
+                host_mounts=(source_mount(args.source, paths),),
+                field_env=MappingProxyType(field_env),
                 security=spec.Security(run_as_user=ALLOY_UID, run_as_group=0, fs_group=None,
                                        scratch_paths=(paths.storage_dir, "/tmp")),
             ),
         )
         self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.register_outputs({"mode": "per-node" if on_kubernetes else "docker-socket"})
+        self.register_outputs({"source": type(args.source).__name__})

@@ -1,26 +1,28 @@
 """Grafana Alloy (Promtail's successor) shipping container logs to Loki.
 
-Two modes, picked by the type of `source`:
+Two sources, picked by the type of `source` (the environment says which one its target has):
 - `DockerLogSource` (dev): `discovery.docker` + `loki.source.docker` through the Docker socket, keeping
-  only containers that carry the DreamScape pod label;
+  only containers that carry the service-name label;
 - `KubernetesLogSource` (prod, DaemonSet): `discovery.kubernetes` (role pod, one namespace, this node only)
   + `local.file_match` / `loki.source.file` tailing `/var/log/pods`, parsed with `stage.cri`.
-Every stream is labelled pod, service and environment (`environment` as `loki.write` external label).
+
+Labels (components.monitoring.labels), the same values the metrics carry:
+- `pod`: the Big Pod label (`dreamscape.io/pod`) when the workload has one, else the service name;
+- `service`: the service name, and inside a Big Pod the process that wrote the line. supervisord merges
+  its programs' output into one stream, so the process is read from the line: a `[<program>] ` prefix,
+  a JSON log line's `service` field (`SERVICE_NAME`), or NGINX's access/error log shape. A Big Pod line
+  that matches none keeps `service=<pod>-pod` (the workload), never a made-up name;
+- `environment` (a `loki.write` external label) and `level` (JSON `level`, a `level=` pair or NGINX's
+  `[error]`), when the line says it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from components.monitoring import labels
 from components.monitoring.alloy.syntax import Attribute, Block, call, concat, ref, render_alloy
-from components.monitoring.catalog import (
-    K8S_COMPONENT_LABEL,
-    K8S_NAME_LABEL,
-    LABEL_ENVIRONMENT,
-    LABEL_POD,
-    LABEL_SERVICE,
-    AlloyPaths,
-)
+from components.monitoring.catalog import K8S_NAME_LABEL, AlloyPaths
 from components.monitoring.prometheus.config import PolicyRule
 
 
@@ -31,10 +33,13 @@ def _sanitize(label: str) -> str:
 
 @dataclass(frozen=True)
 class DockerLogSource:
-    """Container labels the Docker target sets on DreamScape containers."""
+    """Logs of the local Docker daemon's containers, read through its socket."""
 
-    pod_label: str = "dreamscape.pod"
-    service_label: str = "dreamscape.service"
+    name_label: str = K8S_NAME_LABEL
+    """The service-name label the Docker target sets on every container."""
+    pod_label: str = labels.BIG_POD_LABEL
+    socket: str = "/var/run/docker.sock"
+    """The socket on the machine (mounted read-only at `AlloyPaths.docker_socket`)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class KubernetesLogSource:
     namespace: str
     node_name_env: str = "NODE_NAME"
     """Env var holding the node name (downward API `spec.nodeName`), so each DaemonSet pod tails its node."""
+    pod_label: str = labels.BIG_POD_LABEL
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,57 @@ class AlloyConfigArgs:
     paths: AlloyPaths = field(default_factory=AlloyPaths)
 
 
+PROCESS_PREFIX = r"^\[(?P<service>[a-z][a-z0-9-]*)\] "
+"""`[auth] listening on 3001`: a supervisord program name in front of the line."""
+NGINX_ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "[A-Z]+ \S+ [^"]*" \d{3} '
+"""NGINX's `combined` access log line."""
+NGINX_ERROR = r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[(?P<level>[a-z]+)\] "
+"""NGINX's error log line: `2026/11/29 06:00:00 [error] 12#12: ...`."""
+LEVEL_PAIR = r'\blevel[=:] ?"?(?P<level>[A-Za-z]+)'
+
+
 def _rule(**attrs: str | list[str]) -> Block:
     return Block("rule", None, tuple(Attribute(k, v) for k, v in attrs.items()))
+
+
+def _pod_rules(meta: str, source_pod_label: str, name_label: str) -> list[Block]:
+    """pod = the Big Pod label, else the service name; service = the service name (refined per line)."""
+    return [
+        _rule(source_labels=[meta + _sanitize(name_label)], target_label=labels.POD),
+        _rule(source_labels=[meta + _sanitize(source_pod_label)], regex="(.+)", target_label=labels.POD),
+        _rule(source_labels=[meta + _sanitize(name_label)], target_label=labels.SERVICE),
+    ]
+
+
+def _static(value: str) -> Block:
+    return Block("stage.static_labels", None, (Attribute("values", {labels.SERVICE: value}),))
+
+
+def _line_stages() -> list[Block]:
+    """Per-line labels: the process (`service`) and `level` (see the module docstring)."""
+    return [
+        Block("stage.regex", None, (Attribute("expression", PROCESS_PREFIX),)),
+        Block("stage.json", None, (Attribute("expressions", {labels.SERVICE: "", labels.LEVEL: ""}),)),
+        Block("stage.match", None, (
+            Attribute("selector", f'{{{labels.SERVICE}=~".+-pod"}} |~ `{NGINX_ACCESS}`'),
+            _static("nginx"),
+        )),
+        Block("stage.match", None, (
+            Attribute("selector", f'{{{labels.SERVICE}=~".+-pod"}} |~ `{NGINX_ERROR}`'),
+            _static("nginx"),
+            Block("stage.regex", None, (Attribute("expression", NGINX_ERROR),)),
+        )),
+        Block("stage.regex", None, (Attribute("expression", LEVEL_PAIR),)),
+        Block("stage.labels", None, (Attribute("values", {labels.SERVICE: "", labels.LEVEL: ""}),)),
+    ]
+
+
+def _process(args: AlloyConfigArgs, cri: bool) -> Block:
+    return Block("loki.process", "lines", (
+        Attribute("forward_to", [ref("loki.write.default.receiver")]),
+        *([Block("stage.cri", None, ())] if cri else []),
+        *_line_stages(),
+    ))
 
 
 def _loki_write(args: AlloyConfigArgs) -> Block:
@@ -62,7 +117,7 @@ def _loki_write(args: AlloyConfigArgs) -> Block:
         "default",
         (
             Block("endpoint", None, (Attribute("url", args.loki_push_url),)),
-            Attribute("external_labels", {LABEL_ENVIRONMENT: args.environment}),
+            Attribute("external_labels", {labels.ENVIRONMENT: args.environment}),
         ),
     )
 
@@ -76,25 +131,13 @@ def _docker(args: AlloyConfigArgs, source: DockerLogSource) -> list[Block]:
             "containers",
             (
                 Attribute("host", host),
-                Block("filter", None, (Attribute("name", "label"), Attribute("values", [source.pod_label]))),
+                Block("filter", None, (Attribute("name", "label"), Attribute("values", [source.name_label]))),
             ),
         ),
         Block(
             "discovery.relabel",
             "containers",
-            (
-                Attribute("targets", []),
-                _rule(source_labels=[meta + _sanitize(source.pod_label)], target_label=LABEL_POD),
-                # Fallback service name: the container name without Docker's leading slash.
-                _rule(
-                    source_labels=["__meta_docker_container_name"], regex="/?(.*)", target_label=LABEL_SERVICE
-                ),
-                _rule(
-                    source_labels=[meta + _sanitize(source.service_label)],
-                    regex="(.+)",
-                    target_label=LABEL_SERVICE,
-                ),
-            ),
+            (Attribute("targets", []), *_pod_rules(meta, source.pod_label, source.name_label)),
         ),
         Block(
             "loki.source.docker",
@@ -103,9 +146,10 @@ def _docker(args: AlloyConfigArgs, source: DockerLogSource) -> list[Block]:
                 Attribute("host", host),
                 Attribute("targets", ref("discovery.docker.containers.targets")),
                 Attribute("relabel_rules", ref("discovery.relabel.containers.rules")),
-                Attribute("forward_to", [ref("loki.write.default.receiver")]),
+                Attribute("forward_to", [ref("loki.process.lines.receiver")]),
             ),
         ),
+        _process(args, cri=False),
         _loki_write(args),
     ]
 
@@ -135,16 +179,9 @@ def _kubernetes(args: AlloyConfigArgs, source: KubernetesLogSource) -> list[Bloc
             (
                 Attribute("targets", ref("discovery.kubernetes.pods.targets")),
                 _rule(source_labels=["__meta_kubernetes_pod_phase"], regex="Pending", action="drop"),
-                _rule(source_labels=[pod_label + _sanitize(K8S_NAME_LABEL)], target_label=LABEL_POD),
-                _rule(source_labels=["__meta_kubernetes_pod_container_name"], target_label=LABEL_SERVICE),
-                _rule(
-                    source_labels=[pod_label + _sanitize(K8S_COMPONENT_LABEL)],
-                    regex="(.+)",
-                    target_label=LABEL_SERVICE,
-                ),
-                _rule(source_labels=["__meta_kubernetes_namespace"], target_label="namespace"),
-                _rule(source_labels=["__meta_kubernetes_pod_name"], target_label="kubernetes_pod"),
-                _rule(source_labels=["__meta_kubernetes_pod_container_name"], target_label="container"),
+                *_pod_rules(pod_label, source.pod_label, K8S_NAME_LABEL),
+                _rule(source_labels=["__meta_kubernetes_pod_name"], target_label=labels.KUBERNETES_POD),
+                _rule(source_labels=["__meta_kubernetes_pod_node_name"], target_label=labels.NODE),
                 # Kubelet layout: /var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log
                 _rule(
                     source_labels=["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"],
@@ -165,17 +202,10 @@ def _kubernetes(args: AlloyConfigArgs, source: KubernetesLogSource) -> list[Bloc
             "pods",
             (
                 Attribute("targets", ref("local.file_match.pods.targets")),
-                Attribute("forward_to", [ref("loki.process.pods.receiver")]),
+                Attribute("forward_to", [ref("loki.process.lines.receiver")]),
             ),
         ),
-        Block(
-            "loki.process",
-            "pods",
-            (
-                Block("stage.cri", None, ()),
-                Attribute("forward_to", [ref("loki.write.default.receiver")]),
-            ),
-        ),
+        _process(args, cri=True),
         _loki_write(args),
     ]
 

@@ -1,4 +1,13 @@
-"""Metrics exporters for PostgreSQL, Redis and Kafka, each living in the zone of the data it watches.
+"""Metrics exporters, each living in the zone of what it watches, each declaring its metrics port.
+
+- postgres-exporter, redis-exporter, kafka-exporter: one per data service;
+- `<pod>-nginx-exporter`: the official nginx-prometheus-exporter beside each Big Pod gateway, reading its
+  `stub_status` page through the pod's Service (NGINX serves no Prometheus metrics itself). It carries the
+  Big Pod label, so its series are `pod=<big pod>, service=nginx`. Behind a Service with several
+  replicas each scrape reads one replica: `nginx_up` (what the alert uses) is exact, the connection
+  gauges are a sample of one replica;
+- kube-state-metrics (when `cluster_state` is given): Deployments, StatefulSets, Jobs, CronJobs and PVCs
+  of the environment's namespace, listed with a namespace Role (`--namespaces`), nothing cluster-wide.
 
 - postgres_exporter reads the password from `DATA_SOURCE_PASS_FILE`. It connects as the superuser for
   now (the statistics views need `pg_monitor`); a dedicated monitoring role belongs to the Postgres
@@ -20,8 +29,9 @@ import pulumi
 from components import spec
 from components.config import ExportersConfig
 from components.infra.common import resources_of
+from components.monitoring import labels
 from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
-from components.monitoring.common import NOBODY, scrape
+from components.monitoring.common import COMPONENT, NOBODY
 from components.targets import Deployed, Target
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
@@ -40,6 +50,37 @@ class ExportersArgs:
     redis_password: pulumi.Output[str]
     redis_cluster: bool
     kafka_bootstrap: str
+    gateways: tuple[NginxStatus, ...] = ()
+    cluster_state: ClusterState | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NginxStatus:
+    """A Big Pod gateway's stub_status page."""
+
+    pod: str
+    """The Big Pod name (the `pod` label of the exporter's series)."""
+    host: str
+    port: int
+    path: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}{self.path}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterState:
+    """Where kube-state-metrics reads the cluster state: the environment's namespace."""
+
+    namespace: str
+
+
+NGINX_EXPORTER_PORT = 9113
+KUBE_STATE_METRICS_PORT = 8080
+KUBE_STATE_METRICS_TELEMETRY_PORT = 8081
+KUBE_STATE_METRICS_RESOURCES = ("cronjobs", "deployments", "jobs", "persistentvolumeclaims", "statefulsets")
+"""What the rules and dashboards read; `pods` stays off (its `pod` label would clash with ours)."""
 
 
 def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -58,9 +99,8 @@ def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
         name=exporter.host,
         component=_COMPONENTS[zone],
         zone=zone,
-        ports=(spec.Port("metrics", exporter.port),),
+        ports=(spec.Port("metrics", exporter.port, metrics_path=exporter.metrics_path),),
         probes=spec.Probes(readiness=readiness or _alive(exporter.port), liveness=_alive(exporter.port)),
-        annotations=scrape(exporter.port),
         container=container,
     )
 
@@ -68,8 +108,53 @@ def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
 _COMPONENTS = {spec.Zone.DATABASE: "database", spec.Zone.CACHE: "cache", spec.Zone.MESSAGING: "messaging"}
 
 
+def nginx_exporter(gateway: NginxStatus, image: str, resources: spec.Resources) -> spec.Service:
+    """nginx-prometheus-exporter for one gateway, in the Big Pods' zone (stub_status admits only private
+    addresses, and the zone's pods reach each other)."""
+    return spec.Service(
+        name=f"{gateway.host}-nginx-exporter",
+        component="bigpods",
+        zone=spec.Zone.BIGPODS,
+        ports=(spec.Port("nginx", NGINX_EXPORTER_PORT, metrics_path="/metrics"),),
+        labels={labels.BIG_POD_LABEL: gateway.pod},
+        probes=spec.Probes(readiness=_alive(NGINX_EXPORTER_PORT), liveness=_alive(NGINX_EXPORTER_PORT)),
+        container=spec.Container(
+            image=image,
+            resources=resources,
+            args=(f"--nginx.scrape-uri={gateway.url}", f"--web.listen-address=:{NGINX_EXPORTER_PORT}"),
+            security=_SECURITY,
+        ),
+    )
+
+
+def kube_state_metrics(state: ClusterState, image: str, resources: spec.Resources) -> spec.Service:
+    """kube-state-metrics for one namespace: flags and RBAC follow the upstream standard example, narrowed
+    to the namespace and to the resources the rules read."""
+    groups = {"": ("persistentvolumeclaims",), "apps": ("deployments", "statefulsets"), "batch": ("cronjobs", "jobs")}
+    return spec.Service(
+        name="kube-state-metrics",
+        component=COMPONENT,
+        zone=spec.Zone.MONITORING,
+        ports=(spec.Port("http-metrics", KUBE_STATE_METRICS_PORT, metrics_path="/metrics"),
+               spec.Port("telemetry", KUBE_STATE_METRICS_TELEMETRY_PORT)),
+        api_rules=tuple(spec.ApiRule((group,), resources, ("list", "watch")) for group, resources in groups.items()),
+        probes=spec.Probes(
+            readiness=spec.Probe(http_path="/readyz", port=KUBE_STATE_METRICS_TELEMETRY_PORT, initial_delay_seconds=5),
+            liveness=spec.Probe(http_path="/livez", port=KUBE_STATE_METRICS_PORT, initial_delay_seconds=5),
+        ),
+        container=spec.Container(
+            image=image,
+            resources=resources,
+            args=(f"--port={KUBE_STATE_METRICS_PORT}", f"--telemetry-port={KUBE_STATE_METRICS_TELEMETRY_PORT}",
+                  f"--namespaces={state.namespace}", f"--resources={','.join(KUBE_STATE_METRICS_RESOURCES)}"),
+            security=_SECURITY,
+        ),
+    )
+
+
 class Exporters(pulumi.ComponentResource):
-    """postgres-exporter, redis-exporter and kafka-exporter."""
+    """postgres-exporter, redis-exporter, kafka-exporter, the gateways' NGINX exporters and (on a cluster)
+    kube-state-metrics."""
 
     def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dreamscape:monitoring:Exporters", name, None, opts)
@@ -104,7 +189,9 @@ class Exporters(pulumi.ComponentResource):
             args=(f"--kafka.server={args.kafka_bootstrap}",),
             security=_SECURITY,
         ))
-        self.deployed: tuple[Deployed, ...] = tuple(
-            args.target.deploy_service(service, self) for service in (postgres, redis, kafka)
-        )
+        services = [postgres, redis, kafka]
+        services += [nginx_exporter(gateway, args.config.nginx_image, resources) for gateway in args.gateways]
+        if args.cluster_state is not None:
+            services.append(kube_state_metrics(args.cluster_state, args.config.kube_state_metrics_image, resources))
+        self.deployed: tuple[Deployed, ...] = tuple(args.target.deploy_service(service, self) for service in services)
         self.register_outputs({"exporters": [d.service.name for d in self.deployed]})

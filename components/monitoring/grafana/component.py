@@ -8,6 +8,7 @@ on every start, which also makes rotation work. In prod it is reachable only thr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -16,9 +17,10 @@ from components import spec
 from components.config import ImageConfig
 from components.infra.common import resources_of
 from components.monitoring.catalog import GrafanaPaths
-from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT, scrape
+from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
 from components.monitoring.grafana.config import (
     DASHBOARD_FILE_NAME,
+    DashboardArgs,
     GrafanaDatasourcesArgs,
     grafana_env,
     render_bigpods_dashboard,
@@ -37,6 +39,8 @@ class GrafanaArgs:
     config: ImageConfig
     target: Target
     admin_password: pulumi.Output[str]
+    pods: Mapping[str, tuple[str, ...]]
+    """`pod` label -> its processes' `service` labels (components.monitoring.scrape.big_pods)."""
     scrape_interval: str = "15s"
     host_port: int | None = None
 
@@ -57,17 +61,17 @@ class Grafana(pulumi.ComponentResource):
         files = (
             spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
             spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
-            spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}", render_bigpods_dashboard()),
+            spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}",
+                            render_bigpods_dashboard(DashboardArgs(pods=args.pods))),
         )
         health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
         service = spec.Service(
             name=SERVICE_NAME,
             component=COMPONENT,
             zone=spec.Zone.MONITORING,
-            ports=(spec.Port("http", GRAFANA_PORT, host_port=args.host_port),),
+            ports=(spec.Port("http", GRAFANA_PORT, host_port=args.host_port, metrics_path="/metrics"),),
             probes=spec.Probes(readiness=health, liveness=spec.Probe(http_path="/api/health", port=GRAFANA_PORT,
                                                                       period_seconds=20, failure_threshold=6)),
-            annotations=scrape(GRAFANA_PORT),
             container=spec.Container(
                 image=args.config.image,
                 resources=resources_of(args.config.resources),

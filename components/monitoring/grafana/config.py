@@ -8,6 +8,7 @@ datasource selection. The admin password reaches Grafana as a file via `GF_SECUR
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -15,8 +16,9 @@ from grafana_foundation_sdk.builders import logs, loki, prometheus, stat, timese
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
+from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
-from components.monitoring.catalog import BIG_PODS, BigPod, GrafanaPaths
+from components.monitoring.catalog import GrafanaPaths
 from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
@@ -39,7 +41,9 @@ class GrafanaDatasourcesArgs:
 
 @dataclass(frozen=True)
 class DashboardArgs:
-    pods: tuple[BigPod, ...] = BIG_PODS
+    pods: Mapping[str, tuple[str, ...]]
+    """`pod` label -> the `service` labels of its processes, from the scrape view
+    (components.monitoring.scrape.big_pods), so every selector matches a scraped series."""
     http: HttpMetrics = field(default_factory=HttpMetrics)
     refresh: str = "30s"
 
@@ -179,41 +183,38 @@ def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel
     return panel
 
 
-def _pod_section(pod: BigPod, http: HttpMetrics) -> tuple[str, list[_Panel]]:
-    sel = f'pod="{pod.name}"'
+def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tuple[str, list[_Panel]]:
+    sel = f'{labels.POD}="{pod}"'
     total = f"{http.requests_total}{{{sel}}}"
     errors = f'{http.requests_total}{{{sel}, {http.status_label}=~"5.."}}'
     buckets = f"{http.duration_histogram}_bucket{{{sel}}}"
-    first = pod.services[0].name
-    by_service = "{{service}}"
-    return (
-        f"{pod.name} pod",
-        [
+    by_service = f"{{{{{labels.SERVICE}}}}}"
+    panels = [
             _st(
-                f"{pod.name}: replicas up",
+                f"{pod}: processes up",
                 "none",
-                _Query(f'count(up{{{sel}, service="{first}"}} == 1) or vector(0)', "replicas"),
+                _Query(f"sum by ({labels.SERVICE}) (up{{{sel}}})", by_service),
                 width=4,
             ),
             _ts(
-                f"{pod.name}: CPU (cores)",
+                f"{pod}: CPU (cores)",
                 "none",
                 _Query(f"sum by (service) (rate(process_cpu_seconds_total{{{sel}}}[5m]))", by_service),
                 width=10,
             ),
             _ts(
-                f"{pod.name}: memory (RSS)",
+                f"{pod}: memory (RSS)",
                 "bytes",
                 _Query(f"sum by (service) (process_resident_memory_bytes{{{sel}}})", by_service),
                 width=10,
             ),
             _ts(
-                f"{pod.name}: request rate",
+                f"{pod}: request rate",
                 "reqps",
                 _Query(f"sum by (service) (rate({total}[5m]))", by_service),
             ),
             _ts(
-                f"{pod.name}: 5xx error rate",
+                f"{pod}: 5xx error rate",
                 "percentunit",
                 _Query(
                     f"sum by (service) (rate({errors}[5m])) / sum by (service) (rate({total}[5m]))",
@@ -221,15 +222,22 @@ def _pod_section(pod: BigPod, http: HttpMetrics) -> tuple[str, list[_Panel]]:
                 ),
             ),
             _ts(
-                f"{pod.name}: latency p95",
+                f"{pod}: latency p95",
                 "s",
                 _Query(f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))", by_service),
             ),
-        ],
-    )
+    ]
+    if NGINX in processes:
+        panels.append(_ts(f"{pod}: NGINX connections", "none",
+                          _Query(f'sum by ({labels.SERVICE}) (nginx_connections_active{{{sel}}})', by_service)))
+    return f"{pod} pod", panels
 
 
-def _infra_sections(backup_metric: str) -> list[tuple[str, list[_Panel]]]:
+NGINX = "nginx"
+"""The `service` label of a gateway's NGINX (its exporter's metrics port name)."""
+
+
+def _infra_sections() -> list[tuple[str, list[_Panel]]]:
     return [
         (
             "PostgreSQL",
@@ -242,10 +250,23 @@ def _infra_sections(backup_metric: str) -> list[tuple[str, list[_Panel]]]:
                     _Query("max(pg_settings_max_connections)", "max_connections"),
                     width=6,
                 ),
-                _ts(
-                    "Postgres replication lag", "s", _Query("max(pg_replication_lag_seconds)", "lag"), width=6
-                ),
-                _st("Last backup age", "s", _Query(f"time() - max({backup_metric})", "age")),
+                _ts("Postgres database size", "bytes",
+                    _Query("sum by (datname) (pg_database_size_bytes)", "{{datname}}"), width=6),
+            ],
+        ),
+        (
+            "Cluster state (Kubernetes)",
+            [
+                _st("Last successful backup age", "s",
+                    _Query("time() - max by (cronjob) (kube_cronjob_status_last_successful_time)", "{{cronjob}}")),
+                _ts("Unavailable replicas", "none",
+                    _Query("sum by (deployment) (kube_deployment_spec_replicas - "
+                           "kube_deployment_status_replicas_available)", "{{deployment}}"),
+                    width=9),
+                _ts("Volume claims", "bytes",
+                    _Query("sum by (persistentvolumeclaim) "
+                           "(kube_persistentvolumeclaim_resource_requests_storage_bytes)", "{{persistentvolumeclaim}}"),
+                    width=9),
             ],
         ),
         (
@@ -317,9 +338,7 @@ def _infra_sections(backup_metric: str) -> list[tuple[str, list[_Panel]]]:
     ]
 
 
-def bigpods_dashboard(
-    args: DashboardArgs, backup_metric: str = "dreamscape_postgres_backup_last_success_timestamp_seconds"
-) -> dict[str, object]:
+def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
     """The "Big Pods overview" dashboard as JSON-ready data."""
     layout = _Layout()
     builder = (
@@ -330,7 +349,8 @@ def bigpods_dashboard(
         .time("now-6h", "now")
         .timezone("browser")
     )
-    sections = [_pod_section(pod, args.http) for pod in args.pods] + _infra_sections(backup_metric)
+    sections = [_pod_section(pod, processes, args.http) for pod, processes in args.pods.items()]
+    sections += _infra_sections()
     for title, panels in sections:
         row_id, row_pos = layout.row()
         builder = builder.with_row(dash.Row(title).id(row_id).grid_pos(row_pos))
@@ -339,19 +359,24 @@ def bigpods_dashboard(
     row_id, row_pos = layout.row()
     builder = builder.with_row(dash.Row("Logs").id(row_id).grid_pos(row_pos))
     log_id, log_pos = layout.panel(_WIDTH, 10)
-    pods = "|".join(pod.name for pod in args.pods)
     builder = builder.with_panel(
         logs.Panel()
         .id(log_id)
         .title("Big Pods logs")
         .datasource(_LOKI)
         .grid_pos(log_pos)
-        .with_target(loki.Dataquery().expr(f'{{pod=~"{pods}"}}').ref_id("A").datasource(_LOKI))
+        .with_target(loki.Dataquery().expr(logs_selector(args.pods)).ref_id("A").datasource(_LOKI))
     )
     data: dict[str, object] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     return data
 
 
-def render_bigpods_dashboard(args: DashboardArgs | None = None) -> str:
+def logs_selector(pods: Mapping[str, tuple[str, ...]]) -> str:
+    """The Big Pods' log streams: the same `pod` values the metrics carry (Alloy sets them from the same
+    Big Pod label)."""
+    return f'{{{labels.POD}=~"{"|".join(pods)}"}}'
+
+
+def render_bigpods_dashboard(args: DashboardArgs) -> str:
     """JSON for `<GrafanaPaths.dashboards_dir>/bigpods-overview.json`."""
-    return json.dumps(bigpods_dashboard(args or DashboardArgs()), indent=2, sort_keys=False) + "\n"
+    return json.dumps(bigpods_dashboard(args), indent=2, sort_keys=False) + "\n"

@@ -10,7 +10,7 @@ from components import spec
 from components.config import LokiConfig
 from components.infra.common import resources_of
 from components.monitoring.catalog import LokiPaths
-from components.monitoring.common import COMPONENT, LOKI_PORT, scrape
+from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.monitoring.loki.config import LokiConfigArgs, loki_cli_flags, render_loki_config
 from components.targets import Deployed, Target
 
@@ -37,13 +37,12 @@ class Loki(pulumi.ComponentResource):
             component=COMPONENT,
             zone=spec.Zone.MONITORING,
             kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("http", LOKI_PORT),),
+            ports=(spec.Port("http", LOKI_PORT, metrics_path="/metrics"),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
             probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
                                                                     failure_threshold=6),
                                startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
                                                                     period_seconds=5, failure_threshold=60)),
-            annotations=scrape(LOKI_PORT),
             container=spec.Container(
                 image=args.config.image,
                 resources=resources_of(args.config.resources),

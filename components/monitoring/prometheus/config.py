@@ -1,14 +1,14 @@
 """prometheus.yml, the retention flags and the namespace RBAC rules for kubernetes_sd.
 
-Two discovery modes, chosen by data rather than by environment name:
-- static targets (Docker dev): every `ScrapeTarget` becomes one `static_configs` entry labelled with
-  pod / service / environment;
-- `kubernetes_sd_configs` (k3s prod): role `pod` in one namespace, opt-in by the annotation
-  `prometheus.io/scrape: "true"`. Every declared container port becomes a target, so the three services of
-  a Big Pod are scraped separately; `prometheus.io/port` pins one port and `prometheus.io/path` changes the
-  path. Labels: `pod` <- `app.kubernetes.io/name`; `service` <- the container port name, else
-  `app.kubernetes.io/component`, else `app.kubernetes.io/name` (name Big Pod ports after their service).
-Both modes can be combined, e.g. prod adds MinIO as a static target because it needs a bearer token.
+The targets are `ScrapeTarget`s (components.monitoring.scrape): the declared metrics ports of the
+deployed services, nothing else. How Prometheus finds their addresses is data, not an environment name:
+- `StaticDiscovery` (Docker): one `static_configs` entry per target, `host:port`, with its pod / service /
+  environment labels;
+- `KubernetesDiscovery` (k3s): `kubernetes_sd_configs` role `pod` in one namespace. Every container
+  port of every pod is a candidate; the relabelling keeps exactly the `(app.kubernetes.io/name, container
+  port name)` pairs of the targets and maps each pair to the same pod / service labels the static
+  configs carry, plus `kubernetes_pod` (the replica) and `node`.
+One job per `pod` label in both modes, so `job`, `pod` and `service` mean the same everywhere.
 """
 
 from __future__ import annotations
@@ -18,20 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
-from components.monitoring.catalog import (
-    BIG_PODS,
-    INFRA_EXPORTERS,
-    K8S_COMPONENT_LABEL,
-    K8S_NAME_LABEL,
-    LABEL_ENVIRONMENT,
-    LABEL_POD,
-    LABEL_SERVICE,
-    MINIO_METRICS,
-    BigPod,
-    Exporter,
-    PrometheusPaths,
-)
+from components.monitoring.catalog import K8S_NAME_LABEL, PrometheusPaths
+from components.monitoring.scrape import ScrapeTarget
 
 _DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 _SIZE = re.compile(r"^\d+(B|KB|MB|GB|TB|PB|EB)$")
@@ -44,31 +34,25 @@ def _check_duration(value: str, what: str) -> str:
 
 
 @dataclass(frozen=True)
-class ScrapeTarget:
-    """One static target. Targets that share a `job` must share path, scheme and credentials."""
-
-    job: str
-    pod: str
-    service: str
-    address: str
-    metrics_path: str = "/metrics"
-    scheme: str = "http"
-    credentials_file: str | None = None
-    """Bearer token file (container path); rendered as `authorization.credentials_file`."""
+class StaticDiscovery:
+    """Targets are reachable at `host:port` (the Docker network aliases)."""
 
 
 @dataclass(frozen=True)
 class KubernetesDiscovery:
-    """Discover annotated pods in one namespace (needs only `prometheus_rbac_rules()` in that namespace)."""
+    """Discover the targets' pods in one namespace (needs only `prometheus_rbac_rules()` there)."""
 
     namespace: str
+
+
+Discovery = StaticDiscovery | KubernetesDiscovery
 
 
 @dataclass(frozen=True)
 class PrometheusConfigArgs:
     environment: str
-    static_targets: tuple[ScrapeTarget, ...] = ()
-    kubernetes: KubernetesDiscovery | None = None
+    targets: tuple[ScrapeTarget, ...]
+    discovery: Discovery
     alertmanager_address: str | None = "alertmanager:9093"
     paths: PrometheusPaths = field(default_factory=PrometheusPaths)
     scrape_interval: str = "15s"
@@ -77,8 +61,8 @@ class PrometheusConfigArgs:
     def __post_init__(self) -> None:
         _check_duration(self.scrape_interval, "scrape_interval")
         _check_duration(self.evaluation_interval, "evaluation_interval")
-        if not self.static_targets and self.kubernetes is None:
-            raise ValueError("Prometheus needs static targets, Kubernetes discovery, or both")
+        if not self.targets:
+            raise ValueError("Prometheus needs at least one declared metrics port to scrape")
 
 
 @dataclass(frozen=True)
@@ -100,146 +84,74 @@ class PolicyRule(TypedDict):
     verbs: list[str]
 
 
-def docker_scrape_targets(
-    pods: Iterable[BigPod] = BIG_PODS,
-    exporters: Iterable[Exporter] = INFRA_EXPORTERS,
-    minio: Exporter | None = MINIO_METRICS,
-    minio_token_file: str = PrometheusPaths().minio_token_file,
-    include_self: bool = True,
-) -> tuple[ScrapeTarget, ...]:
-    """The dev (Docker) catalogue: `<pod>-pod:<port>` per service, the exporters, MinIO with its token."""
-    targets: list[ScrapeTarget] = [
-        ScrapeTarget(
-            job=f"{pod.name}-pod",
-            pod=pod.name,
-            service=svc.name,
-            address=f"{pod.host}:{svc.port}",
-            metrics_path=svc.metrics_path,
-        )
-        for pod in pods
-        for svc in pod.services
-    ]
-    targets += [
-        ScrapeTarget(
-            job=e.service,
-            pod=e.pod,
-            service=e.service,
-            address=f"{e.host}:{e.port}",
-            metrics_path=e.metrics_path,
-        )
-        for e in exporters
-    ]
-    if minio is not None:
-        targets.append(
-            ScrapeTarget(
-                job=minio.service,
-                pod=minio.pod,
-                service=minio.service,
-                address=f"{minio.host}:{minio.port}",
-                metrics_path=minio.metrics_path,
-                credentials_file=minio_token_file,
-            )
-        )
-    if include_self:
-        targets.append(
-            ScrapeTarget(job="prometheus", pod="monitoring", service="prometheus", address="localhost:9090")
-        )
-    return tuple(targets)
-
-
-def _static_jobs(targets: tuple[ScrapeTarget, ...], environment: str) -> list[dict[str, object]]:
+def jobs_of(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[ScrapeTarget, ...]]:
+    """Targets grouped by job; the members of a job must agree on path and credentials."""
     by_job: dict[str, list[ScrapeTarget]] = {}
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
-    jobs: list[dict[str, object]] = []
     for job, members in by_job.items():
-        first = members[0]
-        shape = (first.metrics_path, first.scheme, first.credentials_file)
-        if any((m.metrics_path, m.scheme, m.credentials_file) != shape for m in members):
-            raise ValueError(f"targets of job {job!r} disagree on metrics_path, scheme or credentials_file")
-        scrape: dict[str, object] = {
-            "job_name": job,
-            "metrics_path": first.metrics_path,
-            "scheme": first.scheme,
+        shapes = {(m.path, m.credentials_file) for m in members}
+        if len(shapes) != 1:
+            raise ValueError(f"targets of job {job!r} disagree on metrics path or credentials: "
+                             f"{sorted(shapes, key=str)}")
+    return {job: tuple(members) for job, members in by_job.items()}
+
+
+def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
+    scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path, "scheme": "http"}
+    if first.credentials_file is not None:
+        scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
+    return scrape
+
+
+def _static_job(job: str, members: tuple[ScrapeTarget, ...], environment: str) -> dict[str, object]:
+    scrape = _job_head(job, members[0])
+    scrape["static_configs"] = [
+        {
+            "targets": [m.address],
+            "labels": {labels.POD: m.pod, labels.SERVICE: m.service, labels.ENVIRONMENT: environment},
         }
-        if first.credentials_file is not None:
-            scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
-        scrape["static_configs"] = [
-            {
-                "targets": [m.address],
-                "labels": {LABEL_POD: m.pod, LABEL_SERVICE: m.service, LABEL_ENVIRONMENT: environment},
-            }
-            for m in members
-        ]
-        jobs.append(scrape)
-    return jobs
+        for m in members
+    ]
+    return scrape
 
 
-def _meta_pod_label(label: str) -> str:
+def meta_pod_label(label: str) -> str:
     """`app.kubernetes.io/name` -> `__meta_kubernetes_pod_label_app_kubernetes_io_name`."""
     return "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", label)
 
 
-def _meta_annotation(annotation: str) -> str:
-    return "__meta_kubernetes_pod_annotation_" + re.sub(r"[^a-zA-Z0-9_]", "_", annotation)
+PORT_NAME_META = "__meta_kubernetes_pod_container_port_name"
 
 
-def _kubernetes_job(discovery: KubernetesDiscovery, environment: str) -> dict[str, object]:
-    scrape_ann = _meta_annotation("prometheus.io/scrape")
-    port_ann = _meta_annotation("prometheus.io/port")
-    path_ann = _meta_annotation("prometheus.io/path")
-    name_label = _meta_pod_label(K8S_NAME_LABEL)
-    component_label = _meta_pod_label(K8S_COMPONENT_LABEL)
+def _pair(target: ScrapeTarget) -> str:
+    return re.escape(f"{target.host};{target.port_name}")
+
+
+def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: KubernetesDiscovery,
+                    environment: str) -> dict[str, object]:
+    pair_sources = [meta_pod_label(K8S_NAME_LABEL), PORT_NAME_META]
     relabel: list[dict[str, object]] = [
-        # Opt-in only.
-        {"source_labels": [scrape_ann], "action": "keep", "regex": "true"},
-        # Pods that declare no port yield one port-less target; scrape only declared ports.
-        {"source_labels": ["__meta_kubernetes_pod_container_port_number"], "action": "keep", "regex": ".+"},
-        # Finished or failed pods keep their IP for a while; don't scrape them.
-        {"source_labels": ["__meta_kubernetes_pod_phase"], "action": "drop", "regex": "Succeeded|Failed"},
-        {
-            "source_labels": [path_ann],
-            "action": "replace",
-            "regex": "(.+)",
-            "target_label": "__metrics_path__",
-        },
-        # prometheus.io/port pins one port: every container port then maps to the same address and
-        # Prometheus de-duplicates the identical targets.
-        {
-            "source_labels": ["__address__", port_ann],
-            "action": "replace",
-            "regex": r"([^:]+)(?::\d+)?;(\d+)",
-            "replacement": "$1:$2",
-            "target_label": "__address__",
-        },
-        {"source_labels": [name_label], "action": "replace", "target_label": LABEL_POD},
-        {"source_labels": [name_label], "action": "replace", "target_label": LABEL_SERVICE},
-        {
-            "source_labels": [component_label],
-            "action": "replace",
-            "regex": "(.+)",
-            "target_label": LABEL_SERVICE,
-        },
-        # Without a pinned port, each named container port is its own service (auth, user, ...).
-        {
-            "source_labels": [port_ann, "__meta_kubernetes_pod_container_port_name"],
-            "action": "replace",
-            "regex": ";(.+)",
-            "target_label": LABEL_SERVICE,
-        },
-        {"action": "replace", "replacement": environment, "target_label": LABEL_ENVIRONMENT},
-        {"source_labels": ["__meta_kubernetes_namespace"], "action": "replace", "target_label": "namespace"},
-        {
-            "source_labels": ["__meta_kubernetes_pod_name"],
-            "action": "replace",
-            "target_label": "kubernetes_pod",
-        },
+        # Only the declared metrics ports: every other container port of the pod is not a target.
+        {"source_labels": pair_sources, "separator": ";", "action": "keep",
+         "regex": "|".join(_pair(m) for m in members)},
+        # Pending pods have no address yet; finished or failed pods keep their IP for a while.
+        {"source_labels": ["__meta_kubernetes_pod_phase"], "action": "drop", "regex": "Pending|Succeeded|Failed"},
     ]
-    return {
-        "job_name": "kubernetes-pods",
-        "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [discovery.namespace]}}],
-        "relabel_configs": relabel,
-    }
+    for m in members:
+        for label, value in ((labels.POD, m.pod), (labels.SERVICE, m.service)):
+            relabel.append({"source_labels": pair_sources, "separator": ";", "regex": _pair(m),
+                            "action": "replace", "target_label": label, "replacement": value})
+    relabel += [
+        {"action": "replace", "replacement": environment, "target_label": labels.ENVIRONMENT},
+        {"source_labels": ["__meta_kubernetes_pod_name"], "action": "replace",
+         "target_label": labels.KUBERNETES_POD},
+        {"source_labels": ["__meta_kubernetes_pod_node_name"], "action": "replace", "target_label": labels.NODE},
+    ]
+    scrape = _job_head(job, members[0])
+    scrape["kubernetes_sd_configs"] = [{"role": "pod", "namespaces": {"names": [discovery.namespace]}}]
+    scrape["relabel_configs"] = relabel
+    return scrape
 
 
 def prometheus_config(args: PrometheusConfigArgs) -> dict[str, object]:
@@ -249,7 +161,7 @@ def prometheus_config(args: PrometheusConfigArgs) -> dict[str, object]:
             "scrape_interval": args.scrape_interval,
             "evaluation_interval": args.evaluation_interval,
             # Only added when talking to Alertmanager/remote storage; series get `environment` via targets.
-            "external_labels": {LABEL_ENVIRONMENT: args.environment},
+            "external_labels": {labels.ENVIRONMENT: args.environment},
         },
         "rule_files": [args.paths.rules_file],
     }
@@ -257,13 +169,12 @@ def prometheus_config(args: PrometheusConfigArgs) -> dict[str, object]:
         document["alerting"] = {
             "alertmanagers": [{"static_configs": [{"targets": [args.alertmanager_address]}]}]
         }
-    jobs = _static_jobs(args.static_targets, args.environment)
-    if args.kubernetes is not None:
-        jobs.append(_kubernetes_job(args.kubernetes, args.environment))
-    names = [str(job["job_name"]) for job in jobs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"duplicate scrape job names: {sorted(names)}")
-    document["scrape_configs"] = jobs
+    discovery = args.discovery
+    document["scrape_configs"] = [
+        _kubernetes_job(job, members, discovery, args.environment) if isinstance(discovery, KubernetesDiscovery)
+        else _static_job(job, members, args.environment)
+        for job, members in jobs_of(args.targets).items()
+    ]
     return document
 
 

@@ -1,0 +1,180 @@
+# ruff: noqa: E501  (the exposition text reproduces the exporters' long HELP lines and label sets)
+"""What each real metrics source serves on /metrics: names, types and label names as the upstream exporters
+emit them (postgres_exporter 0.17, redis_exporter 1.67, kafka_exporter 1.9, nginx-prometheus-exporter 1.4,
+kube-state-metrics 2.x, MinIO's v2 cluster metrics, prom-client in the Node services).
+
+The rule unit tests feed these names to promtool, and the system test serves these exact texts from
+stand-in endpoints to the real Prometheus server, so a rule or panel on a name no source emits fails.
+"""
+
+from __future__ import annotations
+
+NODE_SERVICE = """\
+# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.
+# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 12.5
+# HELP process_resident_memory_bytes Resident memory size in bytes.
+# TYPE process_resident_memory_bytes gauge
+process_resident_memory_bytes 123456789
+# HELP http_requests_total Total HTTP requests.
+# TYPE http_requests_total counter
+http_requests_total{method="GET",route="/health",status_code="200"} 100
+http_requests_total{method="POST",route="/login",status_code="500"} 2
+# HELP http_request_duration_seconds HTTP request duration.
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="0.1"} 90
+http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="1"} 99
+http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="+Inf"} 100
+http_request_duration_seconds_sum{method="GET",route="/health",status_code="200"} 5
+http_request_duration_seconds_count{method="GET",route="/health",status_code="200"} 100
+"""
+
+NGINX_EXPORTER = """\
+# HELP nginx_up Status of the last metric scrape
+# TYPE nginx_up gauge
+nginx_up 1
+# HELP nginx_connections_active Active client connections
+# TYPE nginx_connections_active gauge
+nginx_connections_active 3
+# HELP nginx_connections_accepted Accepted client connections
+# TYPE nginx_connections_accepted counter
+nginx_connections_accepted 120
+# HELP nginx_http_requests_total Total http requests
+# TYPE nginx_http_requests_total counter
+nginx_http_requests_total 480
+"""
+
+POSTGRES_EXPORTER = """\
+# HELP pg_up Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).
+# TYPE pg_up gauge
+pg_up 1
+# HELP pg_stat_activity_count number of connections in this state
+# TYPE pg_stat_activity_count gauge
+pg_stat_activity_count{datname="dreamscape",state="active",usename="dreamscape",application_name="",backend_type="client backend"} 4
+pg_stat_activity_count{datname="dreamscape",state="idle",usename="dreamscape",application_name="",backend_type="client backend"} 10
+# HELP pg_settings_max_connections Server Parameter: max_connections
+# TYPE pg_settings_max_connections gauge
+pg_settings_max_connections 100
+# HELP pg_database_size_bytes Disk space used by the database
+# TYPE pg_database_size_bytes gauge
+pg_database_size_bytes{datname="dreamscape"} 52428800
+pg_database_size_bytes{datname="postgres"} 7500000
+"""
+
+REDIS_EXPORTER = """\
+# HELP redis_up Information about the Redis instance
+# TYPE redis_up gauge
+redis_up 1
+# HELP redis_memory_used_bytes memory_used_bytes metric
+# TYPE redis_memory_used_bytes gauge
+redis_memory_used_bytes 1048576
+# HELP redis_memory_max_bytes memory_max_bytes metric
+# TYPE redis_memory_max_bytes gauge
+redis_memory_max_bytes 268435456
+# HELP redis_cluster_state cluster_state metric
+# TYPE redis_cluster_state gauge
+redis_cluster_state 1
+# HELP redis_rejected_connections_total rejected_connections_total metric
+# TYPE redis_rejected_connections_total counter
+redis_rejected_connections_total 0
+# HELP redis_connected_clients connected_clients metric
+# TYPE redis_connected_clients gauge
+redis_connected_clients 7
+# HELP redis_commands_processed_total commands_processed_total metric
+# TYPE redis_commands_processed_total counter
+redis_commands_processed_total 1234
+"""
+
+KAFKA_EXPORTER = """\
+# HELP kafka_brokers Number of Brokers in the Kafka Cluster.
+# TYPE kafka_brokers gauge
+kafka_brokers 3
+# HELP kafka_topic_partition_under_replicated_partition Under Replicated Partition
+# TYPE kafka_topic_partition_under_replicated_partition gauge
+kafka_topic_partition_under_replicated_partition{partition="0",topic="voyages"} 0
+# HELP kafka_topic_partition_current_offset Current Offset of a Broker at Topic/Partition
+# TYPE kafka_topic_partition_current_offset gauge
+kafka_topic_partition_current_offset{partition="0",topic="voyages"} 42
+# HELP kafka_consumergroup_lag Current Approximate Lag of a ConsumerGroup at Topic/Partition
+# TYPE kafka_consumergroup_lag gauge
+kafka_consumergroup_lag{consumergroup="ai",partition="0",topic="voyages"} 5
+"""
+
+MINIO = """\
+# HELP minio_cluster_capacity_usable_free_bytes Total free usable space on the cluster
+# TYPE minio_cluster_capacity_usable_free_bytes gauge
+minio_cluster_capacity_usable_free_bytes 8.0e+09
+# HELP minio_cluster_capacity_usable_total_bytes Total usable capacity online in the cluster
+# TYPE minio_cluster_capacity_usable_total_bytes gauge
+minio_cluster_capacity_usable_total_bytes 1.0e+10
+# HELP minio_cluster_nodes_offline_total Total number of MinIO nodes offline
+# TYPE minio_cluster_nodes_offline_total gauge
+minio_cluster_nodes_offline_total 0
+# HELP minio_s3_requests_total Total number of S3 requests in the current MinIO server instance
+# TYPE minio_s3_requests_total counter
+minio_s3_requests_total{api="getobject",server="minio:9000"} 10
+"""
+
+KUBE_STATE_METRICS = """\
+# HELP kube_deployment_spec_replicas Number of desired pods for a deployment.
+# TYPE kube_deployment_spec_replicas gauge
+kube_deployment_spec_replicas{namespace="dreamscape",deployment="core-pod"} 3
+# HELP kube_deployment_status_replicas_available The number of available replicas per deployment.
+# TYPE kube_deployment_status_replicas_available gauge
+kube_deployment_status_replicas_available{namespace="dreamscape",deployment="core-pod"} 3
+# HELP kube_statefulset_replicas Number of desired pods for a StatefulSet.
+# TYPE kube_statefulset_replicas gauge
+kube_statefulset_replicas{namespace="dreamscape",statefulset="postgres"} 1
+# HELP kube_statefulset_status_replicas_ready The number of ready replicas per StatefulSet.
+# TYPE kube_statefulset_status_replicas_ready gauge
+kube_statefulset_status_replicas_ready{namespace="dreamscape",statefulset="postgres"} 1
+# HELP kube_job_status_failed The number of pods which reached Phase Failed and the reason for failure.
+# TYPE kube_job_status_failed gauge
+kube_job_status_failed{namespace="dreamscape",job_name="postgres-backup-29000000",reason=""} 0
+# HELP kube_job_status_start_time StartTime represents time when the job was acknowledged by the Job Manager.
+# TYPE kube_job_status_start_time gauge
+kube_job_status_start_time{namespace="dreamscape",job_name="postgres-backup-29000000"} 1.7e+09
+# HELP kube_cronjob_created Unix creation timestamp
+# TYPE kube_cronjob_created gauge
+kube_cronjob_created{namespace="dreamscape",cronjob="postgres-backup"} 1.7e+09
+# HELP kube_cronjob_status_last_successful_time LastSuccessfulTime keeps information of when was the last time the job was completed successfully.
+# TYPE kube_cronjob_status_last_successful_time gauge
+kube_cronjob_status_last_successful_time{namespace="dreamscape",cronjob="postgres-backup"} 1.7e+09
+# HELP kube_persistentvolumeclaim_resource_requests_storage_bytes The capacity of storage requested by the persistent volume claim.
+# TYPE kube_persistentvolumeclaim_resource_requests_storage_bytes gauge
+kube_persistentvolumeclaim_resource_requests_storage_bytes{namespace="dreamscape",persistentvolumeclaim="data-postgres-0"} 5.36870912e+10
+"""
+
+PROMETHEUS_SELF = """\
+# HELP prometheus_build_info A metric with a constant '1' value.
+# TYPE prometheus_build_info gauge
+prometheus_build_info{version="3.5.0"} 1
+"""
+
+BY_SERVICE_NAME: dict[str, str] = {
+    "postgres-exporter": POSTGRES_EXPORTER,
+    "redis-exporter": REDIS_EXPORTER,
+    "kafka-exporter": KAFKA_EXPORTER,
+    "minio": MINIO,
+    "kube-state-metrics": KUBE_STATE_METRICS,
+}
+"""Sources by deployed service name; Big Pod processes serve NODE_SERVICE, NGINX exporters NGINX_EXPORTER,
+the monitoring tools their own metrics (PROMETHEUS_SELF stands in)."""
+
+
+def exposition_for(service_name: str, service_label: str) -> str:
+    """The text the real source behind one scrape target serves."""
+    if service_name in BY_SERVICE_NAME:
+        return BY_SERVICE_NAME[service_name]
+    if service_name.endswith("-nginx-exporter"):
+        return NGINX_EXPORTER
+    if service_name.endswith("-pod"):
+        return NODE_SERVICE
+    return PROMETHEUS_SELF
+
+
+def all_metric_names() -> set[str]:
+    texts = (NODE_SERVICE, NGINX_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, KAFKA_EXPORTER, MINIO,
+             KUBE_STATE_METRICS, PROMETHEUS_SELF)
+    return {line.split("{")[0].split(" ")[0] for text in texts for line in text.splitlines()
+            if line and not line.startswith("#")}

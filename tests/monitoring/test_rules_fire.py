@@ -1,0 +1,205 @@
+"""Every alert rule fires in a promtool rule unit test fed with the metric names its real source emits.
+
+Each case feeds series named and labelled as the real exporter emits them (tests/monitoring/exporter_metrics)
+and carrying the target labels the scrape config gives them (job, pod, service, environment, and on
+Kubernetes kubernetes_pod and node), then expects the alert with exactly the labels Alertmanager routes
+and inhibits on. A rule without a case fails the coverage test: a rule nobody proved able to fire is
+deleted, not kept.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.monitoring.prometheus.rules import BackupJob, PodLimits, RulesArgs, render_alert_rules
+from tests.monitoring.exporter_metrics import all_metric_names
+from tests.tooling import require_tool
+
+RULES = RulesArgs(
+    pod_limits=(PodLimits(pod="core", cpu_cores=2, memory_bytes=4 * 2**30),),
+    expected_kafka_brokers=3,
+    backups=(BackupJob(cronjob="postgres-backup"),),
+)
+NODE = {"environment": "prod", "node": "k3s-1"}
+
+
+def target(job: str, service: str | None = None, port: int = 9000, replica: str = "abc", node: str = "k3s-1",
+           pod: str | None = None) -> dict[str, str]:
+    """The labels the Kubernetes scrape job puts on one target's series."""
+    return {"job": job, "pod": pod or job, "service": service or job, "environment": "prod",
+            "instance": f"10.42.0.5:{port}", "kubernetes_pod": f"{job}-{replica}", "node": node}
+
+
+AUTH = target("core", "auth", 3001, pod="core")
+USER = target("core", "user", 3002, pod="core")
+NGINX = target("core", "nginx", 9113, replica="nginx-exporter-1", pod="core")
+PG = target("postgres-exporter", port=9187)
+REDIS = target("redis-exporter", port=9121)
+KAFKA = target("kafka-exporter", port=9308)
+MINIO = target("minio", port=9000)
+KSM = target("kube-state-metrics", port=8080)
+
+
+def series(metric: str, labels: dict[str, str], **extra: str) -> str:
+    return metric + "{" + ", ".join(f'{k}="{v}"' for k, v in {**labels, **extra}.items()) + "}"
+
+
+@dataclass(frozen=True)
+class Case:
+    alert: str
+    inputs: tuple[tuple[str, str], ...]
+    """(series, values in promtool's expanding notation)."""
+    eval_time: str
+    labels: tuple[dict[str, str], ...]
+    """The expected alerts' labels, without alertname and severity."""
+    severity: str
+
+
+CASES = (
+    Case("ServiceDown", ((series("up", AUTH), "0x5"),), "3m", (AUTH,), "critical"),
+    Case("NodeDown", (
+        (series("up", AUTH), "0x5"), (series("up", USER), "0x5"),
+        (series("up", target("core", "auth", 3001, replica="def", node="k3s-2", pod="core")), "1x5"),
+    ), "4m", (NODE,), "critical"),
+    Case("NginxDown", ((series("nginx_up", NGINX), "0x5"),), "3m", (NGINX,), "critical"),
+    Case("HighErrorRate", (
+        (series("http_requests_total", AUTH, method="POST", route="/login", status_code="500"), "0+60x10"),
+        (series("http_requests_total", AUTH, method="GET", route="/health", status_code="200"), "0+60x10"),
+    ), "10m", ({"environment": "prod", "pod": "core", "service": "auth"},), "critical"),
+    Case("HighLatency", (
+        (series("http_request_duration_seconds_bucket", AUTH, le="1"), "0+10x20"),
+        (series("http_request_duration_seconds_bucket", AUTH, le="2.5"), "0+10x20"),
+        (series("http_request_duration_seconds_bucket", AUTH, le="+Inf"), "0+100x20"),
+    ), "15m", ({"environment": "prod", "pod": "core", "service": "auth"},), "warning"),
+    Case("PodCpuNearLimit", (
+        (series("process_cpu_seconds_total", AUTH), "0+60x30"),
+        (series("process_cpu_seconds_total", USER), "0+54x30"),
+    ), "25m", ({"environment": "prod", "pod": "core", "kubernetes_pod": "core-abc", "node": "k3s-1"},), "warning"),
+    Case("PodMemoryNearLimit", (
+        (series("process_resident_memory_bytes", AUTH), "2147483648x20"),
+        (series("process_resident_memory_bytes", USER), "1932735283x20"),
+    ), "15m", ({"environment": "prod", "pod": "core", "kubernetes_pod": "core-abc", "node": "k3s-1"},), "critical"),
+    Case("MinioStorageAlmostFull", (
+        (series("minio_cluster_capacity_usable_free_bytes", MINIO), "1e9x10"),
+        (series("minio_cluster_capacity_usable_total_bytes", MINIO), "1e10x10"),
+    ), "8m", (MINIO,), "critical"),
+    Case("MinioNodesOffline", ((series("minio_cluster_nodes_offline_total", MINIO), "1x10"),), "8m",
+         (MINIO,), "critical"),
+    Case("PostgresDown", ((series("pg_up", PG), "0x5"),), "3m", (PG,), "critical"),
+    Case("PostgresConnectionsNearMax", (
+        (series("pg_stat_activity_count", PG, datname="dreamscape", state="active"), "50x10"),
+        (series("pg_stat_activity_count", PG, datname="dreamscape", state="idle"), "40x10"),
+        (series("pg_settings_max_connections", PG), "100x10"),
+    ), "8m", ({"environment": "prod", "pod": "postgres-exporter", "service": "postgres-exporter"},), "warning"),
+    Case("PostgresVolumeFilling", (
+        (series("pg_database_size_bytes", PG, datname="dreamscape"), "48e9x30"),
+        (series("pg_database_size_bytes", PG, datname="postgres"), "7e6x30"),
+        (series("kube_persistentvolumeclaim_resource_requests_storage_bytes", KSM, namespace="dreamscape",
+                persistentvolumeclaim="data-postgres-0"), "53687091200x30"),
+    ), "20m", ({"environment": "prod"},), "critical"),
+    Case("DeploymentReplicasUnavailable", (
+        (series("kube_deployment_status_replicas_available", KSM, namespace="dreamscape", deployment="core-pod"),
+         "1x20"),
+        (series("kube_deployment_spec_replicas", KSM, namespace="dreamscape", deployment="core-pod"), "3x20"),
+    ), "15m", ({**KSM, "namespace": "dreamscape", "deployment": "core-pod"},), "warning"),
+    Case("StatefulSetReplicasNotReady", (
+        (series("kube_statefulset_status_replicas_ready", KSM, namespace="dreamscape", statefulset="postgres"),
+         "0x20"),
+        (series("kube_statefulset_replicas", KSM, namespace="dreamscape", statefulset="postgres"), "1x20"),
+    ), "15m", ({**KSM, "namespace": "dreamscape", "statefulset": "postgres"},), "critical"),
+    Case("JobFailed", (
+        (series("kube_job_status_failed", KSM, namespace="dreamscape", job_name="postgres-backup-29000000",
+                reason="BackoffLimitExceeded"), "0 1x5"),
+        (series("kube_job_status_start_time", KSM, namespace="dreamscape", job_name="postgres-backup-29000000"),
+         "0x5"),
+    ), "2m", ({**KSM, "namespace": "dreamscape", "job_name": "postgres-backup-29000000",
+               "reason": "BackoffLimitExceeded"},), "warning"),
+    Case("BackupTooOld", (
+        # promtool starts at the epoch: a success 100000 s before it is older than 26 hours.
+        (series("kube_cronjob_status_last_successful_time", KSM, namespace="dreamscape", cronjob="postgres-backup"),
+         "-100000x20"),
+    ), "15m", ({**KSM, "namespace": "dreamscape", "cronjob": "postgres-backup"},), "critical"),
+    Case("BackupNeverSucceeded", (
+        (series("kube_cronjob_created", KSM, namespace="dreamscape", cronjob="postgres-backup"), "-100000x20"),
+    ), "15m", ({**KSM, "namespace": "dreamscape", "cronjob": "postgres-backup"},), "critical"),
+    Case("RedisDown", ((series("redis_up", REDIS), "0x5"),), "3m", (REDIS,), "critical"),
+    Case("RedisMemoryNearMax", (
+        (series("redis_memory_used_bytes", REDIS), "250000000x10"),
+        (series("redis_memory_max_bytes", REDIS), "268435456x10"),
+    ), "8m", (REDIS,), "warning"),
+    Case("RedisClusterStateFail", ((series("redis_cluster_state", REDIS), "0x5"),), "4m", (REDIS,), "critical"),
+    Case("RedisRejectedConnections", ((series("redis_rejected_connections_total", REDIS), "0+1x10"),), "6m",
+         (REDIS,), "warning"),
+    Case("KafkaBrokersMissing", ((series("kafka_brokers", KAFKA), "2x10"),), "8m", (KAFKA,), "critical"),
+    Case("KafkaUnderReplicatedPartitions", (
+        (series("kafka_topic_partition_under_replicated_partition", KAFKA, partition="0", topic="voyages"), "1x15"),
+    ), "12m", ({"environment": "prod", "topic": "voyages"},), "warning"),
+    Case("KafkaConsumerLagHigh", (
+        (series("kafka_consumergroup_lag", KAFKA, consumergroup="ai", partition="0", topic="voyages"), "5000x20"),
+    ), "18m", ({"environment": "prod", "consumergroup": "ai", "topic": "voyages"},), "warning"),
+)
+
+
+def _rules() -> dict[str, Any]:
+    rules: dict[str, Any] = yaml.safe_load(render_alert_rules(RULES))
+    return rules
+
+
+def _alerts() -> dict[str, dict[str, Any]]:
+    return {rule["alert"]: rule for group in _rules()["groups"] for rule in group["rules"]}
+
+
+def test_every_alert_rule_has_a_case_that_makes_it_fire() -> None:
+    missing = sorted(set(_alerts()) - {case.alert for case in CASES})
+    assert not missing, f"alert rules nobody proved able to fire (write a case or delete the rule): {missing}"
+
+
+def test_cases_feed_only_metric_names_a_real_source_emits() -> None:
+    emitted = all_metric_names() | {"up"}
+    for case in CASES:
+        for text, _ in case.inputs:
+            name = text.split("{")[0]
+            assert name in emitted, f"{case.alert}: {name} is not emitted by any deployed exporter"
+
+
+def test_severities_in_the_cases_match_the_rules() -> None:
+    alerts = _alerts()
+    for case in CASES:
+        assert alerts[case.alert]["labels"]["severity"] == case.severity, f"{case.alert} severity"
+
+
+@pytest.mark.tools
+def test_every_alert_fires_in_promtool_with_the_labels_alertmanager_routes_on(tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    rules = _rules()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            # Annotations are templates of the value; the firing and the labels are what is tested here.
+            rule.pop("annotations")
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    tests = [
+        {
+            "name": case.alert,
+            "interval": "1m",
+            "input_series": [{"series": text, "values": values} for text, values in case.inputs],
+            "alert_rule_test": [
+                {"eval_time": "0m", "alertname": case.alert, "exp_alerts": []},
+                {"eval_time": case.eval_time, "alertname": case.alert, "exp_alerts": [
+                    {"exp_labels": {**labels, "severity": case.severity}} for labels in case.labels
+                ]},
+            ],
+        }
+        for case in CASES
+    ]
+    unit = tmp_path / "rules_test.yml"
+    unit.write_text(yaml.safe_dump({"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": tests},
+                                   sort_keys=False))
+    result = subprocess.run([promtool, "test", "rules", unit.name], capture_output=True, text=True, check=False,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, f"an alert did not fire as expected:\n{result.stdout}{result.stderr}"
