@@ -9,13 +9,18 @@ stand-in endpoints to the real Prometheus server, so a rule or panel on a name n
 
 from __future__ import annotations
 
+import time
+
+_AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
+"""A healthy cluster: the backup CronJob was created and last succeeded an hour ago."""
+
 NODE_SERVICE = """\
 # HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.
 # TYPE process_cpu_seconds_total counter
 process_cpu_seconds_total 12.5
 # HELP process_resident_memory_bytes Resident memory size in bytes.
 # TYPE process_resident_memory_bytes gauge
-process_resident_memory_bytes 123456789
+process_resident_memory_bytes 52428800
 # HELP http_requests_total Total HTTP requests.
 # TYPE http_requests_total counter
 http_requests_total{method="GET",route="/health",status_code="200"} 100
@@ -115,34 +120,34 @@ minio_cluster_nodes_offline_total 0
 minio_s3_requests_total{api="getobject",server="minio:9000"} 10
 """
 
-KUBE_STATE_METRICS = """\
+KUBE_STATE_METRICS = f"""\
 # HELP kube_deployment_spec_replicas Number of desired pods for a deployment.
 # TYPE kube_deployment_spec_replicas gauge
-kube_deployment_spec_replicas{namespace="dreamscape",deployment="core-pod"} 3
+kube_deployment_spec_replicas{{namespace="dreamscape",deployment="core-pod"}} 3
 # HELP kube_deployment_status_replicas_available The number of available replicas per deployment.
 # TYPE kube_deployment_status_replicas_available gauge
-kube_deployment_status_replicas_available{namespace="dreamscape",deployment="core-pod"} 3
+kube_deployment_status_replicas_available{{namespace="dreamscape",deployment="core-pod"}} 3
 # HELP kube_statefulset_replicas Number of desired pods for a StatefulSet.
 # TYPE kube_statefulset_replicas gauge
-kube_statefulset_replicas{namespace="dreamscape",statefulset="postgres"} 1
+kube_statefulset_replicas{{namespace="dreamscape",statefulset="postgres"}} 1
 # HELP kube_statefulset_status_replicas_ready The number of ready replicas per StatefulSet.
 # TYPE kube_statefulset_status_replicas_ready gauge
-kube_statefulset_status_replicas_ready{namespace="dreamscape",statefulset="postgres"} 1
+kube_statefulset_status_replicas_ready{{namespace="dreamscape",statefulset="postgres"}} 1
 # HELP kube_job_status_failed The number of pods which reached Phase Failed and the reason for failure.
 # TYPE kube_job_status_failed gauge
-kube_job_status_failed{namespace="dreamscape",job_name="postgres-backup-29000000",reason=""} 0
+kube_job_status_failed{{namespace="dreamscape",job_name="postgres-backup-29000000",reason=""}} 0
 # HELP kube_job_status_start_time StartTime represents time when the job was acknowledged by the Job Manager.
 # TYPE kube_job_status_start_time gauge
-kube_job_status_start_time{namespace="dreamscape",job_name="postgres-backup-29000000"} 1.7e+09
+kube_job_status_start_time{{namespace="dreamscape",job_name="postgres-backup-29000000"}} {_AN_HOUR_AGO}
 # HELP kube_cronjob_created Unix creation timestamp
 # TYPE kube_cronjob_created gauge
-kube_cronjob_created{namespace="dreamscape",cronjob="postgres-backup"} 1.7e+09
+kube_cronjob_created{{namespace="dreamscape",cronjob="postgres-backup"}} {_AN_HOUR_AGO}
 # HELP kube_cronjob_status_last_successful_time LastSuccessfulTime keeps information of when was the last time the job was completed successfully.
 # TYPE kube_cronjob_status_last_successful_time gauge
-kube_cronjob_status_last_successful_time{namespace="dreamscape",cronjob="postgres-backup"} 1.7e+09
+kube_cronjob_status_last_successful_time{{namespace="dreamscape",cronjob="postgres-backup"}} {_AN_HOUR_AGO}
 # HELP kube_persistentvolumeclaim_resource_requests_storage_bytes The capacity of storage requested by the persistent volume claim.
 # TYPE kube_persistentvolumeclaim_resource_requests_storage_bytes gauge
-kube_persistentvolumeclaim_resource_requests_storage_bytes{namespace="dreamscape",persistentvolumeclaim="data-postgres-0"} 5.36870912e+10
+kube_persistentvolumeclaim_resource_requests_storage_bytes{{namespace="dreamscape",persistentvolumeclaim="data-postgres-0"}} 5.36870912e+10
 """
 
 PROMETHEUS_SELF = """\

@@ -22,7 +22,7 @@ from tests.monitoring.exporter_metrics import all_metric_names
 from tests.tooling import require_tool
 
 RULES = RulesArgs(
-    pod_limits=(PodLimits(pod="core", cpu_cores=2, memory_bytes=4 * 2**30),),
+    pod_limits=(PodLimits(pod="core", processes=("auth", "user"), cpu_cores=2, memory_bytes=4 * 2**30),),
     expected_kafka_brokers=3,
     backups=(BackupJob(cronjob="postgres-backup"),),
 )

@@ -48,14 +48,20 @@ class PodLimits:
     """The resource limits of one Big Pod replica, to turn its processes' usage into a ratio."""
 
     pod: str
+    processes: tuple[str, ...]
+    """The `service` labels of the processes inside the pod's container (not its exporters, which report
+    their own process metrics under the same `pod`)."""
     cpu_cores: float
     memory_bytes: int
 
 
 def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
-    """The limits of every Big Pod among `services`, read from what is deployed."""
+    """The limits of every Big Pod container among `services` (the deployed services, not the monitoring
+    stack's own exporters), read from what is deployed."""
     return tuple(
-        PodLimits(pod=labels.pod_of(s), cpu_cores=quantity_to_nano_cpus(s.container.resources.cpu_limit) / 1e9,
+        PodLimits(pod=labels.pod_of(s),
+                  processes=tuple(labels.process_of(s, p) for p in s.ports if p.metrics_path is not None),
+                  cpu_cores=quantity_to_nano_cpus(s.container.resources.cpu_limit) / 1e9,
                   memory_bytes=quantity_to_bytes(s.container.resources.memory_limit))
         for s in services if labels.BIG_POD_LABEL in s.labels
     )
@@ -170,7 +176,8 @@ def _resources(args: RulesArgs) -> RuleGroup:
     t = args.thresholds
     rules: list[AlertRule] = []
     for limits in args.pod_limits:
-        selector = f'{{{labels.POD}="{limits.pod}"}}'
+        processes = "|".join(limits.processes)
+        selector = f'{{{labels.POD}="{limits.pod}", {labels.SERVICE}=~"{processes}"}}'
         rules.append(AlertRule(
             "PodCpuNearLimit",
             f"sum by ({_REPLICA}) (rate(process_cpu_seconds_total{selector}[5m])) / {limits.cpu_cores:g}"

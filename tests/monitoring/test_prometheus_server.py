@@ -1,0 +1,250 @@
+"""The generated monitoring config, run by the real Prometheus server (Debian's `prometheus`).
+
+- dev: the static targets are pointed at stand-in endpoints on 127.0.0.1 that serve the metric names of
+  the real exporters and services (tests/monitoring/exporter_metrics);
+- prod: `kubernetes_sd_configs` becomes `file_sd_configs` carrying the `__meta_kubernetes_*` labels the
+  API would give every container port of every rendered workload, so the generated relabelling runs
+  inside the real binary and decides what is scraped, and with which labels.
+Then every dashboard panel query and every alert expression is evaluated through the HTTP API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import yaml
+
+from tests import kube
+from tests.harness import Evaluation
+from tests.monitoring.exporter_metrics import exposition_for
+from tests.monitoring.stubs import Endpoint, free_port, serving
+from tests.monitoring.test_components import config_map_file, docker_container, prometheus_yml, uploaded
+from tests.tooling import require_tool
+
+pytestmark = pytest.mark.tools
+TOKEN = "stand-in-minio-token"
+NODE = "k3s-1"
+DEADLINE_SECONDS = 40
+
+
+@dataclass
+class Running:
+    url: str
+    config: dict[str, Any]
+    dashboard: dict[str, Any]
+    rules: dict[str, Any]
+
+    def get(self, path: str, **params: str) -> Any:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        with urllib.request.urlopen(f"{self.url}{path}{query}", timeout=10) as response:
+            return json.load(response)
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/query", query=expr)
+        assert data["status"] == "success", f"{expr!r} failed: {data}"
+        result: list[dict[str, Any]] = data["data"]["result"]
+        return result
+
+
+def _files(stack: Evaluation) -> tuple[str, str]:
+    if stack.stack == "dev":
+        prometheus = docker_container(stack, "prometheus-0")
+        return (uploaded(prometheus, "/etc/prometheus/rules/dreamscape.rules.yml"),
+                uploaded(docker_container(stack, "grafana"), "/etc/grafana/dashboards/bigpods-overview.json"))
+    return (config_map_file(stack, "prometheus", "etc-prometheus-rules-dreamscape.rules.yml"),
+            config_map_file(stack, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
+
+
+def _meta(label: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", label)
+
+
+def _dev_targets(config: dict[str, Any], endpoints: list[Endpoint]) -> list[str]:
+    """The dev targets' addresses, in config order, with one stand-in endpoint each."""
+    pending = []
+    for job in config["scrape_configs"]:
+        token = TOKEN if "authorization" in job else None
+        for static in job["static_configs"]:
+            (address,) = static["targets"]
+            body = exposition_for(address.split(":")[0], static["labels"]["service"])
+            endpoints.append(Endpoint(job["metrics_path"], body, token))
+            pending.append(address)
+    return pending
+
+
+def _prod_groups(stack: Evaluation, endpoints: list[Endpoint]) -> list[dict[str, Any]]:
+    """One file_sd group per container port of every rendered workload, labelled as kubernetes_sd would."""
+    groups = []
+    for workload in kube.workloads(stack):
+        metadata = workload.inputs["spec"]["template"]["metadata"] if "template" in workload.inputs["spec"] else {}
+        name = workload.inputs["metadata"]["name"]
+        labels = {f"__meta_kubernetes_pod_label_{_meta(k)}": v for k, v in metadata.get("labels", {}).items()}
+        for container in kube.pod_spec(workload)["containers"]:
+            for port in container.get("ports", []):
+                # What would answer on that port: the real source's metrics, or HTML/404 for NGINX and Vite.
+                serves_metrics = name not in ("core-pod", "business-pod", "experience-pod") or port["name"] not in (
+                    "http", "web")
+                path = "/minio/v2/metrics/cluster" if name == "minio" else "/metrics"
+                endpoints.append(Endpoint(path if serves_metrics else None, exposition_for(name, port["name"]),
+                                          TOKEN if name == "minio" else None))
+                groups.append({"labels": {
+                    **labels,
+                    "__meta_kubernetes_namespace": workload.inputs["metadata"]["namespace"],
+                    "__meta_kubernetes_pod_name": f"{name}-0",
+                    "__meta_kubernetes_pod_node_name": NODE,
+                    "__meta_kubernetes_pod_phase": "Running",
+                    "__meta_kubernetes_pod_container_name": container["name"],
+                    "__meta_kubernetes_pod_container_port_name": port["name"],
+                    "__meta_kubernetes_pod_container_port_number": str(port["containerPort"]),
+                }})
+    return groups
+
+
+def _wait(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {DEADLINE_SECONDS}s waiting for {what}")
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    binary = require_tool("prometheus")
+    stack: Evaluation = request.getfixturevalue(request.param)
+    base = tmp_path_factory.mktemp(f"prometheus-{request.param}")
+    config = prometheus_yml(stack)
+    rules_text, dashboard_text = _files(stack)
+    (base / "rules.yml").write_text(rules_text)
+    (base / "token").write_text(TOKEN)
+    endpoints: list[Endpoint] = []
+    dev_targets = _dev_targets(config, endpoints) if request.param == "dev" else []
+    groups = _prod_groups(stack, endpoints) if request.param == "prod" else []
+    with serving(endpoints) as ports:
+        run = yaml.safe_load(yaml.safe_dump(config))
+        run["global"].update({"scrape_interval": "1s", "evaluation_interval": "1s"})
+        run["rule_files"] = [str(base / "rules.yml")]
+        run.pop("alerting", None)
+        for job in run["scrape_configs"]:
+            job["scrape_interval"] = "1s"
+            if "authorization" in job:
+                job["authorization"]["credentials_file"] = str(base / "token")
+            if job.pop("kubernetes_sd_configs", None) is not None:
+                job["file_sd_configs"] = [{"files": [str(base / "pods.json")], "refresh_interval": "1s"}]
+        for static, port in zip(_statics(run), ports[:len(dev_targets)], strict=True):
+            static["targets"] = [f"127.0.0.1:{port}"]
+        if groups:
+            for group, port in zip(groups, ports, strict=True):
+                group["targets"] = [f"127.0.0.1:{port}"]
+            (base / "pods.json").write_text(json.dumps(groups))
+        (base / "prometheus.yml").write_text(yaml.safe_dump(run, sort_keys=False))
+        web = free_port()
+        process = subprocess.Popen(
+            [binary, f"--config.file={base / 'prometheus.yml'}", f"--storage.tsdb.path={base / 'data'}",
+             f"--web.listen-address=127.0.0.1:{web}"],
+            stdout=subprocess.DEVNULL, stderr=(base / "prometheus.log").open("w"))
+        try:
+            server = Running(f"http://127.0.0.1:{web}", config, json.loads(dashboard_text),
+                             yaml.safe_load(rules_text))
+            _wait(lambda: urllib.request.urlopen(f"{server.url}/-/ready", timeout=2).status == 200, "readiness")
+
+            def scraped_twice() -> bool:
+                active = server.get("/api/v1/targets")["data"]["activeTargets"]
+                samples = server.query("count_over_time(up[1m])")
+                return bool(active) and len(samples) == len(active) and all(
+                    float(s["value"][1]) >= 3 for s in samples)
+
+            _wait(scraped_twice, "every target to be scraped three times")
+            yield server
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _statics(run: dict[str, Any]) -> list[dict[str, Any]]:
+    return [static for job in run["scrape_configs"] for static in job.get("static_configs", [])]
+
+
+def _targets(server: Running) -> list[dict[str, Any]]:
+    active: list[dict[str, Any]] = server.get("/api/v1/targets")["data"]["activeTargets"]
+    return active
+
+
+def test_every_scraped_target_is_up_so_nothing_pages_for_a_port_without_metrics(running: Running) -> None:
+    down = [(t["labels"], t["lastError"]) for t in _targets(running) if t["health"] != "up"]
+    assert not down, f"targets the real server cannot scrape (a permanent ServiceDown): {down}"
+    assert running.query("up == 0") == [], "ServiceDown's expression is empty"
+
+
+def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running: Running) -> None:
+    targets = _targets(running)
+    pairs = {(t["labels"]["pod"], t["labels"]["service"]) for t in targets}
+    expected = {("core", "auth"), ("core", "user"), ("core", "nginx"), ("business", "voyage"), ("business", "ai"),
+                ("business", "payment"), ("experience", "panorama"), ("experience", "gateway"),
+                ("postgres-exporter", "postgres-exporter"), ("redis-exporter", "redis-exporter"),
+                ("kafka-exporter", "kafka-exporter"), ("minio", "minio"), ("prometheus", "prometheus"),
+                ("alertmanager", "alertmanager"), ("grafana", "grafana"), ("loki", "loki")}
+    assert expected <= pairs, f"missing scrape targets: {sorted(expected - pairs)}"
+    assert ("experience", "web") not in pairs, "the Vite web server is not scraped"
+    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics")}
+    assert not extra, f"scraped without a declared metrics port: {sorted(extra)}"
+    for target in targets:
+        assert target["labels"]["environment"] in ("dev", "prod"), "every target carries its environment"
+        discovered = target["discoveredLabels"]
+        if "__meta_kubernetes_pod_container_port_name" in discovered:
+            assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
+
+
+def _panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(panel["title"], target["expr"]) for panel in dashboard["panels"]
+            if panel.get("type") not in ("row", "logs") for target in panel.get("targets", [])]
+
+
+def test_every_dashboard_panel_returns_series_with_the_labels_it_groups_by(running: Running) -> None:
+    cluster_only = running.config["scrape_configs"] and not any(
+        job["job_name"] == "kube-state-metrics" for job in running.config["scrape_configs"])
+    empty = []
+    for title, expr in _panel_queries(running.dashboard):
+        result = running.query(expr)
+        if not result and not (cluster_only and "kube_" in expr):
+            empty.append((title, expr))
+        by = re.search(r"^sum by \(([a-z_, ]+)\)", expr)
+        for series in result:
+            for label in (by.group(1).replace(" ", "").split(",") if by else []):
+                if label != "le":
+                    assert series["metric"].get(label), f"{title}: series without {label}: {series['metric']}"
+            if 'pod="' in expr and "service" in series["metric"]:
+                pod = re.search(r'pod="([a-z-]+)"', expr)
+                assert pod, title
+                processes = {t["labels"]["service"] for t in _targets(running) if t["labels"]["pod"] == pod.group(1)}
+                assert series["metric"]["service"] in processes, f"{title}: {series['metric']} is a scraped process"
+    assert not empty, f"panels that show nothing against the real sources: {empty}"
+
+
+def test_every_alert_expression_evaluates_and_every_rule_is_healthy(running: Running) -> None:
+    exprs = [rule["expr"] for group in running.rules["groups"] for rule in group["rules"]]
+    assert exprs, "rules are loaded"
+    for expr in exprs:
+        running.query(expr)
+    _wait(lambda: all(rule.get("lastEvaluation", "").startswith("2")
+                      for group in running.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]),
+          "every rule to be evaluated")
+    unhealthy = [(rule["name"], rule.get("lastError")) for group in running.get("/api/v1/rules")["data"]["groups"]
+                 for rule in group["rules"] if rule["health"] != "ok"]
+    assert not unhealthy, f"rules the real server cannot evaluate: {unhealthy}"
+    alerts = [(a["labels"]["alertname"], a["state"]) for a in running.get("/api/v1/alerts")["data"]["alerts"]]
+    assert not alerts, f"healthy stand-ins page nobody, not even pending: {alerts}"
+
