@@ -16,7 +16,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,7 +59,7 @@ class _Webhooks(ThreadingHTTPServer):
 class _WebhookHandler(BaseHTTPRequestHandler):
     server: _Webhooks
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's method name)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path == "/slack":
             # The rendered Slack title names the alert: "[FIRING] <alertname> (<environment>)".
@@ -74,7 +73,7 @@ class _WebhookHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 
