@@ -127,3 +127,43 @@ def test_kubernetes_mode_tails_this_nodes_pod_logs_in_one_namespace() -> None:
     assert alloy_rbac_rules() == [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
     ], "Alloy only needs to read pods"
+
+
+# -- per-line labels: the process and the level of each Big Pod log line ------------------------------------
+LINES = [
+    ("[auth] listening on 3001", {"service": "auth"}),
+    ('{"level":"error","service":"payment","msg":"card declined"}', {"service": "payment", "level": "error"}),
+    ('10.42.0.7 - - [29/Nov/2026:06:00:00 +0000] "GET /api/v1/voyages HTTP/1.1" 200 512 "-" "curl/8"',
+     {"nginx": "access"}),
+    ("2026/11/29 06:00:00 [error] 12#12: *3 connect() failed", {"nginx": "error", "level": "error"}),
+    ("time=2026-11-29T06:00:00Z level=warn msg=slow", {"level": "warn"}),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), LINES)
+def test_the_line_parsers_find_the_process_and_level(line: str, expected: dict[str, str]) -> None:
+    # The expressions use only RE2 syntax (named groups, classes), which Python's re reads the same way.
+    from components.monitoring.alloy.config import LEVEL_PAIR, NGINX_ACCESS, NGINX_ERROR, PROCESS_PREFIX
+
+    prefix = re.match(PROCESS_PREFIX, line)
+    if "service" in expected and not line.startswith("{"):
+        assert prefix and prefix.group("service") == expected["service"], f"prefix gives the process: {line}"
+    if line.startswith("{"):
+        assert json.loads(line)["service"] == expected["service"], "stage.json reads `service`"
+    assert bool(re.search(NGINX_ACCESS, line)) == (expected.get("nginx") == "access"), f"access log shape: {line}"
+    error = re.search(NGINX_ERROR, line)
+    assert bool(error) == (expected.get("nginx") == "error"), f"error log shape: {line}"
+    if "level" in expected and not line.startswith("{"):
+        found = (error.group("level") if error else None) or (m.group("level") if (m := re.search(LEVEL_PAIR, line))
+                                                                   else None)
+        assert found == expected["level"], f"level of {line}"
+
+
+def test_every_line_is_labelled_through_one_pipeline_in_both_modes() -> None:
+    for source in (DockerLogSource(), KubernetesLogSource("dreamscape")):
+        text = render_alloy_config(AlloyConfigArgs("dev", source))
+        assert text.count('loki.process "lines"') == 1, "one pipeline"
+        assert "forward_to = [loki.process.lines.receiver]" in text, "the source feeds the pipeline"
+        for stage in ("stage.regex", "stage.json", "stage.match", "stage.static_labels", "stage.labels"):
+            assert stage in text, f"{stage} labels the process and level"
+        assert 'values = {service = "", level = ""}' in text, "service and level become labels"
