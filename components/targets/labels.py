@@ -12,6 +12,16 @@ API_ACCESS_LABEL = "dreamscape.io/kube-api"
 """On pods of services that declare `api_rules`: their NetworkPolicy egress includes the API server."""
 
 
+SCRAPER_LABEL = "dreamscape.io/scraper"
+"""On the metrics scraper's pods: the only pods admitted to other services' metrics ports."""
+EGRESS_LABEL = "dreamscape.io/egress"
+"""An explicit egress profile replacing the zone's peer egress: `declared` (only the zones the service
+declares in `reaches`), `datasources` (only pods labelled DATASOURCE_LABEL: dashboards), `receivers`
+(only the internet's HTTPS and SMTP ports: notifications)."""
+DATASOURCE_LABEL = "dreamscape.io/datasource"
+"""On pods dashboards may query (Prometheus, Loki)."""
+
+
 def reaches_label(zone: Zone) -> str:
     return f"dreamscape.io/reaches-{zone.value}"
 

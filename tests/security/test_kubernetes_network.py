@@ -7,12 +7,13 @@ synthesised with the same label builder the targets use, so the policies are pro
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import pytest
 
 from components.spec import Zone
-from components.targets.labels import API_ACCESS_LABEL, workload_labels
+from components.targets.labels import API_ACCESS_LABEL, DATASOURCE_LABEL, SCRAPER_LABEL, workload_labels
 from tests.harness import Evaluation
 from tests.kube import manifest, pod_spec, validate, workloads
 from tests.netpol import Cluster, Endpoint, Policy
@@ -37,7 +38,11 @@ PAYMENTS = Endpoint("payments-provider", "<internet>", {}, "93.184.216.34", {"ht
 EXPERIENCE = pod("experience", Zone.BIGPODS, {Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
                  {"http": 8080, "metrics": 9113})
 ACCOUNTS = pod("accounts", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE}, {"http": 8080, "metrics": 9113})
-PROMETHEUS = pod("prometheus", Zone.MONITORING, set(), {"http": 9090})
+PROMETHEUS = pod("prometheus", Zone.MONITORING, set(Zone), {"web": 9090},
+                 extra={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"})
+SLACK = Endpoint("hooks.slack.com", "<internet>", {}, "34.233.0.1", {"https": 443})
+SMTP = Endpoint("smtp-relay", "<internet>", {}, "198.51.100.25", {"submission": 587})
+PRIVATE_SMTP = Endpoint("office-relay", "<lan>", {}, "192.168.1.25", {"submission": 587})
 OPERATOR = pod("operator", Zone.BIGPODS, set(), {"http": 8080}, extra={API_ACCESS_LABEL: "true"})
 FOREIGN = pod("intruder", Zone.BIGPODS, {Zone.DATABASE}, {"http": 8080}, namespace="dreamscape-review-7")
 
@@ -118,11 +123,69 @@ def test_zone_members_reach_their_peers(cluster: Cluster, pods: dict[str, Endpoi
     assert cluster.allowed(EXPERIENCE, ACCOUNTS, 8080), "Big Pods reach each other inside their zone"
 
 
-def test_monitoring_reaches_every_pod_on_every_port(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
-    for name, target in pods.items():
-        for port in [*target.ports.values(), 9100]:
-            assert cluster.allowed(PROMETHEUS, target, port), f"monitoring must scrape {name}:{port}"
-    assert not cluster.allowed(pods["postgres"], PROMETHEUS, 9090), "data pods do not call monitoring"
+def metrics_ports(prod: Evaluation) -> dict[str, set[int]]:
+    """Workload -> its declared metrics ports, as the rendered Prometheus keeps them."""
+    from tests.monitoring.test_components import prometheus_yml
+
+    keep = [re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$") for job in prometheus_yml(prod)["scrape_configs"]]
+    found: dict[str, set[int]] = {}
+    for workload in workloads(prod):
+        for container in pod_spec(workload)["containers"]:
+            for port in container.get("ports") or []:
+                if any(k.match(f"{workload.name};{port['name']}") for k in keep):
+                    found.setdefault(workload.name, set()).add(port["containerPort"])
+    return found
+
+
+DEDICATED = ("postgres-exporter", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
+"""Workloads whose metrics port serves nothing else."""
+
+
+def test_the_scraper_reaches_every_declared_metrics_port(
+        prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    ports = metrics_ports(prod)
+    assert set(DEDICATED) <= set(ports), f"exporters declare metrics ports: {sorted(ports)}"
+    for name, numbers in ports.items():
+        for port in numbers:
+            assert cluster.allowed(pods["prometheus"], pods[name], port), f"Prometheus scrapes {name}:{port}"
+    assert not cluster.allowed(pods["postgres"], pods["prometheus"], 9090), "data pods do not call monitoring"
+
+
+def test_outside_its_zone_only_the_scraper_reaches_a_dedicated_metrics_port(
+        prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    """Inside its zone an exporter is as reachable as the data service it watches (zone policies admit
+    every port); nobody else but the scraper gets in: not Grafana, Alertmanager, Loki or the node agent."""
+    ports = metrics_ports(prod)
+    for name in DEDICATED:
+        zone = pods[name].labels["dreamscape.io/zone"]
+        for port in ports[name]:
+            callers = sorted(source for source, endpoint in pods.items()
+                             if source not in ("prometheus", name)
+                             and endpoint.labels.get("dreamscape.io/zone") != zone
+                             and endpoint.labels.get(f"dreamscape.io/reaches-{zone}") != "true"
+                             and cluster.allowed(endpoint, pods[name], port))
+            assert not callers, f"{name}:{port} is reachable by {callers}; only the scraper may be"
+
+
+def test_grafana_reaches_only_prometheus_and_loki(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    grafana = pods["grafana"]
+    assert cluster.allowed(grafana, pods["prometheus"], 9090), "Grafana queries Prometheus"
+    assert cluster.allowed(grafana, pods["loki"], 3100), "Grafana queries Loki"
+    reached = sorted(f"{name}:{port}" for name, target in pods.items() if name not in ("prometheus", "loki")
+                     for port in target.ports.values() if cluster.allowed(grafana, target, port))
+    assert not reached, f"Grafana faces the internet; it must not open anything else: {reached}"
+    assert not cluster.allowed(grafana, PAYMENTS, 443), "nor the internet"
+
+
+def test_alertmanager_reaches_only_its_receivers(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    alertmanager = pods["alertmanager"]
+    assert cluster.allowed(alertmanager, SLACK, 443), "Slack and PagerDuty over HTTPS"
+    assert cluster.allowed(alertmanager, SMTP, 587), "email through an SMTP relay"
+    assert not cluster.allowed(alertmanager, PRIVATE_SMTP, 587), "never a private range"
+    assert not cluster.allowed(alertmanager, SLACK, 80), "no plain HTTP"
+    reached = sorted(f"{name}:{port}" for name, target in pods.items()
+                     for port in target.ports.values() if cluster.allowed(alertmanager, target, port))
+    assert not reached, f"Alertmanager opens nothing inside the cluster: {reached}"
 
 
 def test_every_pod_resolves_names_through_cluster_dns(cluster: Cluster, pods: dict[str, Endpoint]) -> None:

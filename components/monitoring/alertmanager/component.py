@@ -25,6 +25,7 @@ from components.monitoring.alertmanager.config import (
 from components.monitoring.catalog import AlertmanagerPaths
 from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY
 from components.targets import Deployed, Target
+from components.targets.labels import EGRESS_LABEL
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Alertmanager(pulumi.ComponentResource):
             component=COMPONENT,
             # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
             zone=spec.Zone.MONITORING,
+            # Notifications leave for Slack, PagerDuty (HTTPS) and SMTP; nothing inside the cluster.
+            labels={EGRESS_LABEL: "receivers"},
             kind=spec.WorkloadKind.STATEFUL,
             ports=(spec.Port("web", ALERTMANAGER_PORT, metrics_path="/metrics"),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),

@@ -1,5 +1,9 @@
 """Metrics exporters, each living in the zone of what it watches, each declaring its metrics port.
 
+Inside its zone an exporter is reachable by the zone's members and clients, as the data service itself
+is (zone policies admit every port); outside it, only the scraper reaches its metrics port
+(docs/security.md).
+
 - postgres-exporter, redis-exporter, kafka-exporter: one per data service;
 - `<pod>-nginx-exporter`: the official nginx-prometheus-exporter beside each Big Pod gateway, reading its
   `stub_status` page through the pod's Service (NGINX serves no Prometheus metrics itself). It carries the
@@ -33,6 +37,7 @@ from components.monitoring import labels
 from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
 from components.monitoring.common import COMPONENT, NOBODY
 from components.targets import Deployed, Target
+from components.targets.labels import EGRESS_LABEL
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
 
@@ -92,6 +97,10 @@ def _alive(port: int) -> spec.Probe:
     return spec.Probe(tcp_port=port, period_seconds=20, failure_threshold=6)
 
 
+_DECLARED = {EGRESS_LABEL: "declared"}
+"""kube-state-metrics calls only the Kubernetes API (not its monitoring-zone peers)."""
+
+
 def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
               readiness: spec.Probe | None = None) -> spec.Service:
     """One exporter: its zone's data service is what it watches; Prometheus scrapes its metrics port."""
@@ -138,6 +147,7 @@ def kube_state_metrics(state: ClusterState, image: str, resources: spec.Resource
         ports=(spec.Port("http-metrics", KUBE_STATE_METRICS_PORT, metrics_path="/metrics"),
                spec.Port("telemetry", KUBE_STATE_METRICS_TELEMETRY_PORT)),
         api_rules=tuple(spec.ApiRule((group,), resources, ("list", "watch")) for group, resources in groups.items()),
+        labels=_DECLARED,
         probes=spec.Probes(
             readiness=spec.Probe(http_path="/readyz", port=KUBE_STATE_METRICS_TELEMETRY_PORT, initial_delay_seconds=5),
             liveness=spec.Probe(http_path="/livez", port=KUBE_STATE_METRICS_PORT, initial_delay_seconds=5),

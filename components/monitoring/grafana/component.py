@@ -28,6 +28,7 @@ from components.monitoring.grafana.config import (
     render_datasources,
 )
 from components.targets import Deployed, Target
+from components.targets.labels import EGRESS_LABEL
 
 UID = 472
 SERVICE_NAME = "grafana"
@@ -69,6 +70,8 @@ class Grafana(pulumi.ComponentResource):
             name=SERVICE_NAME,
             component=COMPONENT,
             zone=spec.Zone.MONITORING,
+            # It faces the internet (behind the edge's auth): it may open Prometheus and Loki, nothing else.
+            labels={EGRESS_LABEL: "datasources"},
             ports=(spec.Port("http", GRAFANA_PORT, host_port=args.host_port, metrics_path="/metrics"),),
             probes=spec.Probes(readiness=health, liveness=spec.Probe(http_path="/api/health", port=GRAFANA_PORT,
                                                                       period_seconds=20, failure_threshold=6)),

@@ -13,6 +13,7 @@ from components.monitoring.catalog import LokiPaths
 from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.monitoring.loki.config import LokiConfigArgs, loki_cli_flags, render_loki_config
 from components.targets import Deployed, Target
+from components.targets.labels import DATASOURCE_LABEL, EGRESS_LABEL
 
 LOKI_UID = 10001
 
@@ -37,6 +38,8 @@ class Loki(pulumi.ComponentResource):
             component=COMPONENT,
             zone=spec.Zone.MONITORING,
             kind=spec.WorkloadKind.STATEFUL,
+            # Dashboards query it; it calls nobody.
+            labels={DATASOURCE_LABEL: "true", EGRESS_LABEL: "declared"},
             ports=(spec.Port("http", LOKI_PORT, metrics_path="/metrics"),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
             probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,

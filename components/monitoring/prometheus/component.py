@@ -30,6 +30,7 @@ from components.monitoring.prometheus.config import (
 from components.monitoring.prometheus.rules import BackupJob, RulesArgs, pod_limits, render_alert_rules
 from components.monitoring.scrape import ScrapeTarget, scrape_targets
 from components.targets import Deployed, Target
+from components.targets.labels import DATASOURCE_LABEL, SCRAPER_LABEL
 
 TOKEN_KEY = "prometheus-minio-token"
 MINIO_SERVICE = "minio"
@@ -77,6 +78,8 @@ class Prometheus(pulumi.ComponentResource):
             zone=spec.Zone.MONITORING,
             # Static targets live in every zone; on Docker that means joining every zone's network.
             reaches=frozenset(spec.Zone),
+            # The only pod admitted to metrics ports; dashboards may query it.
+            labels={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"},
             kind=spec.WorkloadKind.STATEFUL,
             ports=(spec.Port("web", PROMETHEUS_PORT, host_port=args.host_port, metrics_path="/metrics"),),
             volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),

@@ -9,8 +9,12 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
   and from pods of zone Z itself (cluster peers: Redis/Kafka members, replication);
 - per zone Z, `zone-<Z>-egress`: pods labelled `reaches-Z=true` may send to zone Z, and pods of zone Z
   to their own zone;
-- `monitoring-scrape`: the monitoring zone may reach every pod of the namespace on any port (scrapes,
-  log/trace push targets), and may send to every pod of the namespace;
+- `scraper-egress`: the metrics scraper (`dreamscape.io/scraper=true`) may send to every pod of the
+  namespace; the per-service `metrics-<service>` policies (`metrics_policy`) admit it, and only it, to
+  each service's declared metrics ports (a port that also serves an API keeps its other callers);
+- explicit egress profiles (`dreamscape.io/egress`) replace a pod's zone-peer egress: `declared` (only
+  the zones it declares), `datasources` (dashboards: only Prometheus and Loki, `dreamscape.io/datasource`),
+  `receivers` (Alertmanager: only the internet's HTTPS and SMTP ports, never a private range);
 - `bigpods-from-ingress-controller`: only Traefik (kube-system, `app.kubernetes.io/name=traefik`) reaches
   the bigpods zone from outside the namespace, and only on the container port named `http`;
 - `bigpods-internet-egress`: the bigpods zone may open TCP 443 to the internet (payment and AI
@@ -36,7 +40,14 @@ import pulumi_kubernetes as k8s
 
 from components.spec import Zone
 from components.targets.kubernetes.pod import JsonDict
-from components.targets.labels import API_ACCESS_LABEL, ZONE_LABEL, reaches_label
+from components.targets.labels import (
+    API_ACCESS_LABEL,
+    DATASOURCE_LABEL,
+    EGRESS_LABEL,
+    SCRAPER_LABEL,
+    ZONE_LABEL,
+    reaches_label,
+)
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SYSTEM_NAMESPACE = "kube-system"
@@ -50,6 +61,8 @@ CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
 """k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
 API_SERVER_CIDRS = ("0.0.0.0/0",)
 API_SERVER_PORTS = (443, 6443)
+RECEIVER_PORTS = (443, 465, 587, 25)
+"""HTTPS (Slack, PagerDuty) and SMTP (submission, SMTPS, relay) for notification receivers."""
 
 
 def _zone(zone: Zone) -> JsonDict:
@@ -96,16 +109,22 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
             ["Egress"],
             egress=[{"to": [{"pod_selector": _zone(zone)}]}],
         ))
-        policies.append(_policy(f"zone-{zone.value}-peers-egress", _zone(zone), ["Egress"],
+        # A pod with an explicit egress profile gets that profile instead of its zone's peer egress.
+        peers = {**_zone(zone), "match_expressions": [{"key": EGRESS_LABEL, "operator": "DoesNotExist"}]}
+        policies.append(_policy(f"zone-{zone.value}-peers-egress", peers, ["Egress"],
                                 egress=[{"to": [{"pod_selector": _zone(zone)}]}]))
     policies += [
-        _policy("monitoring-scrape", {}, ["Ingress"],
-                ingress=[{"from": [{"pod_selector": _zone(Zone.MONITORING)}]}]),
-        _policy("monitoring-egress", _zone(Zone.MONITORING), ["Egress"], egress=[{"to": [
+        _policy("scraper-egress", {"match_labels": {SCRAPER_LABEL: "true"}}, ["Egress"], egress=[{"to": [
             {"pod_selector": {}},
             *([{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: agents_namespace}}}]
               if agents_namespace else []),
         ]}]),
+        _policy("datasources-egress", {"match_labels": {EGRESS_LABEL: "datasources"}}, ["Egress"],
+                egress=[{"to": [{"pod_selector": {"match_labels": {DATASOURCE_LABEL: "true"}}}]}]),
+        _policy("receivers-egress", {"match_labels": {EGRESS_LABEL: "receivers"}}, ["Egress"], egress=[{
+            "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
+            "ports": _tcp(*RECEIVER_PORTS),
+        }]),
         _policy("bigpods-internet-egress", _zone(Zone.BIGPODS), ["Egress"], egress=[{
             "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
             "ports": _tcp(*INTERNET_PORTS),
@@ -120,6 +139,14 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
         }]),
     ]
     return policies
+
+
+def metrics_policy(service: str, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Admit the metrics scraper to a service's declared metrics ports (one policy per such service)."""
+    return _policy(f"metrics-{service}", {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{
+        "from": [{"pod_selector": {"match_labels": {SCRAPER_LABEL: "true"}}}],
+        "ports": _tcp(*ports),
+    }])
 
 
 def edge_policy(route: str, pod_selector: dict[str, str], port: int) -> JsonDict:
@@ -138,11 +165,17 @@ def agent_policies(app_namespace: str) -> list[JsonDict]:
         "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: app_namespace}},
         "pod_selector": _zone(Zone.MONITORING),
     }
+    # The shipper pushes to Loki (a datasource), never to the app namespace's exporters.
+    app_loki = {
+        "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: app_namespace}},
+        "pod_selector": {"match_labels": {ZONE_LABEL: Zone.MONITORING.value, DATASOURCE_LABEL: "true"}},
+    }
     common = [p for p in zone_policies() if p["name"] in ("default-deny", "allow-dns", "kube-api-egress")]
     return [
         *common,
-        _policy("to-app-monitoring", _zone(Zone.MONITORING), ["Egress"], egress=[{"to": [app_monitoring]}]),
-        _policy("from-app-monitoring", {}, ["Ingress"], ingress=[{"from": [app_monitoring]}]),
+        _policy("to-app-monitoring", _zone(Zone.MONITORING), ["Egress"], egress=[{"to": [app_loki]}]),
+        _policy("from-app-monitoring", {}, ["Ingress"], ingress=[{"from": [{
+            **app_monitoring, "pod_selector": {"match_labels": {SCRAPER_LABEL: "true"}}}]}]),
     ]
 
 

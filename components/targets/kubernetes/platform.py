@@ -26,7 +26,7 @@ from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes.edge import Edge, EdgeArgs
-from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy
+from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -390,6 +390,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 f"{service.name}-pdb",
                 metadata=meta(service.name),
                 spec={"max_unavailable": 1, "selector": {"match_labels": selector}},
+                opts=self._opts(parent, depends_on=[ns]),
+            )
+        metrics_ports = [p.number for p in service.ports if p.metrics_path is not None]
+        if metrics_ports:
+            policy = metrics_policy(service.name, selector, metrics_ports)
+            k8s.networking.v1.NetworkPolicy(
+                f"{service.name}-{policy['name']}",
+                metadata=meta(policy["name"]),
+                spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[ns]),
             )
         return Deployed(service=service, ready=(workload,))
