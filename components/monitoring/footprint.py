@@ -8,7 +8,7 @@ from components.budgets import Footprint, footprint_source
 from components.config import StackConfig
 from components.config import Target as TargetKind
 from components.infra.common import resources_of
-from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
+from components.monitoring.exporters.component import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER
 from components.pods.catalog import CATALOG
 from components.spec import WorkloadKind
 

@@ -24,6 +24,8 @@ KUBERNETES_POD = "kubernetes_pod"
 LEVEL = "level"
 """Log streams only: the log level parsed from the line."""
 
+NAME_LABEL = "app.kubernetes.io/name"
+"""The workload label both targets set to the service name: what discovery keys on."""
 BIG_POD_LABEL = "dreamscape.io/pod"
 """The workload label a Big Pod (and anything that reports on its behalf, such as its NGINX exporter)
 carries: its value is the `pod` label, and each port name of it is a process (the `service` label)."""

@@ -7,7 +7,6 @@ from typing import Any
 
 import yaml
 
-from components.monitoring.catalog import GrafanaPaths
 from components.monitoring.grafana.config import (
     DASHBOARD_UID,
     DATASOURCE_UIDS,
@@ -15,6 +14,7 @@ from components.monitoring.grafana.config import (
     PROMETHEUS_UID,
     DashboardArgs,
     GrafanaDatasourcesArgs,
+    GrafanaPaths,
     grafana_env,
     render_bigpods_dashboard,
     render_dashboard_provider,

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from components import spec
-from components.monitoring.catalog import PrometheusPaths
 from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
+    PrometheusPaths,
     PrometheusStorageArgs,
     StaticDiscovery,
     prometheus_cli_flags,

@@ -16,13 +16,13 @@ from components.config import MonitoredServiceConfig
 from components.infra.common import resources_of
 from components.monitoring.alertmanager.config import (
     AlertmanagerArgs,
+    AlertmanagerPaths,
     EmailReceiver,
     PagerDutyReceiver,
     SlackReceiver,
     alertmanager_cli_flags,
     render_alertmanager_config,
 )
-from components.monitoring.catalog import AlertmanagerPaths
 from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY
 from components.targets import Deployed, Target
 from components.targets.labels import EGRESS_LABEL

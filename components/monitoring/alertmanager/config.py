@@ -30,6 +30,17 @@ WARNING_MATCHER = 'severity="warning"'
 
 
 @dataclass(frozen=True)
+class AlertmanagerPaths:
+    """Where the Alertmanager container expects its config, secret files and data."""
+
+    config_file: str = "/etc/alertmanager/alertmanager.yml"
+    slack_api_url_file: str = "/run/secrets/alertmanager/slack-api-url"
+    pagerduty_routing_key_file: str = "/run/secrets/alertmanager/pagerduty-routing-key"
+    smtp_password_file: str = "/run/secrets/alertmanager/smtp-password"
+    data_dir: str = "/alertmanager"
+
+
+@dataclass(frozen=True)
 class EmailReceiver:
     to: str
     sender: str

@@ -29,13 +29,13 @@ from components.config import ImageConfig
 from components.infra.common import resources_of
 from components.monitoring.alloy.config import (
     AlloyConfigArgs,
+    AlloyPaths,
     DockerLogSource,
     KubernetesLogSource,
     alloy_cli_args,
     alloy_rbac_rules,
     render_alloy_config,
 )
-from components.monitoring.catalog import AlloyPaths
 from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.targets import Deployed, Target
 

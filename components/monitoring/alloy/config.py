@@ -22,8 +22,17 @@ from dataclasses import dataclass, field
 
 from components.monitoring import labels
 from components.monitoring.alloy.syntax import Attribute, Block, call, concat, ref, render_alloy
-from components.monitoring.catalog import K8S_NAME_LABEL, AlloyPaths
 from components.monitoring.prometheus.config import PolicyRule
+
+
+@dataclass(frozen=True)
+class AlloyPaths:
+    """Where Alloy expects its config, its WAL/positions storage and the log sources it reads."""
+
+    config_file: str = "/etc/alloy/config.alloy"
+    storage_dir: str = "/var/lib/alloy/data"
+    docker_socket: str = "/var/run/docker.sock"
+    pod_logs_dir: str = "/var/log/pods"
 
 
 def _sanitize(label: str) -> str:
@@ -35,7 +44,7 @@ def _sanitize(label: str) -> str:
 class DockerLogSource:
     """Logs of the local Docker daemon's containers, read through its socket."""
 
-    name_label: str = K8S_NAME_LABEL
+    name_label: str = labels.NAME_LABEL
     """The service-name label the Docker target sets on every container."""
     pod_label: str = labels.BIG_POD_LABEL
     socket: str = "/var/run/docker.sock"
@@ -179,7 +188,7 @@ def _kubernetes(args: AlloyConfigArgs, source: KubernetesLogSource) -> list[Bloc
             (
                 Attribute("targets", ref("discovery.kubernetes.pods.targets")),
                 _rule(source_labels=["__meta_kubernetes_pod_phase"], regex="Pending", action="drop"),
-                *_pod_rules(pod_label, source.pod_label, K8S_NAME_LABEL),
+                *_pod_rules(pod_label, source.pod_label, labels.NAME_LABEL),
                 _rule(source_labels=["__meta_kubernetes_pod_name"], target_label=labels.KUBERNETES_POD),
                 _rule(source_labels=["__meta_kubernetes_pod_node_name"], target_label=labels.NODE),
                 # Kubelet layout: /var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log

@@ -34,12 +34,25 @@ from components import spec
 from components.config import ExportersConfig
 from components.infra.common import resources_of
 from components.monitoring import labels
-from components.monitoring.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
 from components.monitoring.common import COMPONENT, NOBODY
 from components.targets import Deployed, Target
 from components.targets.labels import EGRESS_LABEL
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exporter:
+    """An exporter's service name and metrics port (its labels come from the scrape view)."""
+
+    host: str
+    port: int
+    metrics_path: str = "/metrics"
+
+
+POSTGRES_EXPORTER = Exporter(host="postgres-exporter", port=9187)
+REDIS_EXPORTER = Exporter(host="redis-exporter", port=9121)
+KAFKA_EXPORTER = Exporter(host="kafka-exporter", port=9308)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ import pulumi
 from components import spec
 from components.config import ImageConfig
 from components.infra.common import resources_of
-from components.monitoring.catalog import GrafanaPaths
 from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
 from components.monitoring.grafana.config import (
     DASHBOARD_FILE_NAME,
     DashboardArgs,
     GrafanaDatasourcesArgs,
+    GrafanaPaths,
     grafana_env,
     render_bigpods_dashboard,
     render_dashboard_provider,

@@ -18,7 +18,6 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
 from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
-from components.monitoring.catalog import GrafanaPaths
 from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
@@ -30,6 +29,17 @@ DASHBOARD_FILE_NAME = "bigpods-overview.json"
 _PROM = DataSourceRef(type_val="prometheus", uid=PROMETHEUS_UID)
 _LOKI = DataSourceRef(type_val="loki", uid=LOKI_UID)
 _WIDTH = 24
+
+
+@dataclass(frozen=True)
+class GrafanaPaths:
+    """Grafana's provisioning tree, the dashboards folder and the admin password file."""
+
+    datasources_file: str = "/etc/grafana/provisioning/datasources/dreamscape.yaml"
+    dashboard_providers_file: str = "/etc/grafana/provisioning/dashboards/dreamscape.yaml"
+    dashboards_dir: str = "/var/lib/grafana/dashboards"
+    admin_password_file: str = "/run/secrets/grafana/admin-password"
+    data_dir: str = "/var/lib/grafana"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ import pulumi
 from components import spec
 from components.config import LokiConfig
 from components.infra.common import resources_of
-from components.monitoring.catalog import LokiPaths
 from components.monitoring.common import COMPONENT, LOKI_PORT
-from components.monitoring.loki.config import LokiConfigArgs, loki_cli_flags, render_loki_config
+from components.monitoring.loki.config import LokiConfigArgs, LokiPaths, loki_cli_flags, render_loki_config
 from components.targets import Deployed, Target
 from components.targets.labels import DATASOURCE_LABEL, EGRESS_LABEL
 

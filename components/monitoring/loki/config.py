@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from components.monitoring._yaml import dump_yaml
-from components.monitoring.catalog import LokiPaths
 
 INDEX_PERIOD_HOURS = 24
+
+
+@dataclass(frozen=True)
+class LokiPaths:
+    """Where single-binary Loki expects its config; everything else lives under `data_dir` (a volume)."""
+
+    config_file: str = "/etc/loki/loki.yaml"
+    data_dir: str = "/loki"
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ import pulumi
 from components import spec
 from components.config import PrometheusConfig
 from components.infra.common import resources_of
-from components.monitoring.catalog import PrometheusPaths
 from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token
 from components.monitoring.prometheus.config import (
     Discovery,
     KubernetesDiscovery,
     PrometheusConfigArgs,
+    PrometheusPaths,
     PrometheusStorageArgs,
     prometheus_cli_flags,
     prometheus_rbac_rules,

@@ -20,11 +20,21 @@ from typing import TypedDict
 
 from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
-from components.monitoring.catalog import K8S_NAME_LABEL, PrometheusPaths
 from components.monitoring.scrape import ScrapeTarget
 
 _DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 _SIZE = re.compile(r"^\d+(B|KB|MB|GB|TB|PB|EB)$")
+
+
+@dataclass(frozen=True)
+class PrometheusPaths:
+    """Where the Prometheus container expects its files (all read-only mounts except `data_dir`)."""
+
+    config_file: str = "/etc/prometheus/prometheus.yml"
+    rules_dir: str = "/etc/prometheus/rules"
+    rules_file: str = "/etc/prometheus/rules/dreamscape.rules.yml"
+    minio_token_file: str = "/run/secrets/prometheus/minio-token"
+    data_dir: str = "/prometheus"
 
 
 def _check_duration(value: str, what: str) -> str:
@@ -130,7 +140,7 @@ def _pair(target: ScrapeTarget) -> str:
 
 def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: KubernetesDiscovery,
                     environment: str) -> dict[str, object]:
-    pair_sources = [meta_pod_label(K8S_NAME_LABEL), PORT_NAME_META]
+    pair_sources = [meta_pod_label(labels.NAME_LABEL), PORT_NAME_META]
     relabel: list[dict[str, object]] = [
         # Only the declared metrics ports: every other container port of the pod is not a target.
         {"source_labels": pair_sources, "separator": ";", "action": "keep",
