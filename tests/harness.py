@@ -43,6 +43,7 @@ class Registered:
     inputs: dict[str, Any]
     wire: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    urn: str = ""
 
 
 @dataclass
@@ -116,10 +117,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.recording = mocks
+        self._qualified: dict[str, str] = {}
+
+    def _engine_urn(self, mock_urn: str, parent: str, type_: str, name: str) -> str:
+        """The URN the engine would assign. The SDK's mock prefixes only the parent's own type; the engine
+        qualifies a type with the whole chain of parent types below the stack."""
+        chain = self._qualified.get(parent)
+        qualified = f"{chain}${type_}" if chain else type_
+        self._qualified[mock_urn] = qualified
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
+            with self.recording._lock:
+                urn = self._engine_urn(response.urn, request.parent, request.type, request.name)
             wire = json_format.MessageToDict(request.object)
             inputs = json.loads(json.dumps(_unwrap(wire)))
             options = {"protect": request.protect, "retainOnDelete": request.retainOnDelete,
@@ -127,7 +139,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                        "dependencies": list(request.dependencies), "provider": request.provider}
             with self.recording._lock:
                 self.recording.resources.append(
-                    Registered(request.type, request.name, inputs, wire, options)
+                    Registered(request.type, request.name, inputs, wire, options, urn)
                 )
         return response
 
