@@ -19,18 +19,17 @@ import pulumi
 
 from components import spec
 from components.config import ExportersConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.monitoring.common import NOBODY, scrape
+from components.monitoring.common import NOBODY
 from components.monitoring.config.catalog import KAFKA_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, Exporter
-from components.targets import Deployed, Target
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExportersArgs:
     config: ExportersConfig
-    target: Target
     postgres_host: str
     postgres_port: int
     postgres_user: str
@@ -58,9 +57,9 @@ def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
         name=exporter.host,
         component=_COMPONENTS[zone],
         zone=zone,
-        ports=(spec.Port("metrics", exporter.port),),
+        ports=(spec.Port(exporter.service, exporter.port, metrics_path=exporter.metrics_path),),
         probes=spec.Probes(readiness=readiness or _alive(exporter.port), liveness=_alive(exporter.port)),
-        annotations=scrape(exporter.port),
+        labels={"dreamscape.io/pod": exporter.pod},
         container=container,
     )
 
@@ -68,43 +67,43 @@ def _exporter(exporter: Exporter, zone: spec.Zone, container: spec.Container,
 _COMPONENTS = {spec.Zone.DATABASE: "database", spec.Zone.CACHE: "cache", spec.Zone.MESSAGING: "messaging"}
 
 
-class Exporters(pulumi.ComponentResource):
+def blueprint(args: ExportersArgs) -> spec.Blueprint:
+    """postgres-exporter, redis-exporter and kafka-exporter."""
+    resources = resources_of(args.config.resources)
+    pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
+    postgres = _exporter(POSTGRES_EXPORTER, spec.Zone.DATABASE, spec.Container(
+        image=args.config.postgres_image,
+        resources=resources,
+        env=spec.frozen_map({
+            "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
+            "DATA_SOURCE_USER": args.postgres_user,
+            "DATA_SOURCE_PASS_FILE": pg_password.path,
+        }),
+        secret_files=(pg_password,),
+        security=_SECURITY,
+    ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
+    redis_file = spec.SecretFile("redis-exporter-passwords.json",
+                                 redis_password_file(args.redis_addresses, args.redis_password))
+    redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
+    if args.redis_cluster:
+        redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
+    redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
+        image=args.config.redis_image,
+        resources=resources,
+        env=spec.frozen_map(redis_env),
+        secret_files=(redis_file,),
+        security=_SECURITY,
+    ))
+    kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(
+        image=args.config.kafka_image,
+        resources=resources,
+        args=(f"--kafka.server={args.kafka_bootstrap}",),
+        security=_SECURITY,
+    ))
+    return spec.Blueprint(services=(postgres, redis, kafka))
+
+
+class Exporters(BlueprintComponent):
     """postgres-exporter, redis-exporter and kafka-exporter."""
 
-    def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Exporters", name, None, opts)
-        resources = resources_of(args.config.resources)
-        pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
-        postgres = _exporter(POSTGRES_EXPORTER, spec.Zone.DATABASE, spec.Container(
-            image=args.config.postgres_image,
-            resources=resources,
-            env=spec.frozen_map({
-                "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
-                "DATA_SOURCE_USER": args.postgres_user,
-                "DATA_SOURCE_PASS_FILE": pg_password.path,
-            }),
-            secret_files=(pg_password,),
-            security=_SECURITY,
-        ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
-        redis_file = spec.SecretFile("redis-exporter-passwords.json",
-                                     redis_password_file(args.redis_addresses, args.redis_password))
-        redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
-        if args.redis_cluster:
-            redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
-        redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
-            image=args.config.redis_image,
-            resources=resources,
-            env=spec.frozen_map(redis_env),
-            secret_files=(redis_file,),
-            security=_SECURITY,
-        ))
-        kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(
-            image=args.config.kafka_image,
-            resources=resources,
-            args=(f"--kafka.server={args.kafka_bootstrap}",),
-            security=_SECURITY,
-        ))
-        self.deployed: tuple[Deployed, ...] = tuple(
-            args.target.deploy_service(service, self) for service in (postgres, redis, kafka)
-        )
-        self.register_outputs({"exporters": [d.service.name for d in self.deployed]})
+    TYPE = "dreamscape:monitoring:Exporters"

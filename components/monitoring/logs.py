@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import pulumi
-
 from components import spec
 from components.config import ImageConfig, LokiConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.monitoring.common import COMPONENT, LOKI_PORT, scrape
+from components.monitoring.common import COMPONENT, LOKI_PORT
 from components.monitoring.config import (
     AlloyConfigArgs,
     AlloyPaths,
@@ -42,108 +41,109 @@ from components.monitoring.config import (
     render_loki_config,
 )
 from components.monitoring.config.catalog import K8S_COMPONENT_LABEL, K8S_NAME_LABEL
-from components.targets import Deployed, Target
+from components.targets import LogSource, PlatformFacts
 
 LOKI_UID = 10001
 ALLOY_UID = 473
 ALLOY_PORT = 12345
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LokiArgs:
     config: LokiConfig
-    target: Target
 
 
-class Loki(pulumi.ComponentResource):
+def loki_blueprint(args: LokiArgs) -> spec.Blueprint:
+    """Log storage and query (single binary)."""
+    paths = LokiPaths()
+    config_text = render_loki_config(LokiConfigArgs(retention_hours=args.config.retention_hours,
+                                                         paths=paths, http_port=LOKI_PORT))
+    ready = spec.Probe(http_path="/ready", port=LOKI_PORT, period_seconds=10)
+    service = spec.Service(
+        name="loki",
+        component=COMPONENT,
+        zone=spec.Zone.MONITORING,
+        kind=spec.WorkloadKind.STATEFUL,
+        ports=(spec.Port("loki", LOKI_PORT, metrics_path="/metrics"),),
+        volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
+                                                                failure_threshold=6),
+                           startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
+                                                                period_seconds=5, failure_threshold=60)),
+        container=spec.Container(
+            image=args.config.image,
+            resources=resources_of(args.config.resources),
+            args=tuple(loki_cli_flags(paths)),
+            config_files=(spec.ConfigFile(paths.config_file, config_text),),
+            security=spec.Security(run_as_user=LOKI_UID, run_as_group=LOKI_UID, fs_group=LOKI_UID),
+        ),
+    )
+    return spec.Blueprint(services=(service,))
+
+
+class Loki(BlueprintComponent):
     """Log storage and query (single binary)."""
 
-    def __init__(self, name: str, args: LokiArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Loki", name, None, opts)
-        paths = LokiPaths()
-        self.config_text = render_loki_config(LokiConfigArgs(retention_hours=args.config.retention_hours,
-                                                             paths=paths, http_port=LOKI_PORT))
-        ready = spec.Probe(http_path="/ready", port=LOKI_PORT, period_seconds=10)
-        service = spec.Service(
-            name="loki",
-            component=COMPONENT,
-            zone=spec.Zone.MONITORING,
-            kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("http", LOKI_PORT),),
-            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
-            probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
-                                                                    failure_threshold=6),
-                               startup=spec.Probe(http_path="/ready", port=LOKI_PORT,
-                                                                    period_seconds=5, failure_threshold=60)),
-            annotations=scrape(LOKI_PORT),
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                args=tuple(loki_cli_flags(paths)),
-                config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
-                security=spec.Security(run_as_user=LOKI_UID, run_as_group=LOKI_UID, fs_group=LOKI_UID),
-            ),
-        )
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.push_url = f"http://{service.host}:{LOKI_PORT}/loki/api/v1/push"
-        self.register_outputs({"retentionHours": args.config.retention_hours})
+    TYPE = "dreamscape:monitoring:Loki"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AlloyArgs:
     config: ImageConfig
-    target: Target
-    environment: str
-    kubernetes_namespace: str | None = None
-    """Set on Kubernetes: a DaemonSet tailing /var/log/pods for this namespace. None: Docker socket."""
+    platform: PlatformFacts
+    """Where logs come from (the Docker socket, or /var/log/pods on every node) and the namespace."""
     loki_push_url: str = f"http://loki:{LOKI_PORT}/loki/api/v1/push"
 
 
 def alloy_config(args: AlloyArgs, paths: AlloyPaths) -> AlloyConfigArgs:
     source: DockerLogSource | KubernetesLogSource
-    if args.kubernetes_namespace is None:
-        source = DockerLogSource(pod_label=K8S_NAME_LABEL, service_label=K8S_COMPONENT_LABEL)
+    platform = args.platform
+    if platform.log_source is LogSource.POD_LOG_FILES and platform.namespace is not None:
+        source = KubernetesLogSource(namespace=platform.namespace)
     else:
-        source = KubernetesLogSource(namespace=args.kubernetes_namespace)
-    return AlloyConfigArgs(environment=args.environment, source=source, loki_push_url=args.loki_push_url,
+        source = DockerLogSource(pod_label=K8S_NAME_LABEL, service_label=K8S_COMPONENT_LABEL)
+    return AlloyConfigArgs(environment=platform.environment, source=source, loki_push_url=args.loki_push_url,
                            paths=paths)
 
 
-class Alloy(pulumi.ComponentResource):
+def alloy_blueprint(args: AlloyArgs) -> spec.Blueprint:
+    """The log shipper: one per node (Kubernetes) or one per Docker daemon."""
+    paths = AlloyPaths()
+    config_text = render_alloy_config(alloy_config(args, paths))
+    on_kubernetes = args.platform.log_source is LogSource.POD_LOG_FILES
+    mount = (spec.HostMount(host_path=paths.pod_logs_dir, mount_path=paths.pod_logs_dir, read_only=True, node=True)
+             if on_kubernetes else
+             spec.HostMount(host_path="/var/run/docker.sock", mount_path=paths.docker_socket, read_only=True,
+                            node=True))
+    rules = tuple(spec.ApiRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
+                  for r in alloy_rbac_rules()) if on_kubernetes else ()
+    ready = spec.Probe(command=("curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{ALLOY_PORT}/-/ready"),
+                       period_seconds=15)
+    service = spec.Service(
+        name="alloy",
+        component=COMPONENT,
+        zone=spec.Zone.MONITORING,
+        kind=spec.WorkloadKind.PER_NODE,
+        probes=spec.Probes(readiness=ready, liveness=spec.Probe(
+            http_path="/-/healthy", port=ALLOY_PORT, period_seconds=30, failure_threshold=5)),
+        api_rules=rules,
+        container=spec.Container(
+            image=args.config.image,
+            resources=resources_of(args.config.resources),
+            command=("/bin/alloy",),
+            args=tuple(alloy_cli_args(paths)),
+            config_files=(spec.ConfigFile(paths.config_file, config_text),),
+            host_mounts=(mount,),
+            field_env=MappingProxyType({"NODE_NAME": "spec.nodeName"} if on_kubernetes else {}),
+            # Reading the Docker socket needs root; pod log files need only group 0 (kubelet: 0640).
+            security=spec.Security(run_as_user=ALLOY_UID if on_kubernetes else 0, run_as_group=0,
+                                   fs_group=None, scratch_paths=(paths.storage_dir, "/tmp")),
+        ),
+    )
+    return spec.Blueprint(services=(service,))
+
+
+class Alloy(BlueprintComponent):
     """The log shipper: one per node (Kubernetes) or one per Docker daemon."""
 
-    def __init__(self, name: str, args: AlloyArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Alloy", name, None, opts)
-        paths = AlloyPaths()
-        self.config_text = render_alloy_config(alloy_config(args, paths))
-        on_kubernetes = args.kubernetes_namespace is not None
-        mount = (spec.HostMount(host_path=paths.pod_logs_dir, mount_path=paths.pod_logs_dir, read_only=True, node=True)
-                 if on_kubernetes else
-                 spec.HostMount(host_path="/var/run/docker.sock", mount_path=paths.docker_socket, read_only=True,
-                                node=True))
-        rules = tuple(spec.ApiRule(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"]))
-                      for r in alloy_rbac_rules()) if on_kubernetes else ()
-        ready = spec.Probe(command=("curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{ALLOY_PORT}/-/ready"),
-                           period_seconds=15)
-        service = spec.Service(
-            name="alloy",
-            component=COMPONENT,
-            zone=spec.Zone.MONITORING,
-            kind=spec.WorkloadKind.PER_NODE,
-            probes=spec.Probes(readiness=ready, liveness=spec.Probe(
-                http_path="/-/healthy", port=ALLOY_PORT, period_seconds=30, failure_threshold=5)),
-            api_rules=rules,
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                command=("/bin/alloy",),
-                args=tuple(alloy_cli_args(paths)),
-                config_files=(spec.ConfigFile(paths.config_file, self.config_text),),
-                host_mounts=(mount,),
-                field_env=MappingProxyType({"NODE_NAME": "spec.nodeName"} if on_kubernetes else {}),
-                security=spec.Security(run_as_user=ALLOY_UID, run_as_group=0, fs_group=None,
-                                       scratch_paths=(paths.storage_dir, "/tmp")),
-            ),
-        )
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.register_outputs({"mode": "per-node" if on_kubernetes else "docker-socket"})
+    TYPE = "dreamscape:monitoring:Alloy"

@@ -1,23 +1,30 @@
-"""The monitoring stack of one environment: one parent component and one child per concern."""
+"""The monitoring stack of one environment: one parent component and one child per tool.
+
+`blueprints` builds every tool's blueprint before anything is registered; Prometheus scrapes the metrics
+ports declared by every other service of the environment (`scraped`) and by the monitoring tools
+themselves, so a new service with a metrics port is scraped without a list to update.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
 
+from components import spec
 from components.config import MonitoringConfig
+from components.deploy import BlueprintArgs, Deployments
+from components.monitoring import alertmanager, exporters, grafana, logs, prometheus
 from components.monitoring.alertmanager import Alertmanager, AlertmanagerComponentArgs, AlertReceivers
-from components.monitoring.common import GRAFANA_PORT, PROMETHEUS_PORT
-from components.monitoring.config import BIG_PODS, BigPod
 from components.monitoring.exporters import Exporters, ExportersArgs
 from components.monitoring.grafana import Grafana, GrafanaArgs
 from components.monitoring.logs import Alloy, AlloyArgs, Loki, LokiArgs
 from components.monitoring.prometheus import Prometheus, PrometheusArgs
-from components.targets import Target
+from components.targets import PlatformFacts, Target
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scraped:
     """What the exporters and Prometheus need to know about the data services."""
 
@@ -34,19 +41,66 @@ class Scraped:
     minio_secret_key: pulumi.Output[str]
 
 
-@dataclass(frozen=True)
-class MonitoringStackArgs:
+@dataclass(frozen=True, kw_only=True)
+class MonitoringInputs:
     config: MonitoringConfig
-    target: Target
-    environment: str
-    scraped: Scraped
+    platform: PlatformFacts
+    data: Scraped
+    services: tuple[spec.Service, ...]
+    """Every other service of the environment (Prometheus scrapes their declared metrics ports)."""
     grafana_admin_password: pulumi.Output[str]
     receivers: AlertReceivers
-    kubernetes_namespace: str | None = None
-    """The environment's namespace on Kubernetes (kubernetes_sd, per-node Alloy); None on Docker."""
-    grafana_host_port: int | None = None
-    prometheus_host_port: int | None = None
-    pods: tuple[BigPod, ...] = BIG_PODS
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringBlueprints:
+    exporters: spec.Blueprint
+    alertmanager: spec.Blueprint
+    prometheus: spec.Blueprint
+    loki: spec.Blueprint
+    alloy: spec.Blueprint
+    grafana: spec.Blueprint
+
+    def all(self) -> tuple[spec.Blueprint, ...]:
+        return (self.exporters, self.alertmanager, self.prometheus, self.loki, self.alloy, self.grafana)
+
+    def map_services(self, change: Callable[[spec.Service], spec.Service]) -> MonitoringBlueprints:
+        return MonitoringBlueprints(
+            exporters=self.exporters.map_services(change), alertmanager=self.alertmanager.map_services(change),
+            prometheus=self.prometheus.map_services(change), loki=self.loki.map_services(change),
+            alloy=self.alloy.map_services(change), grafana=self.grafana.map_services(change))
+
+
+def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
+    config, data = inputs.config, inputs.data
+    exporter_services = exporters.blueprint(ExportersArgs(
+        config=config.exporters,
+        postgres_host=data.postgres_host, postgres_port=data.postgres_port, postgres_user=data.postgres_user,
+        postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
+        redis_password=data.redis_password, redis_cluster=data.redis_cluster,
+        kafka_bootstrap=data.kafka_bootstrap,
+    ))
+    alerting = alertmanager.blueprint(AlertmanagerComponentArgs(config=config.alertmanager,
+                                                                receivers=inputs.receivers))
+    loki = logs.loki_blueprint(LokiArgs(config=config.loki))
+    alloy = logs.alloy_blueprint(AlloyArgs(config=config.alloy, platform=inputs.platform))
+    dashboards = grafana.blueprint(GrafanaArgs(config=config.grafana, admin_password=inputs.grafana_admin_password,
+                                               scrape_interval=config.prometheus.scrape_interval))
+    scraped = (*inputs.services, *spec.all_services([exporter_services, alerting, loki, alloy, dashboards]))
+    metrics = prometheus.blueprint(PrometheusArgs(
+        config=config.prometheus, platform=inputs.platform, scraped=tuple(scraped),
+        minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
+        kafka_brokers=data.kafka_brokers,
+    ))
+    return MonitoringBlueprints(exporters=exporter_services, alertmanager=alerting, prometheus=metrics,
+                                loki=loki, alloy=alloy, grafana=dashboards)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringStackArgs:
+    blueprints: MonitoringBlueprints
+    target: Target
+    deployments: Deployments
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -55,32 +109,15 @@ class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dreamscape:monitoring:Stack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        config, target, data = args.config, args.target, args.scraped
-        self.exporters = Exporters(f"{name}-exporters", ExportersArgs(
-            config=config.exporters, target=target,
-            postgres_host=data.postgres_host, postgres_port=data.postgres_port, postgres_user=data.postgres_user,
-            postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
-            redis_password=data.redis_password, redis_cluster=data.redis_cluster,
-            kafka_bootstrap=data.kafka_bootstrap,
-        ), child)
-        self.alertmanager = Alertmanager(f"{name}-alertmanager", AlertmanagerComponentArgs(
-            config=config.alertmanager, target=target, receivers=args.receivers,
-        ), child)
-        self.prometheus = Prometheus(f"{name}-prometheus", PrometheusArgs(
-            config=config.prometheus, environment=args.environment, target=target,
-            minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
-            kubernetes_namespace=args.kubernetes_namespace, pods=args.pods, kafka_brokers=data.kafka_brokers,
-            host_port=args.prometheus_host_port,
-        ), child)
-        self.loki = Loki(f"{name}-loki", LokiArgs(config=config.loki, target=target), child)
-        self.alloy = Alloy(f"{name}-alloy", AlloyArgs(
-            config=config.alloy, target=target, environment=args.environment,
-            kubernetes_namespace=args.kubernetes_namespace, loki_push_url=self.loki.push_url,
-        ), child)
-        self.grafana = Grafana(f"{name}-grafana", GrafanaArgs(
-            config=config.grafana, target=target, admin_password=args.grafana_admin_password,
-            scrape_interval=config.prometheus.scrape_interval, host_port=args.grafana_host_port,
-        ), child)
-        self.grafana_port = GRAFANA_PORT
-        self.prometheus_port = PROMETHEUS_PORT
-        self.register_outputs({"prometheus": self.prometheus.url, "grafana": f"http://grafana:{GRAFANA_PORT}"})
+        plans = args.blueprints
+
+        def deploy(blueprint: spec.Blueprint) -> BlueprintArgs:
+            return BlueprintArgs(blueprint=blueprint, target=args.target, deployments=args.deployments)
+
+        self.exporters = Exporters(f"{name}-exporters", deploy(plans.exporters), child)
+        self.alertmanager = Alertmanager(f"{name}-alertmanager", deploy(plans.alertmanager), child)
+        self.prometheus = Prometheus(f"{name}-prometheus", deploy(plans.prometheus), child)
+        self.loki = Loki(f"{name}-loki", deploy(plans.loki), child)
+        self.alloy = Alloy(f"{name}-alloy", deploy(plans.alloy), child)
+        self.grafana = Grafana(f"{name}-grafana", deploy(plans.grafana), child)
+        self.register_outputs({"services": sorted(s.name for s in spec.all_services(plans.all()))})
