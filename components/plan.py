@@ -105,7 +105,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             pod=pod, image=pod_image(config, pod, development=development), links=links, jwt_secret_files=jwt,
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
-            workspace=workspace_path(config) if development else None, nginx=nginx,
+            workspace=workspace_path(config) if development else None, nginx=nginx, catalog=CATALOG,
         ))
         for pod in CATALOG
     }
