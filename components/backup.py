@@ -24,11 +24,13 @@ import pulumi
 
 from components import spec
 from components.config import BackupConfig, MinioConfig, PostgresConfig
+from components.deploy import BlueprintComponent
 from components.infra.minio import API_PORT, ROOT_USER
+from components.infra.minio import NAME as MINIO
 from components.infra.minio import UID as MINIO_UID
+from components.infra.postgres import NAME as POSTGRES
 from components.infra.postgres import PORT as POSTGRES_PORT
 from components.infra.postgres import UID as POSTGRES_UID
-from components.targets import Deployed, Target
 
 BACKUP_USER = "dreamscape-backup"
 POLICY = "dreamscape-backup-bucket"
@@ -40,18 +42,14 @@ PASSWORD_FILE = "backup-postgres-password"
 SECRET_KEY_FILE = "backup-secret-key"
 
 
-@dataclass(frozen=True)
-class BackupArgs:
+@dataclass(frozen=True, kw_only=True)
+class BackupInputs:
     config: BackupConfig
     postgres: PostgresConfig
     minio: MinioConfig
     app_password: pulumi.Output[str]
     minio_root_password: pulumi.Output[str]
     backup_secret_key: pulumi.Output[str]
-    target: Target
-    postgres_host: str
-    minio_host: str
-    after: tuple[Deployed, ...] = ()
     run_id: str = "0"
     """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
 
@@ -115,63 +113,62 @@ def upload_command(config: BackupConfig) -> str:
     ])
 
 
-class Backup(pulumi.ComponentResource):
+def blueprint(args: BackupInputs) -> spec.Blueprint:
+    """The backup bucket and user (a setup task after MinIO) and the nightly dump-and-upload task."""
+    config = args.config
+    minio_url = f"{MINIO}:{API_PORT}"
+    client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
+    client_env = spec.frozen_map({"MC_CONFIG_DIR": "/tmp/.mc", "HOME": "/tmp"})
+    small = spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi", memory_limit="128Mi")
+    setup = spec.Task(
+        name="backup-setup",
+        component="backup",
+        zone=spec.Zone.STORAGE,
+        reaches=frozenset({spec.Zone.STORAGE}),
+        run_id=args.run_id,
+        after=(MINIO,),
+        container=spec.Container(
+            image=args.minio.client_image,
+            resources=small,
+            command=("/bin/bash", "-c", setup_script(config.bucket)),
+            env=client_env,
+            secret_env={"MC_HOST_dreamscape": pulumi.Output.format(
+                "http://{0}:{1}@{2}", ROOT_USER, args.minio_root_password, minio_url)},
+            secret_files=(spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key),),
+            config_files=(spec.ConfigFile(POLICY_FILE, bucket_policy(config.bucket)),),
+            security=client_security,
+        ),
+    )
+    nightly = spec.Task(
+        name="postgres-backup",
+        component="backup",
+        zone=spec.Zone.DATABASE,
+        reaches=frozenset({spec.Zone.DATABASE, spec.Zone.STORAGE}),
+        schedule=config.schedule,
+        shared_dir=DUMP_DIR,
+        init=spec.Container(
+            image=args.postgres.image,
+            resources=spec.Resources(cpu_request="50m", cpu_limit="500m", memory_request="64Mi",
+                                     memory_limit="256Mi"),
+            command=("/bin/sh", "-c", dump_command(args.postgres, POSTGRES)),
+            secret_files=(spec.SecretFile(PASSWORD_FILE, args.app_password),),
+            # The pod's fsGroup (the client's) makes the secret file readable for this UID too.
+            security=spec.Security(run_as_user=POSTGRES_UID, run_as_group=POSTGRES_UID, fs_group=None),
+        ),
+        container=spec.Container(
+            image=args.minio.client_image,
+            resources=small,
+            command=("/bin/bash", "-c", upload_command(config)),
+            env=client_env,
+            secret_env={f"MC_HOST_{ALIAS}": pulumi.Output.format(
+                "http://{0}:{1}@{2}", BACKUP_USER, args.backup_secret_key, minio_url)},
+            security=client_security,
+        ),
+    )
+    return spec.Blueprint(tasks=(setup, nightly))
+
+
+class Backup(BlueprintComponent):
     """The backup bucket and user (setup Job) and the nightly dump-and-upload CronJob."""
 
-    def __init__(self, name: str, args: BackupArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:ops:Backup", name, None, opts)
-        config = args.config
-        minio_url = f"{args.minio_host}:{API_PORT}"
-        client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
-        client_env = spec.frozen_map({"MC_CONFIG_DIR": "/tmp/.mc", "HOME": "/tmp"})
-        self.setup = args.target.run_task(
-            spec.Task(
-                name="backup-setup",
-                component="backup",
-                zone=spec.Zone.STORAGE,
-                reaches=frozenset({spec.Zone.STORAGE}),
-                run_id=args.run_id,
-                container=spec.Container(
-                    image=args.minio.client_image,
-                    resources=spec.Resources("50m", "250m", "32Mi", "128Mi"),
-                    command=("/bin/bash", "-c", setup_script(config.bucket)),
-                    env=client_env,
-                    secret_env={"MC_HOST_dreamscape": pulumi.Output.format(
-                        "http://{0}:{1}@{2}", ROOT_USER, args.minio_root_password, minio_url)},
-                    secret_files=(spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key),),
-                    config_files=(spec.ConfigFile(POLICY_FILE, bucket_policy(config.bucket)),),
-                    security=client_security,
-                ),
-            ),
-            self,
-            after=list(args.after),
-        )
-        self.task = spec.Task(
-            name="postgres-backup",
-            component="backup",
-            zone=spec.Zone.DATABASE,
-            reaches=frozenset({spec.Zone.DATABASE, spec.Zone.STORAGE}),
-            schedule=config.schedule,
-            shared_dir=DUMP_DIR,
-            init=spec.Container(
-                image=args.postgres.image,
-                resources=spec.Resources("50m", "500m", "64Mi", "256Mi"),
-                command=("/bin/sh", "-c", dump_command(args.postgres, args.postgres_host)),
-                secret_files=(spec.SecretFile(PASSWORD_FILE, args.app_password),),
-                # The pod's fsGroup (the client's) makes the secret file readable for this UID too.
-                security=spec.Security(run_as_user=POSTGRES_UID, run_as_group=POSTGRES_UID, fs_group=None),
-            ),
-            container=spec.Container(
-                image=args.minio.client_image,
-                resources=spec.Resources("50m", "250m", "32Mi", "128Mi"),
-                command=("/bin/bash", "-c", upload_command(config)),
-                env=client_env,
-                secret_env={f"MC_HOST_{ALIAS}": pulumi.Output.format(
-                    "http://{0}:{1}@{2}", BACKUP_USER, args.backup_secret_key, minio_url)},
-                security=client_security,
-            ),
-        )
-        self.cron = args.target.run_task(self.task, self, after=())
-        self.bucket = config.bucket
-        self.schedule = config.schedule
-        self.register_outputs({"bucket": self.bucket, "schedule": self.schedule})
+    TYPE = "dreamscape:ops:Backup"

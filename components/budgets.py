@@ -1,51 +1,40 @@
-"""Capacity budgets, checked from the config before any resource is registered.
+"""Capacity budgets, checked on the blueprints before any resource is registered.
 
-Design: every component that deploys long-running services registers a *pure* footprint function
-(`@footprint_source("postgres")`) that turns the validated `StackConfig` into `Footprint`s: one per
-`spec.Service` it will deploy, with the same name, replicas, resources, kind, volumes and image the
-component puts in that service. `footprints(config)` collects them from every registered source (the
-Big Pods and monitoring register their own when they land; nothing here lists services by hand).
-`tests/environment/test_budgets.py` proves the footprints equal what the program really deploys, so a
-component that adds a service without a footprint turns the suite red.
+The services counted are exactly the `spec.Service`s the target will receive (the environment builds
+every blueprint first), so a new service is budgeted without anyone listing it.
 
 What is measured:
 - Docker (dev): the sum of memory LIMITS x replicas must fit `laptopBudget` (a laptop has no scheduler:
   limits are what the containers may really take).
 - Kubernetes (prod, review): the sum of REQUESTS x replicas (CPU and memory) must fit `capacity`
   (prod: the cluster's declared allocatable; review: the per-environment budget in profiles/review.yaml).
-Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted.
+Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted. A per-node
+service counts once (one node's worth: the laptop, a single-node review cluster).
 
 Going over raises `ConfigError` with a service-by-service table and the excess.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from components.config import ConfigError, StackConfig, Target
 from components.config.quantities import cpu_millicores, format_bytes, memory_bytes
-from components.spec import DataVolume, Resources, Service, WorkloadKind
+from components.spec import Resources, Service
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Footprint:
-    """What one service occupies: compute per replica, replicas, and (stateful) its volumes."""
+    """What one service occupies: compute per replica, and replicas."""
 
     name: str
     resources: Resources
     replicas: int = 1
-    kind: WorkloadKind = WorkloadKind.STATELESS
-    volumes: tuple[DataVolume, ...] = ()
-    image: str = ""
 
     @classmethod
     def of(cls, service: Service) -> Footprint:
-        """The footprint of a fully built service (its image must be a plain string)."""
-        image = service.container.image if isinstance(service.container.image, str) else ""
-        return cls(service.name, service.container.resources, service.replicas, service.kind,
-                   service.volumes, image)
+        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas)
 
     @property
     def memory_limit(self) -> int:
@@ -60,22 +49,8 @@ class Footprint:
         return cpu_millicores(self.resources.cpu_request) * self.replicas
 
 
-FootprintSource = Callable[[StackConfig], Iterable[Footprint]]
-_SOURCES: dict[str, FootprintSource] = {}
-
-
-def footprint_source(name: str) -> Callable[[FootprintSource], FootprintSource]:
-    """Register a component's pure footprint function under a unique name."""
-
-    def register(source: FootprintSource) -> FootprintSource:
-        _SOURCES[name] = source
-        return source
-
-    return register
-
-
-def footprints(config: StackConfig) -> list[Footprint]:
-    return [f for name in sorted(_SOURCES) for f in _SOURCES[name](config)]
+def footprints(services: Iterable[Service]) -> list[Footprint]:
+    return sorted((Footprint.of(service) for service in services), key=lambda f: f.name)
 
 
 def _cpu(millis: int) -> str:
@@ -87,9 +62,9 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
     return [f"    {name.ljust(width)}  {value}" for name, value in rows]
 
 
-def check(stack: str, config: StackConfig) -> None:
+def check(stack: str, config: StackConfig, deployed: Iterable[Service]) -> None:
     """Raise ConfigError when the stack's services do not fit its budget."""
-    services = footprints(config)
+    services = footprints(deployed)
     if config.target is Target.DOCKER:
         budget = memory_bytes(config.laptop_budget)
         used = sum(f.memory_limit for f in services)
@@ -128,9 +103,3 @@ def check(stack: str, config: StackConfig) -> None:
         *_table(rows),
         "Lower requests or replicas, or declare the real capacity. Nothing was changed.",
     ]))
-
-
-def image_major(image: str) -> int | None:
-    """The leading number of an image tag (`postgres:18.4-alpine` -> 18), if it has one."""
-    match = re.match(r"(\d+)", image.rpartition(":")[2]) if ":" in image else None
-    return int(match[1]) if match else None

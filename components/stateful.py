@@ -1,83 +1,137 @@
-"""The stateful guard: refuse config changes that would replace or shrink stored data.
+"""The stateful guard: refuse changes that would replace, shrink or orphan stored data.
 
-Design: the program exports `statefulIdentity`, a flat map of what defines each stateful service's data:
-`<service>.<volume>.size`, `<service>.<volume>.mountPath`, `<service>.serviceName` (the StatefulSet's
-peers Service), `<service>.imageMajor` (a major upgrade needs a migration, e.g. pg_upgrade) and
-`kafka.clusterId` (the KRaft id every log on disk belongs to). It is computed from the same footprints
-the budgets use (components/budgets.py), so new stateful services are covered without a list here.
+The program exports `statefulIdentity`: for every stateful service the target will receive, the
+properties whose change loses data *on that target* (the target answers: `PlatformFacts.stateful_identity`).
+On Kubernetes that is volume size, mount path and storage class, the namespace, the peers Service name, the
+member count, the image's major version and the service's declared facts (Kafka's cluster id and voter
+set, Redis' mode). On Docker, named volumes have no size or class, so only members, mount paths, major
+version and declared facts count. It is derived from the blueprints, so a new stateful service is guarded
+without a list here.
 
-On every run the program reads its own previous `statefulIdentity` with a StackReference to itself
-(`<org>/<project>/<stack>`; with the file backend the org is `organization`). A stack that has never
-completed an update has no such output, so the first `up` passes. Any differing key is refused with a
-`ConfigError` naming the key, old and new value, why it is dangerous and the override to set.
+On every run the program reads its own previous `statefulIdentity` with a StackReference to itself. A
+stack that never completed an update has none, and passes. Sizes compare as numbers (`50Gi` equals
+`51200Mi`): a shrink is refused, and growth is refused too, with the PVC expansion it needs. Every other
+differing key is refused with the key, old and new value, why it is dangerous and the override.
 
-The override is one change wide: `dreamscape:allowStatefulChange: {"postgres.data.size": "100Gi"}`
-allows exactly that key to become exactly that value; any other value is still refused. Remove it after
-the update (leaving it is harmless: it only ever permits that one value).
+The override is one change wide: `dreamscape:allowStatefulChange: {"postgres.data.size": "100Gi"}` allows
+exactly that key to become exactly that value. A previous identity from an older program (a flat map)
+is compared key by key; one that is not a map of strings is refused with a message, never a traceback.
 
-Ordering: the comparison needs the previous outputs, which are only known asynchronously, so it runs in
-an `apply`. The target's provider `depends_on` the checked result, so no provider resource (containers,
-StatefulSets, PVCs) is registered when the check fails; `pulumi preview` fails the same way.
+Ordering: the previous outputs are only known asynchronously, so the comparison runs in an `apply`. The
+target's provider `depends_on` its result, so no provider resource is registered when it fails.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from components.budgets import footprints, image_major
-from components.config import ConfigError, StackConfig
-from components.spec import WorkloadKind, peers_name
+from components.config import ConfigError
+from components.config.quantities import format_bytes, memory_bytes
+from components.spec import Service, Text, WorkloadKind
+from components.targets import PlatformFacts
+
+VERSION = 2
+RESET_KEY = "statefulIdentity"
+"""`allowStatefulChange: {"statefulIdentity": "reset"}` accepts the current identity over a malformed one."""
 
 _WHY = {
-    "size": "a volume claim template is immutable, so the StatefulSet would be replaced, and a volume "
-            "cannot shrink. To grow it, expand the PVCs first (docs/operations.md)",
+    "size": "a volume claim template is immutable (the StatefulSet would be replaced) and a volume cannot "
+            "shrink",
     "mountPath": "the data would be looked for in another directory: the service starts empty",
-    "serviceName": "a StatefulSet's serviceName is immutable: the StatefulSet and its members "
-                   "would be replaced",
+    "storageClass": "existing claims stay on the old class; new members would start empty on the new one",
+    "namespace": "claims live in their namespace: a new namespace starts with empty volumes",
+    "serviceName": "a StatefulSet's serviceName is immutable: the StatefulSet and its members would be replaced",
+    "members": "members own their data (partitions, hash slots, quorum votes): adding or removing them "
+               "needs a reassignment, and removed members' volumes are orphaned",
     "imageMajor": "a major version upgrade needs a data migration (e.g. pg_upgrade / dump and restore)",
     "clusterId": "a new KRaft cluster id orphans every log on disk",
+    "voters": "the KRaft controller quorum is fixed in the metadata log; changing it needs a controller migration",
+    "mode": "switching between standalone and cluster strands the stored keys",
     "removed": "removing a stateful service deletes it; its volumes are retained but orphaned",
 }
 
 
-def identity(config: StackConfig) -> dict[str, str]:
-    """The config-derived part of the stateful identity (plain strings)."""
-    keys: dict[str, str] = {}
-    for footprint in footprints(config):
-        if footprint.kind is not WorkloadKind.STATEFUL:
-            continue
-        name = footprint.name
-        keys[f"{name}.serviceName"] = peers_name(name)
-        major = image_major(footprint.image)
-        if major is not None:
-            keys[f"{name}.imageMajor"] = str(major)
-        for volume in footprint.volumes:
-            keys[f"{name}.{volume.name}.size"] = volume.size
-            keys[f"{name}.{volume.name}.mountPath"] = volume.mount_path
+def identity(services: Iterable[Service], platform: PlatformFacts) -> dict[str, Text]:
+    """The current identity of every stateful service (values may be outputs, e.g. a cluster id)."""
+    keys: dict[str, Text] = {}
+    for service in services:
+        if service.kind is WorkloadKind.STATEFUL:
+            keys.update(platform.stateful_identity(service))
     return keys
 
 
-def refused_changes(previous: Mapping[str, Any] | None, current: Mapping[str, Any],
+def exported(keys: Mapping[str, str]) -> dict[str, Any]:
+    return {"version": VERSION, "keys": dict(keys)}
+
+
+def _previous_keys(previous: Any) -> tuple[dict[str, str] | None, str | None]:
+    """(keys, problem). Accepts the current shape and the older flat map; anything else is a problem."""
+    if previous is None or previous == {}:
+        return None, None
+    if not isinstance(previous, Mapping):
+        return None, f"it is a {type(previous).__name__}, not a map"
+    if "version" in previous:
+        if previous.get("version") != VERSION or not isinstance(previous.get("keys"), Mapping):
+            return None, f"its version {previous.get('version')!r} is not {VERSION}"
+        previous = previous["keys"]
+    bad = sorted(str(k) for k, v in previous.items() if not isinstance(v, (str, int, float)))
+    if bad:
+        return None, f"the values of {bad} are not plain values"
+    return {str(k): str(v) for k, v in previous.items()}, None
+
+
+def _size_change(key: str, before: str, after: str) -> str | None:
+    try:
+        old, new = memory_bytes(before), memory_bytes(after)
+    except ValueError:
+        return None if before == after else f"{key}: {before!r} -> {after!r}: not a size it can compare"
+    if new == old:
+        return None
+    if new < old:
+        return (f"{key}: {before!r} -> {after!r} would shrink the volume by {format_bytes(old - new)}: "
+                f"{_WHY['size']}")
+    return (f"{key}: {before!r} -> {after!r} grows the volume: expand the existing PVCs first "
+            "(kubectl patch each claim; the storage class must allow expansion: docs/operations.md), then "
+            "the StatefulSet is re-created without its pods losing data")
+
+
+def refused_changes(previous: Mapping[str, str], current: Mapping[str, str],
                     allowed: Mapping[str, str]) -> list[str]:
-    """One line per change that is not allowed. New keys (new services) are always fine."""
-    if not previous:
-        return []
+    """One line per change that is not allowed. New keys (new services, new properties) are fine."""
     problems = []
     for key in sorted(previous):
-        before = str(previous[key])
-        after = str(current[key]) if key in current else "removed"
-        if before == after or allowed.get(key) == after:
+        before = previous[key]
+        after = current.get(key, "removed")
+        if allowed.get(key) == after:
             continue
-        why = _WHY["removed"] if after == "removed" else _WHY.get(key.rsplit(".", 1)[-1], "stored data")
+        prop = key.rsplit(".", 1)[-1]
+        if prop == "size" and after != "removed":
+            line = _size_change(key, before, after)
+            if line is None:
+                continue
+        elif before == after:
+            continue
+        else:
+            why = _WHY["removed"] if after == "removed" else _WHY.get(prop, "stored data would be lost")
+            line = f"{key}: {before!r} -> {after!r}: {why}"
         override = f'dreamscape:allowStatefulChange: {{"{key}": "{after}"}}'
-        problems.append(f"  - {key}: {before!r} -> {after!r}: {why}.\n    To do it on purpose: {override}")
+        problems.append(f"  - {line}.\n    To do it on purpose: {override}")
     return problems
 
 
-def verify(stack: str, previous: Mapping[str, Any] | None, current: Mapping[str, Any],
-           allowed: Mapping[str, str]) -> Mapping[str, Any]:
-    problems = refused_changes(previous, current, allowed)
+def verify(stack: str, previous: Any, current: Mapping[str, str], allowed: Mapping[str, str]) -> dict[str, Any]:
+    """The identity to export, or a ConfigError naming every refused change."""
+    keys, problem = _previous_keys(previous)
+    if problem is not None:
+        if allowed.get(RESET_KEY) == "reset":
+            return exported(current)
+        raise ConfigError(
+            f"Stack '{stack}': the previous statefulIdentity output cannot be read ({problem}), so this "
+            "update cannot prove it keeps the stored data. Nothing was changed. Inspect it with "
+            "`pulumi stack output statefulIdentity --json`; if the current data layout is right, accept it "
+            f"once with `pulumi config set --path 'allowStatefulChange.{RESET_KEY}' reset`.")
+    problems = refused_changes(keys or {}, current, allowed)
     if problems:
         raise ConfigError("\n".join([
             f"Stack '{stack}': refusing {len(problems)} change(s) that would replace or lose stateful data. "
@@ -86,4 +140,4 @@ def verify(stack: str, previous: Mapping[str, Any] | None, current: Mapping[str,
             "Set the override with `pulumi config set --path 'allowStatefulChange[\"<key>\"]' <value>` "
             "for one update, then remove it.",
         ]))
-    return current
+    return exported(current)

@@ -27,6 +27,10 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
+from components.deploy import Deployments
+from components.spec import Service
+from components.targets import Deployed
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
 """A workspace with the seed's layout (empty service directories): dev's source-directory check passes
@@ -43,6 +47,7 @@ class Registered:
     inputs: dict[str, Any]
     wire: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    urn: str = ""
 
 
 @dataclass
@@ -57,6 +62,8 @@ class Evaluation:
     resources: list[Registered]
     outputs: dict[str, Export]
     generated_secrets: set[str]
+    services: list[Service] = field(default_factory=list)
+    """Every `spec.Service` the target received, in deployment order."""
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -116,10 +123,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.recording = mocks
+        self._qualified: dict[str, str] = {}
+
+    def _engine_urn(self, mock_urn: str, parent: str, type_: str, name: str) -> str:
+        """The URN the engine would assign. The SDK's mock prefixes only the parent's own type; the engine
+        qualifies a type with the whole chain of parent types below the stack."""
+        chain = self._qualified.get(parent)
+        qualified = f"{chain}${type_}" if chain else type_
+        self._qualified[mock_urn] = qualified
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
+            with self.recording._lock:
+                urn = self._engine_urn(response.urn, request.parent, request.type, request.name)
             wire = json_format.MessageToDict(request.object)
             inputs = json.loads(json.dumps(_unwrap(wire)))
             options = {"protect": request.protect, "retainOnDelete": request.retainOnDelete,
@@ -127,7 +145,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                        "dependencies": list(request.dependencies), "provider": request.provider}
             with self.recording._lock:
                 self.recording.resources.append(
-                    Registered(request.type, request.name, inputs, wire, options)
+                    Registered(request.type, request.name, inputs, wire, options, urn)
                 )
         return response
 
@@ -221,9 +239,19 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     pulumi.runtime.set_all_config(config_bag(stack, overrides))
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    received: list[Service] = []
+    record = Deployments.add
+
+    def recording_add(self: Deployments, deployed: Deployed) -> None:
+        received.append(deployed.service)
+        record(self, deployed)
 
     def program() -> None:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        Deployments.add = recording_add  # type: ignore[method-assign]
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        finally:
+            Deployments.add = record  # type: ignore[method-assign]
 
     try:
         _sync_await(run_pulumi_func(program))
@@ -237,7 +265,7 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
         value = _sync_await(output.future())
         secret = _sync_await(output.is_secret())
         outputs[key] = Export(value=value, secret=bool(secret))
-    return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets))
+    return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets), received)
 
 
 def _discard_pending_outputs() -> None:

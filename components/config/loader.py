@@ -136,12 +136,13 @@ def workspace_path(config: StackConfig) -> Path:
 def check_sources(stack: str, config: StackConfig) -> None:
     """Dev builds every Big Pod from source and mounts each service's directory for hot reload: say
     which directory is missing before anything is registered, rather than fail in the middle of a build."""
-    from components.pods.catalog import all_services  # provider-free
+    from components.pods.catalog import CATALOG  # provider-free
+    from components.pods.model import all_services
 
     root = workspace_path(config)
     missing = [
         f"  - {pod.name}/{service.name}: {root / str(service.source)}"
-        for pod, service in all_services()
+        for pod, service in all_services(CATALOG)
         if not (root / str(service.source)).is_dir()
     ]
     if missing:

@@ -325,19 +325,8 @@ class DockerConfig(Section):
     publish_address: IPv4Address
     """Address host ports are published on (keep 127.0.0.1: only this machine)."""
     host_ports: dict[str, PortNumber]
-    """Host port per published endpoint; two endpoints on one port is an error."""
-
-    @model_validator(mode="after")
-    def _no_port_clash(self) -> Self:
-        seen: dict[int, str] = {}
-        clashes = []
-        for name, port in sorted(self.host_ports.items()):
-            if port in seen:
-                clashes.append(f"{seen[port]} and {name} both use host port {port}")
-            seen[port] = name
-        if clashes:
-            raise ValueError("port clash: " + "; ".join(clashes))
-        return self
+    """Overrides of the published host ports, by port name (`postgres`, `web`, `auth-debug`, ...). Each
+    port declares its own default; an unknown name, or two ports on one host port, is an error."""
 
 
 class EdgeConfig(Section):

@@ -8,34 +8,20 @@ The cluster id is generated once (pulumi-random) and must never change: a new id
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import pulumi
 
 from components import spec
-from components.budgets import Footprint, footprint_source
-from components.config import KafkaConfig, StackConfig
+from components.config import KafkaConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import jvm_heap_mib, resources_of
-from components.targets import Target
 
+NAME = "kafka"
 PORT = 9092
 CONTROLLER_PORT = 9093
 EXTERNAL_PORT = 9094
 UID = 1000  # appuser in apache/kafka
 DATA_DIR = "/var/lib/kafka/data"
 BIN = "/opt/kafka/bin"
-
-
-@dataclass(frozen=True)
-class KafkaArgs:
-    config: KafkaConfig
-    cluster_id: pulumi.Output[str]
-    target: Target
-    external_address: str | None = None
-    """`host:port` advertised to clients outside the environment (dev: the published localhost port)."""
-    host_port: int | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
+BOOTSTRAP = f"{NAME}:{PORT}"
 
 
 def quorum_voters(config: KafkaConfig) -> str:
@@ -103,70 +89,66 @@ def volumes(config: KafkaConfig) -> tuple[spec.DataVolume, ...]:
     return (spec.DataVolume("data", DATA_DIR, config.storage),)
 
 
-@footprint_source("kafka")
-def footprint(stack: StackConfig) -> list[Footprint]:
-    config = stack.kafka
-    return [Footprint("kafka", resources_of(config.resources), config.brokers, spec.WorkloadKind.STATEFUL,
-                      volumes(config), config.image)]
+def blueprint(config: KafkaConfig, cluster_id: spec.Text, external_address: str | None) -> spec.Blueprint:
+    """The brokers and the topics task. `external_address` (`host:port`) adds a listener for clients
+    outside the environment, published on that port (the developer's machine)."""
+    external = external_address is not None
+    ports = [spec.Port("kafka", PORT), spec.Port("controller", CONTROLLER_PORT)]
+    if external_address is not None:
+        published = int(external_address.rsplit(":", 1)[1])
+        ports.append(spec.Port("kafka-external", EXTERNAL_PORT, host_port=published))
+    env: dict[str, spec.Text] = {**broker_env(config, external), "CLUSTER_ID": cluster_id}
+    api_check = (f"{BIN}/kafka-broker-api-versions.sh", "--bootstrap-server", f"127.0.0.1:{PORT}")
+    service = spec.Service(
+        name=NAME,
+        component="messaging",
+        zone=spec.Zone.MESSAGING,
+        kind=spec.WorkloadKind.STATEFUL,
+        replicas=config.brokers,
+        ports=tuple(ports),
+        volumes=volumes(config),
+        probes=spec.Probes(
+            readiness=spec.Probe(command=api_check, period_seconds=20, timeout_seconds=15),
+            liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),
+            startup=spec.Probe(tcp_port=PORT, period_seconds=5, failure_threshold=60),
+        ),
+        # Every log on disk belongs to the cluster id, and the KRaft quorum is its voter set.
+        identity={"clusterId": cluster_id, "voters": quorum_voters(config)},
+        container=spec.Container(
+            image=config.image,
+            resources=resources_of(config.resources),
+            command=start_command(external_address),
+            env=spec.frozen_map(env),
+            # The image's start script renders server.properties into /opt/kafka/config at boot,
+            # so its root filesystem cannot be read-only (documented exception).
+            security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID,
+                                   read_only_root_filesystem=False),
+        ),
+    )
+    topics = spec.Task(
+        name=f"{NAME}-topics",
+        component="messaging",
+        zone=spec.Zone.MESSAGING,
+        reaches=frozenset({spec.Zone.MESSAGING}),
+        after=(NAME,),
+        container=spec.Container(
+            image=config.image,
+            resources=spec.Resources(cpu_request="100m", cpu_limit="500m", memory_request="256Mi",
+                                     memory_limit="384Mi"),
+            command=("/bin/sh", "-c", topics_script(config, BOOTSTRAP)),
+            env=spec.frozen_map({"KAFKA_HEAP_OPTS": "-Xmx192m"}),
+            security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=None,
+                                   read_only_root_filesystem=False),
+        ),
+    )
+    return spec.Blueprint(services=(service,), tasks=(topics,))
 
 
-class Kafka(pulumi.ComponentResource):
+def link() -> spec.Link:
+    return spec.Link(service=NAME, zone=spec.Zone.MESSAGING, env={"KAFKA_BROKERS": BOOTSTRAP})
+
+
+class Kafka(BlueprintComponent):
     """The event bus: KRaft brokers plus the provisioned event topics."""
 
-    def __init__(self, name: str, args: KafkaArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:infra:Kafka", name, None, opts)
-        config = args.config
-        external = args.external_address is not None
-        ports = [spec.Port("kafka", PORT), spec.Port("controller", CONTROLLER_PORT)]
-        if external:
-            ports.append(spec.Port("external", EXTERNAL_PORT, host_port=args.host_port))
-        env: dict[str, spec.Text] = {**broker_env(config, external), "CLUSTER_ID": args.cluster_id}
-        api_check = (f"{BIN}/kafka-broker-api-versions.sh", "--bootstrap-server", f"127.0.0.1:{PORT}")
-        service = spec.Service(
-            name="kafka",
-            component="messaging",
-            zone=spec.Zone.MESSAGING,
-            kind=spec.WorkloadKind.STATEFUL,
-            replicas=config.brokers,
-            ports=tuple(ports),
-            volumes=volumes(config),
-            probes=spec.Probes(
-                readiness=spec.Probe(command=api_check, period_seconds=20, timeout_seconds=15),
-                liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),
-                startup=spec.Probe(tcp_port=PORT, period_seconds=5, failure_threshold=60),
-            ),
-            labels=dict(args.labels),
-            container=spec.Container(
-                image=config.image,
-                resources=resources_of(config.resources),
-                command=start_command(args.external_address),
-                env=spec.frozen_map(env),
-                # The image's start script renders server.properties into /opt/kafka/config at boot,
-                # so its root filesystem cannot be read-only (documented exception).
-                security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID,
-                                       read_only_root_filesystem=False),
-            ),
-        )
-        self.deployed = args.target.deploy_service(service, self)
-        bootstrap = f"{service.host}:{PORT}"
-        self.topics_task = args.target.run_task(
-            spec.Task(
-                name="kafka-topics",
-                component="messaging",
-                zone=spec.Zone.MESSAGING,
-                reaches=frozenset({spec.Zone.MESSAGING}),
-                container=spec.Container(
-                    image=config.image,
-                    resources=spec.Resources("100m", "500m", "256Mi", "384Mi"),
-                    command=("/bin/sh", "-c", topics_script(config, bootstrap)),
-                    env=spec.frozen_map({"KAFKA_HEAP_OPTS": "-Xmx192m"}),
-                    security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=None,
-                                           read_only_root_filesystem=False),
-                ),
-            ),
-            self,
-            after=[self.deployed],
-        )
-        self.bootstrap_servers = bootstrap
-        self.topics = list(config.topics)
-        self.register_outputs({"bootstrapServers": self.bootstrap_servers, "topics": self.topics})
+    TYPE = "dreamscape:infra:Kafka"

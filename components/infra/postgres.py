@@ -7,46 +7,26 @@ initdb script, because initdb scripts run only once in the life of a volume.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 import pulumi
 
 from components import spec
-from components.budgets import Footprint, footprint_source
-from components.config import PostgresConfig, StackConfig
+from components.config import PostgresConfig
+from components.deploy import BlueprintComponent
+from components.images import major_version
 from components.infra.common import resources_of
-from components.targets import Target
 
+NAME = "postgres"
 PORT = 5432
 UID = 70  # the `postgres` user of the alpine images
 SUPERUSER = "postgres"
 
 
-@dataclass(frozen=True)
-class PostgresArgs:
-    config: PostgresConfig
-    superuser_password: pulumi.Output[str]
-    app_password: pulumi.Output[str]
-    target: Target
-    host_port: int | None = None
-    run_id: str = "0"
-    """Changes when a password is rotated, so the bootstrap runs again."""
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-
-def major_version(image: str) -> int:
-    tag = image.rpartition(":")[2]
-    match = re.match(r"(\d+)", tag)
-    if not match:
-        raise ValueError(f"cannot read the PostgreSQL major version from {image!r}")
-    return int(match[1])
-
-
 def data_mount(image: str) -> str:
     """Postgres 18 images keep data in /var/lib/postgresql/<major>/docker; mount the parent."""
-    return "/var/lib/postgresql" if major_version(image) >= 18 else "/var/lib/postgresql/data"
+    major = major_version(image)
+    if major is None:
+        raise ValueError(f"cannot read the PostgreSQL major version from {image!r}: tag it (postgres:18.1@sha256:...)")
+    return "/var/lib/postgresql" if major >= 18 else "/var/lib/postgresql/data"
 
 
 def server_args(config: PostgresConfig) -> tuple[str, ...]:
@@ -90,83 +70,85 @@ def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
     return (spec.DataVolume("data", data_mount(config.image), config.storage),)
 
 
-@footprint_source("postgres")
-def footprint(stack: StackConfig) -> list[Footprint]:
-    config = stack.postgres
-    return [Footprint("postgres", resources_of(config.resources), 1, spec.WorkloadKind.STATEFUL,
-                      volumes(config), config.image)]
+PASSWORD_FILE = "database-password"
 
 
-class Postgres(pulumi.ComponentResource):
+def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], app_password: pulumi.Output[str],
+              run_id: str) -> spec.Blueprint:
+    """The server and its idempotent bootstrap. `run_id` changes when a password rotates, so the
+    bootstrap runs again and re-applies it."""
+    security = spec.Security(
+        run_as_user=UID, run_as_group=UID, fs_group=UID,
+        scratch_paths=("/var/run/postgresql", "/tmp"),
+    )
+    secrets = (
+        spec.SecretFile("postgres-password", superuser_password),
+        spec.SecretFile("postgres-app-password", app_password),
+    )
+    ready = spec.Probe(command=("pg_isready", "-h", "127.0.0.1", "-U", SUPERUSER), period_seconds=10)
+    service = spec.Service(
+        name=NAME,
+        component="database",
+        zone=spec.Zone.DATABASE,
+        kind=spec.WorkloadKind.STATEFUL,
+        ports=(spec.Port("postgres", PORT, host_port=PORT),),
+        volumes=volumes(config),
+        probes=spec.Probes(
+            readiness=ready,
+            liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),
+            startup=spec.Probe(command=ready.command, period_seconds=5, failure_threshold=60),
+        ),
+        container=spec.Container(
+            image=config.image,
+            resources=resources_of(config.resources),
+            args=server_args(config),
+            env=spec.frozen_map({
+                "POSTGRES_USER": SUPERUSER,
+                "POSTGRES_DB": "postgres",
+                "POSTGRES_PASSWORD_FILE": secrets[0].path,
+                "POSTGRES_INITDB_ARGS": "--auth-host=scram-sha-256 --auth-local=trust",
+            }),
+            secret_files=secrets,
+            security=security,
+        ),
+    )
+    bootstrap = spec.Task(
+        name=f"{NAME}-bootstrap",
+        component="database",
+        zone=spec.Zone.DATABASE,
+        reaches=frozenset({spec.Zone.DATABASE}),
+        run_id=run_id,
+        after=(NAME,),
+        container=spec.Container(
+            image=config.image,
+            resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
+                                     memory_limit="128Mi"),
+            command=("/bin/sh", "-c", BOOTSTRAP_SCRIPT),
+            secret_files=secrets,
+            config_files=(spec.ConfigFile("/etc/dreamscape/bootstrap.sql", bootstrap_sql(config)),),
+            security=security,
+        ),
+    )
+    return spec.Blueprint(services=(service,), tasks=(bootstrap,))
+
+
+def link(config: PostgresConfig, app_password: pulumi.Output[str]) -> spec.Link:
+    """What an application gets: the app database, its role, and the role's password as a file."""
+    secret = spec.SecretFile(PASSWORD_FILE, app_password)
+    return spec.Link(
+        service=NAME, zone=spec.Zone.DATABASE,
+        env={"DATABASE_HOST": NAME, "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
+             "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path},
+        secret_files=(secret,),
+    )
+
+
+def url(config: PostgresConfig, app_password: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.format(
+        "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, app_password, NAME, PORT, config.database))
+
+
+class Postgres(BlueprintComponent):
     """The environment's PostgreSQL server, its app database, and its app user."""
 
-    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:infra:Postgres", name, None, opts)
-        config = args.config
-        security = spec.Security(
-            run_as_user=UID, run_as_group=UID, fs_group=UID,
-            scratch_paths=("/var/run/postgresql", "/tmp"),
-        )
-        secrets = (
-            spec.SecretFile("postgres-password", args.superuser_password),
-            spec.SecretFile("postgres-app-password", args.app_password),
-        )
-        ready = spec.Probe(command=("pg_isready", "-h", "127.0.0.1", "-U", SUPERUSER), period_seconds=10)
-        service = spec.Service(
-            name="postgres",
-            component="database",
-            zone=spec.Zone.DATABASE,
-            kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("postgres", PORT, host_port=args.host_port),),
-            volumes=volumes(config),
-            probes=spec.Probes(
-                readiness=ready,
-                liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),
-                startup=spec.Probe(command=ready.command, period_seconds=5, failure_threshold=60),
-            ),
-            labels=dict(args.labels),
-            container=spec.Container(
-                image=config.image,
-                resources=resources_of(config.resources),
-                args=server_args(config),
-                env=spec.frozen_map({
-                    "POSTGRES_USER": SUPERUSER,
-                    "POSTGRES_DB": "postgres",
-                    "POSTGRES_PASSWORD_FILE": secrets[0].path,
-                    "POSTGRES_INITDB_ARGS": "--auth-host=scram-sha-256 --auth-local=trust",
-                }),
-                secret_files=secrets,
-                security=security,
-            ),
-        )
-        self.deployed = args.target.deploy_service(service, self)
-        self.bootstrap = args.target.run_task(
-            spec.Task(
-                name="postgres-bootstrap",
-                component="database",
-                zone=spec.Zone.DATABASE,
-                reaches=frozenset({spec.Zone.DATABASE}),
-                run_id=args.run_id,
-                container=spec.Container(
-                    image=config.image,
-                    resources=spec.Resources("50m", "250m", "32Mi", "128Mi"),
-                    command=("/bin/sh", "-c", BOOTSTRAP_SCRIPT),
-                    secret_files=secrets,
-                    config_files=(spec.ConfigFile("/etc/dreamscape/bootstrap.sql", bootstrap_sql(config)),),
-                    security=security,
-                ),
-            ),
-            self,
-            after=[self.deployed],
-        )
-        self.host = service.host
-        self.port = PORT
-        self.database = config.database
-        self.app_user = config.app_user
-        self.url: pulumi.Output[str] = pulumi.Output.secret(
-            pulumi.Output.format(
-                "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, args.app_password, service.host, PORT,
-                config.database,
-            )
-        )
-        self.register_outputs({"host": self.host, "port": self.port, "database": self.database, "url": self.url})
+    TYPE = "dreamscape:infra:Postgres"

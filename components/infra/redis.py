@@ -8,17 +8,15 @@ file holding `requirepass`/`masterauth`. In cluster mode every member announces 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import pulumi
 
 from components import spec
-from components.budgets import Footprint, footprint_source
-from components.config import RedisConfig, StackConfig
+from components.config import RedisConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.targets import Target
 
+NAME = "redis"
 PORT = 6379
 BUS_PORT = 16379
 UID, GID = 999, 1000  # the `redis` user and group of the alpine image
@@ -26,15 +24,6 @@ CONFIG_PATH = "/usr/local/etc/redis/redis.conf"
 AUTH_FILE = "redis-auth.conf"
 PASSWORD_FILE = "redis-password"
 _AUTH = f'REDISCLI_AUTH="$(cat {spec.SECRETS_DIR}/{PASSWORD_FILE})"'
-
-
-@dataclass(frozen=True)
-class RedisArgs:
-    config: RedisConfig
-    password: pulumi.Output[str]
-    target: Target
-    host_port: int | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def redis_conf(config: RedisConfig) -> str:
@@ -95,73 +84,78 @@ def volumes(config: RedisConfig) -> tuple[spec.DataVolume, ...]:
     return (spec.DataVolume("data", "/data", config.storage),)
 
 
-@footprint_source("redis")
-def footprint(stack: StackConfig) -> list[Footprint]:
-    config = stack.redis
-    return [Footprint("redis", resources_of(config.resources), config.nodes, spec.WorkloadKind.STATEFUL,
-                      volumes(config), config.image)]
-
-
-class Redis(pulumi.ComponentResource):
-    """Cache and session store: standalone in dev, Redis Cluster in prod."""
-
-    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:infra:Redis", name, None, opts)
-        config = args.config
-        secrets = (
-            spec.SecretFile(AUTH_FILE, pulumi.Output.format("requirepass {0}\nmasterauth {0}\n", args.password)),
-            spec.SecretFile(PASSWORD_FILE, args.password),
-        )
-        ping = spec.Probe(command=("/bin/sh", "-c", f"{_AUTH} redis-cli ping | grep -q PONG"))
-        ports = [spec.Port("redis", PORT, host_port=args.host_port)]
-        if config.mode == "cluster":
-            ports.append(spec.Port("cluster-bus", BUS_PORT))
-        security = spec.Security(run_as_user=UID, run_as_group=GID, fs_group=GID)
-        service = spec.Service(
-            name="redis",
+def blueprint(config: RedisConfig, password: pulumi.Output[str]) -> spec.Blueprint:
+    """The server (or cluster members) and, for a cluster, the task that forms it once."""
+    secrets = (
+        spec.SecretFile(AUTH_FILE, pulumi.Output.format("requirepass {0}\nmasterauth {0}\n", password)),
+        spec.SecretFile(PASSWORD_FILE, password),
+    )
+    ping = spec.Probe(command=("/bin/sh", "-c", f"{_AUTH} redis-cli ping | grep -q PONG"))
+    ports = [spec.Port("redis", PORT, host_port=PORT)]
+    if config.mode == "cluster":
+        ports.append(spec.Port("cluster-bus", BUS_PORT))
+    security = spec.Security(run_as_user=UID, run_as_group=GID, fs_group=GID)
+    service = spec.Service(
+        name=NAME,
+        component="cache",
+        zone=spec.Zone.CACHE,
+        kind=spec.WorkloadKind.STATEFUL,
+        replicas=config.nodes,
+        ports=tuple(ports),
+        volumes=volumes(config),
+        probes=spec.Probes(readiness=ping, liveness=spec.Probe(tcp_port=PORT, period_seconds=15)),
+        # Members hold hash slots: switching modes or re-slicing the masters strands the stored keys.
+        identity={"mode": config.mode},
+        container=spec.Container(
+            image=config.image,
+            resources=resources_of(config.resources),
+            command=server_command(config),
+            secret_files=secrets,
+            config_files=(spec.ConfigFile(CONFIG_PATH, redis_conf(config)),),
+            security=security,
+        ),
+    )
+    tasks: tuple[spec.Task, ...] = ()
+    if config.mode == "cluster":
+        tasks = (spec.Task(
+            name=f"{NAME}-cluster-bootstrap",
             component="cache",
             zone=spec.Zone.CACHE,
-            kind=spec.WorkloadKind.STATEFUL,
-            replicas=config.nodes,
-            ports=tuple(ports),
-            volumes=volumes(config),
-            probes=spec.Probes(readiness=ping, liveness=spec.Probe(tcp_port=PORT, period_seconds=15)),
-            labels=dict(args.labels),
+            reaches=frozenset({spec.Zone.CACHE}),
+            after=(NAME,),
             container=spec.Container(
                 image=config.image,
-                resources=resources_of(config.resources),
-                command=server_command(config),
-                secret_files=secrets,
-                config_files=(spec.ConfigFile(CONFIG_PATH, redis_conf(config)),),
+                resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
+                                         memory_limit="64Mi"),
+                command=("/bin/sh", "-c", cluster_bootstrap_script([(h, PORT) for h in member_hosts(config)])),
+                secret_files=secrets[1:],
                 security=security,
             ),
-        )
-        self.deployed = args.target.deploy_service(service, self)
-        if config.mode == "cluster":
-            args.target.run_task(
-                spec.Task(
-                    name="redis-cluster-bootstrap",
-                    component="cache",
-                    zone=spec.Zone.CACHE,
-                    reaches=frozenset({spec.Zone.CACHE}),
-                    container=spec.Container(
-                        image=config.image,
-                        resources=spec.Resources("50m", "250m", "32Mi", "64Mi"),
-                        command=("/bin/sh", "-c",
-                                 cluster_bootstrap_script([(h, PORT) for h in member_hosts(config)])),
-                        secret_files=secrets[1:],
-                        security=security,
-                    ),
-                ),
-                self,
-                after=[self.deployed],
-            )
-        self.host = service.host
-        self.port = PORT
-        self.mode = config.mode
-        self.nodes = member_hosts(config) if config.mode == "cluster" else [service.host]
-        self.url: pulumi.Output[str] = pulumi.Output.secret(
-            pulumi.Output.format("redis://:{0}@{1}:{2}", args.password, service.host, PORT)
-        )
-        self.register_outputs({"host": self.host, "port": self.port, "mode": self.mode, "nodes": self.nodes,
-                               "url": self.url})
+        ),)
+    return spec.Blueprint(services=(service,), tasks=tasks)
+
+
+def nodes(config: RedisConfig) -> list[str]:
+    """The addresses clients seed from: every member of a cluster, else the one server."""
+    return member_hosts(config) if config.mode == "cluster" else [NAME]
+
+
+def link(config: RedisConfig, password: pulumi.Output[str]) -> spec.Link:
+    secret = spec.SecretFile(PASSWORD_FILE, password)
+    return spec.Link(
+        service=NAME, zone=spec.Zone.CACHE,
+        env={"REDIS_HOST": NAME, "REDIS_PORT": str(PORT), "REDIS_MODE": config.mode,
+             "REDIS_NODES": ",".join(f"{node}:{PORT}" for node in nodes(config)),
+             "REDIS_PASSWORD_FILE": secret.path},
+        secret_files=(secret,),
+    )
+
+
+def url(password: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.format("redis://:{0}@{1}:{2}", password, NAME, PORT))
+
+
+class Redis(BlueprintComponent):
+    """Cache and session store: standalone in dev, Redis Cluster in prod."""
+
+    TYPE = "dreamscape:infra:Redis"

@@ -1,90 +1,51 @@
-"""A Big Pod: one multi-process container (supervisord) per catalog entry, deployed by the stack's target.
+"""A Big Pod: one multi-process container (supervisord) per catalog entry, as a blueprint.
 
-One component for every pod: everything pod-specific comes from its `PodDefinition` (catalog.py), so a
-new pod is a catalog entry. What differs between environments arrives as arguments:
+One builder for every pod: everything pod-specific comes from its `PodDefinition` (catalog.py), so a
+new pod or service is a catalog entry. What differs between environments arrives as arguments:
 - `image`: a registry reference (prod, review) or a `spec.ImageBuild` of the rendered Dockerfile's `dev`
   stage (dev, built by the Docker target);
-- `workspace`: set in dev, it mounts each service's source directory over its app directory (hot reload),
-  keeps the image's node_modules visible, and publishes the Node debug ports;
-- `nginx`: the gateway's NGINX settings for the target (full hostnames and the cluster DNS on k3s); the
-  rendered config is mounted only when it differs from the one baked into the image.
+- `workspace`: development mode. It mounts each service's source directory over its app directory (hot
+  reload), keeps the image's node_modules visible, and adds the Node debug ports;
+- `nginx`: the gateway's NGINX settings for the platform (its resolver and each pod's fully qualified
+  name); the rendered config is mounted only when it differs from the one baked into the image.
 
-Infrastructure endpoints reach the processes as env vars (hosts) and secret files (`*_FILE`), and only
-the infrastructure and secrets the pod's services need.
+Infrastructure reaches the processes through the links the infrastructure offers (env vars and `*_FILE`
+secrets), and only the links the pod's services need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pulumi
-
 from components import spec
-from components.pods.catalog import CATALOG, Infra, PodDefinition, PodPort
+from components.deploy import BlueprintComponent
+from components.pods.catalog import CATALOG
+from components.pods.model import Infra, PodDefinition
 from components.pods.render.nginx import NginxSettings, render_nginx
 from components.pods.render.supervisord import NGINX_CONF_PATH
-from components.targets import Deployed, Target
 
-INFRA_ZONES: Mapping[Infra, spec.Zone] = {
-    Infra.POSTGRES: spec.Zone.DATABASE,
-    Infra.REDIS: spec.Zone.CACHE,
-    Infra.KAFKA: spec.Zone.MESSAGING,
-    Infra.MINIO: spec.Zone.STORAGE,
-}
 UID = 1000
 """The `node` user of the pod images."""
-STICKY_COOKIE = "dreamscape_affinity"
 
 
-@dataclass(frozen=True)
-class InfraLink:
-    """How a pod reaches one piece of infrastructure."""
-
-    env: Mapping[str, str]
-    secret_files: tuple[spec.SecretFile, ...]
-    deployed: Deployed
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BigPodArgs:
     pod: PodDefinition
-    target: Target
     image: str | spec.ImageBuild
     replicas: int
     max_replicas: int
     resources: spec.Resources
-    infra: Mapping[Infra, InfraLink]
+    links: Mapping[Infra, spec.Link]
     """Links for (at least) the infrastructure the pod needs."""
     jwt_secret_files: tuple[spec.SecretFile, ...] = ()
     """Given to pods whose services sign or verify tokens."""
     workspace: Path | None = None
-    """Dev: the workspace root whose sources are mounted for hot reload; debug ports are published."""
-    host_ports: Mapping[str, int] = field(default_factory=dict)
-    """Host port per port key (`host_port_key`); unlisted ports are not published."""
-    nginx: NginxSettings | None = None
+    """Development mode: the workspace root whose sources are mounted for hot reload; debug ports."""
+    nginx: NginxSettings = field(default_factory=NginxSettings)
     catalog: tuple[PodDefinition, ...] = CATALOG
     cpu_utilization: int = 70
-
-
-def host_port_key(pod: PodDefinition, port: PodPort) -> str:
-    """The `docker.hostPorts` key of a pod port: `nginx` for the gateway, else the camelCased port name
-    (`auth`, `viteHmr`, `authDebug`)."""
-    if pod.gateway is not None and port == pod.gateway.port:
-        return "nginx"
-    head, *rest = port.name.split("-")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def service_ports(pod: PodDefinition, host_ports: Mapping[str, int], *, dev: bool) -> tuple[spec.Port, ...]:
-    """Each service's own port declares its metrics path; the gateway, extras and debug ports declare none."""
-    metrics = {service.name: service.metrics_path for service in pod.services}
-    return tuple(
-        spec.Port(port.name, port.port, host_port=host_ports.get(host_port_key(pod, port)),
-                  metrics_path=metrics.get(port.name))
-        for port in pod.ports(dev=dev)
-    )
 
 
 def probes(pod: PodDefinition) -> spec.Probes:
@@ -98,10 +59,10 @@ def probes(pod: PodDefinition) -> spec.Probes:
     )
 
 
-def nginx_config(pod: PodDefinition, settings: NginxSettings | None,
+def nginx_config(pod: PodDefinition, settings: NginxSettings,
                  catalog: tuple[PodDefinition, ...]) -> tuple[spec.ConfigFile, ...]:
-    """The gateway's config for this target, when it differs from the one baked into the image."""
-    if pod.gateway is None or settings is None:
+    """The gateway's config for this platform, when it differs from the one baked into the image."""
+    if pod.gateway is None:
         return ()
     rendered = render_nginx(pod, catalog, settings)
     if rendered == render_nginx(pod, catalog):
@@ -109,31 +70,20 @@ def nginx_config(pod: PodDefinition, settings: NginxSettings | None,
     return (spec.ConfigFile(str(NGINX_CONF_PATH), rendered),)
 
 
-def sticky_annotations(pod: PodDefinition) -> dict[str, str]:
-    if not pod.sticky_sessions:
-        return {}
-    prefix = "traefik.ingress.kubernetes.io/service.sticky.cookie"
-    return {
-        prefix: "true",
-        f"{prefix}.name": STICKY_COOKIE,
-        f"{prefix}.secure": "true",
-        f"{prefix}.httponly": "true",
-        f"{prefix}.samesite": "lax",
-    }
-
-
-def pod_service(args: BigPodArgs) -> spec.Service:
+def blueprint(args: BigPodArgs) -> spec.Blueprint:
     """The target-neutral description of one Big Pod."""
     pod = args.pod
-    missing = sorted(need.value for need in pod.needs if need not in args.infra)
+    missing = sorted(need.value for need in pod.needs if need not in args.links)
     if missing:
         raise ValueError(f"pod {pod.name} needs {missing} but no link was given")
-    needs = sorted(pod.needs, key=lambda need: need.value)
-    env: dict[str, str] = {}
+    if args.max_replicas < args.replicas:
+        raise ValueError(f"pod {pod.name}: max replicas {args.max_replicas} below replicas {args.replicas}")
+    links = [args.links[need] for need in sorted(pod.needs, key=lambda need: need.value)]
+    env: dict[str, spec.Text] = {}
     secret_files: list[spec.SecretFile] = []
-    for need in needs:
-        env.update(args.infra[need].env)
-        secret_files += args.infra[need].secret_files
+    for link in links:
+        env.update(link.env)
+        secret_files += link.secret_files
     if pod.signs_tokens:
         secret_files += args.jwt_secret_files
     dev = args.workspace is not None
@@ -145,19 +95,17 @@ def pod_service(args: BigPodArgs) -> spec.Service:
             for service in pod.services
         )
         preserved = tuple(str(service.app_dir / "node_modules") for service in pod.services)
-    if args.max_replicas < args.replicas:
-        raise ValueError(f"pod {pod.name}: max replicas {args.max_replicas} below replicas {args.replicas}")
-    return spec.Service(
+    service = spec.Service(
         name=pod.hostname,
         component="bigpods",
         zone=spec.Zone.BIGPODS,
-        reaches=frozenset(INFRA_ZONES[need] for need in needs),
-        ports=service_ports(pod, args.host_ports, dev=dev),
+        reaches=frozenset(link.zone for link in links),
+        after=tuple(link.service for link in links),
+        ports=pod.ports(dev=dev),
         replicas=args.replicas,
         autoscale=spec.Autoscale(args.replicas, args.max_replicas, args.cpu_utilization),
         probes=probes(pod),
         labels={"dreamscape.io/pod": pod.name},
-        service_annotations=sticky_annotations(pod),
         container=spec.Container(
             image=args.image,
             resources=args.resources,
@@ -170,15 +118,10 @@ def pod_service(args: BigPodArgs) -> spec.Service:
             security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID, scratch_paths=("/tmp",)),
         ),
     )
+    return spec.Blueprint(services=(service,))
 
 
-class BigPod(pulumi.ComponentResource):
+class BigPod(BlueprintComponent):
     """One Big Pod of the catalog, deployed after the infrastructure it needs."""
 
-    def __init__(self, name: str, args: BigPodArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:pods:BigPod", name, None, opts)
-        self.service = pod_service(args)
-        after: Sequence[Deployed] = [args.infra[need].deployed for need in sorted(args.pod.needs)]
-        self.deployed = args.target.deploy_service(self.service, self, after=after)
-        self.host = self.service.host
-        self.register_outputs({"host": self.host, "replicas": self.service.replicas})
+    TYPE = "dreamscape:pods:BigPod"

@@ -1,5 +1,6 @@
 """Target-neutral service description."""
 
+from components.spec.blueprint import Blueprint, Link, all_services, all_tasks
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
@@ -8,6 +9,7 @@ from components.spec.service import (
     ConfigFile,
     Container,
     DataVolume,
+    Exposure,
     HostMount,
     ImageBuild,
     Port,
@@ -32,11 +34,14 @@ __all__ = [
     "ApiRule",
     "Autoscale",
     "BasicAuth",
+    "Blueprint",
     "ConfigFile",
     "Container",
     "DataVolume",
+    "Exposure",
     "HostMount",
     "ImageBuild",
+    "Link",
     "Port",
     "Probe",
     "Probes",
@@ -49,6 +54,8 @@ __all__ = [
     "Text",
     "WorkloadKind",
     "Zone",
+    "all_services",
+    "all_tasks",
     "frozen_map",
     "member_host",
     "peers_name",

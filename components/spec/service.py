@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import pulumi
 
+from components.config.quantities import cpu_millicores, memory_bytes
 from components.spec.zones import Zone
 
 SECRETS_DIR = "/run/secrets/dreamscape"
@@ -35,26 +36,65 @@ class WorkloadKind(StrEnum):
     """One instance on every node (log shippers). A DaemonSet on Kubernetes, one container on Docker."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class Exposure:
+    """A port the outside world reaches through the edge, at `<subdomain>.<environment domain>`."""
+
+    route: str
+    """The route's name (its key in the `urls` stack output)."""
+    subdomain: str | None = None
+    """`app` -> `app.<domain>`; the route's name when unset."""
+    auth: bool = False
+    """The edge asks for basic auth before it forwards (operator UIs such as Grafana)."""
+    sticky: bool = False
+    """Pin a client to one replica with a cookie at the edge (the target decides how)."""
+    long_lived: bool = False
+    """Connections stay open (WebSocket): the edge must not cut them at its usual timeouts."""
+
+
 @dataclass(frozen=True)
 class Port:
-    """A port the service listens on. `host_port` publishes it on the developer's machine (Docker)."""
+    """A port the service listens on, and everything said about it in one place.
+
+    `host_port` is where a target that publishes ports on the developer's machine (Docker) publishes it
+    by default; `docker.hostPorts.<name>` overrides it, and targets that do not publish drop it.
+    `metrics_path` makes it a Prometheus scrape target; nothing else is ever scraped.
+    """
 
     name: str
     number: int
     host_port: int | None = None
     protocol: str = "TCP"
     metrics_path: str | None = None
-    """The port serves Prometheus metrics at this path; only such ports are scraped."""
+    exposure: Exposure | None = None
+    dev_only: bool = False
+    """Only in development mode (debuggers, hot-module reload)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= 65535:
+            raise ValueError(f"port {self.name}: {self.number} is outside 1..65535")
+        if self.host_port is not None and not 1 <= self.host_port <= 65535:
+            raise ValueError(f"port {self.name}: host port {self.host_port} is outside 1..65535")
+        if self.metrics_path is not None and not self.metrics_path.startswith("/"):
+            raise ValueError(f"port {self.name}: metrics path {self.metrics_path!r} must start with '/'")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Resources:
-    """Kubernetes-style quantities: CPU in cores or millicores, memory in Mi/Gi."""
+    """Kubernetes-style quantities: CPU in cores or millicores, memory in Mi/Gi.
+
+    Keyword-only: four strings in a row are too easy to swap."""
 
     cpu_request: str
     cpu_limit: str
     memory_request: str
     memory_limit: str
+
+    def __post_init__(self) -> None:
+        if cpu_millicores(self.cpu_request) > cpu_millicores(self.cpu_limit):
+            raise ValueError(f"cpu request {self.cpu_request} exceeds limit {self.cpu_limit}")
+        if memory_bytes(self.memory_request) > memory_bytes(self.memory_limit):
+            raise ValueError(f"memory request {self.memory_request} exceeds limit {self.memory_limit}")
 
 
 @dataclass(frozen=True)
@@ -213,17 +253,23 @@ class Service:
     probes: Probes = field(default_factory=Probes)
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Pod annotations (e.g. `prometheus.io/scrape`)."""
+    """Pod annotations."""
     api_rules: tuple[ApiRule, ...] = ()
     autoscale: Autoscale | None = None
-    service_annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Annotations of the Kubernetes Service (e.g. Traefik sticky cookies); ignored by Docker."""
+    after: tuple[str, ...] = ()
+    """Services this one starts after, where the target orders starts (Docker); Kubernetes pods retry."""
+    identity: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
+    """Facts whose change orphans this service's stored data beyond its volumes (a cluster id, the
+    number of voters, a cluster mode). The stateful guard compares them between updates."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ValueError(f"{self.name}: replicas must be at least 1")
         if self.volumes and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: data volumes need a stateful workload")
+        names = [port.name for port in self.ports]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: port names repeat: {names}")
 
     @property
     def host(self) -> str:
@@ -231,6 +277,16 @@ class Service:
 
     def member_host(self, ordinal: int) -> str:
         return member_host(self.name, ordinal)
+
+    def port(self, name: str) -> Port:
+        for port in self.ports:
+            if port.name == name:
+                return port
+        raise KeyError(f"{self.name} has no port named {name!r}")
+
+    @property
+    def metrics_ports(self) -> tuple[Port, ...]:
+        return tuple(port for port in self.ports if port.metrics_path is not None)
 
 
 @dataclass(frozen=True)
@@ -253,6 +309,8 @@ class Task:
     shared_dir: str | None = None
     """A scratch directory both `init` and `container` see (an emptyDir on Kubernetes), for handing a
     file from the init step to the main container."""
+    after: tuple[str, ...] = ()
+    """Services that must be ready before the task runs."""
 
     def __post_init__(self) -> None:
         if self.shared_dir is not None and self.init is None:

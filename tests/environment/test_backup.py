@@ -13,9 +13,8 @@ import pytest
 from components.backup import BACKUP_USER, upload_command
 from components.budgets import footprints
 from components.config import BackupConfig
-from components.config.loader import load
 from tests import kube
-from tests.harness import Evaluation, config_bag, evaluate
+from tests.harness import Evaluation, evaluate
 
 CRON = "kubernetes:batch/v1:CronJob"
 JOB = "kubernetes:batch/v1:Job"
@@ -116,8 +115,8 @@ def test_dev_has_no_backup_because_docker_has_no_scheduler(dev: Evaluation) -> N
     assert dev.outputs["backup"].value is None
 
 
-def test_budgets_do_not_count_the_backup() -> None:
-    names = {f.name for f in footprints(load("prod", config_bag("prod")))}
+def test_budgets_do_not_count_the_backup(prod: Evaluation) -> None:
+    names = {f.name for f in footprints(prod.services)}
     assert not {n for n in names if "backup" in n}, "tasks are transient"
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from components.budgets import footprints
-from components.config import ConfigError, load
+from components.config import ConfigError
 from components.config.quantities import cpu_millicores, memory_bytes
-from tests.harness import Evaluation, config_bag, evaluate, refuse
+from tests.harness import Evaluation, evaluate, refuse
 from tests.kube import manifest, workloads
 
 
@@ -60,9 +60,8 @@ def test_a_budget_refusal_registers_no_resource() -> None:
 
 def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -> None:
     # Guards the design: a component that deploys a service without a footprint source turns this red.
-    config = load("prod", config_bag("prod"))
     declared = {f.name: (f.replicas, cpu_millicores(f.resources.cpu_request),
-                         memory_bytes(f.resources.memory_request)) for f in footprints(config)}
+                         memory_bytes(f.resources.memory_request)) for f in footprints(prod.services)}
     deployed = {}
     for workload in workloads(prod):
         if workload.inputs["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):

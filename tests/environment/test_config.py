@@ -56,7 +56,6 @@ def test_explicit_review_stack_values_still_beat_the_profile() -> None:
         ({"postgres": {"resources": {"memory": "lots"}}}, "dreamscape:postgres.resources.memory: expected a memory"),
         ({"redis": {"resources": {"cpuLimit": "2 cores"}}}, "dreamscape:redis.resources.cpuLimit: expected a CPU"),
         ({"postgres": {"sharedBuffers": "2Gi"}}, "dreamscape:postgres.sharedBuffers: expected a PostgreSQL memory"),
-        ({"docker": {"hostPorts": {"redis": 5432}}}, "port clash: postgres and redis both use host port 5432"),
         ({"colour": "blue"}, "dreamscape:colour: unknown key"),
         ({"postgres": {"maxConnection": 5}}, "dreamscape:postgres.maxConnection: unknown key"),
         ({"postgres": {"image": "postgres:latest"}}, "uses the floating 'latest' tag"),

@@ -72,8 +72,8 @@ def test_urls_are_exported(tools: Evaluation) -> None:
 
 
 def test_enabled_tools_count_in_the_laptop_budget_and_only_then() -> None:
-    base = {f.name for f in footprints(load("dev", config_bag("dev")))}
-    on = {f.name for f in footprints(load("dev", config_bag("dev", {"devTools": {"pgadmin": True}})))}
+    base = {f.name for f in footprints(evaluate("dev").services)}
+    on = {f.name for f in footprints(evaluate("dev", {"devTools": {"pgadmin": True}, "laptopBudget": "8Gi"}).services)}
     assert on - base == {"pgadmin"}, on - base
 
 

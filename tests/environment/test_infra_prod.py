@@ -90,7 +90,7 @@ def test_kafka_runs_kraft_with_three_voters_and_the_seed_topic_settings(prod: Ev
 
 def test_minio_serves_api_and_console_and_provisions_the_asset_bucket(prod: Evaluation) -> None:
     ports = {p["name"]: p["port"] for p in manifest(prod.named(SVC, "minio-service"))["spec"]["ports"]}
-    assert ports == {"api": 9000, "console": 9001}, ports
+    assert ports == {"minio-api": 9000, "minio-console": 9001}, ports
     job = manifest(prod.named("kubernetes:batch/v1:Job", "minio-buckets"))
     assert "dreamscape/dreamscape-vr-assets" in job["spec"]["template"]["spec"]["containers"][0]["args"]
 

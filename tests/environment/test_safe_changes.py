@@ -42,8 +42,13 @@ def test_rotating_nothing_changes_no_secret_generator(prod: Evaluation) -> None:
 
 
 def identity_of(evaluation: Evaluation) -> dict[str, Any]:
-    value: dict[str, Any] = evaluation.outputs["statefulIdentity"].value
+    """The identity's keys (the output also carries its format version)."""
+    value: dict[str, Any] = evaluation.outputs["statefulIdentity"].value["keys"]
     return value
+
+
+def exported(keys: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 2, "keys": keys}
 
 
 def test_the_stateful_identity_is_exported(prod: Evaluation) -> None:
@@ -55,7 +60,7 @@ def test_the_stateful_identity_is_exported(prod: Evaluation) -> None:
 
 
 def test_an_unchanged_stateful_identity_passes(prod: Evaluation) -> None:
-    assert evaluate("prod", previous_outputs={"statefulIdentity": identity_of(prod)}).resources
+    assert evaluate("prod", previous_outputs={"statefulIdentity": exported(identity_of(prod))}).resources
 
 
 @pytest.mark.parametrize(
@@ -70,7 +75,7 @@ def test_an_unchanged_stateful_identity_passes(prod: Evaluation) -> None:
 def test_a_change_that_would_replace_stateful_data_is_refused(prod: Evaluation, overrides: dict[str, Any],
                                                               key: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        evaluate("prod", overrides, previous_outputs={"statefulIdentity": identity_of(prod)})
+        evaluate("prod", overrides, previous_outputs={"statefulIdentity": exported(identity_of(prod))})
     message = str(caught.value)
     assert key in message and "allowStatefulChange" in message, f"names change and override:\n{message}"
 
@@ -78,11 +83,11 @@ def test_a_change_that_would_replace_stateful_data_is_refused(prod: Evaluation, 
 def test_a_changed_kafka_cluster_id_is_refused(prod: Evaluation) -> None:
     previous = {**identity_of(prod), "kafka.clusterId": "another-cluster"}
     with pytest.raises(ConfigError, match=r"kafka\.clusterId.*orphans every log"):
-        evaluate("prod", previous_outputs={"statefulIdentity": previous})
+        evaluate("prod", previous_outputs={"statefulIdentity": exported(previous)})
 
 
 def test_the_one_change_override_allows_exactly_that_value(prod: Evaluation) -> None:
-    previous = {"statefulIdentity": identity_of(prod)}
+    previous = {"statefulIdentity": exported(identity_of(prod))}
     override = {"postgres.data.size": "100Gi"}
     allowed = evaluate("prod", {"postgres": {"storage": "100Gi"}, "allowStatefulChange": override},
                        previous_outputs=previous)
@@ -95,6 +100,6 @@ def test_the_one_change_override_allows_exactly_that_value(prod: Evaluation) -> 
 def test_a_refused_change_registers_no_provider_resource(prod: Evaluation) -> None:
     # The provider depends on the guard, so nothing on the cluster is touched (pulumi-random may be).
     refusal = refuse("prod", {"postgres": {"storage": "10Gi"}},
-                     previous_outputs={"statefulIdentity": identity_of(prod)})
+                     previous_outputs={"statefulIdentity": exported(identity_of(prod))})
     kinds = {r.type for r in refusal.registered}
     assert not any(t.startswith("kubernetes:") for t in kinds), f"no Kubernetes resource registered: {kinds}"

@@ -111,5 +111,7 @@ def test_clusters_do_not_need_the_sources(tmp_path: Path) -> None:
 
 
 def test_big_pod_host_ports_may_not_clash_with_infrastructure_ports() -> None:
-    with pytest.raises(ConfigError, match="port clash"):
-        load("dev", config_bag("dev", {"docker": {"hostPorts": {"web": 5432}}}))
+    refusal = refuse("dev", {"docker": {"hostPorts": {"web": 5432}}})
+    assert "host port 5432 is claimed by postgres/postgres and experience-pod/web" in refusal.message, (
+        refusal.message)
+    assert refusal.registered == [], "a port clash is found before anything is registered"

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load
-from components.pods.bigpod import service_ports
 from components.pods.catalog import CATALOG
 from tests import kube
 from tests.harness import Evaluation, config_bag, evaluate
@@ -163,15 +162,9 @@ def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Ev
 
 
 
-def test_big_pods_declare_metrics_ports_only_where_a_process_serves_metrics(prod: Evaluation) -> None:
+def test_big_pods_opt_in_to_prometheus_pod_discovery(prod: Evaluation) -> None:
     pods = [d for d in prod.of_type("kubernetes:apps/v1:Deployment") if d.name.endswith("-pod")]
     assert len(pods) == 3, "core, business and experience"
     for deployment in pods:
         annotations = deployment.inputs["spec"]["template"]["metadata"].get("annotations", {})
-        assert "prometheus.io/scrape" not in annotations, (
-            f"{deployment.name}: no blanket opt-in that would scrape every port (NGINX and Vite serve no metrics)")
-    declared = {(pod.name, port.name): port.metrics_path for pod in CATALOG
-                for port in service_ports(pod, {}, dev=False)}
-    assert declared[("core", "auth")] == "/metrics", "a Node service serves /metrics (the application contract)"
-    assert declared[("core", "http")] is None, "NGINX serves no Prometheus metrics (its exporter does)"
-    assert declared[("experience", "web")] is None, "the Vite web server serves HTML"
+        assert annotations.get("prometheus.io/scrape") == "true", f"{deployment.name} is scraped in prod"

@@ -8,22 +8,27 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from components.pods.catalog import (
-    BUSINESS,
-    CATALOG,
-    CORE,
-    EXPERIENCE,
-    AppService,
-    Infra,
-    PodDefinition,
-    Resources,
-    all_services,
-    find_pod,
-    find_service,
-    pod_of,
-    quantity_to_bytes,
-    quantity_to_nano_cpus,
-)
+from components.config.quantities import cpu_millicores, memory_bytes
+from components.pods import model
+from components.pods.catalog import BUSINESS, CATALOG, CORE, EXPERIENCE
+from components.pods.model import AppService, Infra, PodDefinition
+from components.spec import Resources
+
+
+def all_services() -> list[tuple[PodDefinition, AppService]]:
+    return list(model.all_services(CATALOG))
+
+
+def find_pod(name: str) -> PodDefinition:
+    return model.find_pod(name, CATALOG)
+
+
+def find_service(name: str) -> AppService:
+    return model.find_service(name, CATALOG)
+
+
+def pod_of(name: str) -> PodDefinition:
+    return model.pod_of(name, CATALOG)
 
 SEED_DEBUG_PORTS = {
     "auth": 9229,
@@ -72,17 +77,17 @@ def test_service_ports_match_the_seed() -> None:
 
 
 def test_container_ports_are_unique_across_the_whole_catalog() -> None:
-    ports = Counter(port.port for pod in CATALOG for port in pod.ports(dev=True))
+    ports = Counter(port.number for pod in CATALOG for port in pod.ports(dev=True))
     repeated = {port: count for port, count in ports.items() if count > 1}
     assert not repeated, f"dev publishes every pod on one host, so ports must be unique: {repeated}"
 
 
 def test_published_ports_are_unique_and_the_gateway_is_published_on_80() -> None:
-    published = Counter(port.published_port for pod in CATALOG for port in pod.ports(dev=True))
+    published = Counter(port.host_port for pod in CATALOG for port in pod.ports(dev=True))
     repeated = {port: count for port, count in published.items() if count > 1}
     assert not repeated, f"published ports must not collide: {repeated}"
     assert CORE.gateway is not None
-    assert (CORE.gateway.listen_port, CORE.gateway.published_port) == (8080, 80), (
+    assert (CORE.gateway.port.number, CORE.gateway.port.host_port) == (8080, 80), (
         "NGINX listens unprivileged on 8080 and is published as 80"
     )
 
@@ -96,10 +101,10 @@ def test_debug_ports_are_9229_to_9235_one_per_node_service() -> None:
 
 def test_debug_ports_and_vite_hmr_are_exposed_in_dev_only() -> None:
     for pod in CATALOG:
-        prod = {port.port for port in pod.ports(dev=False)}
+        prod = {port.number for port in pod.ports(dev=False)}
         leaked = prod & (set(SEED_DEBUG_PORTS.values()) | {5173})
         assert not leaked, f"pod {pod.name} must not expose dev-only ports in prod: {leaked}"
-    assert 5173 in {port.port for port in EXPERIENCE.ports(dev=True)}, "experience exposes Vite HMR in dev"
+    assert 5173 in {port.number for port in EXPERIENCE.ports(dev=True)}, "experience exposes Vite HMR in dev"
 
 
 def test_every_route_target_exists_in_the_catalog() -> None:
@@ -131,9 +136,9 @@ def test_the_gateway_routes_the_seed_prefixes() -> None:
 def test_prod_replicas_and_resources_match_seed_001() -> None:
     numbers = {pod.name: (pod.replicas, pod.resources) for pod in CATALOG}
     assert numbers == {
-        "core": (3, Resources("2", "4Gi", "1", "2Gi")),
-        "business": (5, Resources("4", "8Gi", "2", "4Gi")),
-        "experience": (4, Resources("2", "4Gi", "1", "2Gi")),
+        "core": (3, Resources(cpu_request="1", cpu_limit="2", memory_request="2Gi", memory_limit="4Gi")),
+        "business": (5, Resources(cpu_request="2", cpu_limit="4", memory_request="4Gi", memory_limit="8Gi")),
+        "experience": (4, Resources(cpu_request="1", cpu_limit="2", memory_request="2Gi", memory_limit="4Gi")),
     }, f"replicas and resources must match seed 001, got {numbers}"
 
 
@@ -195,10 +200,10 @@ def test_invalid_catalog_entries_are_rejected() -> None:
         PodDefinition("empty", (auth,), replicas=0, resources=CORE.resources)
 
 
-def test_kubernetes_quantities_convert_for_the_docker_target() -> None:
-    assert quantity_to_bytes("4Gi") == 4 * 2**30, "Gi is binary"
-    assert quantity_to_bytes("512M") == 512 * 10**6, "M is decimal"
-    assert quantity_to_nano_cpus("2") == 2_000_000_000, "2 CPUs"
-    assert quantity_to_nano_cpus("500m") == 500_000_000, "500 millicores"
+def test_kubernetes_quantities_have_one_parser() -> None:
+    assert memory_bytes("4Gi") == 4 * 2**30, "Gi is binary"
+    assert memory_bytes("512M") == 512 * 10**6, "M is decimal"
+    assert cpu_millicores("2") == 2000, "2 CPUs"
+    assert cpu_millicores("500m") == 500, "500 millicores"
     with pytest.raises(ValueError):
-        quantity_to_bytes("500m")
+        memory_bytes("500m")

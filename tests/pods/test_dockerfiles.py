@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from components.pods.catalog import CATALOG, PodDefinition
+from components.pods.catalog import CATALOG
+from components.pods.model import PodDefinition
 from components.pods.render.files import REPO_ROOT
 from tests.tooling import require_tool
 
@@ -112,7 +113,7 @@ def test_exposed_ports_match_the_catalog(pod: PodDefinition) -> None:
     by_name = {stage.name: stage for stage in stages(pod)}
     for name, dev in (("runtime", False), ("dev", True)):
         exposed = " ".join(by_name[name].values("EXPOSE")).split()
-        expected = [str(port.port) for port in pod.ports(dev=dev)]
+        expected = [str(port.number) for port in pod.ports(dev=dev)]
         assert exposed == expected, f"{name} exposes the catalog ports {expected}, got {exposed}"
 
 

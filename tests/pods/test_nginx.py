@@ -18,7 +18,8 @@ from typing import Any
 import crossplane
 import pytest
 
-from components.pods.catalog import CORE, PodDefinition
+from components.pods.catalog import CORE
+from components.pods.model import PodDefinition
 from components.pods.render.files import REPO_ROOT
 from components.pods.render.nginx import K3S_CLUSTER_DNS, NginxSettings, render_nginx
 from tests.tooling import require_tool

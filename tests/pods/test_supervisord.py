@@ -9,7 +9,8 @@ import pytest
 from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
-from components.pods.catalog import CATALOG, CORE, PodDefinition
+from components.pods.catalog import CATALOG, CORE
+from components.pods.model import PodDefinition
 from components.pods.render.supervisord import Mode, render_supervisord
 
 CASES = [pytest.param(pod, mode, id=f"{pod.name}-{mode}") for pod in CATALOG for mode in Mode]

@@ -1,5 +1,7 @@
 """Alertmanager: receivers from the optional secret `alerting` config; with none set, alerts go nowhere.
 
+Routing and inhibition are in `alertmanager/config.py`.
+
 Every secret (Slack webhook, PagerDuty routing key, SMTP password) reaches the container as a secret
 file (`*_file` settings). The addresses of the email receiver came from secret config too, so when email
 is configured alertmanager.yml itself is a secret file (a Kubernetes Secret, never a ConfigMap).
@@ -13,6 +15,7 @@ import pulumi
 
 from components import spec
 from components.config import MonitoredServiceConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.monitoring.alertmanager.config import (
     AlertmanagerArgs,
@@ -24,7 +27,6 @@ from components.monitoring.alertmanager.config import (
     render_alertmanager_config,
 )
 from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY
-from components.targets import Deployed, Target
 from components.targets.labels import EGRESS_LABEL
 
 
@@ -47,10 +49,9 @@ class AlertReceivers:
     pagerduty_routing_key: pulumi.Output[str] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AlertmanagerComponentArgs:
     config: MonitoredServiceConfig
-    target: Target
     receivers: AlertReceivers
 
 
@@ -79,43 +80,40 @@ def receiver_files(receivers: AlertReceivers) -> tuple[AlertmanagerArgs, tuple[s
     return AlertmanagerArgs(email=email, slack=slack, pagerduty=pagerduty), tuple(files)
 
 
-class Alertmanager(pulumi.ComponentResource):
-    """Routes Prometheus alerts to email, Slack and (critical only) PagerDuty."""
+def blueprint(args: AlertmanagerComponentArgs) -> spec.Blueprint:
+    """Routes critical alerts to PagerDuty and Slack, warnings to Slack and email."""
+    paths = AlertmanagerPaths()
+    generator_args, secret_files = receiver_files(args.receivers)
+    config_text = render_alertmanager_config(generator_args)
+    service = spec.Service(
+        name="alertmanager",
+        component=COMPONENT,
+        # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
+        zone=spec.Zone.MONITORING,
+        # Notifications leave for Slack, PagerDuty (HTTPS) and SMTP; nothing inside the cluster.
+        labels={EGRESS_LABEL: "receivers"},
+        kind=spec.WorkloadKind.STATEFUL,
+        ports=(spec.Port("alertmanager", ALERTMANAGER_PORT, metrics_path="/metrics"),),
+        volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        probes=spec.Probes(
+            readiness=spec.Probe(http_path="/-/ready", port=ALERTMANAGER_PORT),
+            liveness=spec.Probe(http_path="/-/healthy", port=ALERTMANAGER_PORT, period_seconds=20),
+        ),
+        container=spec.Container(
+            image=args.config.image,
+            resources=resources_of(args.config.resources),
+            args=tuple(alertmanager_cli_flags(paths.config_file, paths.data_dir)),
+            config_files=(
+                spec.ConfigFile(paths.config_file, config_text, secret=generator_args.email is not None),
+            ),
+            secret_files=secret_files,
+            security=spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=NOBODY),
+        ),
+    )
+    return spec.Blueprint(services=(service,))
 
-    def __init__(self, name: str, args: AlertmanagerComponentArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Alertmanager", name, None, opts)
-        paths = AlertmanagerPaths()
-        generator_args, secret_files = receiver_files(args.receivers)
-        self.config_text = render_alertmanager_config(generator_args)
-        self.receivers = sorted(
-            kind for kind, value in
-            (("email", generator_args.email), ("slack", generator_args.slack), ("pagerduty", generator_args.pagerduty))
-            if value is not None
-        )
-        service = spec.Service(
-            name="alertmanager",
-            component=COMPONENT,
-            # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
-            zone=spec.Zone.MONITORING,
-            # Notifications leave for Slack, PagerDuty (HTTPS) and SMTP; nothing inside the cluster.
-            labels={EGRESS_LABEL: "receivers"},
-            kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("web", ALERTMANAGER_PORT, metrics_path="/metrics"),),
-            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
-            probes=spec.Probes(
-                readiness=spec.Probe(http_path="/-/ready", port=ALERTMANAGER_PORT),
-                liveness=spec.Probe(http_path="/-/healthy", port=ALERTMANAGER_PORT, period_seconds=20),
-            ),
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                args=tuple(alertmanager_cli_flags(paths.config_file, paths.data_dir)),
-                config_files=(
-                    spec.ConfigFile(paths.config_file, self.config_text, secret=generator_args.email is not None),
-                ),
-                secret_files=secret_files,
-                security=spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=NOBODY),
-            ),
-        )
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.register_outputs({"receivers": self.receivers})
+
+class Alertmanager(BlueprintComponent):
+    """Routes critical alerts to PagerDuty and Slack, warnings to Slack and email."""
+
+    TYPE = "dreamscape:monitoring:Alertmanager"

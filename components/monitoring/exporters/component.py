@@ -32,10 +32,10 @@ import pulumi
 
 from components import spec
 from components.config import ExportersConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.monitoring import labels
 from components.monitoring.common import COMPONENT, NOBODY
-from components.targets import Deployed, Target
 from components.targets.labels import EGRESS_LABEL
 
 _SECURITY = spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=None)
@@ -55,10 +55,9 @@ REDIS_EXPORTER = Exporter(host="redis-exporter", port=9121)
 KAFKA_EXPORTER = Exporter(host="kafka-exporter", port=9308)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExportersArgs:
     config: ExportersConfig
-    target: Target
     postgres_host: str
     postgres_port: int
     postgres_user: str
@@ -175,46 +174,49 @@ def kube_state_metrics(state: ClusterState, image: str, resources: spec.Resource
     )
 
 
-class Exporters(pulumi.ComponentResource):
+def blueprint(args: ExportersArgs) -> spec.Blueprint:
+    """postgres-exporter, redis-exporter, kafka-exporter, the gateways' NGINX exporters and (on a cluster)
+    kube-state-metrics."""
+    resources = resources_of(args.config.resources)
+    pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
+    postgres = _exporter(POSTGRES_EXPORTER, spec.Zone.DATABASE, spec.Container(
+        image=args.config.postgres_image,
+        resources=resources,
+        env=spec.frozen_map({
+            "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
+            "DATA_SOURCE_USER": args.postgres_user,
+            "DATA_SOURCE_PASS_FILE": pg_password.path,
+        }),
+        secret_files=(pg_password,),
+        security=_SECURITY,
+    ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
+    redis_file = spec.SecretFile("redis-exporter-passwords.json",
+                                 redis_password_file(args.redis_addresses, args.redis_password))
+    redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
+    if args.redis_cluster:
+        redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
+    redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
+        image=args.config.redis_image,
+        resources=resources,
+        env=spec.frozen_map(redis_env),
+        secret_files=(redis_file,),
+        security=_SECURITY,
+    ))
+    kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(
+        image=args.config.kafka_image,
+        resources=resources,
+        args=(f"--kafka.server={args.kafka_bootstrap}",),
+        security=_SECURITY,
+    ))
+    services = [postgres, redis, kafka]
+    services += [nginx_exporter(gateway, args.config.nginx_image, resources) for gateway in args.gateways]
+    if args.cluster_state is not None:
+        services.append(kube_state_metrics(args.cluster_state, args.config.kube_state_metrics_image, resources))
+    return spec.Blueprint(services=tuple(services))
+
+
+class Exporters(BlueprintComponent):
     """postgres-exporter, redis-exporter, kafka-exporter, the gateways' NGINX exporters and (on a cluster)
     kube-state-metrics."""
 
-    def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Exporters", name, None, opts)
-        resources = resources_of(args.config.resources)
-        pg_password = spec.SecretFile("postgres-exporter-password", args.postgres_password)
-        postgres = _exporter(POSTGRES_EXPORTER, spec.Zone.DATABASE, spec.Container(
-            image=args.config.postgres_image,
-            resources=resources,
-            env=spec.frozen_map({
-                "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
-                "DATA_SOURCE_USER": args.postgres_user,
-                "DATA_SOURCE_PASS_FILE": pg_password.path,
-            }),
-            secret_files=(pg_password,),
-            security=_SECURITY,
-        ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
-        redis_file = spec.SecretFile("redis-exporter-passwords.json",
-                                     redis_password_file(args.redis_addresses, args.redis_password))
-        redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
-        if args.redis_cluster:
-            redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
-        redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
-            image=args.config.redis_image,
-            resources=resources,
-            env=spec.frozen_map(redis_env),
-            secret_files=(redis_file,),
-            security=_SECURITY,
-        ))
-        kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(
-            image=args.config.kafka_image,
-            resources=resources,
-            args=(f"--kafka.server={args.kafka_bootstrap}",),
-            security=_SECURITY,
-        ))
-        services = [postgres, redis, kafka]
-        services += [nginx_exporter(gateway, args.config.nginx_image, resources) for gateway in args.gateways]
-        if args.cluster_state is not None:
-            services.append(kube_state_metrics(args.cluster_state, args.config.kube_state_metrics_image, resources))
-        self.deployed: tuple[Deployed, ...] = tuple(args.target.deploy_service(service, self) for service in services)
-        self.register_outputs({"exporters": [d.service.name for d in self.deployed]})
+    TYPE = "dreamscape:monitoring:Exporters"

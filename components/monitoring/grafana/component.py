@@ -15,6 +15,7 @@ import pulumi
 
 from components import spec
 from components.config import ImageConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
 from components.monitoring.grafana.config import (
@@ -27,7 +28,6 @@ from components.monitoring.grafana.config import (
     render_dashboard_provider,
     render_datasources,
 )
-from components.targets import Deployed, Target
 from components.targets.labels import EGRESS_LABEL
 
 UID = 472
@@ -35,58 +35,58 @@ SERVICE_NAME = "grafana"
 PASSWORD_KEY = "grafana-admin-password"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GrafanaArgs:
     config: ImageConfig
-    target: Target
     admin_password: pulumi.Output[str]
     pods: Mapping[str, tuple[str, ...]]
     """`pod` label -> its processes' `service` labels (components.monitoring.scrape.big_pods)."""
     scrape_interval: str = "15s"
-    host_port: int | None = None
 
 
-class Grafana(pulumi.ComponentResource):
+def blueprint(args: GrafanaArgs) -> spec.Blueprint:
+    """Dashboards over Prometheus and Loki."""
+    password = spec.SecretFile(PASSWORD_KEY, args.admin_password)
+    # Dashboards outside the data dir: the data dir is scratch space mounted over the image.
+    paths = GrafanaPaths(admin_password_file=password.path, dashboards_dir="/etc/grafana/dashboards")
+    datasources = GrafanaDatasourcesArgs(
+        prometheus_url=f"http://prometheus:{PROMETHEUS_PORT}",
+        loki_url=f"http://loki:{LOKI_PORT}",
+        scrape_interval=args.scrape_interval,
+    )
+    files = (
+        spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
+        spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
+        spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}",
+                        render_bigpods_dashboard(DashboardArgs(pods=args.pods))),
+    )
+    health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
+    service = spec.Service(
+        name=SERVICE_NAME,
+        component=COMPONENT,
+        zone=spec.Zone.MONITORING,
+        # Operators reach it through the edge, behind basic auth; dev publishes it on 3030.
+        ports=(spec.Port("grafana", GRAFANA_PORT, host_port=3030, metrics_path="/metrics",
+                         exposure=spec.Exposure(route="grafana", auth=True)),),
+        # It faces the internet (behind the edge's auth): it may open Prometheus and Loki, nothing else.
+        labels={EGRESS_LABEL: "datasources"},
+        probes=spec.Probes(readiness=health, liveness=spec.Probe(http_path="/api/health", port=GRAFANA_PORT,
+                                                                  period_seconds=20, failure_threshold=6)),
+        container=spec.Container(
+            image=args.config.image,
+            resources=resources_of(args.config.resources),
+            env=spec.frozen_map({**grafana_env(paths), "GF_LOG_MODE": "console",
+                                 "GF_PATHS_LOGS": "/var/log/grafana"}),
+            config_files=files,
+            secret_files=(password,),
+            security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID,
+                                   scratch_paths=(paths.data_dir, "/var/log/grafana", "/tmp")),
+        ),
+    )
+    return spec.Blueprint(services=(service,))
+
+
+class Grafana(BlueprintComponent):
     """Dashboards over Prometheus and Loki."""
 
-    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Grafana", name, None, opts)
-        password = spec.SecretFile(PASSWORD_KEY, args.admin_password)
-        # Dashboards outside the data dir: the data dir is scratch space mounted over the image.
-        paths = GrafanaPaths(admin_password_file=password.path, dashboards_dir="/etc/grafana/dashboards")
-        datasources = GrafanaDatasourcesArgs(
-            prometheus_url=f"http://prometheus:{PROMETHEUS_PORT}",
-            loki_url=f"http://loki:{LOKI_PORT}",
-            scrape_interval=args.scrape_interval,
-        )
-        files = (
-            spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
-            spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
-            spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}",
-                            render_bigpods_dashboard(DashboardArgs(pods=args.pods))),
-        )
-        health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
-        service = spec.Service(
-            name=SERVICE_NAME,
-            component=COMPONENT,
-            zone=spec.Zone.MONITORING,
-            # It faces the internet (behind the edge's auth): it may open Prometheus and Loki, nothing else.
-            labels={EGRESS_LABEL: "datasources"},
-            ports=(spec.Port("http", GRAFANA_PORT, host_port=args.host_port, metrics_path="/metrics"),),
-            probes=spec.Probes(readiness=health, liveness=spec.Probe(http_path="/api/health", port=GRAFANA_PORT,
-                                                                      period_seconds=20, failure_threshold=6)),
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                env=spec.frozen_map({**grafana_env(paths), "GF_LOG_MODE": "console",
-                                     "GF_PATHS_LOGS": "/var/log/grafana"}),
-                config_files=files,
-                secret_files=(password,),
-                security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID,
-                                       scratch_paths=(paths.data_dir, "/var/log/grafana", "/tmp")),
-            ),
-        )
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.host = service.host
-        self.port = GRAFANA_PORT
-        self.register_outputs({"host": self.host, "port": self.port})
+    TYPE = "dreamscape:monitoring:Grafana"

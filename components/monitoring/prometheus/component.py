@@ -1,8 +1,9 @@
 """Prometheus: TSDB on a data volume, config and rules as mounted files.
 
 It scrapes exactly the declared metrics ports of the services it is given (components.monitoring.scrape),
-itself included; `discovery` says how their addresses are found (static `host:port` on Docker,
-kubernetes_sd in the namespace on Kubernetes, with a namespace Role from `prometheus_rbac_rules`).
+itself included; the platform says how their addresses are found (`PlatformFacts.discovery`: static
+`host:port` on Docker, kubernetes_sd in the namespace on Kubernetes, with a namespace Role from
+`prometheus_rbac_rules`).
 MinIO's metrics need a bearer token (see `common.minio_prometheus_token`), given as a secret file.
 """
 
@@ -15,7 +16,9 @@ import pulumi
 
 from components import spec
 from components.config import PrometheusConfig
+from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
+from components.infra.minio import NAME as MINIO_SERVICE
 from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token
 from components.monitoring.prometheus.config import (
     Discovery,
@@ -23,32 +26,39 @@ from components.monitoring.prometheus.config import (
     PrometheusConfigArgs,
     PrometheusPaths,
     PrometheusStorageArgs,
+    StaticDiscovery,
     prometheus_cli_flags,
     prometheus_rbac_rules,
     render_prometheus_config,
 )
 from components.monitoring.prometheus.rules import BackupJob, RulesArgs, pod_limits, render_alert_rules
-from components.monitoring.scrape import ScrapeTarget, scrape_targets
-from components.targets import Deployed, Target
+from components.monitoring.scrape import scrape_targets
+from components.targets import Discovery as PlatformDiscovery
+from components.targets import PlatformFacts
 from components.targets.labels import DATASOURCE_LABEL, SCRAPER_LABEL
 
 TOKEN_KEY = "prometheus-minio-token"
-MINIO_SERVICE = "minio"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PrometheusArgs:
     config: PrometheusConfig
-    environment: str
-    target: Target
+    platform: PlatformFacts
     services: tuple[spec.Service, ...]
     """Everything deployed whose metrics ports are scraped (Prometheus adds itself)."""
-    discovery: Discovery
     minio_access_key: str
     minio_secret_key: pulumi.Output[str]
     kafka_brokers: int = 1
     backups: tuple[BackupJob, ...] = ()
-    host_port: int | None = None
+
+
+def discovery_of(platform: PlatformFacts) -> Discovery:
+    """The platform's answer, as the typed discovery the config renderer takes."""
+    if platform.discovery is PlatformDiscovery.KUBERNETES_PODS:
+        if platform.namespace is None:
+            raise ValueError("pod discovery is per namespace, and the platform names none")
+        return KubernetesDiscovery(namespace=platform.namespace)
+    return StaticDiscovery()
 
 
 def api_rules(discovery: Discovery) -> tuple[spec.ApiRule, ...]:
@@ -60,62 +70,61 @@ def api_rules(discovery: Discovery) -> tuple[spec.ApiRule, ...]:
     )
 
 
-class Prometheus(pulumi.ComponentResource):
+def blueprint(args: PrometheusArgs) -> spec.Blueprint:
+    """Metrics collection, alert rule evaluation, and the TSDB."""
+    token = spec.SecretFile(
+        TOKEN_KEY,
+        pulumi.Output.secret(args.minio_secret_key.apply(
+            lambda key: minio_prometheus_token(args.minio_access_key, key))),
+    )
+    paths = PrometheusPaths(minio_token_file=token.path)
+    discovery = discovery_of(args.platform)
+    ready = spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10)
+    service = spec.Service(
+        name="prometheus",
+        component=COMPONENT,
+        zone=spec.Zone.MONITORING,
+        # Static targets live in every zone; on Docker that means joining every zone's network.
+        reaches=frozenset(spec.Zone),
+        # The only pod admitted to metrics ports; dashboards may query it.
+        labels={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"},
+        kind=spec.WorkloadKind.STATEFUL,
+        ports=(spec.Port("prometheus", PROMETHEUS_PORT, host_port=PROMETHEUS_PORT, metrics_path="/metrics"),),
+        volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        probes=spec.Probes(
+            readiness=ready,
+            liveness=spec.Probe(http_path="/-/healthy", port=PROMETHEUS_PORT, period_seconds=20),
+            # WAL replay after a restart can take minutes on a large TSDB.
+            startup=spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10,
+                               failure_threshold=60),
+        ),
+        api_rules=api_rules(discovery),
+        container=spec.Container(
+            image=args.config.image,
+            resources=resources_of(args.config.resources),
+            args=tuple(prometheus_cli_flags(PrometheusStorageArgs(args.config.retention), paths)),
+            secret_files=(token,),
+            security=spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=NOBODY),
+        ),
+    )
+    scraped = (*args.services, service)
+    has_minio = any(s.name == MINIO_SERVICE for s in scraped)
+    targets = scrape_targets(scraped, {MINIO_SERVICE: token.path} if has_minio else {})
+    config_text = render_prometheus_config(PrometheusConfigArgs(
+        environment=args.platform.environment, targets=targets, discovery=discovery,
+        paths=paths, scrape_interval=args.config.scrape_interval,
+    ))
+    rules_text = render_alert_rules(RulesArgs(
+        pod_limits=pod_limits(args.services), expected_kafka_brokers=args.kafka_brokers, backups=args.backups,
+    ))
+    service = dataclasses.replace(service, container=dataclasses.replace(service.container, config_files=(
+        spec.ConfigFile(paths.config_file, config_text),
+        spec.ConfigFile(paths.rules_file, rules_text),
+    )))
+    return spec.Blueprint(services=(service,))
+
+
+class Prometheus(BlueprintComponent):
     """Metrics collection, alert rule evaluation, and the TSDB."""
 
-    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("dreamscape:monitoring:Prometheus", name, None, opts)
-        token = spec.SecretFile(
-            TOKEN_KEY,
-            pulumi.Output.secret(args.minio_secret_key.apply(
-                lambda key: minio_prometheus_token(args.minio_access_key, key))),
-        )
-        paths = PrometheusPaths(minio_token_file=token.path)
-        ready = spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10)
-        service = spec.Service(
-            name="prometheus",
-            component=COMPONENT,
-            zone=spec.Zone.MONITORING,
-            # Static targets live in every zone; on Docker that means joining every zone's network.
-            reaches=frozenset(spec.Zone),
-            # The only pod admitted to metrics ports; dashboards may query it.
-            labels={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"},
-            kind=spec.WorkloadKind.STATEFUL,
-            ports=(spec.Port("web", PROMETHEUS_PORT, host_port=args.host_port, metrics_path="/metrics"),),
-            volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
-            probes=spec.Probes(
-                readiness=ready,
-                liveness=spec.Probe(http_path="/-/healthy", port=PROMETHEUS_PORT, period_seconds=20),
-                # WAL replay after a restart can take minutes on a large TSDB.
-                startup=spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10,
-                                   failure_threshold=60),
-            ),
-            api_rules=api_rules(args.discovery),
-            container=spec.Container(
-                image=args.config.image,
-                resources=resources_of(args.config.resources),
-                args=tuple(prometheus_cli_flags(PrometheusStorageArgs(args.config.retention), paths)),
-                secret_files=(token,),
-                security=spec.Security(run_as_user=NOBODY, run_as_group=NOBODY, fs_group=NOBODY),
-            ),
-        )
-        scraped = (*args.services, service)
-        has_minio = any(s.name == MINIO_SERVICE for s in scraped)
-        self.targets: tuple[ScrapeTarget, ...] = scrape_targets(
-            scraped, {MINIO_SERVICE: token.path} if has_minio else {})
-        self.config_text = render_prometheus_config(PrometheusConfigArgs(
-            environment=args.environment, targets=self.targets, discovery=args.discovery,
-            paths=paths, scrape_interval=args.config.scrape_interval,
-        ))
-        self.rules_text = render_alert_rules(RulesArgs(
-            pod_limits=pod_limits(args.services), expected_kafka_brokers=args.kafka_brokers, backups=args.backups,
-        ))
-        service = dataclasses.replace(service, container=dataclasses.replace(service.container, config_files=(
-            spec.ConfigFile(paths.config_file, self.config_text),
-            spec.ConfigFile(paths.rules_file, self.rules_text),
-        )))
-        self.deployed: Deployed = args.target.deploy_service(service, self)
-        self.host = service.host
-        self.port = PROMETHEUS_PORT
-        self.url = f"http://{service.host}:{PROMETHEUS_PORT}"
-        self.register_outputs({"url": self.url, "retention": args.config.retention})
+    TYPE = "dreamscape:monitoring:Prometheus"

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from components import spec
+from components.config.quantities import cpu_millicores, memory_bytes
 from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
-from components.pods.catalog import quantity_to_bytes, quantity_to_nano_cpus
 
 Severity = Literal["critical", "warning"]
 
@@ -61,8 +61,8 @@ def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
     return tuple(
         PodLimits(pod=labels.pod_of(s),
                   processes=tuple(labels.process_of(s, p) for p in s.ports if p.metrics_path is not None),
-                  cpu_cores=quantity_to_nano_cpus(s.container.resources.cpu_limit) / 1e9,
-                  memory_bytes=quantity_to_bytes(s.container.resources.memory_limit))
+                  cpu_cores=cpu_millicores(s.container.resources.cpu_limit) / 1000,
+                  memory_bytes=memory_bytes(s.container.resources.memory_limit))
         for s in services if labels.BIG_POD_LABEL in s.labels
     )
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from components.pods.catalog import AppService, PodDefinition
+from components.pods.model import AppService, PodDefinition
 from components.pods.render.supervisord import NGINX_CONF_PATH, SUPERVISORD_CONF_PATH, Mode
 
 NODE_IMAGE = "node:24-alpine3.22"
@@ -103,7 +103,7 @@ def _final_stage(pod: PodDefinition, mode: Mode) -> list[str]:
     ]
     if pod.gateway is not None:
         lines.append(f"COPY ${{INFRA_DIR}}/{configs}/nginx.conf {NGINX_CONF_PATH}")
-    ports = " ".join(str(port.port) for port in pod.ports(dev=dev))
+    ports = " ".join(str(port.number) for port in pod.ports(dev=dev))
     lines += [
         f"ENV NODE_ENV={'development' if dev else 'production'}",
         f"EXPOSE {ports}",

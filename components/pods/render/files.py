@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from components.pods.catalog import CATALOG, PodDefinition
+from components.pods.catalog import CATALOG
+from components.pods.model import PodDefinition
 from components.pods.render.dockerfile import DOCKERIGNORE, config_file_names, image_dir, render_dockerfile
 from components.pods.render.nginx import render_nginx
 from components.pods.render.supervisord import render_supervisord

@@ -29,14 +29,9 @@ from typing import Any, TypedDict
 
 import crossplane
 
-from components.pods.catalog import (
-    CATALOG,
-    NginxGateway,
-    PodDefinition,
-    Route,
-    pod_of,
-    quantity_to_nano_cpus,
-)
+from components.config.quantities import cpu_millicores
+from components.pods.catalog import CATALOG
+from components.pods.model import GatewayRoute, NginxGateway, PodDefinition, pod_of
 
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS server (user-defined networks)."""
@@ -82,7 +77,7 @@ class NginxSettings:
 class RouteTarget:
     """Where one gateway route is proxied to."""
 
-    route: Route
+    route: GatewayRoute
     host: str
     port: int
     local: bool
@@ -123,7 +118,7 @@ def _gateway(pod: PodDefinition) -> NginxGateway:
 
 def _worker_processes(pod: PodDefinition) -> int:
     # `auto` counts the node's CPUs, not the container's limit.
-    return max(1, math.ceil(quantity_to_nano_cpus(pod.resources.cpu_limit) / 1_000_000_000))
+    return max(1, math.ceil(cpu_millicores(pod.resources.cpu_limit) / 1000))
 
 
 def _location(target: RouteTarget) -> Directive:

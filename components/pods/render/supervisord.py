@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import PurePosixPath
 
-from components.pods.catalog import AppService, PodDefinition
+from components.pods.model import AppService, PodDefinition
 
 SUPERVISORD_CONF_PATH = PurePosixPath("/etc/supervisord.conf")
 NGINX_CONF_PATH = PurePosixPath("/etc/nginx/nginx.conf")

@@ -1,5 +1,2 @@
-"""The Kubernetes target. The only package (with its modules) that imports pulumi_kubernetes."""
-
-from components.targets.kubernetes.platform import KubernetesPlatform, create
-
-__all__ = ["KubernetesPlatform", "create"]
+"""The Kubernetes target. The only package (with its modules) that imports pulumi_kubernetes; `platform`
+holds the provider code, `facts` the provider-free answers."""

@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
 from components.targets.base import Deployed, TargetSettings
+from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
 from components.targets.kubernetes.pod import (
@@ -193,7 +194,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                                        mounts + shared)
         volumes += init_volumes
         annotations: dict[str, str] = (
-            dict(service_or_task.annotations) if isinstance(service_or_task, Service) else {})
+            pod_annotations(service_or_task) if isinstance(service_or_task, Service) else {})
         init_files = service_or_task.init.config_files if isinstance(service_or_task, Task) and \
             service_or_task.init else ()
         checksum = config_hash(container.config_files + init_files)
@@ -347,7 +348,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         if service.ports:
             k8s.core.v1.Service(
                 f"{service.name}-service",
-                metadata=self._metadata(service.name, labels, dict(service.service_annotations), namespace=ns_name),
+                metadata=self._metadata(service.name, labels, service_annotations(service), namespace=ns_name),
                 spec={
                     "type": "ClusterIP",
                     "selector": selector,

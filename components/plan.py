@@ -1,0 +1,217 @@
+"""The plan of one environment: every blueprint, built from config before anything is registered.
+
+This is the single record of what runs. The Environment component checks views derived from it
+(host ports, capacity budgets, the stateful identity) and then deploys the same blueprints; Prometheus'
+scrape targets, edge routes and URLs are derived from it too. Nothing here registers a resource: secret
+values and the Kafka cluster id are outputs bound later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pydantic import SecretStr
+
+from components import backup, devtools, spec
+from components.config import StackConfig
+from components.config.loader import ROOT, workspace_path
+from components.infra import kafka, minio, postgres, redis
+from components.infra.common import resources_of
+from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
+from components.monitoring.exporters.component import NginxStatus
+from components.monitoring.prometheus.rules import BackupJob
+from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, Scraped, blueprints
+from components.pods import bigpod
+from components.pods.catalog import CATALOG
+from components.pods.model import Infra, PodDefinition
+from components.pods.render.dockerfile import DEV_TARGET, image_dir
+from components.pods.render.nginx import NginxSettings
+from components.publishing import Publishing
+from components.targets import PlatformFacts
+
+EDGE_USER = "ops"
+"""The user the edge's basic auth asks for in front of operator UIs (password: the `edgeAuth` secret)."""
+REVIEW_PREFIX = "review-"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanInputs:
+    environment: str
+    config: StackConfig
+    platform: PlatformFacts
+    secrets: Mapping[str, pulumi.Output[str]]
+    kafka_cluster_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentPlan:
+    postgres: spec.Blueprint
+    redis: spec.Blueprint
+    kafka: spec.Blueprint
+    minio: spec.Blueprint
+    backup: spec.Blueprint | None
+    pods: Mapping[str, spec.Blueprint]
+    devtools: spec.Blueprint | None
+    monitoring: MonitoringBlueprints
+    publishing: Publishing
+    links: Mapping[Infra, spec.Link]
+
+    def blueprints(self) -> Iterator[spec.Blueprint]:
+        yield from (self.postgres, self.redis, self.kafka, self.minio)
+        if self.backup is not None:
+            yield self.backup
+        yield from self.monitoring.all()
+        yield from self.pods.values()
+        if self.devtools is not None:
+            yield self.devtools
+
+    def services(self) -> Iterator[spec.Service]:
+        return spec.all_services(self.blueprints())
+
+    def routes(self, domain: str, edge_password: pulumi.Output[str]) -> list[spec.Route]:
+        """Every exposed port becomes a route at `<subdomain>.<domain>`, in the order services run."""
+        return [
+            spec.Route(
+                port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
+                port.number, host_port=port.host_port,
+                auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
+            )
+            for service in self.services()
+            for port in service.ports
+            if port.exposure is not None
+        ]
+
+
+def build(inputs: PlanInputs) -> EnvironmentPlan:
+    config, secrets, platform = inputs.config, inputs.secrets, inputs.platform
+    publishing = Publishing(enabled=platform.publishes_host_ports, address=str(config.docker.publish_address),
+                            overrides=dict(config.docker.host_ports))
+    rotation = config.secret_rotation
+    kafka_port = publishing.host_port("kafka-external", kafka.PORT)
+    links = {
+        Infra.POSTGRES: postgres.link(config.postgres, secrets["postgresApp"]),
+        Infra.REDIS: redis.link(config.redis, secrets["redis"]),
+        Infra.KAFKA: kafka.link(),
+        Infra.MINIO: minio.link(config.minio, secrets["minioRoot"]),
+    }
+    jwt = (spec.SecretFile("jwt-access-secret", secrets["jwtAccess"]),
+           spec.SecretFile("jwt-refresh-secret", secrets["jwtRefresh"]))
+    nginx = NginxSettings(resolvers=(platform.dns_resolver,),
+                          pod_hosts={pod.name: platform.fqdn(pod.hostname) for pod in CATALOG})
+    development = platform.builds_from_source
+    pods = {
+        pod.name: bigpod.blueprint(bigpod.BigPodArgs(
+            pod=pod, image=pod_image(config, pod, development=development), links=links, jwt_secret_files=jwt,
+            replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
+            resources=pod_resources(config, pod),
+            workspace=workspace_path(config) if development else None, nginx=nginx, catalog=CATALOG,
+        ))
+        for pod in CATALOG
+    }
+    backup_plan = None
+    if config.backup.enabled and platform.has_scheduler:
+        backup_plan = backup.blueprint(backup.BackupInputs(
+            config=config.backup, postgres=config.postgres, minio=config.minio,
+            app_password=secrets["postgresApp"], minio_root_password=secrets["minioRoot"],
+            backup_secret_key=secrets["backup"],
+            run_id=f"{rotation.get('backup', 0)}-{rotation.get('minioRoot', 0)}",
+        ))
+    tools = None
+    if devtools.enabled(config.dev_tools):
+        tools = devtools.blueprint(devtools.DevToolsInputs(config=config.dev_tools, postgres=config.postgres,
+                                                           pgadmin_password=secrets["pgadmin"]))
+    data = {
+        "postgres": postgres.blueprint(
+            config.postgres, secrets["postgresSuperuser"], secrets["postgresApp"],
+            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}"),
+        "redis": redis.blueprint(config.redis, secrets["redis"]),
+        "kafka": kafka.blueprint(config.kafka, inputs.kafka_cluster_id,
+                                 f"{publishing.address}:{kafka_port}" if kafka_port else None),
+        "minio": minio.blueprint(config.minio, secrets["minioRoot"]),
+    }
+    others = [*data.values(), *pods.values(), *([tools] if tools else [])]
+    monitoring = blueprints(MonitoringInputs(
+        config=config.monitoring, platform=platform,
+        data=Scraped(
+            postgres_host=postgres.NAME, postgres_port=postgres.PORT, postgres_user=postgres.SUPERUSER,
+            postgres_password=secrets["postgresSuperuser"],
+            redis_addresses=tuple(dict.fromkeys(f"{h}:{redis.PORT}" for h in [redis.NAME, *redis.nodes(config.redis)])),
+            redis_password=secrets["redis"], redis_cluster=config.redis.mode == "cluster",
+            kafka_bootstrap=kafka.BOOTSTRAP, kafka_brokers=config.kafka.brokers,
+            minio_access_key=minio.ROOT_USER, minio_secret_key=secrets["minioRoot"],
+        ),
+        services=tuple(spec.all_services(others)),
+        grafana_admin_password=secrets["grafanaAdmin"],
+        receivers=alert_receivers(config),
+        gateways=tuple(NginxStatus(pod=pod.name, host=pod.hostname, port=pod.gateway.listen_port,
+                                   path=pod.gateway.status_path) for pod in CATALOG if pod.gateway is not None),
+        backups=tuple(BackupJob(cronjob=task.name) for task in (backup_plan.tasks if backup_plan else ())
+                      if task.schedule is not None),
+    ))
+    published = {name: blueprint.map_services(publishing.apply) for name, blueprint in data.items()}
+    return EnvironmentPlan(
+        postgres=published["postgres"], redis=published["redis"], kafka=published["kafka"],
+        minio=published["minio"], backup=backup_plan,
+        pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
+        devtools=tools.map_services(publishing.apply) if tools else None,
+        monitoring=monitoring.map_services(publishing.apply),
+        publishing=publishing, links=links,
+    )
+
+
+def alert_receivers(config: StackConfig) -> AlertReceivers:
+    """Receivers from the optional `alerting` config, every secret value wrapped in `Output.secret`."""
+    alerting = config.alerting
+
+    def secret(value: SecretStr | None) -> pulumi.Output[str] | None:
+        return None if value is None else pulumi.Output.secret(value.get_secret_value())
+
+    email = None
+    if alerting.email is not None:
+        email = EmailSettings(to=alerting.email.to, sender=alerting.email.from_, smarthost=alerting.email.smarthost,
+                              username=alerting.email.username, password=secret(alerting.email.password))
+    return AlertReceivers(email=email, slack_webhook=secret(alerting.slack_webhook),
+                          slack_channel=alerting.slack_channel,
+                          pagerduty_routing_key=secret(alerting.pagerduty_routing_key))
+
+
+def pod_replicas(config: StackConfig, pod: PodDefinition) -> int:
+    override = config.pods.get(pod.name)
+    return override.replicas if override and override.replicas else pod.replicas
+
+
+def pod_max_replicas(config: StackConfig, pod: PodDefinition) -> int:
+    override = config.pods.get(pod.name)
+    return override.max_replicas if override else pod_replicas(config, pod)
+
+
+def pod_resources(config: StackConfig, pod: PodDefinition) -> spec.Resources:
+    override = config.pods.get(pod.name)
+    return resources_of(override.resources) if override and override.resources else pod.resources
+
+
+def pod_image(config: StackConfig, pod: PodDefinition, *, development: bool) -> str | spec.ImageBuild:
+    """Development builds the `dev` stage from the workspace; clusters pull
+    `<registry>/dreamscape-<pod>:<tag>`."""
+    if not development:
+        return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
+    workspace = workspace_path(config)
+    return spec.ImageBuild(
+        name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
+        context=str(workspace),
+        dockerfile=str(ROOT / str(image_dir(pod)) / "Dockerfile"),
+        target=DEV_TARGET,
+        # The Dockerfile copies images/<pod>/ from this repository, found under the workspace root.
+        args={"INFRA_DIR": os.path.relpath(ROOT, workspace)},
+    )
+
+
+def site_domain(environment: str, domain: str) -> str:
+    """Review stacks get their own subdomain of the review domain (`review-pr-123` -> `pr-123.<domain>`),
+    so two reviews never share a hostname; every other stack serves the configured domain itself."""
+    if environment.startswith(REVIEW_PREFIX):
+        return f"{environment.removeprefix(REVIEW_PREFIX)}.{domain}"
+    return domain

@@ -1,0 +1,34 @@
+"""The Docker target's answers (provider-free: importable before the provider is chosen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.images import major_version
+from components.spec import Service, Text
+from components.targets.facts import Discovery, LogSource, common_identity
+
+DOCKER_DNS = "127.0.0.11"
+"""Docker's embedded DNS server on user-defined networks."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerFacts:
+    environment: str
+    discovery: Discovery = Discovery.STATIC
+    log_source: LogSource = LogSource.DOCKER_SOCKET
+    namespace: str | None = None
+    publishes_host_ports: bool = True
+    dns_resolver: str = DOCKER_DNS
+    has_scheduler: bool = False
+    builds_from_source: bool = True
+
+    def fqdn(self, name: str) -> str:
+        """Network aliases are flat names on the environment's networks."""
+        return name
+
+    def stateful_identity(self, service: Service) -> dict[str, Text]:
+        """Named volumes have no size and no storage class; their names derive from the member and the
+        volume, so only member count, mount paths, major version and declared facts matter."""
+        image = service.container.image
+        return common_identity(service, major_version(image) if isinstance(image, str) else None)

@@ -1,0 +1,41 @@
+"""The Kubernetes target's answers (provider-free: importable before the provider is chosen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.images import major_version
+from components.spec import Service, Text, peers_name
+from components.targets.facts import Discovery, LogSource, common_identity
+
+CLUSTER_DOMAIN = "cluster.local"
+"""k3s' default cluster domain."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubernetesFacts:
+    environment: str
+    namespace: str | None
+    storage_class: str
+    dns_resolver: str
+    """The cluster DNS Service address (k3s: 10.43.0.10)."""
+    discovery: Discovery = Discovery.KUBERNETES_PODS
+    log_source: LogSource = LogSource.POD_LOG_FILES
+    publishes_host_ports: bool = False
+    has_scheduler: bool = True
+    builds_from_source: bool = False
+
+    def fqdn(self, name: str) -> str:
+        return f"{name}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+
+    def stateful_identity(self, service: Service) -> dict[str, Text]:
+        """A StatefulSet's volumeClaimTemplates and serviceName are immutable, and its claims live in one
+        namespace on one storage class: any of them changing replaces the set or strands the claims."""
+        image = service.container.image
+        keys = common_identity(service, major_version(image) if isinstance(image, str) else None)
+        keys[f"{service.name}.serviceName"] = peers_name(service.name)
+        keys[f"{service.name}.namespace"] = self.namespace or ""
+        for volume in service.volumes:
+            keys[f"{service.name}.{volume.name}.size"] = volume.size
+            keys[f"{service.name}.{volume.name}.storageClass"] = self.storage_class
+        return keys
