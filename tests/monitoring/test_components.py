@@ -321,3 +321,15 @@ def test_alertmanager_comes_up_with_no_receiver_configured(prod: Evaluation) -> 
     config = yaml.safe_load(config_map_file(prod, "alertmanager", "etc-alertmanager-alertmanager.yml"))
     assert [r for r in config["receivers"]] == [{"name": "critical"}, {"name": "warning"}], (
         "no receivers configured: valid, and alerts go nowhere")
+
+
+def test_the_logs_panel_selects_the_big_pod_label_values_the_shipper_reads(dev: Evaluation, prod: Evaluation) -> None:
+    dashboard = json.loads(config_map_file(prod, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
+    (logs,) = [p for p in dashboard["panels"] if p["type"] == "logs"]
+    selected = set(re.fullmatch(r'\{pod=~"(.+)"\}', logs["targets"][0]["expr"]).group(1).split("|"))  # type: ignore[union-attr]
+    in_dev = {label["value"] for c in dev.of_type(CONTAINER) for label in c.inputs.get("labels", [])
+              if label["label"] == "dreamscape.io/pod"}
+    in_prod = {kube.manifest(w)["spec"]["template"]["metadata"]["labels"].get("dreamscape.io/pod")
+               for w in kube.workloads(prod) if w.inputs["kind"] == "Deployment"} - {None}
+    assert selected == in_dev == in_prod == {"core", "business", "experience"}, (
+        f"panel {selected}, Docker containers {in_dev}, Kubernetes pods {in_prod}: one set of values")
