@@ -6,7 +6,7 @@ LEVEL ?= soft
 ARGS ?=
 PULUMI := scripts/pulumi.sh
 
-.PHONY: help up preview destroy refresh outputs config init smoke rollback reset test bench render lock
+.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench render lock
 
 help: ## Show this help
 	@echo "Usage: make <target> [STACK=dev|prod] [ARGS='...']   (stack: $(STACK))"
@@ -15,7 +15,7 @@ help: ## Show this help
 	@echo
 	@echo "Non-dev stacks need the shared backend (PULUMI_BACKEND_URL) and the team passphrase: docs/state.md."
 
-up: ## Create or update the stack (dev: local Docker; others: preview with the policy pack, then confirm)
+up: ## Create or update the stack (dev: local Docker; others: IMAGE_TAG=<tag>, policy-pack preview, confirm)
 	@$(PULUMI) up $(STACK) $(ARGS)
 
 preview: ## Show what `up` would change (non-dev stacks: with the policy pack)
@@ -41,6 +41,9 @@ smoke: ## Smoke-test a deployed stack (python -m tools.smoke)
 
 rollback: ## Redeploy the last good release, or TO=<tag> (python -m tools.release; docs/release.md)
 	@$(PULUMI) rollback $(STACK) $(if $(TO),--to $(TO),) $(ARGS)
+
+release: ## Release record of a shared stack, e.g. make release STACK=prod ARGS=status (docs/release.md)
+	@$(PULUMI) release $(STACK) $(ARGS)
 
 reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the nuclear prompt] (docs/operations.md)
 	@scripts/venv.sh >/dev/null && venv/bin/python -m tools.reset $(LEVEL) --stack $(STACK) $(if $(YES),--yes-destroy-all-data,)

@@ -5,7 +5,11 @@
 #   outputs [args]                       pulumi stack output [args]   (e.g. postgresUrl --show-secrets)
 #   config [args]                        pulumi config [args]         (e.g. set workspaceRoot ../src)
 #   init                                 create a shared stack once (docs/state.md), then commit its file
-#   smoke | rollback [args]              python -m tools.smoke / tools.release with the same settings
+#   smoke [args]                         python -m tools.smoke --stack <stack> with the same settings
+#   rollback [args] | release <sub> [args]   python -m tools.release (docs/release.md)
+#
+# Non-dev up/preview deploy one release: IMAGE_TAG=<tag> (what the image pipeline pushed), else the
+# release the stack runs now (its `dreamscape:release:current` tag). It is set for the command only.
 #
 # dev keeps its state on this machine (./.pulumi-state, generated passphrase). Every other stack lives in
 # a shared backend (PULUMI_BACKEND_URL: s3://, azblob://, gs:// or Pulumi Cloud): the local file backend
@@ -13,7 +17,7 @@
 # diverging prod. docs/state.md explains the backends, the secrets providers and the encryption salt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/pulumi.sh up|preview|destroy|refresh|outputs|config|init|smoke|rollback <stack> [args]"
+usage="usage: scripts/pulumi.sh up|preview|destroy|refresh|outputs|config|init|smoke|rollback|release <stack> [args]"
 command=${1:?$usage}
 stack=${2:?$usage}
 shift 2
@@ -84,7 +88,7 @@ fi
 command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed.
   Install it from https://www.pulumi.com/docs/install/ and run this again."
 case "$command" in
-  up|preview|destroy|refresh)
+  up|preview|destroy|refresh|rollback)
     target=$(grep -E '^\s*dreamscape:target:' "$stack_file" 2>/dev/null | awk '{print $2}' || true)
     case "${target:-kubernetes}" in
       docker)
@@ -120,7 +124,23 @@ else
   Check PULUMI_BACKEND_URL, or create it once with scripts/pulumi.sh init $stack (docs/state.md)."
 fi
 
-# -- 7. run ---------------------------------------------------------------------------------------------
+# -- 7. non-dev up/preview: which release ------------------------------------------------------------
+release=
+if ! $local_stack && { [ "$command" = up ] || [ "$command" = preview ]; }; then
+  release=${IMAGE_TAG:-$(pulumi stack tag get dreamscape:release:current --stack "$stack" 2>/dev/null || true)}
+  if [ -z "$release" ] || [ "$release" = latest ] || [[ ! "$release" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then
+    fail "which release should '$stack' run? Set IMAGE_TAG to an image tag the image pipeline pushed
+  (a commit SHA or a semver tag; never latest): docs/release.md. Nothing was run."
+  fi
+  # Set for this command only: the tracked stack file is restored afterwards, the stack's tags keep the record.
+  saved=$(mktemp)
+  cp "$stack_file" "$saved"
+  trap 'cp "$saved" "$stack_file"; rm -f "$saved"' EXIT
+  pulumi config set imageTag "$release" --stack "$stack" >/dev/null
+  echo "release: '$stack' gets image tag $release"
+fi
+
+# -- 8. run ---------------------------------------------------------------------------------------------
 case "$command" in
   up)
     if $local_stack; then
@@ -136,6 +156,9 @@ case "$command" in
       [ "$answer" = "$stack" ] || fail "not confirmed; nothing was deployed."
       pulumi up --yes --skip-preview "${policy[@]}" --stack "$stack" "$@"
     fi
+    if [ -n "$release" ]; then
+      pulumi stack tag set dreamscape:release:current "$release" --stack "$stack"
+    fi
     ;;
   preview) pulumi preview --diff "${policy[@]}" --stack "$stack" "$@" ;;
   destroy)
@@ -148,5 +171,11 @@ case "$command" in
   config) pulumi config --stack "$stack" "$@" ;;
   smoke) venv/bin/python -m tools.smoke --stack "$stack" "$@" ;;
   rollback) venv/bin/python -m tools.release rollback --stack "$stack" "$@" ;;
+  release)
+    [ $# -gt 0 ] || fail "usage: scripts/pulumi.sh release <stack> status|deployed|mark-good|rollback [args]"
+    sub=$1
+    shift
+    venv/bin/python -m tools.release "$sub" --stack "$stack" "$@"
+    ;;
   *) fail "unknown command '$command'. $usage" ;;
 esac

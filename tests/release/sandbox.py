@@ -23,6 +23,13 @@ if [ "$1 $2" = "stack select" ]; then
   fi
   exit "${FAKE_STACK_MISSING:-0}"
 fi
+if [ "$1 $2 $3" = "stack tag get" ]; then
+  [ -n "${FAKE_CURRENT_RELEASE:-}" ] || exit 1
+  echo "$FAKE_CURRENT_RELEASE"
+fi
+if [ "$1 $2" = "config set" ]; then
+  printf '  dreamscape:%s: %s\n' "$3" "$4" >> "Pulumi.$6.yaml"
+fi
 exit 0
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,9 @@ import pytest
 
 from tests.release.sandbox import ROOT, Sandbox
 
-SHARED = {"PULUMI_BACKEND_URL": "s3://dreamscape-pulumi-state", "PULUMI_CONFIG_PASSPHRASE": "team secret"}
+SHARED = {"PULUMI_BACKEND_URL": "s3://dreamscape-pulumi-state", "PULUMI_CONFIG_PASSPHRASE": "team secret",
+          "IMAGE_TAG": "0123456789abcdef0123456789abcdef01234567"}
+SHA = SHARED["IMAGE_TAG"]
 
 
 @pytest.fixture
@@ -58,7 +59,8 @@ def test_prod_up_without_a_shared_backend_stops_clearly_and_never_calls_pulumi_u
 
 def test_the_local_backend_for_prod_needs_an_explicit_opt_in(sandbox: Sandbox) -> None:
     sandbox.initialise("prod")
-    run = sandbox.make("preview", env={"STACK": "prod", "ALLOW_LOCAL_BACKEND": "1", "PULUMI_CONFIG_PASSPHRASE": "x"})
+    run = sandbox.make("preview", env={"STACK": "prod", "ALLOW_LOCAL_BACKEND": "1", "PULUMI_CONFIG_PASSPHRASE": "x",
+                                       "IMAGE_TAG": SHA})
     assert run.returncode == 0, run.output
     assert "warning" in run.output and "local file backend" in run.output, f"it says so loudly:\n{run.output}"
     assert all(call.startswith("file://") for call in run.calls), f"the file backend is used: {run.calls}"
@@ -98,13 +100,35 @@ def test_a_missing_shared_stack_is_never_created_implicitly(sandbox: Sandbox) ->
 
 def test_prod_up_in_ci_previews_with_the_policy_pack_then_updates_without_a_prompt(sandbox: Sandbox) -> None:
     sandbox.initialise("prod")
+    before = (sandbox.dir / "Pulumi.prod.yaml").read_bytes()
     run = sandbox.make("up", env={"STACK": "prod", **SHARED, "CI": "true"})
     assert run.returncode == 0, run.output
-    args = run.pulumi_args()
-    assert args[0] == "stack select prod", f"the existing stack is selected: {args}"
-    assert args[1].startswith("preview --diff --policy-pack policy --stack prod"), f"preview first: {args}"
-    assert args[2].startswith("up --yes --skip-preview --policy-pack policy --stack prod"), f"then up: {args}"
+    assert run.pulumi_args() == [
+        "stack select prod",
+        f"config set imageTag {SHA} --stack prod",
+        "preview --diff --policy-pack policy --stack prod",
+        "up --yes --skip-preview --policy-pack policy --stack prod",
+        f"stack tag set dreamscape:release:current {SHA} --stack prod",
+    ], "select (never create), pin the release, preview with the policy pack, update, record the release"
     assert all(call.startswith("s3://dreamscape-pulumi-state|env|") for call in run.calls), run.calls
+    assert (sandbox.dir / "Pulumi.prod.yaml").read_bytes() == before, "the image tag is set for the run only"
+
+
+def test_prod_up_without_a_release_to_deploy_refuses(sandbox: Sandbox) -> None:
+    sandbox.initialise("prod")
+    env = {"STACK": "prod", **SHARED, "CI": "true", "IMAGE_TAG": ""}
+    run = sandbox.make("up", env=env)
+    assert run.returncode != 0 and "IMAGE_TAG" in run.output, run.output
+    assert not run.called("up") and not run.called("preview"), run.calls
+    run = sandbox.make("up", env={**env, "IMAGE_TAG": "latest"})
+    assert run.returncode != 0 and not run.called("up"), "a mutable tag is no release"
+
+
+def test_prod_preview_defaults_to_the_release_the_stack_runs_now(sandbox: Sandbox) -> None:
+    sandbox.initialise("prod")
+    run = sandbox.make("preview", env={"STACK": "prod", **SHARED, "IMAGE_TAG": "", "FAKE_CURRENT_RELEASE": "v1.2.3"})
+    assert run.returncode == 0, run.output
+    assert "config set imageTag v1.2.3 --stack prod" in run.pulumi_args(), run.calls
 
 
 def test_prod_up_outside_ci_without_a_terminal_refuses_to_deploy(sandbox: Sandbox) -> None:
@@ -132,7 +156,7 @@ def test_prod_up_on_a_terminal_shows_the_policy_preview_and_deploys_only_when_co
     sandbox.initialise("prod")
     code, args, output = make_on_a_terminal(sandbox, "prod")
     assert code == 0, output
-    assert [a.split(" --stack")[0] for a in args[1:]] == [
+    assert [a.split(" --stack")[0] for a in args[2:4]] == [
         "preview --diff --policy-pack policy", "up --yes --skip-preview --policy-pack policy"
     ], f"preview with the policy pack, then the confirmed update: {args}"
 
@@ -174,11 +198,29 @@ def test_make_outputs_and_config_run_with_the_backend_and_passphrase_set(sandbox
     assert run.calls[-1] == "s3://dreamscape-pulumi-state|env|config --stack prod set imageTag abc123", run.calls
 
 
-def test_make_smoke_and_rollback_go_through_the_same_settings(sandbox: Sandbox) -> None:
+def fake_python(sandbox: Sandbox) -> Path:
+    """Replace the sandbox venv's python with a recorder of its arguments and backend."""
+    log = sandbox.dir / "python.log"
+    python = sandbox.dir / "venv" / "bin" / "python"
+    python.unlink()
+    python.write_text(f'#!/usr/bin/env bash\necho "$PULUMI_BACKEND_URL|$*" >> {log}\n')
+    python.chmod(0o755)
+    return log
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    (["smoke"], "-m tools.smoke --stack prod"),
+    (["rollback"], "-m tools.release rollback --stack prod"),
+    (["rollback", "TO=v1.2.3"], "-m tools.release rollback --stack prod --to v1.2.3"),
+    (["release", "ARGS=mark-good"], "-m tools.release mark-good --stack prod"),
+])
+def test_smoke_rollback_and_release_run_the_python_tools_with_the_shared_settings(
+    sandbox: Sandbox, target: list[str], expected: str
+) -> None:
     sandbox.initialise("prod")
-    # The sandbox has no tools/ package, so the Python module fails; the settings checks ran first.
-    run = sandbox.make("rollback", "STACK=prod", "TO=abc1234", env={"STACK": "prod"})
-    assert run.returncode != 0 and "shared state backend" in run.output, run.output
-    completed = subprocess.run(["grep", "-c", "tools.smoke --stack", str(sandbox.dir / "scripts" / "pulumi.sh")],
-                               capture_output=True, text=True, check=False)
-    assert completed.stdout.strip() == "1", "make smoke calls python -m tools.smoke --stack <stack>"
+    log = fake_python(sandbox)
+    run = sandbox.make(*target, "STACK=prod", env={k: v for k, v in SHARED.items() if k != "IMAGE_TAG"})
+    assert run.returncode == 0, run.output
+    assert log.read_text().splitlines() == [f"s3://dreamscape-pulumi-state|{expected}"], log.read_text()
+    refused = sandbox.make(*target, "STACK=prod")
+    assert refused.returncode != 0 and "shared state backend" in refused.output, "same backend rule"
