@@ -11,6 +11,7 @@ import pulumi_random as random
 from pydantic import SecretStr
 
 from components import budgets, devtools, spec, stateful
+from components.access import stack_access
 from components.backup import Backup, BackupArgs
 from components.config import StackConfig
 from components.config import Target as TargetKind
@@ -89,6 +90,8 @@ class Environment(pulumi.ComponentResource):
         settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config),
                                   gate=gate)
         target = load_target(config, settings, child)
+        # Read-only preview identity and registry pull credentials, before any pod exists (components/access.py).
+        target.grant_access(stack_access(config), self)
         secrets = GeneratedSecrets("secrets", GeneratedSecretsArgs(config.secret_rotation, protect), child)
         published = config.target is TargetKind.DOCKER
         ports = config.docker.host_ports if published else {}
