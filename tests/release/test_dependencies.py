@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCKS = {
@@ -80,7 +81,7 @@ def test_the_virtualenv_holds_exactly_the_locked_versions() -> None:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue  # platform-specific (markers) or not needed on this Python
-        assert canonicalize_name(installed) == canonicalize_name(version) or installed == version, (
+        assert Version(installed) == Version(version), (
             f"venv has {name}=={installed}, the lock {version}: run scripts/venv.sh"
         )
 
