@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.release.sandbox import ROOT, Sandbox
+from tools.release.model import TAG_CURRENT
 
 SHARED = {"PULUMI_BACKEND_URL": "s3://dreamscape-pulumi-state", "PULUMI_CONFIG_PASSPHRASE": "team secret",
           "IMAGE_TAG": "0123456789abcdef0123456789abcdef01234567"}
@@ -224,3 +225,22 @@ def test_smoke_rollback_and_release_run_the_python_tools_with_the_shared_setting
     assert log.read_text().splitlines() == [f"s3://dreamscape-pulumi-state|{expected}"], log.read_text()
     refused = sandbox.make(*target, "STACK=prod")
     assert refused.returncode != 0 and "shared state backend" in refused.output, "same backend rule"
+
+
+def test_make_init_creates_the_shared_stack_once_with_the_chosen_secrets_provider(sandbox: Sandbox) -> None:
+    shared = {k: v for k, v in SHARED.items() if k != "IMAGE_TAG"}
+    run = sandbox.make("init", "STACK=prod", env=shared)
+    assert run.returncode == 0, run.output
+    assert run.pulumi_args() == ["stack init prod --secrets-provider passphrase"], run.calls
+    assert "commit Pulumi.prod.yaml" in run.output, "it says the salt is meant to be committed"
+    kms = "awskms://alias/dreamscape-pulumi?region=eu-west-3"
+    run = sandbox.make("init", "STACK=prod", env={"PULUMI_BACKEND_URL": shared["PULUMI_BACKEND_URL"],
+                                                  "SECRETS_PROVIDER": kms})
+    assert run.returncode == 0, f"a KMS-backed stack needs no passphrase:\n{run.output}"
+    assert run.pulumi_args() == [f"stack init prod --secrets-provider {kms}"], run.calls
+
+
+def test_the_release_tag_make_up_records_is_the_one_tools_release_reads(sandbox: Sandbox) -> None:
+    sandbox.initialise("prod")
+    run = sandbox.make("up", env={"STACK": "prod", **SHARED, "CI": "true"})
+    assert f"stack tag set {TAG_CURRENT} {SHA} --stack prod" in run.pulumi_args(), run.calls
