@@ -267,6 +267,23 @@ class AlertingConfig(Section):
     pagerduty_routing_key: SecretStr | None = None
 
 
+class RegistryAuthConfig(Section):
+    """Pull credentials for the private image registry (`registry`). Set as SECRET config:
+    `make config STACK=prod ARGS="set --path registryAuth.username <user>"` and
+    `make config STACK=prod ARGS="set --secret --path registryAuth.password <read-only token>"`."""
+
+    username: str | None = None
+    password: SecretStr | None = None
+    server: str | None = None
+    """The registry host; default: the host part of `registry` (e.g. `ghcr.io`)."""
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("registryAuth username and password go together")
+        return self
+
+
 class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
@@ -368,6 +385,8 @@ class StackConfig(Section):
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool
     """Protect stateful resources and secret generators against deletion and replacement."""
+    preview_identity: bool = True
+    """Kubernetes: the read-only `preview` ServiceAccount that CI previews pull requests with."""
     domain: DomainName
     """Public domain; app., api. and grafana. hosts derive from it."""
     image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
@@ -394,6 +413,9 @@ class StackConfig(Section):
     registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
+    registry_auth: RegistryAuthConfig = RegistryAuthConfig()
+    """Optional pull credentials for `registry` (imagePullSecret on Kubernetes, registry auth on Docker).
+    Secret config."""
     workspace_root: str
     """The directory holding dreamscape-services/ and dreamscape-frontend/ (dev builds and hot reload).
     Relative paths are relative to this repository's root."""
