@@ -16,6 +16,7 @@ import pulumi
 from components import spec
 from components.budgets import Footprint, footprint_source
 from components.config import PostgresConfig, StackConfig
+from components.config.images import parse_image_reference
 from components.infra.common import resources_of
 from components.targets import Target
 
@@ -37,7 +38,7 @@ class PostgresArgs:
 
 
 def major_version(image: str) -> int:
-    tag = image.rpartition(":")[2]
+    tag = parse_image_reference(image).tag or ""
     match = re.match(r"(\d+)", tag)
     if not match:
         raise ValueError(f"cannot read the PostgreSQL major version from {image!r}")
