@@ -199,6 +199,12 @@ def effective_values(stack: str, raw: Mapping[str, str]) -> dict[str, Any]:
     return merge(merge(project_defaults(), profile_for(stack)), explicit_values(stack, raw))
 
 
+def file_values(stack: str) -> dict[str, Any]:
+    """The stack's values from the files alone (Pulumi.yaml, the profile, Pulumi.<stack>.yaml), for tools
+    that run outside the Pulumi engine. Secrets stay `{secure: ...}` markers: read only plain keys."""
+    return merge(merge(project_defaults(), profile_for(stack)), stack_file_values(stack))
+
+
 def stack_name_problems(stack: str) -> list[str]:
     """Why `stack` cannot be deployed, if it cannot: it names a namespace and (review) public hosts."""
     problems = []
