@@ -117,3 +117,11 @@ def test_stack_name_and_field_problems_arrive_in_one_message() -> None:
     refusal = refuse("Staging", {"kafka": {"brokers": 0}})
     assert "3 problem(s)" in refusal.message, f"bad name, unknown stack, bad field: {refusal.message}"
     assert "stack 'Staging'" in refusal.message and "dreamscape:kafka.brokers" in refusal.message, refusal.message
+
+
+def test_the_review_tool_and_the_program_agree_on_the_longest_stack_name() -> None:
+    from tools.review import naming
+
+    assert naming.MAX_STACK_NAME_LENGTH == loader.MAX_STACK_NAME, "the tool never creates a stack the program refuses"
+    longest = naming.stack_name(10 ** (loader.MAX_STACK_NAME - len("review-pr-") - 1))
+    assert loader.stack_name_problems(longest) == [], f"the tool's longest name {longest!r} is accepted"
