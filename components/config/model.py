@@ -32,6 +32,8 @@ from components.config.quantities import (
 )
 from components.secret_catalog import SECRET_NAMES
 
+MAX_SCRAPE_INTERVAL_MS = 150_000
+"""Half the shortest range vector of the alert rules (5m, components/monitoring/config/rules.py)."""
 # PostgreSQL identifiers: NAMEDATALEN - 1 = 63 bytes; lowercase so they need no quoting.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -233,8 +235,20 @@ class PrometheusConfig(Section):
     retention: PromDuration
     """TSDB retention (`--storage.tsdb.retention.time`): 30d in prod, short in dev."""
     scrape_interval: PromDuration
+    """How often every target is scraped; at most 2m30s (the alert rules' 5m rate windows need two samples)."""
     storage: MemoryQuantity
     resources: ResourcesConfig
+
+    @model_validator(mode="after")
+    def _scrapes_fit_the_rate_windows(self) -> Self:
+        # PromQL rate()/increase() return nothing with fewer than two samples in the range; the alert
+        # rules use 5m ranges, so a slower scrape would silently switch the alerts off.
+        if rules.prometheus_duration_ms(self.scrape_interval) > MAX_SCRAPE_INTERVAL_MS:
+            raise ValueError(
+                f"scrapeInterval {self.scrape_interval} leaves fewer than two samples in the alert rules' "
+                "5m rate windows; use at most 2m30s"
+            )
+        return self
 
 
 class MonitoredServiceConfig(Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,8 @@ def message_for(stack: str, overrides: dict[str, Any]) -> str:
          "from largest to smallest"),
         ("dev", {"monitoring": {"prometheus": {"scrapeInterval": "0"}}}, "monitoring.prometheus.scrapeInterval",
          "greater than zero"),
+        ("dev", {"monitoring": {"prometheus": {"scrapeInterval": "2m31s"}}}, "monitoring.prometheus",
+         "fewer than two samples"),
         ("prod", {"backup": {"schedule": "0 24 * * *"}}, "backup.schedule", "hour field '24' is out of range"),
         ("prod", {"backup": {"schedule": "61 2 * * *"}}, "backup.schedule", "minute field '61' is out of range"),
         ("prod", {"backup": {"schedule": "0 2 * 13 *"}}, "backup.schedule", "month field '13'"),
@@ -149,3 +152,13 @@ def test_rule_helpers_match_their_upstream_grammars() -> None:
     for bad in ("ab", "a-.b", "xn--abc", "bucket-s3alias", "-ab", "a" * 64):
         with pytest.raises(ValueError):
             s3_bucket(bad)
+
+
+def test_the_scrape_interval_bound_keeps_two_samples_in_every_rule_window() -> None:
+    from components.config.model import MAX_SCRAPE_INTERVAL_MS
+    from components.monitoring.config.rules import RulesArgs, render_alert_rules
+
+    windows = re.findall(r"\[(\d+[smhdwy]+)\]", render_alert_rules(RulesArgs(alert_when_backup_metric_absent=True)))
+    assert windows, "the alert rules use range vectors"
+    shortest = min(prometheus_duration_ms(window) for window in windows)
+    assert shortest >= 2 * MAX_SCRAPE_INTERVAL_MS, f"two scrapes fit the shortest window {shortest} ms"
