@@ -23,11 +23,10 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 
-from tests import sdk_internals
-
 from components.deploy import Deployments
 from components.spec import Service
 from components.targets import Deployed
+from tests import sdk_internals
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
