@@ -1,18 +1,49 @@
-# DreamScape environments: the two everyday commands are `make up` and `make test`.
+# DreamScape environments. `make` alone prints this help; the everyday commands are `make up` and `make test`.
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
 STACK ?= dev
 LEVEL ?= soft
+ARGS ?=
+PULUMI := scripts/pulumi.sh
 
-.PHONY: up preview destroy reset test lint typecheck unit bench render
+.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench render lock
 
-up: ## Bring up a stack (default: dev on the local Docker daemon, local file backend)
-	@scripts/pulumi.sh up $(STACK)
+help: ## Show this help
+	@echo "Usage: make <target> [STACK=dev|prod] [ARGS='...']   (stack: $(STACK))"
+	@echo
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "Non-dev stacks need the shared backend (PULUMI_BACKEND_URL) and the team passphrase: docs/state.md."
 
-preview: ## Show what `up` would change
-	@scripts/pulumi.sh preview $(STACK)
+up: ## Create or update the stack (dev: local Docker; others: IMAGE_TAG=<tag>, policy-pack preview, confirm)
+	@$(PULUMI) up $(STACK) $(ARGS)
+
+preview: ## Show what `up` would change (non-dev stacks: with the policy pack)
+	@$(PULUMI) preview $(STACK) $(ARGS)
 
 destroy: ## Destroy the stack (dev volumes are kept; see docs/operations.md for a full reset)
-	@scripts/pulumi.sh destroy $(STACK)
+	@$(PULUMI) destroy $(STACK) $(ARGS)
+
+refresh: ## Reconcile the state with what really runs
+	@$(PULUMI) refresh $(STACK) $(ARGS)
+
+outputs: ## Stack outputs, e.g. make outputs ARGS='postgresUrl --show-secrets'
+	@$(PULUMI) outputs $(STACK) $(ARGS)
+
+config: ## Stack config, e.g. make config ARGS='set workspaceRoot ../src'
+	@$(PULUMI) config $(STACK) $(ARGS)
+
+init: ## Create a shared stack once in the shared backend (docs/state.md), then commit its stack file
+	@$(PULUMI) init $(STACK)
+
+smoke: ## Smoke-test a deployed stack (python -m tools.smoke)
+	@$(PULUMI) smoke $(STACK) $(ARGS)
+
+rollback: ## Redeploy the last good release, or TO=<tag> (python -m tools.release; docs/release.md)
+	@$(PULUMI) rollback $(STACK) $(if $(TO),--to $(TO),) $(ARGS)
+
+release: ## Release record of a shared stack, e.g. make release STACK=prod ARGS=status (docs/release.md)
+	@$(PULUMI) release $(STACK) $(ARGS)
 
 reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the nuclear prompt] (docs/operations.md)
 	@scripts/venv.sh >/dev/null && venv/bin/python -m tools.reset $(LEVEL) --stack $(STACK) $(if $(YES),--yes-destroy-all-data,)
@@ -25,3 +56,6 @@ bench: ## Time the program's evaluation of each stack under mocks
 
 render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx)
 	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render
+
+lock: ## Re-lock the Python dependencies after editing a requirements*.txt (docs/release.md)
+	@scripts/lock.sh $(ARGS)

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_random as random
 
 from components import budgets, plan, publishing, stateful
+from components.access import stack_access
 from components.backup import Backup
 from components.config import ConfigError, StackConfig
 from components.deploy import BlueprintArgs, Deployments
@@ -98,6 +99,8 @@ class Environment(pulumi.ComponentResource):
         settings = TargetSettings(environment=name, protect=protect, annotations=review_annotations(config),
                                   gate=gate)
         target = load_target(config, settings, child)
+        # Read-only preview identity and registry pull credentials, before any pod exists (components/access.py).
+        target.grant_access(stack_access(config), self)
         deployments = Deployments()
 
         def deploy(blueprint: Any, outputs: dict[str, Any] | None = None) -> BlueprintArgs:

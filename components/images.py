@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 
+from components.config.images import ImageReferenceError, parse_image_reference
+
 _MAJOR = re.compile(r"^v?(\d+)")
 
 
 def tag_of(image: str) -> str | None:
-    """The tag of an image reference, or None (digest-only or untagged). A registry port (`host:5000/x`)
-    is not a tag: the tag comes after the last `/`."""
-    reference = image.split("@", 1)[0]
-    last = reference.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else None
+    """The tag of an image reference (Docker's grammar: a registry port is not a tag), or None when it
+    has none or is not a valid reference."""
+    try:
+        return parse_image_reference(image).tag
+    except ImageReferenceError:
+        return None
 
 
 def major_version(image: str) -> int | None:

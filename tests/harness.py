@@ -22,22 +22,19 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func, wait_for_rpcs
-from pulumi.runtime.sync_await import _sync_await
 
 from components.deploy import Deployments
 from components.spec import Service
 from components.targets import Deployed
+from tests import sdk_internals
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
 """A workspace with the seed's layout (empty service directories): dev's source-directory check passes
 without the real service repositories. Override `workspaceRoot` to test the check itself."""
 PROJECT = "dreamscape"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = sdk_internals.SECRET_SIG
+SIG_KEY = sdk_internals.SIG_KEY
 
 
 @dataclass
@@ -117,7 +114,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(sdk_internals.MockMonitor):
     """Keeps the wire view of each registration (RegisterResource runs on several threads)."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
@@ -237,7 +234,7 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     mocks.previous_outputs = dict(previous_outputs or {})
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(config_bag(stack, overrides))
-    pulumi_settings.ROOT.set(None)
+    sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []
     record = Deployments.add
@@ -254,7 +251,7 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
             Deployments.add = record  # type: ignore[method-assign]
 
     try:
-        _sync_await(run_pulumi_func(program))
+        sdk_internals.run_program(program)
     except BaseException:
         _settle()
         raise
@@ -262,34 +259,20 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     outputs: dict[str, Export] = {}
     for key, raw in (getattr(root, "outputs", None) or {}).items():
         output = pulumi.Output.from_input(raw)
-        value = _sync_await(output.future())
-        secret = _sync_await(output.is_secret())
+        value = sdk_internals.resolve(output.future())
+        secret = sdk_internals.resolve(output.is_secret())
         outputs[key] = Export(value=value, secret=bool(secret))
     return Evaluation(stack, list(mocks.resources), outputs, set(mocks.generated_secrets), received)
 
 
 def _discard_pending_outputs() -> None:
-    """The SDK keeps pending output tasks in one process-wide set that `set_mocks` does not reset; a
-    refused run can leave failing ones there, which the next run would await and re-raise."""
-    with pulumi_settings.SETTINGS.lock:
-        pending = list(pulumi_settings.SETTINGS.outputs)
-        pulumi_settings.SETTINGS.outputs.clear()
-    for task in pending:
-        task.cancel()
+    sdk_internals.discard_pending_outputs()
 
 
 def _settle() -> None:
     """After a failed run, let its pending outputs finish so their errors cannot leak into the next run."""
-    # Every registration that waited on the failed check fails on its own: drain them all.
-    for _ in range(10_000):
-        manager = pulumi_settings.SETTINGS.rpc_manager
-        manager.unhandled_exception = None
-        try:
-            _sync_await(wait_for_rpcs())
-            break
-        except Exception:  # draining: the failed run's error was already raised
-            continue
-    _discard_pending_outputs()
+    sdk_internals.drain_failed_rpcs()
+    sdk_internals.discard_pending_outputs()
 
 
 def walk_plain(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -1,5 +1,10 @@
 """Restore a nightly backup into a Kubernetes stack's PostgreSQL:
-`python -m tools.restore_postgres <dump name> [--namespace dreamscape-prod] [--yes]`.
+`python -m tools.restore_postgres <dump name> [--stack prod] [--namespace NS] [--bucket B] [--yes]`.
+
+The namespace, the backup bucket, the database and the role come from the stack's configuration
+(Pulumi.yaml, the review profile and Pulumi.<stack>.yaml); `--namespace` and `--bucket` override them.
+A dump name is a plain file name as the backup writes it (`dreamscape-20250101T020005Z.dump`): never a
+path, never absolute, never `..`, since it becomes a local file name and part of the object key.
 
 1. reads the backup user's `MC_HOST_backup` URL from the CronJob's Secret (`postgres-backup-secrets`),
 2. port-forwards MinIO to 127.0.0.1 and downloads `<bucket>/postgres/<dump name>` with `mc cp`,
@@ -13,13 +18,20 @@ from __future__ import annotations
 
 import argparse
 import base64
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import ValidationError
+
+from components.config import BackupConfig, KubernetesConfig, PostgresConfig
+from components.config.loader import file_values, stack_name_problems
 from tools.runner import Command, CommandError, Runner, SubprocessRunner, lines
 
 SECRET = "postgres-backup-secrets"
@@ -28,6 +40,51 @@ LOCAL_PORT = 19000
 BUCKET = "dreamscape-backups"
 DATABASE = "dreamscape"
 APP_USER = "dreamscape_app"
+
+
+_DUMP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+class RestoreError(Exception):
+    """A problem the user can fix; reported on one line with exit code 2."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreTarget:
+    """Where a stack's database lives and who owns its objects, as its configuration says."""
+
+    namespace: str
+    bucket: str
+    database: str
+    role: str
+
+
+def target_of(stack: str) -> RestoreTarget:
+    """The configured namespace, bucket, database and app role of `stack` (no Pulumi engine needed)."""
+    problems = stack_name_problems(stack)
+    if problems:
+        raise RestoreError(f"stack {stack!r}: {problems[0]}")
+    values = file_values(stack)
+    try:
+        postgres = PostgresConfig.model_validate(values["postgres"])
+        backup = BackupConfig.model_validate(values["backup"])
+        kubernetes = KubernetesConfig.model_validate(values["kubernetes"])
+    except (KeyError, ValidationError) as error:
+        first = error.errors(include_url=False)[0] if isinstance(error, ValidationError) else None
+        where = ".".join(str(part) for part in first["loc"]) if first else str(error)
+        raise RestoreError(f"the configuration of stack {stack!r} is invalid at {where}; run `make preview`") from None
+    return RestoreTarget(namespace=kubernetes.namespace_for(stack), bucket=backup.bucket,
+                         database=postgres.database, role=postgres.app_user)
+
+
+def dump_name(text: str) -> str:
+    """A dump's file name: letters, digits, '.', '_' and '-', no path, no '..' (it names a local file)."""
+    if not _DUMP_NAME.match(text) or ".." in text:
+        raise RestoreError(
+            f"invalid dump name {text!r}: give the file name as listed by --list "
+            "(e.g. dreamscape-20250101T020005Z.dump), without a path or '..'"
+        )
+    return text
 
 
 def local_mc_host(cluster_url: str, port: int = LOCAL_PORT) -> str:
@@ -66,8 +123,11 @@ def restore_command(namespace: str, source: Path, database: str = DATABASE, role
 
 
 def restore(runner: Runner, namespace: str, name: str | None, work_dir: Path, *, bucket: str = BUCKET,
+            database: str = DATABASE, role: str = APP_USER,
             wait: Callable[[], None] = lambda: time.sleep(2)) -> list[str]:
     """Download `name` and restore it (or, with name None, list the dumps). Returns the listing."""
+    if name is not None:
+        dump_name(name)
     encoded = runner.run(secret_command(namespace)).strip()
     if not encoded:
         raise CommandError(f"no backup credentials in secret {SECRET} of namespace {namespace}")
@@ -81,36 +141,61 @@ def restore(runner: Runner, namespace: str, name: str | None, work_dir: Path, *,
         runner.run(download_command(name, target, mc_host, bucket))
     finally:
         stop()
-    runner.run(restore_command(namespace, target))
+    runner.run(restore_command(namespace, target, database, role))
     return []
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error on one line (exit code 2), like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None, runner: Runner | None = None,
          confirm: Callable[[str], str] = input, wait: Callable[[], None] = lambda: time.sleep(2)) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.restore_postgres", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Run the restore; every failure prints one line to stderr and returns non-zero."""
+    parser = _Parser(prog="python -m tools.restore_postgres", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", nargs="?", help="dump name, e.g. dreamscape-20250101T020005Z.dump")
     parser.add_argument("--list", action="store_true", help="list the dumps in the bucket")
-    parser.add_argument("--namespace", default="dreamscape-prod")
-    parser.add_argument("--bucket", default=BUCKET)
+    parser.add_argument("--stack", default="prod", help="the stack whose database is restored (default prod)")
+    parser.add_argument("--namespace", help="override the stack's namespace")
+    parser.add_argument("--bucket", help="override the stack's backup bucket")
     parser.add_argument("--yes", action="store_true", help="do not ask before overwriting the database")
     args = parser.parse_args(argv)
     if not args.list and not args.name:
         parser.error("give a dump name, or --list")
-    question = f"Restore {args.name} over the database in {args.namespace}? Type 'restore': "
-    if not args.list and not args.yes and confirm(question).strip() != "restore":
-        print("not confirmed; nothing was changed", file=sys.stderr)
-        return 1
-    runner = runner or SubprocessRunner()
     try:
+        name = None if args.list else dump_name(args.name)
+        target = target_of(args.stack)
+        namespace = args.namespace or target.namespace
+        question = (f"Restore {name} over database {target.database} in {namespace}? Type 'restore': ")
+        if name is not None and not args.yes and confirm(question).strip() != "restore":
+            print("not confirmed; nothing was changed", file=sys.stderr)
+            return 1
+        runner = runner or SubprocessRunner()
         with tempfile.TemporaryDirectory() as work:
-            name = None if args.list else args.name
-            listing = restore(runner, args.namespace, name, Path(work), bucket=args.bucket, wait=wait)
-    except CommandError as error:
-        print(f"error: {error}", file=sys.stderr)
+            listing = restore(runner, namespace, name, Path(work), bucket=args.bucket or target.bucket,
+                              database=target.database, role=target.role, wait=wait)
+    except (RestoreError, CommandError) as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 2 if isinstance(error, RestoreError) else 1
+    except EOFError:
+        print("error: no answer to the confirmation (stdin closed); pass --yes to skip it", file=sys.stderr)
         return 1
-    print("\n".join(listing) if args.list else f"restored {args.name} into {args.namespace}")
+    except KeyboardInterrupt:
+        print("interrupted; the restore may be incomplete", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        print(f"error: unexpected {type(error).__name__}: {_one_line(error)}", file=sys.stderr)
+        return 1
+    print("\n".join(listing) if args.list else f"restored {name} into {target.database} in {namespace}")
     return 0
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -3,9 +3,16 @@
 Layers, lowest first:
 1. project defaults declared in Pulumi.yaml (the single source of defaults);
 2. a shared profile for families of stacks without a stack file (`review-*` -> profiles/review.yaml);
-3. what the stack sets. A stack value equal to the project default counts as "not set", because the
-   Pulumi CLI hands the program project defaults and stack values in one bag.
+3. what the stack sets. The Pulumi CLI hands the program project defaults and stack values in one bag,
+   so the loader reads the stack file (`Pulumi.<stack>.yaml`, which the review tool also writes for the
+   duration of its run) to learn which keys the stack sets: a key the stack file names wins even when its
+   value equals the project default. A bag value that differs from the project default but that no
+   stack file names came from `--config` on the command line; it wins too.
 Object-valued keys are merged key by key, so a stack file holds only what differs.
+
+The stack name is checked here too: it becomes a Kubernetes namespace and part of public hostnames, and
+a stack the project does not know (no stack file, not `review-<id>`) is refused rather than silently
+given the production defaults.
 
 This is the only module that reads Pulumi configuration.
 """
@@ -13,6 +20,7 @@ This is the only module that reads Pulumi configuration.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -26,7 +34,26 @@ from components.config.model import StackConfig, Target
 
 PROJECT = "dreamscape"
 ROOT = Path(__file__).resolve().parents[2]
-PROFILES = {"review-": ROOT / "profiles" / "review.yaml"}
+STACK_DIR = ROOT
+"""Where `Pulumi.<stack>.yaml` lives: the project directory (Pulumi.yaml sets no `stackConfigDir`)."""
+STACK_FILE_EXTENSIONS = (".yaml", ".yml", ".json")
+REVIEW_PREFIX = "review-"
+PROFILES = {REVIEW_PREFIX: ROOT / "profiles" / "review.yaml"}
+
+# Kubernetes namespace names are RFC 1123 DNS labels: at most 63 characters of [a-z0-9-], starting and
+# ending alphanumeric (apimachinery validation.IsDNS1123Label, enforced by the API server).
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
+# A DNS name is at most 253 characters in its text form (RFC 1035 section 2.3.4; Kubernetes
+# IsDNS1123Subdomain and the Ingress host field use the same bound).
+DNS_NAME_MAX = 253
+NAMESPACE_PREFIX = "dreamscape-"
+NAMESPACE_SUFFIXES = ("-node-agents",)
+"""Namespaces the Kubernetes target derives from the environment's namespace (the node agents' one)."""
+SITE_SUBDOMAINS = ("app", "api", "grafana")
+"""The public hosts the edge serves under the site domain (components/environment.py)."""
+MAX_STACK_NAME = DNS_LABEL_MAX - len(NAMESPACE_PREFIX) - max(len(s) for s in NAMESPACE_SUFFIXES)
+"""40: `dreamscape-<stack>-node-agents` must still be a DNS label."""
 
 
 class ConfigError(pulumi.RunError):
@@ -57,6 +84,37 @@ def profile_for(stack: str) -> Mapping[str, Any]:
     return {}
 
 
+def stack_file(stack: str) -> Path | None:
+    """The stack's own config file, if it has one."""
+    for extension in STACK_FILE_EXTENSIONS:
+        path = STACK_DIR / f"Pulumi.{stack}{extension}"
+        if path.is_file():
+            return path
+    return None
+
+
+def stack_file_values(stack: str) -> dict[str, Any]:
+    """What the stack file sets in our namespace, as written (secrets stay `{secure: ...}` markers).
+
+    Only the *shape* is used: it says which keys and nested fields the stack sets; the values themselves
+    come from the engine's bag, where secrets are already decrypted.
+    """
+    path = stack_file(stack)
+    if path is None:
+        return {}
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Cannot read {path.name}: {error}. Nothing was changed.") from None
+    values: dict[str, Any] = {}
+    config = document.get("config") if isinstance(document, dict) else None
+    for key, value in (config or {}).items():
+        namespace, _, name = str(key).rpartition(":")
+        if namespace in ("", PROJECT):
+            values[name] = value
+    return values
+
+
 def stack_values(raw: Mapping[str, str]) -> dict[str, Any]:
     """Our namespace's values from the engine's config bag. Objects and arrays arrive as JSON."""
     values: dict[str, Any] = {}
@@ -77,10 +135,14 @@ def _decode(text: str) -> Any:
     return text
 
 
-def _explicit(value: Any, default: Any) -> Any:
-    """The parts of `value` that differ from `default` (None when nothing differs)."""
+def _differs(value: Any, default: Any) -> Any:
+    """The parts of a bag value that differ from the project default (None when nothing differs).
+
+    Used only for keys no stack file names: such a value is the project default unless `--config`
+    changed it, so the parts equal to the default carry no information.
+    """
     if isinstance(value, dict) and isinstance(default, dict):
-        diff = {k: d for k, v in value.items() if (d := _explicit(v, default.get(k))) is not None}
+        diff = {k: d for k, v in value.items() if (d := _differs(v, default.get(k))) is not None}
         return diff or None
     return None if _same(value, default) else value
 
@@ -96,6 +158,14 @@ def _as_text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+def _set_by_stack(value: Any, shape: Any) -> Any:
+    """The parts of a bag value at the paths the stack file sets (`shape`); a `{secure: ...}` marker or a
+    scalar in the file selects the whole bag value at that path."""
+    if isinstance(value, dict) and isinstance(shape, dict) and set(shape) != {"secure"}:
+        return {k: _set_by_stack(value[k], v) for k, v in shape.items() if k in value}
+    return value
+
+
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Deep-merge mappings; lists and scalars in `override` replace those in `base`."""
     merged = dict(base)
@@ -108,21 +178,101 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
-def effective_values(stack: str, raw: Mapping[str, str]) -> dict[str, Any]:
+def explicit_values(stack: str, raw: Mapping[str, str]) -> dict[str, Any]:
+    """What the stack itself sets: every key its stack file names, plus bag values that differ from the
+    project defaults (set with `--config`)."""
     defaults = project_defaults()
-    explicit = {
-        key: diff
-        for key, value in stack_values(raw).items()
-        if (diff := _explicit(value, defaults.get(key))) is not None
-    }
-    return merge(merge(defaults, profile_for(stack)), explicit)
+    named = stack_file_values(stack)
+    explicit: dict[str, Any] = {}
+    for key, value in stack_values(raw).items():
+        diff = _differs(value, defaults.get(key))
+        if key in named:
+            by_stack = _set_by_stack(value, named[key])
+            both = isinstance(by_stack, dict) and isinstance(diff, dict)
+            explicit[key] = merge(by_stack, diff) if both else by_stack
+        elif diff is not None:
+            explicit[key] = diff
+    return explicit
+
+
+def effective_values(stack: str, raw: Mapping[str, str]) -> dict[str, Any]:
+    return merge(merge(project_defaults(), profile_for(stack)), explicit_values(stack, raw))
+
+
+def file_values(stack: str) -> dict[str, Any]:
+    """The stack's values from the files alone (Pulumi.yaml, the profile, Pulumi.<stack>.yaml), for tools
+    that run outside the Pulumi engine. Secrets stay `{secure: ...}` markers: read only plain keys."""
+    return merge(merge(project_defaults(), profile_for(stack)), stack_file_values(stack))
+
+
+def stack_name_problems(stack: str) -> list[str]:
+    """Why `stack` cannot be deployed, if it cannot: it names a namespace and (review) public hosts."""
+    problems = []
+    if not DNS_LABEL.match(stack) or len(stack) > MAX_STACK_NAME:
+        problems.append(
+            f"the stack name must be lowercase letters, digits and '-', start and end with a letter or "
+            f"digit, and be at most {MAX_STACK_NAME} characters, because it names the Kubernetes namespace "
+            f"'{NAMESPACE_PREFIX}<stack>{NAMESPACE_SUFFIXES[0]}' (an RFC 1123 label of at most "
+            f"{DNS_LABEL_MAX} characters); got {stack!r}"
+        )
+    if stack.startswith(REVIEW_PREFIX):
+        review_id = stack.removeprefix(REVIEW_PREFIX)
+        if not DNS_LABEL.match(review_id):
+            problems.append(
+                f"a review stack is 'review-<id>' with <id> a DNS label (it becomes the host "
+                f"'app.<id>.<domain>'); got {stack!r}"
+            )
+    elif stack_file(stack) is None:
+        problems.append(
+            f"unknown stack {stack!r}: it has no Pulumi.{stack}.yaml and is not a 'review-<id>' stack. "
+            f"Create the stack file (it picks the target and what differs from the production defaults) "
+            "instead of running with the project defaults, which own cluster-wide settings such as Traefik"
+        )
+    return problems
+
+
+def stack_problems(stack: str, config: StackConfig) -> list[str]:
+    """Checks that need both the stack name and its validated config."""
+    problems = []
+    is_review = stack.startswith(REVIEW_PREFIX)
+    if config.review is not None and not is_review:
+        problems.append(
+            f"{PROJECT}:review: the review block belongs to 'review-<id>' stacks only (set by "
+            f"`python -m tools.review up`); remove it from stack {stack!r}"
+        )
+    if config.target is Target.KUBERNETES:
+        namespace = config.kubernetes.namespace_for(stack)
+        for suffix in NAMESPACE_SUFFIXES:
+            derived = namespace + suffix
+            if len(derived) > DNS_LABEL_MAX:
+                problems.append(
+                    f"{PROJECT}:kubernetes.namespace: {namespace!r} plus the derived suffix {suffix!r} is "
+                    f"{len(derived)} characters; a Kubernetes namespace is at most {DNS_LABEL_MAX} "
+                    f"(RFC 1123 label), so the namespace may have at most {DNS_LABEL_MAX - len(suffix)}"
+                )
+    site = f"{stack.removeprefix(REVIEW_PREFIX)}.{config.domain}" if is_review else config.domain
+    longest = max((f"{sub}.{site}" for sub in SITE_SUBDOMAINS), key=len)
+    if len(longest) > DNS_NAME_MAX:
+        problems.append(
+            f"{PROJECT}:domain: the host {longest[:40]}... is {len(longest)} characters; a DNS name (and an "
+            f"Ingress host) is at most {DNS_NAME_MAX}"
+        )
+    return problems
 
 
 def validate(stack: str, values: Mapping[str, Any]) -> StackConfig:
+    """Validate everything and raise ONE ConfigError naming every problem, before anything is registered."""
+    problems = [f"stack {stack!r}: {problem}" for problem in stack_name_problems(stack)]
+    config: StackConfig | None = None
     try:
         config = StackConfig.model_validate(dict(values))
     except ValidationError as error:
-        raise ConfigError(describe(stack, error)) from None
+        problems.extend(describe(error))
+    if config is not None:
+        problems.extend(stack_problems(stack, config))
+    if problems:
+        raise ConfigError(report(stack, problems))
+    assert config is not None
     if config.target is Target.DOCKER:
         check_sources(stack, config)
     return config
@@ -171,24 +321,27 @@ def _engine_config() -> Mapping[str, str]:
     return dict(CONFIG.get())
 
 
-def describe(stack: str, error: ValidationError) -> str:
-    """One message naming every bad field, what it expects, and what it got."""
-    problems = error.errors(include_url=False)
-    lines = [
-        f"Invalid configuration for stack '{stack}': {len(problems)} problem(s). Nothing was changed.",
-    ]
-    for problem in problems:
+def describe(error: ValidationError) -> list[str]:
+    """One line per bad field: its key, what it expects, and what it got."""
+    lines = []
+    for problem in error.errors(include_url=False):
         location = [str(part) for part in problem["loc"]] or ["(stack)"]
         key = f"{PROJECT}:{location[0]}" + "".join(f".{part}" for part in location[1:])
         if problem["type"] == "extra_forbidden":
-            lines.append(f"  - {key}: unknown key; see docs/config.md for the supported keys")
+            lines.append(f"{key}: unknown key; see docs/config.md for the supported keys")
             continue
         message = problem["msg"].removeprefix("Value error, ")
         got = problem.get("input")
         mentions_input = problem["type"] == "value_error" or isinstance(got, (dict, list)) or got is None
         shown = "" if mentions_input else f" (got {got!r})"
-        lines.append(f"  - {key}: {message}{shown}")
-    lines.append(
-        f"Fix them in Pulumi.{stack}.yaml or with `pulumi config set --path <key> <value> --stack {stack}`."
-    )
-    return "\n".join(lines)
+        lines.append(f"{key}: {message}{shown}")
+    return lines
+
+
+def report(stack: str, problems: list[str]) -> str:
+    """The one message: a count, every problem on its own line, and where to fix them."""
+    return "\n".join([
+        f"Invalid configuration for stack '{stack}': {len(problems)} problem(s). Nothing was changed.",
+        *(f"  - {problem}" for problem in problems),
+        f"Fix them in Pulumi.{stack}.yaml or with `pulumi config set --path <key> <value> --stack {stack}`.",
+    ])

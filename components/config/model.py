@@ -16,31 +16,35 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.config import rules
+from components.config.images import parse_image_reference
 from components.config.quantities import (
     CpuQuantity,
+    EffectiveCacheSize,
     MemoryQuantity,
-    PostgresMemory,
-    RedisMemory,
+    RedisMaxmemory,
+    SharedBuffers,
+    WorkMem,
     cpu_millicores,
     memory_bytes,
+    postgres_memory_bytes,
+    redis_memory_bytes,
 )
 from components.secret_catalog import SECRET_NAMES
 
+MAX_SCRAPE_INTERVAL_MS = 150_000
+"""Half the shortest range vector of the alert rules (5m, components/monitoring/config/rules.py)."""
+# PostgreSQL identifiers: NAMEDATALEN - 1 = 63 bytes; lowercase so they need no quoting.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_TOPIC = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def pinned_image(value: str) -> str:
-    """An image reference must carry an explicit tag or digest, and the tag may not be `latest`."""
-    if "@sha256:" in value:
-        return value
-    name, _, tag = value.rpartition(":")
-    if not name or "/" in tag:
+    """An image reference Docker would pull (distribution/reference grammar, see images.py) that names
+    a fixed build: a digest, or a tag other than the floating `latest`."""
+    reference = parse_image_reference(value)
+    if reference.tag is None and reference.digest is None:
         raise ValueError(f"expected an image pinned to a tag or digest such as 'redis:8.2.3-alpine', got {value!r}")
-    if tag == "latest":
+    if reference.digest is None and reference.tag == "latest":
         raise ValueError(f"image {value!r} uses the floating 'latest' tag; pin a version")
     return value
 
@@ -56,14 +60,14 @@ def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
 
 Image = Annotated[str, AfterValidator(pinned_image)]
 SqlIdentifier = Annotated[str, _matches(_IDENTIFIER, "a lowercase SQL identifier")]
-TopicName = Annotated[str, _matches(_TOPIC, "a Kafka topic name ([a-zA-Z0-9._-], at most 249 chars)")]
-BucketName = Annotated[str, _matches(_BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")]
-DnsLabel = Annotated[str, _matches(_DNS_LABEL, "a DNS label (lowercase letters, digits, dashes)")]
-DomainName = Annotated[str, _matches(_DOMAIN, "a DNS domain such as 'dreamscape.example.com'")]
+TopicName = Annotated[str, AfterValidator(rules.kafka_topic)]
+BucketName = Annotated[str, AfterValidator(rules.s3_bucket)]
+DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
+DnsSubdomain = Annotated[str, AfterValidator(rules.dns1123_subdomain)]
+DomainName = Annotated[str, AfterValidator(rules.domain_name)]
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
-PromDuration = Annotated[
-    str, _matches(re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$"), "a Prometheus duration such as 2d or 30d")
-]
+PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
+CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 
 
 class Section(BaseModel):
@@ -112,14 +116,38 @@ class PostgresConfig(Section):
     """Login role the services use (its password is generated)."""
     max_connections: int = Field(ge=10, le=10000)
     """`max_connections` (seed: 500)."""
-    shared_buffers: PostgresMemory
-    """`shared_buffers` (seed: 2GB)."""
-    effective_cache_size: PostgresMemory
+    shared_buffers: SharedBuffers
+    """`shared_buffers` (seed: 2GB): 128kB to 8TB, and with `workMem` below the memory limit."""
+    effective_cache_size: EffectiveCacheSize
     """`effective_cache_size` (seed: 6GB)."""
-    work_mem: PostgresMemory
-    """`work_mem` (seed: 10MB)."""
+    work_mem: WorkMem
+    """`work_mem` (seed: 10MB): at least 64kB."""
     resources: ResourcesConfig
     """Requests and limits of the server."""
+
+    @field_validator("image")
+    @classmethod
+    def _tag_names_the_major_version(cls, image: str) -> str:
+        tag = parse_image_reference(image).tag or ""
+        if not re.match(r"\d+", tag):
+            raise ValueError(
+                f"image {image!r} needs a tag starting with the PostgreSQL major version (such as "
+                "'18.4-alpine', a digest may follow): the data mount depends on it"
+            )
+        return image
+
+    @model_validator(mode="after")
+    def _memory_fits_the_container(self) -> Self:
+        # shared_buffers is allocated at start-up and work_mem at least once per query: both must fit the
+        # container's memory limit, or the kernel OOM-kills the server instead of Postgres refusing work.
+        used = postgres_memory_bytes(self.shared_buffers) + postgres_memory_bytes(self.work_mem)
+        limit = memory_bytes(self.resources.memory_limit)
+        if used >= limit:
+            raise ValueError(
+                f"sharedBuffers {self.shared_buffers} plus workMem {self.work_mem} must stay below "
+                f"resources.memoryLimit {self.resources.memory_limit}"
+            )
+        return self
 
 
 class RedisConfig(Section):
@@ -129,8 +157,8 @@ class RedisConfig(Section):
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
     nodes: int = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
-    maxmemory: RedisMemory
-    """`maxmemory` per node (seed: 2gb)."""
+    maxmemory: RedisMaxmemory
+    """`maxmemory` per node (seed: 2gb): positive and below the memory limit."""
     maxmemory_policy: Literal[
         "noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random"
     ]
@@ -139,6 +167,16 @@ class RedisConfig(Section):
     """Data volume per node (append-only file)."""
     resources: ResourcesConfig
     """Requests and limits per node."""
+
+    @model_validator(mode="after")
+    def _maxmemory_fits_the_container(self) -> Self:
+        # Redis evicts at maxmemory; above the container limit the kernel kills it first (and a fork for
+        # AOF rewrite needs headroom), so maxmemory must be below the limit.
+        if redis_memory_bytes(self.maxmemory) >= memory_bytes(self.resources.memory_limit):
+            raise ValueError(
+                f"maxmemory {self.maxmemory} must stay below resources.memoryLimit {self.resources.memory_limit}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _cluster_shape(self) -> Self:
@@ -158,8 +196,8 @@ class KafkaConfig(Section):
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
     replication_factor: int = Field(ge=1)
     """Replication of topics and internal topics (seed: 3); at most `brokers`."""
-    retention_hours: int = Field(ge=1)
-    """`log.retention.hours` (seed: 168)."""
+    retention_hours: int = Field(ge=1, le=rules.INT32_MAX)
+    """`log.retention.hours` (seed: 168); Kafka declares it an INT."""
     topics: list[TopicName]
     """Event topics created (if missing) on every `up`."""
     storage: MemoryQuantity
@@ -173,8 +211,9 @@ class KafkaConfig(Section):
             raise ValueError(
                 f"replicationFactor {self.replication_factor} exceeds the {self.brokers} broker(s)"
             )
-        if len(set(self.topics)) != len(self.topics):
-            raise ValueError("topics contains duplicates")
+        collisions = rules.kafka_topic_collisions(self.topics)
+        if collisions:
+            raise ValueError("topics: " + "; ".join(collisions))
         return self
 
 
@@ -196,8 +235,20 @@ class PrometheusConfig(Section):
     retention: PromDuration
     """TSDB retention (`--storage.tsdb.retention.time`): 30d in prod, short in dev."""
     scrape_interval: PromDuration
+    """How often every target is scraped; at most 2m30s (the alert rules' 5m rate windows need two samples)."""
     storage: MemoryQuantity
     resources: ResourcesConfig
+
+    @model_validator(mode="after")
+    def _scrapes_fit_the_rate_windows(self) -> Self:
+        # PromQL rate()/increase() return nothing with fewer than two samples in the range; the alert
+        # rules use 5m ranges, so a slower scrape would silently switch the alerts off.
+        if rules.prometheus_duration_ms(self.scrape_interval) > MAX_SCRAPE_INTERVAL_MS:
+            raise ValueError(
+                f"scrapeInterval {self.scrape_interval} leaves fewer than two samples in the alert rules' "
+                "5m rate windows; use at most 2m30s"
+            )
+        return self
 
 
 class MonitoredServiceConfig(Section):
@@ -210,7 +261,7 @@ class MonitoredServiceConfig(Section):
 
 class LokiConfig(Section):
     image: Image
-    retention_hours: int = Field(ge=24, multiple_of=24)
+    retention_hours: int = Field(ge=24, le=2562047, multiple_of=24)
     """720 (30 days) in prod; a multiple of Loki's 24h index period."""
     storage: MemoryQuantity
     resources: ResourcesConfig
@@ -317,6 +368,23 @@ class AlertingConfig(Section):
         return value
 
 
+class RegistryAuthConfig(Section):
+    """Pull credentials for the private image registry (`registry`). Set as SECRET config:
+    `make config STACK=prod ARGS="set --path registryAuth.username <user>"` and
+    `make config STACK=prod ARGS="set --secret --path registryAuth.password <read-only token>"`."""
+
+    username: str | None = None
+    password: SecretStr | None = None
+    server: str | None = None
+    """The registry host; default: the host part of `registry` (e.g. `ghcr.io`)."""
+
+    @model_validator(mode="after")
+    def _credentials_pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("registryAuth username and password go together")
+        return self
+
+
 class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
@@ -341,7 +409,18 @@ class EdgeConfig(Section):
     rate_limit_average: int = Field(ge=1)
     """Requests per second per client, on average."""
     rate_limit_burst: int = Field(ge=1)
-    hsts_seconds: int = Field(ge=0)
+    """Requests a client may send at once above the average; at least the average."""
+    hsts_seconds: int = Field(ge=0, le=rules.INT64_MAX)
+
+    @model_validator(mode="after")
+    def _burst_covers_average(self) -> Self:
+        # Traefik's rateLimit middleware fills a token bucket at `average` per second holding `burst`
+        # tokens: a burst below the average caps the rate at the burst, not the average.
+        if self.rate_limit_burst < self.rate_limit_average:
+            raise ValueError(
+                f"rateLimitBurst {self.rate_limit_burst} is below rateLimitAverage {self.rate_limit_average}"
+            )
+        return self
 
 
 class KubernetesConfig(Section):
@@ -353,8 +432,8 @@ class KubernetesConfig(Section):
     """Kubeconfig context; the current one when unset."""
     namespace: DnsLabel | None = None
     """Namespace of the environment; `dreamscape-<stack>` when unset."""
-    storage_class: str
-    """StorageClass of every volume claim (k3s: local-path)."""
+    storage_class: DnsSubdomain
+    """StorageClass of every volume claim (k3s: local-path); a Kubernetes object name (DNS subdomain)."""
     cluster_dns: IPv4Address
     """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
     edge: EdgeConfig
@@ -367,9 +446,9 @@ class KubernetesConfig(Section):
 class PodConfig(Section):
     """Per Big Pod overrides of the catalog (components/pods/catalog.py)."""
 
-    replicas: int | None = Field(default=None, ge=1)
+    replicas: int | None = Field(default=None, ge=1, le=rules.INT32_MAX)
     """Replicas (and the autoscaler's minimum); the catalog's production count when unset."""
-    max_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1, le=rules.INT32_MAX)
     """The autoscaler's maximum."""
     resources: ResourcesConfig | None = None
     """Requests and limits per replica; the catalog's when unset."""
@@ -396,7 +475,8 @@ class BackupConfig(Section):
     """Scheduled PostgreSQL dumps uploaded to MinIO (Kubernetes only; dev uses tools/dev_db.py)."""
 
     enabled: bool
-    schedule: Annotated[str, _matches(re.compile(r"^\S+( \S+){4}$"), "a 5-field cron schedule")]
+    schedule: CronSchedule
+    """When the CronJob runs, in the controller's time zone (5 fields or @daily-style)."""
     bucket: BucketName
     keep: int = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
@@ -418,6 +498,8 @@ class StackConfig(Section):
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool
     """Protect stateful resources and secret generators against deletion and replacement."""
+    preview_identity: bool = True
+    """Kubernetes: the read-only `preview` ServiceAccount that CI previews pull requests with."""
     domain: DomainName
     """Public domain; app., api. and grafana. hosts derive from it."""
     image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
@@ -444,6 +526,9 @@ class StackConfig(Section):
     registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
+    registry_auth: RegistryAuthConfig = RegistryAuthConfig()
+    """Optional pull credentials for `registry` (imagePullSecret on Kubernetes, registry auth on Docker).
+    Secret config."""
     workspace_root: str
     """The directory holding dreamscape-services/ and dreamscape-frontend/ (dev builds and hot reload).
     Relative paths are relative to this repository's root."""
@@ -468,6 +553,14 @@ class StackConfig(Section):
         if enabled and self.target is not Target.DOCKER:
             names = ", ".join(to_camel(k) for k in enabled)
             raise ValueError(f"devTools ({names}) are for the docker target only; never on kubernetes")
+        return self
+
+    @model_validator(mode="after")
+    def _big_pod_images_parse(self) -> Self:
+        # Prod and review pull `<registry>/dreamscape-<pod>:<imageTag>`: the whole reference must obey
+        # Docker's grammar (a registry component with uppercase letters, `__x` or a 256-character name
+        # would pass the two fields' own checks and still fail every pull).
+        parse_image_reference(f"{self.registry}/dreamscape-experience:{self.image_tag}")
         return self
 
     @field_validator("pods")

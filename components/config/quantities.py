@@ -61,11 +61,46 @@ def postgres_memory_bytes(value: str) -> int:
     return int(match["num"]) * _PG_FACTORS[match["unit"]]
 
 
+# PostgreSQL GUC bounds (src/backend/utils/misc/guc_tables.c), in each setting's base unit. Memory GUCs
+# in 8kB blocks are converted from kB and rounded half to even (guc.c convert_to_base_unit uses rint()).
+_INT_MAX = 2**31 - 1
+PG_BLOCK_KB = 8
+PG_MEMORY_GUCS: dict[str, tuple[int, int, int]] = {
+    # name: (base unit in kB, minimum, maximum)
+    "shared_buffers": (PG_BLOCK_KB, 16, _INT_MAX // 2),
+    "effective_cache_size": (PG_BLOCK_KB, 1, _INT_MAX),
+    "work_mem": (1, 64, _INT_MAX),  # MAX_KILOBYTES is INT_MAX on 64-bit builds
+}
+
+
+def postgres_guc_base_units(name: str, value: str) -> int:
+    """`value` of memory GUC `name` in the server's base unit; refuses what the server refuses."""
+    unit_kb, low, high = PG_MEMORY_GUCS[name]
+    size = postgres_memory_bytes(value)
+    units = round(size / 1024 / unit_kb)
+    if not low <= units <= high:
+        shown = "8kB blocks" if unit_kb == PG_BLOCK_KB else "kB"
+        raise ValueError(
+            f"PostgreSQL accepts {name} from {low} to {high} {shown} "
+            f"({format_bytes(low * unit_kb * 1024)} to {format_bytes(high * unit_kb * 1024)}), got {value!r}"
+        )
+    return units
+
+
 def redis_memory_bytes(value: str) -> int:
     match = _REDIS_MEMORY.match(str(value))
     if not match:
         raise ValueError(f"expected a Redis memory setting such as '256mb' or '2gb', got {value!r}")
     return int(match["num"]) * _REDIS_FACTORS[match["unit"].lower()]
+
+
+def redis_maxmemory_bytes(value: str) -> int:
+    """Redis reads `maxmemory 0` as *no limit* (redis.conf), which a container limit turns into an OOM
+    kill instead of eviction: a positive limit is required."""
+    size = redis_memory_bytes(value)
+    if size <= 0:
+        raise ValueError(f"maxmemory {value!r} means 'no limit' to Redis; set a positive size below the memory limit")
+    return size
 
 
 def format_bytes(size: int) -> str:
@@ -88,3 +123,17 @@ CpuQuantity = Annotated[str, _checked(cpu_millicores)]
 MemoryQuantity = Annotated[str, _checked(memory_bytes)]
 PostgresMemory = Annotated[str, _checked(postgres_memory_bytes)]
 RedisMemory = Annotated[str, _checked(redis_memory_bytes)]
+
+
+def _guc(name: str) -> AfterValidator:
+    def check(value: str) -> str:
+        postgres_guc_base_units(name, value)
+        return value
+
+    return AfterValidator(check)
+
+
+SharedBuffers = Annotated[str, _guc("shared_buffers")]
+EffectiveCacheSize = Annotated[str, _guc("effective_cache_size")]
+WorkMem = Annotated[str, _guc("work_mem")]
+RedisMaxmemory = Annotated[str, _checked(redis_maxmemory_bytes)]

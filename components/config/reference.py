@@ -28,8 +28,13 @@ HEADER = """# Stack configuration reference
 Every key lives in the `dreamscape` namespace (`dreamscape:postgres` in a stack file). Defaults come from
 `Pulumi.yaml`; a stack file holds only what differs, and object keys are merged key by key, so
 `pulumi config set --path 'dreamscape:postgres.maxConnections' 200` changes one field and keeps the rest.
-`review-*` stacks start from `profiles/review.yaml`. The program validates everything before it creates
-anything and names each bad key in one message. Secrets (alert receivers) are set with `--secret`.
+`review-*` stacks start from `profiles/review.yaml`; anything the stack file names wins over the profile,
+even a value equal to the project default. A stack is `dev`, `prod`, `review-<id>`, or any other stack
+that has its own `Pulumi.<stack>.yaml`; its name is a lowercase DNS label of at most 40 characters (it
+names the namespaces `dreamscape-<stack>` and `dreamscape-<stack>-node-agents`). The program validates
+everything before it creates anything and names each bad key in one message; each validator follows the
+rule of the system that consumes the value (cited in components/config/model.py). Secrets (alert
+receivers) are set with `--secret`.
 
 | key | type | default | meaning |
 |---|---|---|---|

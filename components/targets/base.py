@@ -9,6 +9,7 @@ from typing import Protocol
 import pulumi
 
 from components.spec import Route, Service, Task
+from components.spec.access import Access
 
 
 @dataclass(frozen=True)
@@ -56,4 +57,9 @@ class Target(Protocol):
 
     def expose(self, routes: Sequence[Route], parent: pulumi.Resource) -> dict[str, str]:
         """Make `routes` reachable from outside; return the URL a person opens, by route name."""
+        ...
+
+    def grant_access(self, access: Access, parent: pulumi.Resource) -> None:
+        """Set up `access` (read-only identity, registry credentials); called before any service is
+        deployed, so that the first pods already pull with the credentials."""
         ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import images, secrets, services, stateful, workloads
+from . import host, images, secrets, services, stateful, workloads
 
 PACK_NAME = "dreamscape-secure-by-default"
 
@@ -21,6 +21,7 @@ def all_policies() -> list[Policy]:
         *stateful.policies(),
         *secrets.policies(),
         *services.policies(),
+        *host.policies(),
     ]
 
 

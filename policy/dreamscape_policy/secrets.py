@@ -1,18 +1,28 @@
-"""Rule 6: no plain-text secrets in pod specs, ConfigMaps or Docker container environments.
+"""Rule 6: no plain-text secrets in pod specs, ConfigMaps or Docker containers.
 
 A name "looks secret" when one of its words (split on non-alphanumerics and camelCase) is a secret word
 (PASSWORD, SECRET, TOKEN, KEY, CREDENTIALS, ...) and its last word is not a *reference* word such as FILE
 or PATH: ``JWT_SECRET_FILE=/run/secrets/jwt`` points at a secret, it does not contain one.
+
+Besides names, the rule reads values: a URL with a password (`postgres://app:hunter2@db/app`) in an env
+value, a command argument or a ConfigMap; a secret-looking flag or assignment with a literal value in a
+command (`--password hunter2`, `PGPASSWORD=hunter2 psql`); and a secret-looking key with a literal value
+inside ConfigMap contents (`password: hunter2`, `admin_password = hunter2`, SQL `PASSWORD 'hunter2'`).
+A value is a *reference*, not a secret, when it is empty or a placeholder the consumer resolves: `$VAR`,
+`${VAR}`, `$(cat /run/secrets/x)`, `$__file{...}`, `{{ ... }}`, `%(...)s`, or a psql `:'variable'`.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -29,6 +39,7 @@ SECRET_WORDS = frozenset(
     {
         "PASSWORD",
         "PASSWD",
+        "PGPASSWORD",
         "PASSPHRASE",
         "SECRET",
         "SECRETS",
@@ -45,8 +56,16 @@ SECRET_WORDS = frozenset(
 )
 # A name ending in one of these refers to a secret (or describes it) without carrying its value.
 REFERENCE_WORDS = frozenset(
-    {"FILE", "PATH", "DIR", "NAME", "REF", "ID", "PREFIX", "URL", "ENDPOINT", "TTL", "EXPIRY", "HEADER"}
+    {"FILE", "PATH", "DIR", "NAME", "REF", "ID", "PREFIX", "URL", "ENDPOINT", "TTL", "EXPIRY", "HEADER",
+     "ENCRYPTION", "POLICY", "LENGTH"}
 )
+DOCKER_URL_ENV_KEY = "dockerUrlEnvAllowed"
+DEFAULT_DOCKER_URL_ENV: tuple[str, ...] = ("MC_HOST_*",)
+"""Docker env vars (globs) allowed to carry a URL with a password: MinIO's `mc` reads credentials only from
+`MC_HOST_<alias>` (no file option); on Kubernetes the same variable comes from a secretKeyRef, on Docker
+the container environment is the only channel. Remove the entry once `mc` gets its config as a file."""
+# Flags that carry a secret although no secret word is in their name (redis-server, redis-cli).
+SECRET_FLAGS = frozenset({"requirepass", "masterauth", "pass"})
 # Words that make an otherwise secret-looking name harmless (a public key is public).
 HARMLESS_WORDS = frozenset({"PUBLIC"})
 
@@ -71,8 +90,103 @@ def looks_secret(name: str) -> bool:
     return bool(SECRET_WORDS.intersection(words))
 
 
+_URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*:([^\s/@'\"]+)@")
+_ASSIGNMENT = re.compile(
+    r"""(?im)^[ \t]*(?:-[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*(.*?)[ \t]*[;,]?[ \t]*$"""
+)
+_SQL_PASSWORD = re.compile(r"(?i)\bPASSWORD\s+(E?'[^']*')")
+_PLACEHOLDER = re.compile(r"""^["']?(\$|\{\{|%\(|<[A-Za-z_-]+>$|:['"]?[A-Za-z_])""")
+_NOT_SECRET_VALUES = frozenset({"", "''", '""', "true", "false", "null", "~", "none", "[]", "{}"})
+
+
+def is_literal(value: str) -> bool:
+    """True if `value` holds data itself rather than pointing at a secret the consumer resolves."""
+    text = value.strip()
+    return text.lower() not in _NOT_SECRET_VALUES and not _PLACEHOLDER.match(text)
+
+
+def url_with_password(text: str) -> bool:
+    """True if `text` contains a URL whose userinfo carries a literal password."""
+    return any(is_literal(match.group(1)) for match in _URL_CREDENTIALS.finditer(text))
+
+
+def secret_arguments(args: list[str]) -> list[str]:
+    """Names of secret-looking flags or assignments given literal values in a command line (shell
+    scripts passed to `sh -c` included), and a marker for URLs with passwords."""
+    found: list[str] = []
+    if any(url_with_password(arg) for arg in args):
+        found.append("a URL with a password")
+    # argv items and the words of scripts inside them, in order, so `--flag value` pairs span items.
+    tokens = [token for arg in args for token in (_tokens(arg) if any(c.isspace() for c in arg) else [arg])]
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        name, value = _flag_or_assignment(token, following)
+        if name is None or value is None:
+            continue
+        if (looks_secret(name) or name.lower() in SECRET_FLAGS) and is_literal(value):
+            found.append(name)
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _flag_or_assignment(token: str, following: str | None) -> tuple[str | None, str | None]:
+    if token.startswith("-"):
+        flag = token.lstrip("-")
+        if "=" in flag:
+            name, _, value = flag.partition("=")
+            return name, value
+        if following is not None and not following.startswith("-"):
+            return flag, following
+        return None, None
+    if "=" in token:
+        name, _, value = token.partition("=")
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name):
+            return name, value
+    return None, None
+
+
+def secret_contents(text: str) -> list[str]:
+    """What in a config file's text carries a literal secret: secret-looking keys with literal values
+    (YAML, INI, properties, env files), SQL `PASSWORD '...'` literals and URLs with passwords."""
+    found = [key for key, value in _ASSIGNMENT.findall(text) if looks_secret(key) and is_literal(value)]
+    if _SQL_PASSWORD.search(text):
+        found.append("a SQL PASSWORD literal")
+    if url_with_password(text):
+        found.append("a URL with a password")
+    return found
+
+
+def _check_command(label: str, spec: Mapping[str, Any], fields: tuple[str, ...],
+                   report_violation: ReportViolation) -> None:
+    try:
+        args = [item for field in fields for item in as_sequence(spec.get(field)) if isinstance(item, str)]
+    except UnknownValueError:
+        return  # computed in preview; checked again with the real values on `up`
+    for what in dict.fromkeys(secret_arguments(args)):
+        report_violation(
+            f"{label} passes {what if ' ' in what else repr(what)} with a literal secret on its command line; "
+            "read it from a mounted secret file instead (e.g. \"$(cat /run/secrets/...)\" or a *_FILE option).",
+            None,
+        )
+
+
 def _check_env_entry(label: str, entry: Mapping[str, Any], report_violation: ReportViolation) -> None:
     name = entry.get("name")
+    try:
+        value = entry.get("value") if has_key(entry, "value") else None
+    except UnknownValueError:
+        value = None  # computed in preview; the presence check below still applies
+    if isinstance(name, str) and isinstance(value, str) and url_with_password(value):
+        report_violation(
+            f'{label} sets env var "{name}" to a URL with a password; keep the password in a Secret.', None
+        )
+        return
     if not isinstance(name, str) or not looks_secret(name):
         return
     # Presence checks only: a literal value computed from a generated password is still unknown in
@@ -102,6 +216,7 @@ def _validate_workload(args: ResourceValidationArgs, report_violation: ReportVio
     for container in containers(spec):
         for raw in as_sequence(container.spec.get("env")):
             _check_env_entry(container.label, as_mapping(raw), report_violation)
+        _check_command(container.label, container.spec, ("command", "args"), report_violation)
 
 
 def _validate_config_map(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -111,9 +226,28 @@ def _validate_config_map(args: ResourceValidationArgs, report_violation: ReportV
                 report_violation(
                     f'ConfigMap {field} key "{key}" looks like a secret; put it in a Secret instead.', None
                 )
+    data = as_mapping(args.props.get("data"))
+    for key in data:
+        try:
+            raw = data[key]
+        except UnknownValueError:
+            continue  # computed in preview; checked again with the real value on `up`
+        if not isinstance(raw, str):
+            continue
+        for what in dict.fromkeys(secret_contents(raw)):
+            shown = what if " " in what else f'"{what}"'
+            report_violation(
+                f'ConfigMap data "{key}" holds {shown} with a literal secret value; put it in a Secret and '
+                "reference the mounted file.",
+                None,
+            )
 
 
 def _validate_docker_container(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    configured = args.get_config().get(DOCKER_URL_ENV_KEY)
+    allowed = DEFAULT_DOCKER_URL_ENV if configured is None else tuple(
+        item for item in as_sequence(configured) if isinstance(item, str)
+    )
     envs = as_sequence(args.props.get("envs")) if has_key(args.props, "envs") else ()
     for index in range(len(envs)):
         try:
@@ -122,8 +256,10 @@ def _validate_docker_container(args: ResourceValidationArgs, report_violation: R
             continue  # computed in preview; checked again with the real value on `up`
         if not isinstance(raw, str) or "=" not in raw:
             continue  # "NAME" alone passes the variable through from the daemon's side, no literal value
-        name = raw.split("=", 1)[0]
-        if looks_secret(name):
+        name, value = raw.split("=", 1)
+        if url_with_password(value) and not any(fnmatchcase(name, p) for p in allowed):
+            report_violation(f'container env "{name}" holds a URL with a password; keep it in a secret file.', None)
+        elif looks_secret(name):
             report_violation(
                 f'container env "{name}" carries a literal secret value; mount the secret as a file and '
                 f"pass {name}_FILE instead.",
@@ -132,11 +268,12 @@ def _validate_docker_container(args: ResourceValidationArgs, report_violation: R
 
 
 def validate_no_plaintext_secrets(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    """Secret-looking env vars and ConfigMap keys never hold literal values."""
+    """Secret-looking env vars, command arguments, URLs and ConfigMap contents never hold literal values."""
     if args.resource_type == CONFIG_MAP:
         _validate_config_map(args, report_violation)
     elif args.resource_type == DOCKER_CONTAINER:
         _validate_docker_container(args, report_violation)
+        _check_command("container", args.props, ("command", "entrypoints"), report_violation)
     else:
         _validate_workload(args, report_violation)
 
@@ -152,5 +289,15 @@ def policies() -> list[ResourceValidationPolicy]:
             ),
             validate=validate_no_plaintext_secrets,
             enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(
+                properties={
+                    DOCKER_URL_ENV_KEY: {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "default": list(DEFAULT_DOCKER_URL_ENV),
+                        "description": "Docker env vars (globs) allowed to hold a URL with a password.",
+                    },
+                },
+            ),
         ),
     ]

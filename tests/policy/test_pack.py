@@ -22,6 +22,10 @@ EXPECTED_POLICIES = {
     "stateful-resources-protected-in-prod",
     "no-plaintext-secrets",
     "services-exposed-only-at-edge",
+    "no-host-network-or-host-ports",
+    "no-host-pid-or-ipc",
+    "no-added-capabilities",
+    "host-paths-confined",
 }
 
 

@@ -31,8 +31,10 @@ resources of an unreachable cluster from the state instead of failing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -178,26 +180,75 @@ def plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
-class StackFileGuard:
-    """Restore `Pulumi.<stack>.{yaml,yml,json}` in `work_dir` to what they were on entry."""
+LOCK_DIR = ".review-locks"
+LOCK_TIMEOUT_SECONDS = 900.0
 
-    def __init__(self, work_dir: Path, stack: str) -> None:
+
+class StackFileGuard:
+    """Restore `Pulumi.<stack>.{yaml,yml,json}` in `work_dir` to what they were on entry.
+
+    The snapshot is only right if nobody else touches those files meanwhile, so the guard holds an
+    exclusive lock (`flock`) on `<work_dir>/.review-locks/<stack>.lock` from snapshot to restore. The
+    lock is per process, so two review commands on the same stack and checkout (a CI retry next to a
+    running job, two terminals) take turns instead of restoring each other's half-written stack file.
+    The kernel drops the lock when a process dies; the small lock file itself stays (it is git-ignored).
+    """
+
+    def __init__(self, work_dir: Path, stack: str, *, timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         short = naming.short_stack_name(stack)
         self.paths = [work_dir / f"Pulumi.{short}{ext}" for ext in STACK_FILE_EXTENSIONS]
+        self.lock_path = work_dir / LOCK_DIR / f"{short}.lock"
+        self.timeout = timeout
         self._saved: dict[Path, bytes | None] = {}
+        self._lock_fd: int | None = None
 
     def __enter__(self) -> StackFileGuard:
-        self._saved = {path: path.read_bytes() if path.exists() else None for path in self.paths}
+        self._lock()
+        try:
+            self._saved = {path: path.read_bytes() if path.exists() else None for path in self.paths}
+        except BaseException:
+            self._unlock()
+            raise
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        for path, content in self._saved.items():
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.write_bytes(content)
+        try:
+            for path, content in self._saved.items():
+                if content is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    path.write_bytes(content)
+        finally:
+            self._unlock()
+
+    def _lock(self) -> None:
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise ReviewError(f"cannot create the lock file {self.lock_path}: {error.strerror}") from None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise ReviewError(
+                        f"another review command is using {self.paths[0].name} in {self.paths[0].parent} "
+                        f"(lock {self.lock_path}); try again when it has finished"
+                    ) from None
+                time.sleep(0.1)
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def summarize_command_error(error: BaseException) -> str:

@@ -210,12 +210,23 @@ def _gc(args: argparse.Namespace, backend: ReviewBackend, now: datetime) -> int:
             ) from None
         open_prs = gc.parse_open_prs(text)
     stacks = [s for s in backend.list_stacks() if naming.is_review_stack(s.name)]
-    info = {s.name: _info(backend, s.name) for s in stacks}
-    selected = gc.select_stacks_to_destroy(stacks, info, now=now, ttl=args.ttl, open_prs=open_prs)
-    if not selected:
+    failures: list[str] = []
+    for busy in (s for s in stacks if s.update_in_progress):
+        _print(f"review gc: skipping {busy.name} (an update is in progress)")
+    # One stack's unreadable metadata or failed destroy must not stop gc for the others.
+    info: dict[str, ReviewInfo] = {}
+    readable = []
+    for summary in stacks:
+        try:
+            info[summary.name] = _info(backend, summary.name)
+            readable.append(summary)
+        except Exception as error:  # isolated per stack, reported on one line
+            print(f"review gc: cannot read {summary.name}: {_one_line(error)}", file=sys.stderr, flush=True)
+            failures.append(summary.name)
+    selected = gc.select_stacks_to_destroy(readable, info, now=now, ttl=args.ttl, open_prs=open_prs)
+    if not selected and not failures:
         _print(f"review gc: nothing to destroy ({len(stacks)} review stacks checked)")
         return 0
-    failures: list[str] = []
     for choice in selected:
         if args.dry_run:
             _print(f"review gc: would destroy {choice.stack} ({choice.reason})")
@@ -223,8 +234,8 @@ def _gc(args: argparse.Namespace, backend: ReviewBackend, now: datetime) -> int:
         _print(f"review gc: destroying {choice.stack} ({choice.reason})")
         try:
             _destroy_one(backend, choice.stack)
-        except ReviewError as error:
-            print(f"review gc: {error}", file=sys.stderr, flush=True)
+        except Exception as error:  # isolated per stack, reported on one line
+            print(f"review gc: {_one_line(error)}", file=sys.stderr, flush=True)
             failures.append(choice.stack)
     if failures:
         raise ReviewError(f"gc could not destroy {len(failures)} stack(s): {', '.join(failures)}")
@@ -262,8 +273,16 @@ def main(
             return _list(backend)
         return _gc(args, backend, now)
     except ReviewError as error:
-        print(f"review: error: {error}", file=sys.stderr, flush=True)
+        print(f"review: error: {_one_line(error)}", file=sys.stderr, flush=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("review: interrupted", file=sys.stderr, flush=True)
         return 130
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        print(f"review: error: unexpected {type(error).__name__}: {_one_line(error)}", file=sys.stderr, flush=True)
+        return EXIT_ERROR
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's message on one line (tool output is read in CI logs and PR comments)."""
+    return " ".join(str(error).split()) or type(error).__name__

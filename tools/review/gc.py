@@ -2,7 +2,8 @@
 
 A review stack is selected when it is stale (its recorded `expiresAt` has passed or, without one, its last
 update is older than the TTL) or when a list of open PRs is given and its PR is not in it. Stacks that are
-not review stacks (`dev`, `prod`, anything not named `review-<id>`) are never selected.
+not review stacks (`dev`, `prod`, anything not named `review-<id>`) are never selected, and neither is a
+stack with an update in progress: destroying it would fight the running update (the next gc run gets it).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def select_stacks_to_destroy(
     """Choose the review stacks to destroy, sorted by name. `info` is keyed by stack name."""
     selected: list[Selection] = []
     for summary in stacks:
-        if not naming.is_review_stack(summary.name):
+        if not naming.is_review_stack(summary.name) or summary.update_in_progress:
             continue
         meta = info.get(summary.name, ReviewInfo())
         pr = meta.pr if meta.pr is not None else naming.pr_number_of(summary.name)

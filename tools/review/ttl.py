@@ -20,7 +20,11 @@ def parse_ttl(text: str) -> timedelta:
             f"invalid TTL {text!r}: expected a positive whole number followed by m, h or d "
             "(e.g. 90m, 72h, 3d)"
         )
-    ttl = int(match.group(1)) * _UNITS[match.group(2)]
+    count, unit = int(match.group(1)), _UNITS[match.group(2)]
+    # Compare before multiplying: a 30-digit count overflows timedelta instead of reaching the check.
+    if count > MAX_TTL // unit:
+        raise ReviewError(f"invalid TTL {text!r}: must be at most {MAX_TTL.days}d")
+    ttl = count * unit
     if ttl <= timedelta(0):
         raise ReviewError(f"invalid TTL {text!r}: must be longer than zero")
     if ttl > MAX_TTL:
@@ -55,7 +59,10 @@ def parse_rfc3339(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         raise ReviewError(f"invalid timestamp {text!r}: a time zone (Z or +hh:mm) is required")
-    return utc(moment)
+    try:
+        return utc(moment)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past datetime.max in UTC
+        raise ReviewError(f"invalid timestamp {text!r}: out of range") from None
 
 
 def is_stale(

@@ -29,7 +29,9 @@ from components.spec import (
     Zone,
     peers_name,
 )
+from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
+from components.targets.docker import access as access_grants
 from components.targets.labels import workload_labels
 
 MANAGED_BY = "dreamscape.io/stack"
@@ -68,8 +70,12 @@ def member_names(service: Service) -> list[str]:
 class DockerPlatform(pulumi.ComponentResource):
     """Provider and zone networks of one environment; deploys services into them."""
 
+    pull_provider: docker.Provider | None = None
+    """Pulls remote images when the stack has registry credentials (components/targets/docker/access.py)."""
+
     def __init__(self, name: str, args: DockerTargetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dreamscape:docker:Platform", name, None, opts)
+        self._name = name
         self.settings = args.settings
         self._config = args.docker
         self.prefix = f"dreamscape-{args.settings.environment}"
@@ -113,7 +119,8 @@ class DockerPlatform(pulumi.ComponentResource):
             return ref  # already an image id/name
         if ref not in self._images:
             self._images[ref] = docker.RemoteImage(
-                f"{owner}-image", name=ref, keep_locally=True, opts=self._opts(parent)
+                f"{owner}-image", name=ref, keep_locally=True,
+                opts=pulumi.ResourceOptions(parent=parent, provider=self.pull_provider or self.provider),
             )
         return self._images[ref].image_id
 
@@ -312,6 +319,9 @@ class DockerPlatform(pulumi.ComponentResource):
             port = "" if route.host_port == 80 else f":{route.host_port}"
             urls[route.name] = f"http://{host}{port}{route.path.rstrip('/')}"
         return urls
+
+    def grant_access(self, access: Access, parent: pulumi.Resource) -> None:
+        access_grants.grant(self, access, parent)
 
 
 def create(config: StackConfig, settings: TargetSettings, opts: pulumi.ResourceOptions | None = None) -> DockerPlatform:

@@ -24,7 +24,9 @@ import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
 from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
+from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
+from components.targets.kubernetes import access as access_grants
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
@@ -62,6 +64,9 @@ def needs_node_access(service: Service) -> bool:
 
 class KubernetesPlatform(pulumi.ComponentResource):
     """Provider and namespace of one environment; deploys services into them."""
+
+    registry_pull_secret: str | None = None
+    """Set by `grant_access` when the stack has registry credentials (components/targets/kubernetes/access.py)."""
 
     def __init__(self, name: str, args: KubernetesTargetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("dreamscape:kubernetes:Platform", name, None, opts)
@@ -290,7 +295,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             # Plain service names (`loki`) resolve in the environment's namespace too.
             extra["dns_config"] = {"searches": [f"{self.namespace_name}.svc.{CLUSTER_DOMAIN}"]}
         template = self._pod_template(service.name, service, labels, secret_name, ports,
-                                      {**extra, **self._api_access(service, labels, parent, placement)})
+                                      {**extra, **self._api_access(service, labels, parent, placement),
+                                       **access_grants.pull_secrets(self, ns_name)})
         depends = [ns, *files]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
@@ -409,7 +415,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
         env = self.settings.environment
         labels = workload_labels(task.name, task.component, env, task.zone, task.reaches)
         secret_name, files = self._files(task.name, task, labels, parent)
-        template = self._pod_template(task.name, task, labels, secret_name, [], {"restart_policy": "OnFailure"})
+        template = self._pod_template(task.name, task, labels, secret_name, [],
+                                      {"restart_policy": "OnFailure",
+                                       **access_grants.pull_secrets(self, self.namespace_name)})
         template["metadata"].setdefault("annotations", {})["dreamscape.io/run-id"] = task.run_id
         if task.schedule is not None:
             template["spec"]["restart_policy"] = "Never"
@@ -456,6 +464,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 opts=self._opts(parent, depends_on=[self.namespace]),
             )
         return edge.urls
+
+    def grant_access(self, access: Access, parent: pulumi.Resource) -> None:
+        access_grants.grant(self, access, parent)
 
 
 def create(

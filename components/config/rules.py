@@ -1,0 +1,200 @@
+"""The rules of the systems that consume our configuration values, as plain checks.
+
+Each check follows the rule of the system that will read the value, and cites it, so that a value is
+refused at config time for the same reason the daemon or the API server would refuse it at deploy time.
+Each returns the value or raises ValueError with a message that names the rule.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+INT32_MAX = 2**31 - 1
+"""Kubernetes `int32` fields (replicas, minReplicas/maxReplicas) and Kafka `INT` configs stop here."""
+INT64_MAX = 2**63 - 1
+
+# Kubernetes apimachinery `validation.IsDNS1123Label` / `IsDNS1123Subdomain` (used for namespaces, object
+# names such as StorageClass, and Ingress hosts).
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_MAX = 253
+
+
+def dns1123_label(value: str) -> str:
+    """Kubernetes IsDNS1123Label: at most 63 of [a-z0-9-], starting and ending alphanumeric."""
+    if len(value) > DNS1123_LABEL_MAX or not DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"expected an RFC 1123 label (Kubernetes name rule: at most 63 lowercase letters, digits or '-', "
+            f"starting and ending with a letter or digit), got {value!r}"
+        )
+    return value
+
+
+def dns1123_subdomain(value: str) -> str:
+    """Kubernetes IsDNS1123Subdomain: dot-separated RFC 1123 labels, at most 253 characters in all."""
+    labels = value.split(".")
+    if len(value) > DNS1123_SUBDOMAIN_MAX or not all(DNS1123_LABEL.match(label) for label in labels):
+        raise ValueError(
+            f"expected an RFC 1123 subdomain (Kubernetes object name rule: lowercase labels of [a-z0-9-] "
+            f"joined by '.', at most 253 characters), got {value!r}"
+        )
+    return value
+
+
+def domain_name(value: str) -> str:
+    """A public DNS name: labels of at most 63, 253 characters in all (RFC 1035 2.3.4), a letters-only
+    top-level label (RFC 3696 2), and, as an Ingress host, an RFC 1123 subdomain."""
+    labels = value.split(".")
+    if (
+        len(labels) < 2
+        or len(value) > DNS1123_SUBDOMAIN_MAX
+        or not all(DNS1123_LABEL.match(label) for label in labels)
+        or not re.fullmatch(r"[a-z]{2,63}", labels[-1])
+    ):
+        raise ValueError(
+            f"expected a DNS domain such as 'dreamscape.example.com' (lowercase labels of at most 63 "
+            f"characters, at most 253 in all, a letters-only top-level label), got {value!r}"
+        )
+    return value
+
+
+# Prometheus `model.ParseDuration` (prometheus/common model/time.go): units from largest to smallest,
+# each at most once, or the bare "0".
+_PROM_DURATION = re.compile(
+    r"^(?:(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?|0)$"
+)
+_PROM_UNIT_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
+
+
+def prometheus_duration_ms(value: str) -> int:
+    """Milliseconds of a Prometheus duration; refuses what `model.ParseDuration` refuses (units out of
+    order or repeated, unknown units, empty, overflow of its int64 milliseconds)."""
+    match = _PROM_DURATION.match(value)
+    if not value or not match:
+        raise ValueError(
+            f"expected a Prometheus duration such as '30d' or '1h30m' (units y, w, d, h, m, s, ms from "
+            f"largest to smallest, each at most once), got {value!r}"
+        )
+    total = sum(int(n) * unit for n, unit in zip(match.groups(), _PROM_UNIT_MS, strict=True) if n)
+    if total > INT64_MAX:
+        raise ValueError(f"Prometheus duration {value!r} overflows its int64 milliseconds")
+    return total
+
+
+def positive_prometheus_duration(value: str) -> str:
+    if prometheus_duration_ms(value) <= 0:
+        raise ValueError(f"expected a Prometheus duration greater than zero, got {value!r}")
+    return value
+
+
+# Kubernetes CronJob schedules are parsed by robfig/cron v3's standard parser (`cron.ParseStandard`):
+# five fields, names for months and weekdays, `*`, `?` (day fields), ranges, steps, lists, and the
+# `@yearly` ... `@hourly` descriptors.
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {name: i + 1 for i, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}),
+    ("day of week", 0, 6, {name: i for i, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}),
+)
+_CRON_DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"})
+
+
+def cron_schedule(value: str) -> str:
+    """A schedule the Kubernetes CronJob controller accepts (robfig/cron v3 ParseStandard)."""
+    if value.strip() in _CRON_DESCRIPTORS:
+        return value
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"expected a 5-field cron schedule (minute hour day-of-month month day-of-week), got {value!r}"
+        )
+    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for part in text.split(","):
+            _cron_part(value, part, what, low, high, names)
+    return value
+
+
+def _cron_part(value: str, part: str, what: str, low: int, high: int, names: dict[str, int]) -> None:
+    def bad(reason: str) -> ValueError:
+        return ValueError(f"cron schedule {value!r}: {what} field {part!r} {reason} (allowed {low}-{high})")
+
+    def number(text: str) -> int:
+        if text.lower() in names:
+            return names[text.lower()]
+        if not text.isdigit():
+            raise bad("is not a number")
+        return int(text)
+
+    span, slash, step = part.partition("/")
+    if slash and (not step.isdigit() or int(step) == 0):
+        raise bad("has a step that is not a positive number")
+    if span in ("*", "?"):
+        if span == "?" and what not in ("day of month", "day of week"):
+            raise bad("uses '?' outside the day fields")
+        return
+    start_text, dash, end_text = span.partition("-")
+    start = number(start_text)
+    end = number(end_text) if dash else start
+    if not (low <= start <= high and low <= end <= high):
+        raise bad("is out of range")
+    if start > end:
+        raise bad("has a range whose start is after its end")
+
+
+# Kafka `Topic.validate` (clients/src/main/java/org/apache/kafka/common/internals/Topic.java).
+KAFKA_TOPIC_MAX = 249
+_KAFKA_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
+
+
+def kafka_topic(value: str) -> str:
+    """Kafka's topic rule: 1-249 of [a-zA-Z0-9._-], not '.' or '..'; '__'-prefixed names are internal."""
+    if value in (".", ".."):
+        raise ValueError(f"Kafka refuses the topic names '.' and '..', got {value!r}")
+    if not value or len(value) > KAFKA_TOPIC_MAX or not _KAFKA_TOPIC.match(value):
+        raise ValueError(
+            f"expected a Kafka topic name (1-249 characters of [a-zA-Z0-9._-], Kafka's Topic.validate), "
+            f"got {value!r}"
+        )
+    if value.startswith("__"):
+        raise ValueError(f"topic names starting with '__' are Kafka's internal topics, got {value!r}")
+    return value
+
+
+def kafka_topic_collisions(topics: list[str]) -> list[str]:
+    """Pairs Kafka refuses to hold together: '.' and '_' map to the same metric name
+    (Topic.hasCollision), and duplicates."""
+    seen: dict[str, str] = {}
+    problems = []
+    for topic in topics:
+        key = topic.replace(".", "_")
+        if key in seen:
+            other = seen[key]
+            why = "is listed twice" if other == topic else f"collides with {other!r} ('.' and '_' collide in Kafka)"
+            problems.append(f"topic {topic!r} {why}")
+        else:
+            seen[key] = topic
+    return problems
+
+
+def s3_bucket(value: str) -> str:
+    """MinIO's bucket rule (minio-go `s3utils.CheckValidBucketNameStrict`, the S3 naming rules): 3-63
+    characters of [a-z0-9.-], starting and ending alphanumeric, no '..', '.-' or '-.', not an IP
+    address; S3 also reserves the 'xn--' prefix and the '-s3alias' / '--ol-s3' suffixes."""
+    problems = []
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+        problems.append("3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit")
+    if ".." in value or ".-" in value or "-." in value:
+        problems.append("no '..', '.-' or '-.'")
+    try:
+        ipaddress.IPv4Address(value)
+        problems.append("not an IP address")
+    except ValueError:
+        pass
+    if value.startswith("xn--") or value.endswith(("-s3alias", "--ol-s3")):
+        problems.append("not starting with 'xn--' nor ending with '-s3alias' or '--ol-s3'")
+    if problems:
+        raise ValueError(f"expected a MinIO/S3 bucket name ({'; '.join(problems)}), got {value!r}")
+    return value

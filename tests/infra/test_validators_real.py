@@ -1,0 +1,132 @@
+"""The config validators and the real daemons agree on the boundary values.
+
+Each test hands the same values to a validator and to the daemon that will consume them (PostgreSQL's GUC
+parser, Redis' CONFIG SET, promtool's duration parser) and requires the same verdict, so a validator can
+neither refuse what the daemon takes within our grammar nor pass what the daemon would refuse at deploy.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.config.quantities import postgres_guc_base_units, redis_memory_bytes
+from components.config.rules import prometheus_duration_ms
+from tests.infra.test_postgres_real import as_postgres, postgres_bin
+from tests.infra.test_redis_real import free_port
+from tests.tooling import require_tool
+
+POSTGRES_BOUNDARIES = {
+    # 8kB blocks from 16 to INT_MAX/2, rounded half to even: 124kB is 15.5 blocks -> 16.
+    "shared_buffers": ["0MB", "120kB", "123kB", "124kB", "127kB", "128kB", "2GB", "8191GB", "8TB"],
+    # kB from 64 to INT_MAX.
+    "work_mem": ["0MB", "63kB", "64kB", "10MB", "2097151MB", "2097152MB"],
+    # 8kB blocks from 1 to INT_MAX: 4kB rounds to 0 blocks.
+    "effective_cache_size": ["3kB", "4kB", "8kB", "12kB", "6GB", "16383GB", "16384GB"],
+}
+
+
+def _accepts(check: object, *args: str) -> bool:
+    try:
+        check(*args)  # type: ignore[operator]
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Iterator[Path]:
+    initdb = postgres_bin("initdb")
+    if not os.path.exists(initdb):
+        require_tool("initdb")
+    base = Path(tempfile.mkdtemp(prefix="dreamscape-pg-guc-", dir="/tmp"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+    done = as_postgres([initdb, "-D", str(base / "data"), "-U", "postgres", "--auth=trust"])
+    assert done.returncode == 0, done.stderr
+    yield base / "data"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize(("guc", "value"), [(g, v) for g, values in POSTGRES_BOUNDARIES.items() for v in values])
+def test_postgres_and_the_guc_validator_agree_on_memory_settings(data_dir: Path, guc: str, value: str) -> None:
+    # `postgres -C` parses the setting exactly as at start-up, prints it in base units, and exits.
+    done = as_postgres([postgres_bin("postgres"), "-D", str(data_dir), "-c", f"{guc}={value}", "-C", guc])
+    ours = _accepts(postgres_guc_base_units, guc, value)
+    assert ours == (done.returncode == 0), (
+        f"{guc}={value}: validator {'accepts' if ours else 'refuses'}, postgres says: {done.stdout}{done.stderr}"
+    )
+    if ours:
+        assert int(done.stdout.strip()) == postgres_guc_base_units(guc, value), f"same base units for {value}"
+
+
+@pytest.fixture(scope="module")
+def redis_port() -> Iterator[int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [require_tool("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if _redis(port, "ping") == "PONG":
+                break
+            process.poll()
+            subprocess.run(["sleep", "0.1"], check=False)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _redis(port: int, *args: str) -> str:
+    done = subprocess.run([require_tool("redis-cli"), "-p", str(port), *args], capture_output=True, text=True,
+                          check=False, timeout=30)
+    return done.stdout.strip()
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("value", ["1kb", "64mb", "2gb", "2GB", "2Gb", "1.5gb", "2gib", "-1mb", "2 gb"])
+def test_redis_and_the_maxmemory_grammar_agree_on_size_and_validity(redis_port: int, value: str) -> None:
+    # Our grammar is the binary-unit subset (kb/mb/gb); Redis' plain bytes and decimal k/m/g are left out
+    # on purpose so a size always reads the same in the stack file and in the container limit.
+    answer = _redis(redis_port, "config", "set", "maxmemory", value)
+    ours = _accepts(redis_memory_bytes, value)
+    assert ours == (answer == "OK"), f"maxmemory {value}: validator {ours}, redis answered {answer!r}"
+    if ours:
+        reported = _redis(redis_port, "config", "get", "maxmemory").splitlines()[-1]
+        assert int(reported) == redis_memory_bytes(value), f"{value} is the same number of bytes for both"
+
+
+@pytest.mark.tools
+def test_redis_reads_a_zero_maxmemory_as_no_limit_which_is_why_it_is_refused(redis_port: int) -> None:
+    assert _redis(redis_port, "config", "set", "maxmemory", "0mb") == "OK", "Redis takes 0"
+    assert _redis(redis_port, "config", "get", "maxmemory").splitlines()[-1] == "0", "0 = unlimited in Redis"
+    from components.config.quantities import redis_maxmemory_bytes
+
+    assert not _accepts(redis_maxmemory_bytes, "0mb"), "the validator refuses the unlimited setting"
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize(
+    "value", ["0", "1h30m", "30m1h", "1h1h", "1.5h", "90s", "1ms", "01h", "1y2w3d4h5m6s7ms", "1d1w", "", "1x", "5m0s"]
+)
+def test_promtool_and_the_duration_validator_agree(tmp_path: Path, value: str) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n"
+        f"    for: {value!r}\n".replace("'", '"')
+    )
+    done = subprocess.run([require_tool("promtool"), "check", "rules", str(rules)], capture_output=True, text=True,
+                          check=False, timeout=60)
+    ours = _accepts(prometheus_duration_ms, value)
+    assert ours == (done.returncode == 0), f"duration {value!r}: validator {ours}, promtool: {done.stdout}{done.stderr}"
