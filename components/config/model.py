@@ -33,7 +33,7 @@ from components.config.quantities import (
 from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
-"""Half the shortest range vector of the alert rules (5m, components/monitoring/config/rules.py)."""
+"""Half the shortest range vector of the alert rules (5m, components/monitoring/prometheus/rules.py)."""
 # PostgreSQL identifiers: NAMEDATALEN - 1 = 63 bytes; lowercase so they need no quoting.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

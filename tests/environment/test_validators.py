@@ -157,9 +157,11 @@ def test_rule_helpers_match_their_upstream_grammars() -> None:
 
 def test_the_scrape_interval_bound_keeps_two_samples_in_every_rule_window() -> None:
     from components.config.model import MAX_SCRAPE_INTERVAL_MS
-    from components.monitoring.config.rules import RulesArgs, render_alert_rules
+    from components.monitoring.prometheus.rules import BackupJob, PodLimits, RulesArgs, render_alert_rules
 
-    windows = re.findall(r"\[(\d+[smhdwy]+)\]", render_alert_rules(RulesArgs(alert_when_backup_metric_absent=True)))
+    every_rule = RulesArgs(pod_limits=(PodLimits(pod="core", processes=("auth",), cpu_cores=2, memory_bytes=2**32),),
+                           backups=(BackupJob(cronjob="postgres-backup"),))
+    windows = re.findall(r"\[(\d+[smhdwy]+)\]", render_alert_rules(every_rule))
     assert windows, "the alert rules use range vectors"
     shortest = min(prometheus_duration_ms(window) for window in windows)
     assert shortest >= 2 * MAX_SCRAPE_INTERVAL_MS, f"two scrapes fit the shortest window {shortest} ms"
