@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -22,8 +22,9 @@ from components.infra.postgres import SUPERUSER as POSTGRES_SUPERUSER
 from components.monitoring import AlertReceivers, EmailSettings, MonitoringStack, MonitoringStackArgs, Scraped
 from components.pods.bigpod import BigPod, BigPodArgs, InfraLink
 from components.pods.catalog import CATALOG, Infra, PodDefinition
-from components.pods.render.dockerfile import DEV_TARGET, image_dir
+from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
+from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs
 from components.targets import Target, TargetSettings, load_target
 
@@ -214,13 +215,18 @@ class Environment(pulumi.ComponentResource):
             resolvers=(str(config.kubernetes.cluster_dns),),
             pod_hosts={pod.name: f"{pod.hostname}.{namespace}.svc.cluster.local" for pod in CATALOG},
         )
+        # Dev: the service checkouts or the reference application (dreamscape:application).
+        source = choose_source(name, config) if published else None
+        if source is not None and source.notice:
+            pulumi.log.warn(source.notice)
         pods = {
             pod.name: BigPod(f"pod-{pod.name}", BigPodArgs(
-                pod=pod, target=target, image=pod_image(config, pod), infra=links, jwt_secret_files=jwt,
+                pod=pod, target=target, image=pod_image(config, pod, source.root if source else None),
+                infra=links, jwt_secret_files=jwt,
                 replicas=pod_replicas(config, pod), max_replicas=config.pods[pod.name].max_replicas
                 if pod.name in config.pods else pod_replicas(config, pod),
                 resources=pod_resources(config, pod),
-                workspace=workspace_path(config) if published else None,
+                workspace=source.root if source else None,
                 host_ports=ports, nginx=nginx,
             ), child)
             for pod in CATALOG
@@ -265,18 +271,19 @@ def pod_footprints(config: StackConfig) -> list[budgets.Footprint]:
     return [budgets.Footprint(pod.hostname, pod_resources(config, pod), pod_replicas(config, pod)) for pod in CATALOG]
 
 
-def pod_image(config: StackConfig, pod: PodDefinition) -> str | spec.ImageBuild:
-    """Dev builds the `dev` stage from the workspace; clusters pull `<registry>/dreamscape-<pod>:<tag>`."""
+def pod_image(config: StackConfig, pod: PodDefinition, source: Path | None = None) -> str | spec.ImageBuild:
+    """Dev builds the `dev` stage from the application source root; clusters pull
+    `<registry>/dreamscape-<pod>:<tag>`."""
     if config.target is TargetKind.KUBERNETES:
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
-    workspace = workspace_path(config)
+    configs = ROOT / str(image_dir(pod))
     return spec.ImageBuild(
         name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
-        context=str(workspace),
-        dockerfile=str(ROOT / str(image_dir(pod)) / "Dockerfile"),
+        context=str(source or workspace_path(config)),
+        dockerfile=str(configs / "Dockerfile"),
         target=DEV_TARGET,
-        # The Dockerfile copies images/<pod>/ from this repository, found under the workspace root.
-        args={"INFRA_DIR": os.path.relpath(ROOT, workspace)},
+        # The rendered supervisord/NGINX configs: a named context, so the workspace may live anywhere.
+        named_contexts={INFRA_CONTEXT: str(configs)},
     )
 
 

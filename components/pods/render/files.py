@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from components.pods.catalog import CATALOG, PodDefinition
-from components.pods.render.dockerfile import DOCKERIGNORE, config_file_names, image_dir, render_dockerfile
+from components.pods.render.dockerfile import config_file_names, image_dir, render_dockerfile, render_dockerignore
 from components.pods.render.nginx import render_nginx
 from components.pods.render.supervisord import render_supervisord
 
@@ -33,7 +33,7 @@ def pod_files(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG) ->
     directory = image_dir(pod)
     files = {
         directory / "Dockerfile": render_dockerfile(pod),
-        directory / "Dockerfile.dockerignore": DOCKERIGNORE,
+        directory / "Dockerfile.dockerignore": render_dockerignore(pod),
     }
     for mode, name in config_file_names(pod).items():
         files[directory / name] = render_supervisord(pod, mode)
