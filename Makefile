@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK ?= dev
 LEVEL ?= soft
 
-.PHONY: up preview destroy reset test lint typecheck unit bench render
+.PHONY: up preview destroy reset smoke test lint typecheck unit bench bench-context render
 
 up: ## Bring up a stack (default: dev on the local Docker daemon, local file backend)
 	@scripts/pulumi.sh up $(STACK)
@@ -19,6 +19,9 @@ reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the
 
 test: ## Lint, type-check and run the whole test suite (what CI runs)
 	@scripts/test.sh
+
+bench-context: ## Build-context bytes per Big Pod, before (whole workspace) and after (the pod's sources only)
+	@scripts/venv.sh >/dev/null && venv/bin/python scripts/context_bench.py
 
 bench: ## Time the program's evaluation of each stack under mocks
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/benchmark.py
