@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 STACK ?= dev
 LEVEL ?= soft
+WAIT ?= 0
 
 .PHONY: up preview destroy reset smoke test lint typecheck unit bench bench-context render
 
@@ -13,6 +14,12 @@ preview: ## Show what `up` would change
 
 destroy: ## Destroy the stack (dev volumes are kept; see docs/operations.md for a full reset)
 	@scripts/pulumi.sh destroy $(STACK)
+
+smoke: ## Check a running stack end to end from its outputs: make smoke [STACK=dev] [WAIT=120] (tools/smoke)
+	@scripts/venv.sh >/dev/null && \
+	  PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$PWD/.pulumi-state} \
+	  PULUMI_CONFIG_PASSPHRASE_FILE=$${PULUMI_CONFIG_PASSPHRASE_FILE:-$$PWD/.pulumi-state/passphrase} \
+	  venv/bin/python -m tools.smoke --stack $(STACK) --wait $(WAIT)
 
 reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the nuclear prompt] (docs/operations.md)
 	@scripts/venv.sh >/dev/null && venv/bin/python -m tools.reset $(LEVEL) --stack $(STACK) $(if $(YES),--yes-destroy-all-data,)

@@ -27,7 +27,7 @@ if (kafka) {
   };
 }
 
-const service = kit.createService({ name: SERVICE, prefix: '/ws', checks });
+const service = kit.createService({ name: SERVICE, prefix: '/ws', checks, events: false });
 const sockets = new WebSocketServer({ server: service.server });
 sockets.on('connection', (socket) => {
   service.metrics.set('dreamscape_websocket_clients', {}, 'Connected WebSocket clients.', sockets.clients.size);

@@ -243,7 +243,23 @@ function minioFromEnv() {
  * One reference service. `checks` maps a dependency name to an async function that touches it for
  * real; a check whose client is not configured (no env var) is not registered at all.
  */
-function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15000 }) {
+/** Answer a WebSocket handshake by hand with one text message, then close (RFC 6455, no dependency). */
+function answerUpgrade(req, socket, message) {
+  const key = req.headers['sec-websocket-key'];
+  if (!key || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    return;
+  }
+  const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const payload = Buffer.from(message);
+  const header = payload.length < 126
+    ? Buffer.from([0x81, payload.length])
+    : Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]);
+  socket.end(Buffer.concat([header, payload, Buffer.from([0x88, 0])]));
+}
+
+function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15000, events = true }) {
   const metrics = new Metrics(name);
   const state = {}; // dependency -> { ok, detail, at }
   let running = false;
@@ -301,6 +317,19 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
     }
   });
 
+  // `<prefix>/events`: a WebSocket that sends the service's health once (proves upgrades pass the edge).
+  if (events && prefix) {
+    server.on('upgrade', (req, socket) => {
+      const path = new URL(req.url, 'http://localhost').pathname;
+      if (path !== `${prefix}/events`) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      metrics.inc('http_requests_total', { method: req.method, code: 101 }, 'HTTP requests served.');
+      answerUpgrade(req, socket, JSON.stringify(health()));
+    });
+  }
+
   function start() {
     const port = Number(process.env.PORT);
     if (!port) throw new Error('PORT is not set: the platform gives every service its port in PORT');
@@ -320,6 +349,6 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 }
 
 module.exports = {
-  secret, Metrics, createService, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
+  secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
   minioFromEnv, s3Request,
 };
