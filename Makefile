@@ -16,9 +16,9 @@ destroy: ## Destroy the stack (dev volumes are kept; see docs/operations.md for 
 	@scripts/pulumi.sh destroy $(STACK)
 
 smoke: ## Check a running stack end to end from its outputs: make smoke [STACK=dev] [WAIT=120] (tools/smoke)
-	@scripts/venv.sh >/dev/null && \
-	  PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$PWD/.pulumi-state} \
-	  PULUMI_CONFIG_PASSPHRASE_FILE=$${PULUMI_CONFIG_PASSPHRASE_FILE:-$$PWD/.pulumi-state/passphrase} \
+	@scripts/venv.sh >/dev/null && export PULUMI_BACKEND_URL=$${PULUMI_BACKEND_URL:-file://$$PWD/.pulumi-state} && \
+	  if [ -z "$${PULUMI_CONFIG_PASSPHRASE:-}" ]; then \
+	    export PULUMI_CONFIG_PASSPHRASE_FILE=$${PULUMI_CONFIG_PASSPHRASE_FILE:-$$PWD/.pulumi-state/passphrase}; fi && \
 	  venv/bin/python -m tools.smoke --stack $(STACK) --wait $(WAIT)
 
 reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the nuclear prompt] (docs/operations.md)
