@@ -44,6 +44,10 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None, out: T
     except (CommandError, ValueError) as error:
         print(f"smoke {args.stack}: cannot read the stack outputs: {error}", file=out)
         return 2
+    except FileNotFoundError as error:
+        print(f"smoke {args.stack}: cannot read the stack outputs: {error.filename} is not installed "
+              "(the Pulumi CLI: https://www.pulumi.com/docs/install/)", file=out)
+        return 2
     access = access_for(outputs, args.stack, args.namespace, runner)
     print(f"smoke {outputs.environment} ({outputs.target}):", file=out, flush=True)
     try:
