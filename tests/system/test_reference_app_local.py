@@ -180,8 +180,8 @@ def _wait_healthy(running: Running, timeout: float) -> None:
         if pending:
             time.sleep(0.5)
     if pending:
-        logs = "\n".join((running.root / "run" / f"{name}.log").read_text()[-3000:] for name in running.processes)
-        raise AssertionError(f"not healthy (waited up to {timeout}s): {pending}\n{logs}")
+        tails = "\n".join((running.root / "run" / f"{name}.log").read_text()[-3000:] for name in running.processes)
+        raise AssertionError(f"not healthy (waited up to {timeout}s): {pending}\n{tails}")
 
 
 @pytest.fixture(scope="module")
