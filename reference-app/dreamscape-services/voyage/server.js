@@ -1,10 +1,12 @@
-// Reference voyage service: a Redis cache (when the pod reaches Redis) and Kafka publish (voyage.booked).
+// Reference voyage service: Postgres, a Redis cache (when the pod reaches Redis) and Kafka publish
+// (voyage.booked).
 'use strict';
 
 const kit = require('./lib/kit');
 
 const SERVICE = 'voyage';
 const TOPIC = 'voyage.booked';
+const db = kit.postgresFromEnv();
 const redis = kit.redisFromEnv();
 const kafka = kit.kafkaFromEnv(`reference-${SERVICE}`);
 let producer = null;
@@ -18,6 +20,12 @@ async function publish(value) {
 }
 
 const checks = {};
+if (db) {
+  checks.postgres = async () => {
+    const { rows } = await db.query('SELECT current_user AS "user"');
+    return `logged in as ${rows[0].user}`;
+  };
+}
 if (redis) {
   checks.redis = async () => {
     await redis.command(['SET', 'cache:voyage:health', String(Date.now()), 'EX', '60']);
