@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None, out: T
     parser.add_argument("--namespace", help="Kubernetes stacks: the namespace (default: dreamscape-<stack>)")
     parser.add_argument("--wait", type=float, default=0.0,
                         help="retry a failing check for up to this many seconds (a stack that just came up)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="do not verify the edge's TLS certificate (a throwaway cluster without ACME)")
     parser.add_argument("--kafka-topic", help="topic of the Kafka round trip (default: the first topic)")
     args = parser.parse_args(argv)
     runner = runner or SubprocessRunner()
@@ -51,7 +53,8 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None, out: T
     access = access_for(outputs, args.stack, args.namespace, runner)
     print(f"smoke {outputs.environment} ({outputs.target}):", file=out, flush=True)
     try:
-        results = run_checks(build_checks(outputs, access, runner, kafka_topic=args.kafka_topic), out,
+        results = run_checks(build_checks(outputs, access, runner, kafka_topic=args.kafka_topic,
+                                          insecure=args.insecure), out,
                              wait=args.wait)
     finally:
         access.close()
