@@ -75,6 +75,19 @@ def test_this_repositorys_state_venvs_and_backups_never_reach_the_build(workspac
                           "supervisord.dev.conf"}, f"the `infra` named context holds only rendered files: {named}"
 
 
+@pytest.mark.parametrize("pod", PODS)
+def test_the_infra_files_survive_the_main_rules_so_the_providers_context_hash_sees_them(pod: PodDefinition) -> None:
+    rules = parse((REPO_ROOT / "images" / pod.name / "Dockerfile.dockerignore").read_text(encoding="utf-8"))
+    copied = sorted({line.split()[2] for line in (REPO_ROOT / "images" / pod.name / "Dockerfile").read_text()
+                     .splitlines() if line.startswith("COPY --from=infra ")})
+    assert copied, f"{pod.name} copies its configs from the infra context"
+    hidden = [name for name in copied if ignored(name, rules)]
+    assert not hidden, (
+        f"{pod.name}: {hidden} would be left out of pulumi-docker-build's hash of the infra context, "
+        "so a config change would not rebuild the image"
+    )
+
+
 def test_the_repository_dockerignore_excludes_local_state_when_the_repository_is_the_context(
     workspace: Path,
 ) -> None:

@@ -52,15 +52,28 @@ IGNORED_IN_SOURCES = (
 """Never part of a service's sources in the image: host installs and build output, VCS data, env files."""
 
 
+def infra_files(pod: PodDefinition) -> tuple[str, ...]:
+    """What the final stages copy from the `infra` named context (images/<pod>/)."""
+    names = (*config_file_names(pod).values(), *(("nginx.conf",) if pod.gateway is not None else ()))
+    return tuple(sorted(names))
+
+
 def render_dockerignore(pod: PodDefinition) -> str:
     """`Dockerfile.dockerignore`: everything is excluded, then the pod's service directories are
-    admitted again, then what a source tree must never contribute is excluded within them."""
+    admitted again, then what a source tree must never contribute is excluded within them.
+
+    The names of the `infra` files are admitted too. BuildKit applies these rules to the main context
+    only, but pulumi-docker-build (0.0.x) also applies them when it hashes the named contexts to decide
+    whether to rebuild: without these lines a changed supervisord or NGINX config would not rebuild the
+    image. At the root of a workspace they match nothing."""
     return "\n".join([
         "# Rendered by `python -m components.pods.render`. BuildKit reads <Dockerfile>.dockerignore first.",
         "# The context is the application source root: admit only this pod's service directories.",
         "*",
         *(f"!{service.source}" for service in pod.services),
         *IGNORED_IN_SOURCES,
+        "# The `infra` named context's files, for pulumi-docker-build's context hash (see dockerfile.py).",
+        *(f"!/{name}" for name in infra_files(pod)),
         "",
     ])
 
