@@ -1,11 +1,14 @@
 """The reference application as local processes (Debian's nodejs) under the real supervisord, with the
-generated dev configs, behind the real NGINX with the generated gateway config.
+generated dev configs, behind the real NGINX with the generated gateway config, touching a real
+PostgreSQL (app role, SCRAM) and Redis (password), and an S3 stand-in that checks every signature.
 
 What is the same as in a Big Pod: every supervisord program section (command, environment, restart
 policy, process groups) and the whole NGINX config come from the renderers. What differs, so that the
 test runs beside anything else on a shared machine: ports are the catalog's shifted by one offset (the
 catalog is rebuilt with the shifted numbers and rendered again), paths (/app, /tmp) point into a temp
-directory, the other pods' hosts are 127.0.0.1, and everything runs as UID 1000 like the pods.
+directory, the other pods' hosts are 127.0.0.1, and everything runs as UID 1000 like the pods. The
+infrastructure reaches each pod through the variables and secret files the platform gives it
+(components/environment.py, InfraLink); Kafka is not run here, so no pod gets KAFKA_BROKERS.
 """
 
 from __future__ import annotations
@@ -27,16 +30,20 @@ from pathlib import Path
 
 import pytest
 
-from components.pods.catalog import CATALOG, AppService, PodDefinition
+from components.pods.catalog import CATALOG, AppService, Infra, PodDefinition
 from components.pods.render.files import REPO_ROOT
 from components.pods.render.nginx import NginxSettings, render_nginx
 from components.pods.render.supervisord import Mode, supervisord_sections
+from tests.daemons import PostgresApp, postgres_app, redis_server
+from tests.s3fake import S3Fake, s3_fake
 from tests.tooling import require_tool
 from tools.smoke import probes
 
 pytestmark = pytest.mark.tools
 UID = 1000
 STARTUP_SECONDS = 90
+REDIS_PASSWORD = "redis-password"
+MINIO_ACCESS_KEY, MINIO_SECRET_KEY = "dreamscape-admin", "minio-secret"
 
 
 def _shift_service(service: AppService, offset: int) -> AppService:
@@ -185,7 +192,49 @@ def _wait_healthy(running: Running, timeout: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[Running]:
+def postgres() -> Iterator[PostgresApp]:
+    with postgres_app("dreamscape_app", "app-password", "dreamscape") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[int]:
+    with redis_server(REDIS_PASSWORD) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def minio() -> Iterator[S3Fake]:
+    with s3_fake({MINIO_ACCESS_KEY: MINIO_SECRET_KEY}) as fake:
+        yield fake
+
+
+def infra_env(pod: PodDefinition, root: Path, postgres: PostgresApp, redis: int, minio: S3Fake) -> dict[str, str]:
+    """What the platform gives a pod for the infrastructure it needs: hosts in variables, secrets in files."""
+    secrets = root / "secrets"
+    secrets.mkdir(exist_ok=True)
+    files = {"database-password": postgres.password, "redis-password": REDIS_PASSWORD,
+             "minio-access-key": MINIO_ACCESS_KEY, "minio-secret-key": MINIO_SECRET_KEY}
+    for name, value in files.items():
+        (secrets / name).write_text(value)
+    by_need = {
+        Infra.POSTGRES: {"DATABASE_HOST": "127.0.0.1", "DATABASE_PORT": str(postgres.port),
+                         "DATABASE_NAME": postgres.database, "DATABASE_USER": postgres.user,
+                         "DATABASE_PASSWORD_FILE": str(secrets / "database-password")},
+        Infra.REDIS: {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis), "REDIS_MODE": "standalone",
+                      "REDIS_NODES": f"127.0.0.1:{redis}", "REDIS_PASSWORD_FILE": str(secrets / "redis-password")},
+        Infra.MINIO: {"MINIO_ENDPOINT": f"http://127.0.0.1:{minio.port}", "MINIO_BUCKET": "dreamscape-vr-assets",
+                      "MINIO_ACCESS_KEY_FILE": str(secrets / "minio-access-key"),
+                      "MINIO_SECRET_KEY_FILE": str(secrets / "minio-secret-key")},
+    }
+    env: dict[str, str] = {}
+    for need in pod.needs:
+        env.update(by_need.get(need, {}))
+    return env
+
+
+@pytest.fixture(scope="module")
+def running(postgres: PostgresApp, redis: int, minio: S3Fake) -> Iterator[Running]:
     node = require_tool("node")
     npm = require_tool("npm")
     require_tool("nginx", "/usr/sbin/nginx")
@@ -194,11 +243,11 @@ def running() -> Iterator[Running]:
     root = Path(tempfile.mkdtemp(prefix="dreamscape-reference-", dir="/tmp"))
     app = root / "app"
     shutil.copytree(REPO_ROOT / "reference-app", app, ignore=shutil.ignore_patterns("node_modules"))
-    # Only the gateway loads a package without any infrastructure configured (ws).
-    installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                               cwd=app / "dreamscape-frontend" / "gateway", capture_output=True, text=True,
-                               timeout=300, check=False)
-    assert installed.returncode == 0, f"npm ci of the reference gateway failed: {installed.stderr}"
+    for manifest in sorted(app.glob("*/*/package.json")):
+        if json.loads(manifest.read_text()).get("dependencies"):
+            installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                                       cwd=manifest.parent, capture_output=True, text=True, timeout=300, check=False)
+            assert installed.returncode == 0, f"npm ci in {manifest.parent.name} failed: {installed.stderr}"
     offset = pick_offset()
     catalog = shifted_catalog(offset)
     env = {
@@ -208,6 +257,7 @@ def running() -> Iterator[Running]:
         "GATEWAY_URL": f"http://127.0.0.1:{next(s for p in catalog for s in p.services if s.name == 'gateway').port}",
     }
     configs = {pod.name: _config(pod, catalog, root) for pod in catalog}
+    pod_envs = {pod.name: infra_env(pod, root, postgres, redis, minio) for pod in catalog}
     for name in configs:  # the programs reopen /dev/stdout, i.e. this file, as UID 1000
         (root / "run" / f"{name}.log").touch()
     if os.geteuid() == 0:
@@ -216,8 +266,9 @@ def running() -> Iterator[Running]:
     try:
         for name, config in configs.items():
             log = (root / "run" / f"{name}.log").open("ab")
+            pod_env = {**env, **pod_envs[name]}
             processes[name] = subprocess.Popen([*_demote(), supervisord, "-c", str(config)], stdout=log,
-                                               stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                               stderr=subprocess.STDOUT, env=pod_env, start_new_session=True)
         running = Running(catalog, root, processes)
         _wait_healthy(running, STARTUP_SECONDS)
         yield running
@@ -319,3 +370,24 @@ def test_supervisord_restarts_a_crashed_service(running: Running) -> None:
     assert after is not None and after != before, f"supervisord started payment again (pid {before} -> {after})"
     log = (running.root / "run" / "business.log").read_text()
     assert "exited: payment (terminated by SIGKILL" in log, f"supervisord saw the crash:\n{log[-2000:]}"
+
+
+def test_each_service_touches_its_infrastructure_through_the_platforms_variables_and_secret_files(
+    running: Running, minio: S3Fake,
+) -> None:
+    expected = {"auth": {"postgres", "redis"}, "user": {"postgres", "redis"}, "voyage": {"postgres"},
+                "payment": {"postgres"}, "panorama": {"minio"}, "gateway": {"redis"}}
+    for name, dependencies in expected.items():
+        service = running.service(name)
+        status, body = _get(f"http://127.0.0.1:{service.port}/health")
+        report = json.loads(body)
+        assert status == 200 and report["status"] == "ok", f"{name} is healthy with its dependencies: {report}"
+        assert set(report["dependencies"]) == dependencies, f"{name} checks exactly {dependencies}: {report}"
+        assert all(check["ok"] for check in report["dependencies"].values()), f"{name}: every check passes"
+    auth = json.loads(_get(f"http://127.0.0.1:{running.service('auth').port}/health")[1])
+    assert auth["dependencies"]["postgres"]["detail"] == "dreamscape_app@dreamscape", "logged in as the app role"
+    assert "/dreamscape-vr-assets/reference/panorama-check.txt" in minio.objects, "panorama put its object"
+    assert not minio.refused, f"every S3 request of the reference kit is correctly signed: {minio.refused}"
+    token = json.loads(probes.http(f"http://127.0.0.1:{running.nginx_port}/api/v1/users/session",
+                                   method="POST").body)["token"]
+    assert len(token) == 32, "a session is created in Redis through the edge"

@@ -7,26 +7,19 @@ import base64
 import hashlib
 import io
 import json
-import os
-import pwd
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.pods.catalog import CATALOG
-from tests.infra.test_postgres_real import as_postgres, postgres_bin
-from tests.tooling import require_tool
+from tests.daemons import postgres_app, redis_server
+from tests.s3fake import S3Fake, s3_fake
 from tests.tools.fakes import FakeRunner
 from tools.runner import Command
 from tools.smoke import probes
@@ -49,7 +42,6 @@ def _free_port() -> int:
 class FakeState:
     targets: list[dict[str, Any]] = field(default_factory=lambda: [
         {"labels": {"job": "bigpods", "instance": "core-pod:3001"}, "health": "up", "lastError": ""}])
-    objects: dict[str, bytes] = field(default_factory=dict)
     unhealthy: set[str] = field(default_factory=set)
     log_pods: set[str] = field(default_factory=lambda: {pod.name for pod in CATALOG})
 
@@ -98,20 +90,16 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 pod = query.split('"')[1]
                 result = [{"stream": {"pod": pod}, "values": [["1", "line"]]}] if pod in state.log_pods else []
                 self._send(200, {"status": "success", "data": {"resultType": "streams", "result": result}})
-            elif url.path in state.objects:
-                self._send(200, state.objects[url.path])
             else:
                 self._send(200 if url.path == "/" else 404, b"page")
 
-        def do_PUT(self) -> None:
-            if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=dreamscape-admin/"):
-                self._send(403, b"AccessDenied")
-                return
-            length = int(self.headers.get("Content-Length", "0"))
-            state.objects[urllib.parse.urlsplit(self.path).path] = self.rfile.read(length)
-            self._send(200, b"")
-
     return Handler
+
+
+@pytest.fixture
+def minio() -> Iterator[S3Fake]:
+    with s3_fake({"dreamscape-admin": "minio-pass"}) as fake_s3:
+        yield fake_s3
 
 
 @pytest.fixture
@@ -129,52 +117,14 @@ def fake() -> Iterator[tuple[FakeState, int]]:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[int]:
-    initdb = postgres_bin("initdb")
-    if not os.path.exists(initdb):
-        require_tool("initdb")
-    base = Path(tempfile.mkdtemp(prefix="dreamscape-smoke-pg-", dir="/tmp"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    data = base / "data"
-    done = as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth-local=trust",
-                        "--auth-host=scram-sha-256"])
-    assert done.returncode == 0, done.stderr
-    port = _free_port()
-    started = as_postgres([postgres_bin("pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
-                           f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"])
-    assert started.returncode == 0, started.stderr
-    try:
-        for sql in (f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'",
-                    f"CREATE DATABASE {DATABASE} OWNER {APP_USER}"):
-            made = as_postgres([postgres_bin("psql"), "-h", str(base), "-p", str(port), "-U", "postgres",
-                                "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            assert made.returncode == 0, made.stderr
-        yield port
-    finally:
-        as_postgres([postgres_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_app(APP_USER, APP_PASSWORD, DATABASE) as server:
+        yield server.port
 
 
 @pytest.fixture(scope="module")
 def redis() -> Iterator[int]:
-    server = require_tool("redis-server")
-    port = _free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--requirepass",
-                                REDIS_PASSWORD, "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with redis_server(REDIS_PASSWORD) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @dataclass
@@ -197,13 +147,13 @@ class KafkaFake:
         raise AssertionError(f"nothing is started in the background on docker: {command}")
 
 
-def outputs(http_port: int, postgres: int, redis: int) -> dict[str, Any]:
+def outputs(http_port: int, postgres: int, redis: int, minio: int) -> dict[str, Any]:
     local = f"127.0.0.1:{http_port}"
     return {
         "environment": "dev", "target": "docker",
         "urls": {"web": f"http://{local}", "api": f"http://{local}", "grafana": f"http://{local}"},
         "endpoints": {"postgres": f"127.0.0.1:{postgres}", "redis": f"127.0.0.1:{redis}", "kafka": "127.0.0.1:9092",
-                      "minio": f"http://{local}", "minioConsole": f"http://{local}"},
+                      "minio": f"http://127.0.0.1:{minio}", "minioConsole": f"http://{local}"},
         "postgresUrl": f"postgresql://{APP_USER}:{urllib.parse.quote(APP_PASSWORD)}@postgres:5432/{DATABASE}",
         "redisUrl": f"redis://:{REDIS_PASSWORD}@redis:6379",
         "kafkaBootstrapServers": "kafka:9092", "kafkaTopics": ["user.created"],
@@ -223,17 +173,19 @@ def _run(raw: dict[str, Any], access: Access, kafka: KafkaFake) -> tuple[int, st
 
 @pytest.mark.tools
 def test_a_healthy_environment_passes_every_check_with_one_progress_line_each(
-    fake: tuple[FakeState, int], postgres: int, redis: int,
+    fake: tuple[FakeState, int], postgres: int, redis: int, minio: S3Fake,
 ) -> None:
-    state, port = fake
+    _, port = fake
     kafka = KafkaFake()
-    status, text, count = _run(outputs(port, postgres, redis), _Combined(port, postgres, redis), kafka)
+    status, text, count = _run(outputs(port, postgres, redis, minio.port),
+                               _Combined(port, postgres, redis, minio.port), kafka)
     assert status == 0, f"every check passes against a healthy environment:\n{text}"
     progress = [line for line in text.splitlines() if line.startswith("[")]
     assert len(progress) == count, f"one progress line per check ({count}):\n{text}"
     assert f"logged in as {APP_USER}" in text, "Postgres accepted the app user's password (SCRAM)"
     assert "AUTH ok, PONG" in text, "Redis authenticated with the generated password"
-    assert any(path.startswith("/dreamscape-vr-assets/smoke/") for path in state.objects), "MinIO got the object"
+    assert any(path.startswith("/dreamscape-vr-assets/smoke/") for path in minio.objects), "MinIO got the object"
+    assert not minio.refused, f"every MinIO request carried a valid V4 signature: {minio.refused}"
     assert "upgraded" in text, "the WebSocket upgrade went through"
     assert sum("kafka-console-producer.sh" in " ".join(c.argv) for c in kafka.commands) == 1, "one message produced"
     for pod in CATALOG:
@@ -251,8 +203,10 @@ class _Combined:
     postgres: int
     redis: int
 
+    minio: int
+
     def address(self, host: str, port: int) -> tuple[str, int]:
-        return ("127.0.0.1", port if port in (self.postgres, self.redis) else self.http_port)
+        return ("127.0.0.1", port if port in (self.postgres, self.redis, self.minio) else self.http_port)
 
     def exec(self, workload: str, argv: tuple[str, ...]) -> Command:
         return DockerAccess("dev").exec(workload, argv)
@@ -263,23 +217,25 @@ class _Combined:
 
 @pytest.mark.tools
 def test_failures_are_reported_by_name_and_the_exit_status_is_non_zero(
-    fake: tuple[FakeState, int], postgres: int, redis: int,
+    fake: tuple[FakeState, int], postgres: int, redis: int, minio: S3Fake,
 ) -> None:
     state, port = fake
     state.targets.append({"labels": {"job": "kafka", "instance": "kafka-exporter:9308"}, "health": "down",
                           "lastError": "connection refused"})
     state.log_pods.discard("business")
-    raw = outputs(port, postgres, redis)
+    raw = outputs(port, postgres, redis, minio.port)
+    raw["minioRootPassword"] = "not-the-secret"
     raw["redisUrl"] = "redis://:wrong-password@redis:6379"
     raw["postgresUrl"] = f"postgresql://{APP_USER}:wrong@postgres:5432/{DATABASE}"
-    status, text, _ = _run(raw, _Combined(port, postgres, redis), KafkaFake(lose_messages=True))
+    status, text, _ = _run(raw, _Combined(port, postgres, redis, minio.port), KafkaFake(lose_messages=True))
     assert status == 1, f"a failing check makes the exit status non-zero:\n{text}"
     report_part = text.split("checks FAILED:")[1]
     for name, why in (("prometheus targets up", "kafka/kafka-exporter:9308: connection refused"),
                       ("loki logs business", 'no log line with pod="business"'),
                       ("redis auth", "AUTH was refused"),
                       ("postgres app login", "password authentication failed"),
-                      ("kafka round trip", "did not consume it back")):
+                      ("kafka round trip", "did not consume it back"),
+                      ("minio put/get", "HTTP 403")):
         assert f"- {name}: " in report_part and why in report_part, f"the report names {name} ({why}):\n{text}"
     assert "- loki logs core" not in report_part, "pods with logs are not reported"
 

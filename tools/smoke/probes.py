@@ -179,26 +179,33 @@ def redis_auth(host: str, port: int, password: str, timeout: float = TIMEOUT) ->
 
 # --- S3 (MinIO): Signature V4 PUT and GET --------------------------------------------------------------
 
+def s3_authorization(*, method: str, host: str, path: str, payload_hash: str, stamp: str, access_key: str,
+                     secret_key: str, region: str = "us-east-1") -> str:
+    """The AWS Signature V4 `Authorization` header of a request signing host, payload hash and date."""
+    headers = {"host": host, "x-amz-content-sha256": payload_hash, "x-amz-date": stamp}
+    signed = sorted(headers)
+    canonical = "\n".join([method, path, "", *(f"{h}:{headers[h]}" for h in signed), "", ";".join(signed),
+                           payload_hash])
+    scope = f"{stamp[:8]}/{region}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{secret_key}".encode()
+    for part in (stamp[:8], region, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(signed)}, "
+            f"Signature={signature}")
+
+
 def s3_request(endpoint: str, access_key: str, secret_key: str, method: str, path: str, body: bytes = b"",
                region: str = "us-east-1", now: datetime.datetime | None = None) -> HttpReply:
     url = urllib.parse.urlsplit(endpoint)
     stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    date = stamp[:8]
     payload_hash = hashlib.sha256(body).hexdigest()
-    headers = {"host": url.netloc, "x-amz-content-sha256": payload_hash, "x-amz-date": stamp}
-    signed = sorted(headers)
     canonical_path = urllib.parse.quote(path, safe="/-_.~")
-    canonical = "\n".join([method, canonical_path, "", *(f"{h}:{headers[h]}" for h in signed), "",
-                           ";".join(signed), payload_hash])
-    scope = f"{date}/{region}/s3/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = f"AWS4{secret_key}".encode()
-    for part in (date, region, "s3", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
-                                f"SignedHeaders={';'.join(signed)}, Signature={signature}")
-    del headers["host"]
+    authorization = s3_authorization(method=method, host=url.netloc, path=canonical_path,
+                                     payload_hash=payload_hash, stamp=stamp, access_key=access_key,
+                                     secret_key=secret_key, region=region)
+    headers = {"x-amz-content-sha256": payload_hash, "x-amz-date": stamp, "authorization": authorization}
     return http(f"{endpoint.rstrip('/')}{canonical_path}", method=method, body=body if method == "PUT" else None,
                 headers=headers)
 
