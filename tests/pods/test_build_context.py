@@ -22,11 +22,9 @@ def _write(path: Path, size: int) -> None:
     path.write_bytes(b"x" * size)
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seed_workspace(root: Path) -> Path:
     """The seed's workspace: this repository (with a venv, state, backups) beside the service checkouts,
     which hold host node_modules and .env files, as a developer's machine does."""
-    root = tmp_path_factory.mktemp("workspace")
     for group in ("dreamscape-services", "dreamscape-frontend"):
         shutil.copytree(REPO_ROOT / "reference-app" / group, root / group,
                         ignore=shutil.ignore_patterns("node_modules"))
@@ -43,6 +41,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _write(infra / "backups" / "dev-dreamscape.dump", 1_000_000)
     shutil.copytree(REPO_ROOT / "images", infra / "images")
     return root
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return seed_workspace(tmp_path_factory.mktemp("workspace"))
 
 
 def _context(root: Path, ignore_file: Path) -> dict[str, int]:
