@@ -28,6 +28,9 @@ const service = kit.createService({
           },
         });
       }
+      for (let waited = 0; !joined && waited < 10000; waited += 250) {
+        await new Promise((resolve) => { setTimeout(resolve, 250); });
+      }
       if (!joined) throw new Error(`consumer group reference-${SERVICE} has not joined yet`);
       return `consuming ${TOPIC}`;
     },

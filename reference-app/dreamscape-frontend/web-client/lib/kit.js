@@ -336,9 +336,14 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
     server.listen(port, process.env.HOST || '0.0.0.0', () => {
       console.log(`${name}: listening on ${process.env.HOST || '0.0.0.0'}:${port} (pid ${process.pid}), dependencies: ${Object.keys(checks).join(', ') || 'none'}`);
     });
-    runChecks();
-    const timer = setInterval(runChecks, intervalMs);
-    timer.unref();
+    // Check again soon while something is failing or pending (a broker still starting), then every
+    // `intervalMs`: the pod turns healthy as soon as its dependencies are.
+    const loop = async () => {
+      await runChecks();
+      const settled = health().status === 'ok';
+      setTimeout(loop, settled ? intervalMs : Math.min(2000, intervalMs)).unref();
+    };
+    loop();
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
