@@ -10,7 +10,7 @@ from supervisor.datatypes import RestartUnconditionally
 from supervisor.options import ServerOptions
 
 from components.pods.catalog import CATALOG, CORE, PodDefinition
-from components.pods.render.supervisord import Mode, render_supervisord
+from components.pods.render.supervisord import Mode, render_supervisord, supervisord_sections
 
 CASES = [pytest.param(pod, mode, id=f"{pod.name}-{mode}") for pod in CATALOG for mode in Mode]
 
@@ -111,3 +111,14 @@ def test_values_supervisord_would_interpolate_are_rejected() -> None:
     )
     with pytest.raises(ValueError, match="%"):
         render_supervisord(bad, Mode.PROD)
+
+
+def test_a_plain_node_dev_command_gets_the_inspector_flag_on_the_service_process_itself() -> None:
+    auth = CORE.service("auth")
+    direct = type(auth)("svc", 3100, auth.source, debug_port=9300, dev_command=("node", "--watch", "server.js"))
+    pod = type(CORE)("direct", (direct,), replicas=1, resources=CORE.resources)
+    program = supervisord_sections(pod, Mode.DEV)["program:svc"]
+    assert program["command"] == "node --inspect=0.0.0.0:9300 --watch server.js", (
+        f"the flag is on the node command (node --watch hands it to the service process): {program['command']}"
+    )
+    assert "INSPECT_ADDRESS" in program["environment"], "the address is also in the contract's variable"
