@@ -30,6 +30,7 @@ from components.infra.postgres import Postgres
 from components.infra.redis import Redis
 from components.monitoring.stack import MonitoringStack, MonitoringStackArgs
 from components.pods.bigpod import BigPod
+from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs, PendingSecrets
 from components.targets import TargetSettings, facts_for, load_target
 
@@ -61,13 +62,18 @@ class Environment(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
         platform = facts_for(config, name)
+        # Built from source (a laptop): the service checkouts or the reference application.
+        source = choose_source(name, config) if platform.builds_from_source else None
+        if source is not None and source.notice:
+            pulumi.log.warn(source.notice)
         secrets = PendingSecrets()
         cluster_id: pulumi.Output[str]
         bind_cluster_id: Callable[[pulumi.Output[str]], None]
         cluster_id, bind_cluster_id = pulumi.deferred_output()
         try:
             planned = plan.build(plan.PlanInputs(environment=name, config=config, platform=platform,
-                                                 secrets=secrets, kafka_cluster_id=cluster_id))
+                                                 secrets=secrets, kafka_cluster_id=cluster_id,
+                                                 source_root=source.root if source else None))
             check(name, config, planned)
         except Exception:
             # Nothing was registered; outputs built on the pending values must still settle.

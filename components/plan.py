@@ -8,9 +8,9 @@ values and the Kafka cluster id are outputs bound later.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 from pydantic import SecretStr
@@ -25,7 +25,7 @@ from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, 
 from components.pods import bigpod
 from components.pods.catalog import CATALOG
 from components.pods.model import Infra, PodDefinition
-from components.pods.render.dockerfile import DEV_TARGET, image_dir
+from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
 from components.targets import PlatformFacts
@@ -42,6 +42,9 @@ class PlanInputs:
     platform: PlatformFacts
     secrets: Mapping[str, pulumi.Output[str]]
     kafka_cluster_id: pulumi.Output[str]
+    source_root: Path | None = None
+    """Where the Big Pods are built from on a platform that builds from source (checkouts or the
+    reference application; `components.pods.source`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,13 +102,14 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
            spec.SecretFile("jwt-refresh-secret", secrets["jwtRefresh"]))
     nginx = NginxSettings(resolvers=(platform.dns_resolver,),
                           pod_hosts={pod.name: platform.fqdn(pod.hostname) for pod in CATALOG})
-    development = platform.builds_from_source
+    source_root = inputs.source_root or workspace_path(config)
     pods = {
         pod.name: bigpod.blueprint(bigpod.BigPodArgs(
-            pod=pod, image=pod_image(config, pod, development=development), links=links, jwt_secret_files=jwt,
+            pod=pod, image=pod_image(config, pod, source_root if platform.builds_from_source else None),
+            links=links, jwt_secret_files=jwt,
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
-            workspace=workspace_path(config) if development else None, nginx=nginx, catalog=CATALOG,
+            workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
         ))
         for pod in CATALOG
     }
@@ -187,19 +191,19 @@ def pod_resources(config: StackConfig, pod: PodDefinition) -> spec.Resources:
     return resources_of(override.resources) if override and override.resources else pod.resources
 
 
-def pod_image(config: StackConfig, pod: PodDefinition, *, development: bool) -> str | spec.ImageBuild:
-    """Development builds the `dev` stage from the workspace; clusters pull
+def pod_image(config: StackConfig, pod: PodDefinition, source_root: Path | None) -> str | spec.ImageBuild:
+    """Built from source: the `dev` stage from the application source root; otherwise pulled as
     `<registry>/dreamscape-<pod>:<tag>`."""
-    if not development:
+    if source_root is None:
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
-    workspace = workspace_path(config)
+    configs = ROOT / str(image_dir(pod))
     return spec.ImageBuild(
         name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
-        context=str(workspace),
-        dockerfile=str(ROOT / str(image_dir(pod)) / "Dockerfile"),
+        context=str(source_root),
+        dockerfile=str(configs / "Dockerfile"),
         target=DEV_TARGET,
-        # The Dockerfile copies images/<pod>/ from this repository, found under the workspace root.
-        args={"INFRA_DIR": os.path.relpath(ROOT, workspace)},
+        # The rendered supervisord/NGINX configs: a named context, so the workspace may live anywhere.
+        named_contexts={INFRA_CONTEXT: str(configs)},
     )
 
 
