@@ -23,13 +23,11 @@ from components.backup import Backup
 from components.config import ConfigError, StackConfig
 from components.deploy import BlueprintArgs, Deployments
 from components.devtools import PGADMIN_EMAIL, DevTools
-from components.infra import kafka, minio, postgres, redis
-from components.infra.kafka import Kafka
-from components.infra.minio import Minio
-from components.infra.postgres import Postgres
-from components.infra.redis import Redis
+from components.infra import kafka, minio, redis
+from components.infra.registry import REGISTRY
 from components.monitoring.stack import MonitoringStack, MonitoringStackArgs
 from components.pods.bigpod import BigPod
+from components.pods.model import Infra
 from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs, PendingSecrets
 from components.targets import TargetSettings, facts_for, load_target
@@ -112,12 +110,9 @@ class Environment(pulumi.ComponentResource):
         def deploy(blueprint: Any, outputs: dict[str, Any] | None = None) -> BlueprintArgs:
             return BlueprintArgs(blueprint=blueprint, target=target, deployments=deployments, outputs=outputs or {})
 
-        postgres_url = postgres.url(config.postgres, secrets["postgresApp"])
-        redis_url = redis.url(secrets["redis"])
-        Postgres("postgres", deploy(planned.postgres, {"host": postgres.NAME, "url": postgres_url}), child)
-        Redis("redis", deploy(planned.redis, {"host": redis.NAME, "url": redis_url}), child)
-        Kafka("kafka", deploy(planned.kafka, {"bootstrapServers": kafka.BOOTSTRAP}), child)
-        Minio("minio", deploy(planned.minio, {"endpoint": minio.ENDPOINT}), child)
+        for entry in REGISTRY:
+            infra = planned.infra[entry.need]
+            entry.component(entry.name, deploy(infra.blueprint, dict(infra.outputs)), child)
         if planned.backup is not None:
             Backup("backup", deploy(planned.backup, {"bucket": config.backup.bucket}), child)
         MonitoringStack("monitoring", MonitoringStackArgs(blueprints=planned.monitoring, target=target,
@@ -150,8 +145,8 @@ class Environment(pulumi.ComponentResource):
                 "minio": f"http://{endpoint('minio', 'minio-api')}",
                 "minioConsole": f"http://{endpoint('minio', 'minio-console')}",
             },
-            "postgresUrl": postgres_url,
-            "redisUrl": redis_url,
+            "postgresUrl": planned.infra[Infra.POSTGRES].outputs["url"],
+            "redisUrl": planned.infra[Infra.REDIS].outputs["url"],
             "redisNodes": redis.nodes(config.redis),
             "kafkaBootstrapServers": kafka.BOOTSTRAP,
             "kafkaTopics": list(config.kafka.topics),

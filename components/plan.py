@@ -9,7 +9,7 @@ values and the Kafka cluster id are outputs bound later.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pulumi
@@ -20,6 +20,7 @@ from components.config import StackConfig
 from components.config.loader import ROOT, workspace_path
 from components.infra import kafka, minio, postgres, redis
 from components.infra.common import resources_of
+from components.infra.registry import REGISTRY, InfraInputs, InfraPlan
 from components.monitoring.alertmanager import AlertReceivers, EmailSettings
 from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, Scraped, blueprints
 from components.pods import bigpod
@@ -49,10 +50,8 @@ class PlanInputs:
 
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentPlan:
-    postgres: spec.Blueprint
-    redis: spec.Blueprint
-    kafka: spec.Blueprint
-    minio: spec.Blueprint
+    infra: Mapping[Infra, InfraPlan]
+    """One plan per registry entry, in start order."""
     backup: spec.Blueprint | None
     pods: Mapping[str, spec.Blueprint]
     devtools: spec.Blueprint | None
@@ -61,7 +60,7 @@ class EnvironmentPlan:
     links: Mapping[Infra, spec.Link]
 
     def blueprints(self) -> Iterator[spec.Blueprint]:
-        yield from (self.postgres, self.redis, self.kafka, self.minio)
+        yield from (planned.blueprint for planned in self.infra.values())
         if self.backup is not None:
             yield self.backup
         yield from self.monitoring.all()
@@ -91,13 +90,10 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     publishing = Publishing(enabled=platform.publishes_host_ports, address=str(config.docker.publish_address),
                             overrides=dict(config.docker.host_ports))
     rotation = config.secret_rotation
-    kafka_port = publishing.host_port("kafka-external", kafka.PORT)
-    links = {
-        Infra.POSTGRES: postgres.link(config.postgres, secrets["postgresApp"]),
-        Infra.REDIS: redis.link(config.redis, secrets["redis"]),
-        Infra.KAFKA: kafka.link(),
-        Infra.MINIO: minio.link(config.minio, secrets["minioRoot"]),
-    }
+    infra_inputs = InfraInputs(config=config, secrets=secrets, publishing=publishing,
+                               generated={"kafkaClusterId": inputs.kafka_cluster_id})
+    infra = {entry.need: entry.plan(infra_inputs) for entry in REGISTRY}
+    links = {need: planned.link for need, planned in infra.items()}
     jwt = (spec.SecretFile("jwt-access-secret", secrets["jwtAccess"]),
            spec.SecretFile("jwt-refresh-secret", secrets["jwtRefresh"]))
     nginx = NginxSettings(resolvers=(platform.dns_resolver,),
@@ -125,16 +121,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     if devtools.enabled(config.dev_tools):
         tools = devtools.blueprint(devtools.DevToolsInputs(config=config.dev_tools, postgres=config.postgres,
                                                            pgadmin_password=secrets["pgadmin"]))
-    data = {
-        "postgres": postgres.blueprint(
-            config.postgres, secrets["postgresSuperuser"], secrets["postgresApp"],
-            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}"),
-        "redis": redis.blueprint(config.redis, secrets["redis"]),
-        "kafka": kafka.blueprint(config.kafka, inputs.kafka_cluster_id,
-                                 f"{publishing.address}:{kafka_port}" if kafka_port else None),
-        "minio": minio.blueprint(config.minio, secrets["minioRoot"]),
-    }
-    others = [*data.values(), *pods.values(), *([tools] if tools else [])]
+    others = [*(planned.blueprint for planned in infra.values()), *pods.values(), *([tools] if tools else [])]
     monitoring = blueprints(MonitoringInputs(
         config=config.monitoring, platform=platform,
         data=Scraped(
@@ -149,10 +136,10 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         grafana_admin_password=secrets["grafanaAdmin"],
         receivers=alert_receivers(config),
     ))
-    published = {name: blueprint.map_services(publishing.apply) for name, blueprint in data.items()}
     return EnvironmentPlan(
-        postgres=published["postgres"], redis=published["redis"], kafka=published["kafka"],
-        minio=published["minio"], backup=backup_plan,
+        infra={need: replace(planned, blueprint=planned.blueprint.map_services(publishing.apply))
+               for need, planned in infra.items()},
+        backup=backup_plan,
         pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
         devtools=tools.map_services(publishing.apply) if tools else None,
         monitoring=monitoring.map_services(publishing.apply),
