@@ -6,7 +6,8 @@ LEVEL ?= soft
 ARGS ?=
 PULUMI := scripts/pulumi.sh
 
-.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench render lock
+.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench bench-context render lock
+WAIT ?= 0
 
 help: ## Show this help
 	@echo "Usage: make <target> [STACK=dev|prod] [ARGS='...']   (stack: $(STACK))"
@@ -36,8 +37,8 @@ config: ## Stack config, e.g. make config ARGS='set workspaceRoot ../src'
 init: ## Create a shared stack once in the shared backend (docs/state.md), then commit its stack file
 	@$(PULUMI) init $(STACK)
 
-smoke: ## Smoke-test a deployed stack (python -m tools.smoke)
-	@$(PULUMI) smoke $(STACK) $(ARGS)
+smoke: ## Check a running stack end to end from its outputs (tools/smoke): make smoke [STACK=dev] [WAIT=120]
+	@$(PULUMI) smoke $(STACK) $(if $(filter-out 0,$(WAIT)),--wait $(WAIT),) $(ARGS)
 
 rollback: ## Redeploy the last good release, or TO=<tag> (python -m tools.release; docs/release.md)
 	@$(PULUMI) rollback $(STACK) $(if $(TO),--to $(TO),) $(ARGS)
@@ -50,6 +51,9 @@ reset: ## Reset a dev stack: make reset LEVEL=soft|hard|nuclear [YES=1 skips the
 
 test: ## Lint, type-check and run the whole test suite (what CI runs)
 	@scripts/test.sh
+
+bench-context: ## Build-context bytes per Big Pod, before (whole workspace) and after (the pod's sources only)
+	@scripts/venv.sh >/dev/null && venv/bin/python scripts/context_bench.py
 
 bench: ## Time the program's evaluation of each stack under mocks
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/benchmark.py

@@ -23,13 +23,12 @@ from components.backup import Backup
 from components.config import ConfigError, StackConfig
 from components.deploy import BlueprintArgs, Deployments
 from components.devtools import PGADMIN_EMAIL, DevTools
-from components.infra import kafka, minio, postgres, redis
-from components.infra.kafka import Kafka
-from components.infra.minio import Minio
-from components.infra.postgres import Postgres
-from components.infra.redis import Redis
+from components.infra import kafka, minio, redis
+from components.infra.registry import REGISTRY
 from components.monitoring.stack import MonitoringStack, MonitoringStackArgs
 from components.pods.bigpod import BigPod
+from components.pods.model import Infra
+from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs, PendingSecrets
 from components.targets import TargetSettings, facts_for, load_target
 
@@ -61,13 +60,18 @@ class Environment(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None):
         platform = facts_for(config, name)
+        # Built from source (a laptop): the service checkouts or the reference application.
+        source = choose_source(name, config) if platform.builds_from_source else None
+        if source is not None and source.notice:
+            pulumi.log.warn(source.notice)
         secrets = PendingSecrets()
         cluster_id: pulumi.Output[str]
         bind_cluster_id: Callable[[pulumi.Output[str]], None]
         cluster_id, bind_cluster_id = pulumi.deferred_output()
         try:
             planned = plan.build(plan.PlanInputs(environment=name, config=config, platform=platform,
-                                                 secrets=secrets, kafka_cluster_id=cluster_id))
+                                                 secrets=secrets, kafka_cluster_id=cluster_id,
+                                                 source_root=source.root if source else None))
             check(name, config, planned)
         except Exception:
             # Nothing was registered; outputs built on the pending values must still settle.
@@ -106,12 +110,9 @@ class Environment(pulumi.ComponentResource):
         def deploy(blueprint: Any, outputs: dict[str, Any] | None = None) -> BlueprintArgs:
             return BlueprintArgs(blueprint=blueprint, target=target, deployments=deployments, outputs=outputs or {})
 
-        postgres_url = postgres.url(config.postgres, secrets["postgresApp"])
-        redis_url = redis.url(secrets["redis"])
-        Postgres("postgres", deploy(planned.postgres, {"host": postgres.NAME, "url": postgres_url}), child)
-        Redis("redis", deploy(planned.redis, {"host": redis.NAME, "url": redis_url}), child)
-        Kafka("kafka", deploy(planned.kafka, {"bootstrapServers": kafka.BOOTSTRAP}), child)
-        Minio("minio", deploy(planned.minio, {"endpoint": minio.ENDPOINT}), child)
+        for entry in REGISTRY:
+            infra = planned.infra[entry.need]
+            entry.component(entry.name, deploy(infra.blueprint, dict(infra.outputs)), child)
         if planned.backup is not None:
             Backup("backup", deploy(planned.backup, {"bucket": config.backup.bucket}), child)
         MonitoringStack("monitoring", MonitoringStackArgs(blueprints=planned.monitoring, target=target,
@@ -144,8 +145,8 @@ class Environment(pulumi.ComponentResource):
                 "minio": f"http://{endpoint('minio', 'minio-api')}",
                 "minioConsole": f"http://{endpoint('minio', 'minio-console')}",
             },
-            "postgresUrl": postgres_url,
-            "redisUrl": redis_url,
+            "postgresUrl": planned.infra[Infra.POSTGRES].outputs["url"],
+            "redisUrl": planned.infra[Infra.REDIS].outputs["url"],
             "redisNodes": redis.nodes(config.redis),
             "kafkaBootstrapServers": kafka.BOOTSTRAP,
             "kafkaTopics": list(config.kafka.topics),

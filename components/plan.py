@@ -8,9 +8,9 @@ values and the Kafka cluster id are outputs bound later.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pulumi
 from pydantic import SecretStr
@@ -20,6 +20,7 @@ from components.config import StackConfig
 from components.config.loader import ROOT, workspace_path
 from components.infra import kafka, minio, postgres, redis
 from components.infra.common import resources_of
+from components.infra.registry import REGISTRY, InfraInputs, InfraPlan
 from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
 from components.monitoring.exporters.component import NginxStatus
 from components.monitoring.prometheus.rules import BackupJob
@@ -27,7 +28,7 @@ from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, 
 from components.pods import bigpod
 from components.pods.catalog import CATALOG
 from components.pods.model import Infra, PodDefinition
-from components.pods.render.dockerfile import DEV_TARGET, image_dir
+from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
 from components.targets import PlatformFacts
@@ -44,14 +45,15 @@ class PlanInputs:
     platform: PlatformFacts
     secrets: Mapping[str, pulumi.Output[str]]
     kafka_cluster_id: pulumi.Output[str]
+    source_root: Path | None = None
+    """Where the Big Pods are built from on a platform that builds from source (checkouts or the
+    reference application; `components.pods.source`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentPlan:
-    postgres: spec.Blueprint
-    redis: spec.Blueprint
-    kafka: spec.Blueprint
-    minio: spec.Blueprint
+    infra: Mapping[Infra, InfraPlan]
+    """One plan per registry entry, in start order."""
     backup: spec.Blueprint | None
     pods: Mapping[str, spec.Blueprint]
     devtools: spec.Blueprint | None
@@ -60,7 +62,7 @@ class EnvironmentPlan:
     links: Mapping[Infra, spec.Link]
 
     def blueprints(self) -> Iterator[spec.Blueprint]:
-        yield from (self.postgres, self.redis, self.kafka, self.minio)
+        yield from (planned.blueprint for planned in self.infra.values())
         if self.backup is not None:
             yield self.backup
         yield from self.monitoring.all()
@@ -90,24 +92,22 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     publishing = Publishing(enabled=platform.publishes_host_ports, address=str(config.docker.publish_address),
                             overrides=dict(config.docker.host_ports))
     rotation = config.secret_rotation
-    kafka_port = publishing.host_port("kafka-external", kafka.PORT)
-    links = {
-        Infra.POSTGRES: postgres.link(config.postgres, secrets["postgresApp"]),
-        Infra.REDIS: redis.link(config.redis, secrets["redis"]),
-        Infra.KAFKA: kafka.link(),
-        Infra.MINIO: minio.link(config.minio, secrets["minioRoot"]),
-    }
+    infra_inputs = InfraInputs(config=config, secrets=secrets, publishing=publishing,
+                               generated={"kafkaClusterId": inputs.kafka_cluster_id})
+    infra = {entry.need: entry.plan(infra_inputs) for entry in REGISTRY}
+    links = {need: planned.link for need, planned in infra.items()}
     jwt = (spec.SecretFile("jwt-access-secret", secrets["jwtAccess"]),
            spec.SecretFile("jwt-refresh-secret", secrets["jwtRefresh"]))
     nginx = NginxSettings(resolvers=(platform.dns_resolver,),
                           pod_hosts={pod.name: platform.fqdn(pod.hostname) for pod in CATALOG})
-    development = platform.builds_from_source
+    source_root = inputs.source_root or workspace_path(config)
     pods = {
         pod.name: bigpod.blueprint(bigpod.BigPodArgs(
-            pod=pod, image=pod_image(config, pod, development=development), links=links, jwt_secret_files=jwt,
+            pod=pod, image=pod_image(config, pod, source_root if platform.builds_from_source else None),
+            links=links, jwt_secret_files=jwt,
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
-            workspace=workspace_path(config) if development else None, nginx=nginx, catalog=CATALOG,
+            workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
         ))
         for pod in CATALOG
     }
@@ -123,16 +123,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     if devtools.enabled(config.dev_tools):
         tools = devtools.blueprint(devtools.DevToolsInputs(config=config.dev_tools, postgres=config.postgres,
                                                            pgadmin_password=secrets["pgadmin"]))
-    data = {
-        "postgres": postgres.blueprint(
-            config.postgres, secrets["postgresSuperuser"], secrets["postgresApp"],
-            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}"),
-        "redis": redis.blueprint(config.redis, secrets["redis"]),
-        "kafka": kafka.blueprint(config.kafka, inputs.kafka_cluster_id,
-                                 f"{publishing.address}:{kafka_port}" if kafka_port else None),
-        "minio": minio.blueprint(config.minio, secrets["minioRoot"]),
-    }
-    others = [*data.values(), *pods.values(), *([tools] if tools else [])]
+    others = [*(planned.blueprint for planned in infra.values()), *pods.values(), *([tools] if tools else [])]
     monitoring = blueprints(MonitoringInputs(
         config=config.monitoring, platform=platform,
         data=Scraped(
@@ -151,10 +142,10 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         backups=tuple(BackupJob(cronjob=task.name) for task in (backup_plan.tasks if backup_plan else ())
                       if task.schedule is not None),
     ))
-    published = {name: blueprint.map_services(publishing.apply) for name, blueprint in data.items()}
     return EnvironmentPlan(
-        postgres=published["postgres"], redis=published["redis"], kafka=published["kafka"],
-        minio=published["minio"], backup=backup_plan,
+        infra={need: replace(planned, blueprint=planned.blueprint.map_services(publishing.apply))
+               for need, planned in infra.items()},
+        backup=backup_plan,
         pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
         devtools=tools.map_services(publishing.apply) if tools else None,
         monitoring=monitoring.map_services(publishing.apply),
@@ -193,19 +184,19 @@ def pod_resources(config: StackConfig, pod: PodDefinition) -> spec.Resources:
     return resources_of(override.resources) if override and override.resources else pod.resources
 
 
-def pod_image(config: StackConfig, pod: PodDefinition, *, development: bool) -> str | spec.ImageBuild:
-    """Development builds the `dev` stage from the workspace; clusters pull
+def pod_image(config: StackConfig, pod: PodDefinition, source_root: Path | None) -> str | spec.ImageBuild:
+    """Built from source: the `dev` stage from the application source root; otherwise pulled as
     `<registry>/dreamscape-<pod>:<tag>`."""
-    if not development:
+    if source_root is None:
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
-    workspace = workspace_path(config)
+    configs = ROOT / str(image_dir(pod))
     return spec.ImageBuild(
         name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
-        context=str(workspace),
-        dockerfile=str(ROOT / str(image_dir(pod)) / "Dockerfile"),
+        context=str(source_root),
+        dockerfile=str(configs / "Dockerfile"),
         target=DEV_TARGET,
-        # The Dockerfile copies images/<pod>/ from this repository, found under the workspace root.
-        args={"INFRA_DIR": os.path.relpath(ROOT, workspace)},
+        # The rendered supervisord/NGINX configs: a named context, so the workspace may live anywhere.
+        named_contexts={INFRA_CONTEXT: str(configs)},
     )
 
 

@@ -30,8 +30,9 @@ from tests import sdk_internals
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
-"""A workspace with the seed's layout (empty service directories): dev's source-directory check passes
-without the real service repositories. Override `workspaceRoot` to test the check itself."""
+"""A workspace with the seed's layout (a package.json with a `dev` script per service, no code): dev's
+application-contract check passes without the real service repositories. Override `workspaceRoot` to
+test the check itself."""
 PROJECT = "dreamscape"
 SECRET_SIG = sdk_internals.SECRET_SIG
 SIG_KEY = sdk_internals.SIG_KEY
@@ -104,6 +105,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "random:index/randomId:RandomId":
             state["b64Url"] = "MkU4NjM3NTctOWQ5Ny00Nw"
             state["hex"] = "32453836333735372d39643937"
+        elif args.typ == "docker-build:index:Image":
+            state["ref"] = str((args.inputs.get("tags") or [""])[0])
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:{_digest(str(args.inputs.get('name')))}"
         elif args.typ.startswith("kubernetes:") and "metadata" in state:

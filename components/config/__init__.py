@@ -3,6 +3,7 @@
 from components.config.loader import ConfigError, load
 from components.config.model import (
     AlertingConfig,
+    Application,
     BackupConfig,
     CapacityConfig,
     DevToolsConfig,
@@ -29,6 +30,7 @@ from components.config.model import (
 
 __all__ = [
     "AlertingConfig",
+    "Application",
     "BackupConfig",
     "CapacityConfig",
     "ConfigError",

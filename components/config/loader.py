@@ -284,26 +284,12 @@ def workspace_path(config: StackConfig) -> Path:
 
 
 def check_sources(stack: str, config: StackConfig) -> None:
-    """Dev builds every Big Pod from source and mounts each service's directory for hot reload: say
-    which directory is missing before anything is registered, rather than fail in the middle of a build."""
-    from components.pods.catalog import CATALOG  # provider-free
-    from components.pods.model import all_services
+    """Dev builds every Big Pod from source and mounts each service's directory for hot reload: resolve
+    the application source (checkouts or the reference application) and check the application contract
+    before anything is registered, rather than fail in the middle of a build."""
+    from components.pods.source import choose_source  # provider-free; imports this module
 
-    root = workspace_path(config)
-    missing = [
-        f"  - {pod.name}/{service.name}: {root / str(service.source)}"
-        for pod, service in all_services(CATALOG)
-        if not (root / str(service.source)).is_dir()
-    ]
-    if missing:
-        raise ConfigError("\n".join([
-            f"Missing source directories for stack '{stack}' (dreamscape:workspaceRoot = "
-            f"{config.workspace_root!r} -> {root}). Nothing was changed.",
-            *missing,
-            "Clone dreamscape-services/ and dreamscape-frontend/ next to this repository (the seed's "
-            "workspace/ layout), or point the stack at your checkout with "
-            f"`pulumi config set workspaceRoot <dir> --stack {stack}`.",
-        ]))
+    choose_source(stack, config)
 
 
 def load(stack: str | None = None, raw: Mapping[str, str] | None = None) -> StackConfig:

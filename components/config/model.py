@@ -84,6 +84,17 @@ class Target(StrEnum):
     KUBERNETES = "kubernetes"
 
 
+class Application(StrEnum):
+    """Which sources the dev stack builds the Big Pods from (components/pods/source.py)."""
+
+    CHECKOUTS = "checkouts"
+    """The service repositories under `workspaceRoot`."""
+    REFERENCE = "reference"
+    """The reference application in this repository (reference-app/)."""
+    AUTO = "auto"
+    """The checkouts when any is present, else the reference application (with a notice)."""
+
+
 class ResourcesConfig(Section):
     """Requests (what the scheduler reserves) and limits (the hard ceiling)."""
 
@@ -532,6 +543,9 @@ class StackConfig(Section):
     workspace_root: str
     """The directory holding dreamscape-services/ and dreamscape-frontend/ (dev builds and hot reload).
     Relative paths are relative to this repository's root."""
+    application: Application
+    """Dev only: build the Big Pods from the service `checkouts`, the `reference` application in this
+    repository, or `auto` (checkouts when any is present, else the reference application)."""
     pods: dict[str, PodConfig]
     """Per Big Pod overrides (`core`, `business`, `experience`): replicas, maxReplicas, resources."""
     review: ReviewConfig | None = None

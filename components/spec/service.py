@@ -212,6 +212,9 @@ class ImageBuild:
     """Absolute path of the Dockerfile."""
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    named_contexts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """BuildKit named contexts (`COPY --from=<name>`): name -> absolute directory. Files from outside the
+    main context (this repository's rendered configs) come in this way, so the main context stays small."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dockerfile_parse import DockerfileParser
 
 from components.pods.catalog import CATALOG
 from components.pods.model import PodDefinition
+from components.pods.render.dockerfile import INFRA_CONTEXT
 from components.pods.render.files import REPO_ROOT
 from tests.tooling import require_tool
 
@@ -99,13 +100,16 @@ def test_every_service_is_built_from_its_workspace_source(pod: PodDefinition) ->
 
 
 @pytest.mark.parametrize("pod", PODS)
-def test_config_files_copied_from_this_repository_exist(pod: PodDefinition) -> None:
+def test_config_files_come_from_the_infra_named_context_and_exist(pod: PodDefinition) -> None:
     copies = [value for stage in stages(pod) for value in stage.values("COPY")]
-    local = [value.split()[0] for value in copies if value.startswith("${INFRA_DIR}/")]
-    assert local, f"{pod.name} copies its rendered configs from this repository"
+    local = [value.split()[1] for value in copies if value.startswith(f"--from={INFRA_CONTEXT} ")]
+    assert local, f"{pod.name} copies its rendered configs from the `{INFRA_CONTEXT}` named context"
     for source in local:
-        path = REPO_ROOT / source.removeprefix("${INFRA_DIR}/")
-        assert path.is_file(), f"{source} must exist in the repository"
+        path = REPO_ROOT / "images" / pod.name / source
+        assert path.is_file(), f"{source} must exist in images/{pod.name}/ (the `{INFRA_CONTEXT}` context)"
+    assert not any("INFRA_DIR" in value or ".." in value.split()[0] for value in copies), (
+        "nothing is copied from a path relative to the workspace: it may live outside this repository"
+    )
 
 
 @pytest.mark.parametrize("pod", PODS)

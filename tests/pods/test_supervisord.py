@@ -11,7 +11,7 @@ from supervisor.options import ServerOptions
 
 from components.pods.catalog import CATALOG, CORE
 from components.pods.model import PodDefinition
-from components.pods.render.supervisord import Mode, render_supervisord
+from components.pods.render.supervisord import Mode, render_supervisord, supervisord_sections
 
 CASES = [pytest.param(pod, mode, id=f"{pod.name}-{mode}") for pod in CATALOG for mode in Mode]
 
@@ -86,13 +86,20 @@ def test_dev_mode_runs_the_dev_script_with_the_inspector_and_prod_does_not(
         assert not prod[service.name].command.startswith("npm run dev"), f"{service.name} prod is built"
         assert dev[service.name].environment["NODE_ENV"] == "development", "dev NODE_ENV"
         assert prod[service.name].environment["NODE_ENV"] == "production", "prod NODE_ENV"
-        dev_values = " ".join(dev[service.name].environment.values())
-        prod_values = " ".join(prod[service.name].environment.values())
-        assert "--inspect" not in prod_values, f"{service.name} never opens the inspector in prod"
-        if service.debug_port is not None:
-            assert f"--inspect=0.0.0.0:{service.debug_port}" in dev_values, (
-                f"{service.name} opens the Node inspector on its debug port in dev"
+        dev_env = dev[service.name].environment
+        prod_env = prod[service.name].environment
+        assert "INSPECT_ADDRESS" not in prod_env, f"{service.name} never opens the inspector in prod"
+        assert "--inspect" not in " ".join(prod_env.values()), f"{service.name}: no inspector flag in prod"
+        for variable in ("NODE_OPTIONS", "npm_config_node_options"):
+            assert "--inspect" not in dev_env.get(variable, ""), (
+                f"{service.name}: {variable} would reach npm and the watcher, which would take the debug port"
             )
+        if service.debug_port is not None:
+            assert dev_env["INSPECT_ADDRESS"] == f"0.0.0.0:{service.debug_port}", (
+                f"{service.name} gets its inspector address on its debug port in dev"
+            )
+        else:
+            assert "INSPECT_ADDRESS" not in dev_env, f"{service.name} has no debug port, so no inspector"
 
 
 def test_values_supervisord_would_interpolate_are_rejected() -> None:
@@ -105,3 +112,14 @@ def test_values_supervisord_would_interpolate_are_rejected() -> None:
     )
     with pytest.raises(ValueError, match="%"):
         render_supervisord(bad, Mode.PROD)
+
+
+def test_a_plain_node_dev_command_gets_the_inspector_flag_on_the_service_process_itself() -> None:
+    auth = CORE.service("auth")
+    direct = type(auth)("svc", 3100, auth.source, debug_port=9300, dev_command=("node", "--watch", "server.js"))
+    pod = type(CORE)("direct", (direct,), replicas=1, resources=CORE.resources)
+    program = supervisord_sections(pod, Mode.DEV)["program:svc"]
+    assert program["command"] == "node --inspect=0.0.0.0:9300 --watch server.js", (
+        f"the flag is on the node command (node --watch hands it to the service process): {program['command']}"
+    )
+    assert "INSPECT_ADDRESS" in program["environment"], "the address is also in the contract's variable"

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
+import components.environment  # noqa: F401  (bind every module to the real catalog before patching)
 from components.pods import catalog
 from components.pods.model import AppService, GatewayRoute, Infra, PodDefinition
 from components.pods.render.files import rendered_files
@@ -32,12 +33,16 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Extended:
     workspace = tmp_path_factory.mktemp("workspace")
     for pod in pods:
         for service in pod.services:
-            (workspace / str(service.source)).mkdir(parents=True, exist_ok=True)
+            directory = workspace / str(service.source)
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "package.json").write_text('{"scripts": {"dev": "node --watch server.js"}}')
     patch = pytest.MonkeyPatch()
     import components.plan
+    import components.pods.source
 
     patch.setattr(catalog, "CATALOG", pods)
     patch.setattr(components.plan, "CATALOG", pods)
+    patch.setattr(components.pods.source, "CATALOG", pods)
     try:
         dev = evaluate("dev", {"workspaceRoot": str(workspace)})
         prod = evaluate("prod")

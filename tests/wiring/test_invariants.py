@@ -100,3 +100,22 @@ def test_every_exposed_port_is_routed(prod: Evaluation) -> None:
     urls = prod.outputs["urls"].value
     exposed = {p.exposure.route for s in prod.services for p in s.ports if p.exposure is not None}
     assert set(urls) == exposed, f"routes {sorted(urls)} vs exposed ports {sorted(exposed)}"
+
+
+def test_every_need_of_the_big_pods_has_exactly_one_infra_entry() -> None:
+    from components.infra.registry import REGISTRY
+    from components.pods.catalog import CATALOG
+    from components.pods.model import Infra
+
+    entries = [entry.need for entry in REGISTRY]
+    assert sorted(entries) == sorted(Infra), f"one registry entry per Infra need: {entries}"
+    needed = {need for pod in CATALOG for need in pod.needs}
+    assert needed <= set(entries), f"every need of the catalog is planned: {needed - set(entries)}"
+
+
+def test_every_infra_service_is_linked_to_exactly_the_pods_that_need_it(prod: Evaluation) -> None:
+    from components.pods.catalog import CATALOG
+
+    for pod in CATALOG:
+        deployed = next(s for s in prod.services if s.name == pod.hostname)
+        assert set(deployed.after) == {need.value for need in pod.needs}, f"{pod.name} starts after its needs"

@@ -1,17 +1,20 @@
 """Dockerfile of a Big Pod, rendered from the catalog (so a new service is a catalog entry only).
 
 Layout of the image build:
-- The build context is the **workspace root**, which holds ``dreamscape-services/``,
-  ``dreamscape-frontend/`` and this repository (build arg ``INFRA_DIR``, default ``dreamscape-infra``),
-  whose ``images/<pod>/`` provides the rendered supervisord and NGINX configs.
+- The main build context is the **application source root** (the workspace root with
+  ``dreamscape-services/`` and ``dreamscape-frontend/``, or this repository's ``reference-app/``).
+  ``Dockerfile.dockerignore`` beside the Dockerfile (BuildKit reads it first) admits only the pod's own
+  service directories, minus host ``node_modules``, build output, VCS data and ``.env`` files: the
+  context is what the Dockerfile copies, wherever the workspace lives and whatever else it holds.
+- The rendered supervisord and NGINX configs come from a BuildKit **named context**, ``infra``
+  (``images/<pod>/`` of this repository): ``COPY --from=infra``. The workspace may live anywhere, also
+  outside this repository, and this repository (venv, Pulumi state, backups) is never in the context.
 - Per service, three stages: ``<svc>-deps`` installs npm dependencies from the manifest only (cached
   until package*.json changes), ``<svc>-build`` adds the sources and runs the ``build`` script if any,
   ``<svc>-prod`` prunes dev dependencies.
 - ``dev`` (``--target dev``) has the full dependencies and the dev supervisord config; ``runtime`` is the
   last, default stage: pruned services and the prod config. Both run as UID 1000 on a pinned
   ``node:<major>-alpine<version>`` base and check every process of the pod in ``HEALTHCHECK``.
-- ``Dockerfile.dockerignore`` beside the Dockerfile (read by BuildKit) keeps host ``node_modules``,
-  build output, VCS data and ``.env`` files out of the context.
 """
 
 from __future__ import annotations
@@ -29,30 +32,55 @@ NODE_IMAGE = "node:24-alpine3.22"
 """Pinned base image: Node 24 (LTS) on Alpine 3.22. Never `latest`."""
 RUNTIME_UID = 1000
 """The `node` user of the official image."""
-DEFAULT_INFRA_DIR = "dreamscape-infra"
+INFRA_CONTEXT = "infra"
+"""Name of the BuildKit named context that holds images/<pod>/ (the rendered configs)."""
 DEV_TARGET = "dev"
 RUNTIME_TARGET = "runtime"
 
 HEADER = "# Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit."
 
-DOCKERIGNORE = """\
-# Rendered by `python -m components.pods.render`. BuildKit reads <Dockerfile>.dockerignore first.
-**/node_modules
-**/dist
-**/build
-**/coverage
-**/.git
-**/.env
-**/.env.*
-**/*.log
-"""
+IGNORED_IN_SOURCES = (
+    "**/node_modules",
+    "**/dist",
+    "**/build",
+    "**/coverage",
+    "**/.git",
+    "**/.env",
+    "**/.env.*",
+    "**/*.log",
+)
+"""Never part of a service's sources in the image: host installs and build output, VCS data, env files."""
+
+
+def infra_files(pod: PodDefinition) -> tuple[str, ...]:
+    """What the final stages copy from the `infra` named context (images/<pod>/)."""
+    names = (*config_file_names(pod).values(), *(("nginx.conf",) if pod.gateway is not None else ()))
+    return tuple(sorted(names))
+
+
+def render_dockerignore(pod: PodDefinition) -> str:
+    """`Dockerfile.dockerignore`: everything is excluded, then the pod's service directories are
+    admitted again, then what a source tree must never contribute is excluded within them.
+
+    The names of the `infra` files are admitted too. BuildKit applies these rules to the main context
+    only, but pulumi-docker-build (0.0.x) also applies them when it hashes the named contexts to decide
+    whether to rebuild: without these lines a changed supervisord or NGINX config would not rebuild the
+    image. At the root of a workspace they match nothing."""
+    return "\n".join([
+        "# Rendered by `python -m components.pods.render`. BuildKit reads <Dockerfile>.dockerignore first.",
+        "# The context is the application source root: admit only this pod's service directories.",
+        "*",
+        *(f"!{service.source}" for service in pod.services),
+        *IGNORED_IN_SOURCES,
+        "# The `infra` named context's files, for pulumi-docker-build's context hash (see dockerfile.py).",
+        *(f"!/{name}" for name in infra_files(pod)),
+        "",
+    ])
 
 
 @dataclass(frozen=True)
 class ImageSettings:
     node_image: str = NODE_IMAGE
-    infra_dir: str = DEFAULT_INFRA_DIR
-    """Default of the INFRA_DIR build arg: this repository's directory under the workspace root."""
 
 
 def config_file_names(pod: PodDefinition) -> dict[Mode, str]:
@@ -91,18 +119,18 @@ def _service_stages(service: AppService, node_image: str) -> list[str]:
 def _final_stage(pod: PodDefinition, mode: Mode) -> list[str]:
     dev = mode is Mode.DEV
     source_stage = "build" if dev else "prod"
-    configs = image_dir(pod)
     lines = [
         f"FROM base AS {DEV_TARGET if dev else RUNTIME_TARGET}",
-        "ARG INFRA_DIR",
         *(
             f"COPY --from={service.name}-{source_stage} {service.app_dir} {service.app_dir}"
             for service in pod.services
         ),
-        f"COPY ${{INFRA_DIR}}/{configs}/{config_file_names(pod)[mode]} {SUPERVISORD_CONF_PATH}",
+        # `infra` is a named build context, not a stage: hadolint cannot know it.
+        "# hadolint ignore=DL3022",
+        f"COPY --from={INFRA_CONTEXT} {config_file_names(pod)[mode]} {SUPERVISORD_CONF_PATH}",
     ]
     if pod.gateway is not None:
-        lines.append(f"COPY ${{INFRA_DIR}}/{configs}/nginx.conf {NGINX_CONF_PATH}")
+        lines += ["# hadolint ignore=DL3022", f"COPY --from={INFRA_CONTEXT} nginx.conf {NGINX_CONF_PATH}"]
     ports = " ".join(str(port.number) for port in pod.ports(dev=dev))
     lines += [
         f"ENV NODE_ENV={'development' if dev else 'production'}",
@@ -123,8 +151,9 @@ def render_dockerfile(pod: PodDefinition, settings: ImageSettings | None = None)
     lines = [
         HEADER,
         f"# Pod {pod.name}: {pod.description}.",
-        f"# From the workspace root: docker build -f {settings.infra_dir}/{image_dir(pod)}/Dockerfile .",
-        f"ARG INFRA_DIR={settings.infra_dir}",
+        "# From the application source root (the workspace, or reference-app/ of this repository):",
+        f"#   docker buildx build --build-context {INFRA_CONTEXT}=<this repository>/{image_dir(pod)} \\",
+        f"#     -f <this repository>/{image_dir(pod)}/Dockerfile --target {DEV_TARGET} .",
         "",
         f"FROM {settings.node_image} AS base",
         "# Alpine's repositories keep only the current package versions, so these are pinned by the",

@@ -7,11 +7,26 @@ from pathlib import Path, PurePosixPath
 
 from components.pods.catalog import CATALOG
 from components.pods.model import PodDefinition
-from components.pods.render.dockerfile import DOCKERIGNORE, config_file_names, image_dir, render_dockerfile
+from components.pods.render.dockerfile import config_file_names, image_dir, render_dockerfile, render_dockerignore
 from components.pods.render.nginx import render_nginx
 from components.pods.render.supervisord import render_supervisord
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+REFERENCE_APP = PurePosixPath("reference-app")
+"""The reference application: the workspace layout the Big Pods build from, one directory per service."""
+REFERENCE_KIT = REFERENCE_APP / "common" / "kit.js"
+KIT_HEADER = "// Copied from reference-app/common/kit.js by `python -m components.pods.render`. Do not edit.\n"
+
+
+def reference_files(catalog: Iterable[PodDefinition] = CATALOG, root: Path = REPO_ROOT) -> dict[PurePosixPath, str]:
+    """reference-app/<source>/lib/kit.js: each service directory is its own build context and npm
+    package, so the shared kit is copied into it rather than imported across directories."""
+    kit = KIT_HEADER + (root / REFERENCE_KIT).read_text(encoding="utf-8")
+    return {
+        REFERENCE_APP / service.source / "lib" / "kit.js": kit
+        for pod in catalog
+        for service in pod.services
+    }
 
 
 def pod_files(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG) -> dict[PurePosixPath, str]:
@@ -19,7 +34,7 @@ def pod_files(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG) ->
     directory = image_dir(pod)
     files = {
         directory / "Dockerfile": render_dockerfile(pod),
-        directory / "Dockerfile.dockerignore": DOCKERIGNORE,
+        directory / "Dockerfile.dockerignore": render_dockerignore(pod),
     }
     for mode, name in config_file_names(pod).items():
         files[directory / name] = render_supervisord(pod, mode)
@@ -33,6 +48,7 @@ def rendered_files(catalog: Iterable[PodDefinition] = CATALOG) -> dict[PurePosix
     files: dict[PurePosixPath, str] = {}
     for pod in catalog:
         files.update(pod_files(pod, catalog))
+    files.update(reference_files(catalog))
     return files
 
 

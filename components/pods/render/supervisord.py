@@ -8,10 +8,12 @@ Choices:
 - ``user`` is never set: the container already runs as UID 1000, and supervisord can't switch users then.
 - ``stopasgroup``/``killasgroup``: ``npm`` wraps the real Node process, so signals go to the whole group.
 - The gateway (NGINX) gets the highest priority number, so supervisord starts it after the services.
-- Dev mode runs the service's dev command with the Node inspector on ``0.0.0.0:<debug port>``. For an
-  ``npm`` command the flag goes through npm's ``node-options`` setting (``npm_config_node_options``),
-  which npm turns into ``NODE_OPTIONS`` for the script only: a plain ``NODE_OPTIONS`` would make the
-  npm process itself grab the inspector port and the service would fail to open it.
+- Dev mode hands the service its inspector address, ``0.0.0.0:<debug port>``, in ``INSPECT_ADDRESS``
+  (docs/application-contract.md), and the service's dev script puts it on the service's own ``node``
+  command (``node --watch --inspect=$INSPECT_ADDRESS server.js``). Node options in the environment
+  (``NODE_OPTIONS``, or npm's ``node-options``) would reach every Node process of the script tree: npm
+  itself, a watcher such as nodemon, a TypeScript loader. Whichever starts first takes the port and the
+  service itself cannot open it. A command that is not an npm script gets ``--inspect`` directly.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ NGINX_CONF_PATH = PurePosixPath("/etc/nginx/nginx.conf")
 SOCKET_PATH = PurePosixPath("/tmp/supervisor.sock")
 PIDFILE_PATH = PurePosixPath("/tmp/supervisord.pid")
 NGINX_PROGRAM = "nginx"
+INSPECT_ENV = "INSPECT_ADDRESS"
+"""The environment variable that carries a service's inspector address in dev (the application contract)."""
 
 HEADER = "; Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit.\n"
 
@@ -72,15 +76,29 @@ def service_environment(service: AppService, mode: Mode) -> dict[str, str]:
         "HOST": "0.0.0.0",
     }
     if mode is Mode.DEV and service.debug_port is not None:
-        inspect = f"--inspect=0.0.0.0:{service.debug_port}"
-        uses_npm = service.dev_command[0] == "npm"
-        env["npm_config_node_options" if uses_npm else "NODE_OPTIONS"] = inspect
+        env[INSPECT_ENV] = inspect_address(service)
     return env
+
+
+def inspect_address(service: AppService) -> str:
+    """Where the service's Node inspector listens in dev (all interfaces: the port is published)."""
+    if service.debug_port is None:
+        raise ValueError(f"{service.name} has no debug port")
+    return f"0.0.0.0:{service.debug_port}"
+
+
+def dev_command(service: AppService) -> tuple[str, ...]:
+    """The dev command; a plain `node` command gets the inspector flag itself (npm scripts read
+    INSPECT_ADDRESS in the script, on the service's own node command)."""
+    command = service.dev_command
+    if service.debug_port is not None and command[0] == "node":
+        return (command[0], f"--inspect={inspect_address(service)}", *command[1:])
+    return command
 
 
 def _program(service: AppService, mode: Mode) -> dict[str, str]:
     return {
-        "command": shlex.join(service.command(dev=mode is Mode.DEV)),
+        "command": shlex.join(dev_command(service) if mode is Mode.DEV else service.prod_command),
         "directory": str(service.app_dir),
         "environment": _environment(service_environment(service, mode)),
         "priority": str(service.priority),

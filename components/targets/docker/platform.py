@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
 from components.config import DockerConfig, StackConfig
 from components.config.quantities import cpu_millicores, memory_bytes
@@ -97,7 +98,8 @@ class DockerPlatform(pulumi.ComponentResource):
             for zone in Zone
         }
         self._images: dict[str, docker.RemoteImage] = {}
-        self._builds: dict[str, docker.Image] = {}
+        self._builds: dict[str, docker_build.Image] = {}
+        self._build_provider: docker_build.Provider | None = None
         self._publish: dict[str, docker.Network] = {}
         self.register_outputs({"networks": {z.value: n.name for z, n in self.networks.items()}})
 
@@ -125,22 +127,40 @@ class DockerPlatform(pulumi.ComponentResource):
         return self._images[ref].image_id
 
     def _build(self, build: ImageBuild, parent: pulumi.Resource, owner: str) -> pulumi.Output[str]:
-        """A local build (never pushed): the developer's daemon is the registry."""
-        if build.name not in self._builds:
-            self._builds[build.name] = docker.Image(
-                f"{owner}-build",
-                image_name=build.name,
-                build=docker.DockerBuildArgs(
-                    context=build.context,
-                    dockerfile=build.dockerfile,
-                    target=build.target,
-                    args=dict(build.args) or None,
-                    builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
-                ),
-                skip_push=True,
-                opts=self._opts(parent),
+        """A local BuildKit build, loaded into the developer's daemon and never pushed.
+
+        pulumi-docker-build (the successor of `docker.Image`) passes BuildKit named contexts, so the main
+        context is only the application sources and the rendered configs come from their own directory.
+        The resource keeps its name (`<owner>-build`) but is a new type of another provider package: an
+        alias to the old `docker:index/image:Image` would hand that provider's state to this one, and a
+        local build has nothing worth keeping, so the first `up` after the switch simply builds again."""
+        if self._build_provider is None:
+            self._build_provider = docker_build.Provider(
+                f"{self.prefix}-build-provider", host=self._config.host,
+                opts=pulumi.ResourceOptions(parent=self),
             )
-        return self._builds[build.name].image_name
+        if build.name not in self._builds:
+            self._builds[build.name] = docker_build.Image(
+                f"{owner}-build",
+                tags=[build.name],
+                context=docker_build.BuildContextArgs(
+                    location=build.context,
+                    named={
+                        name: docker_build.ContextArgs(location=location)
+                        for name, location in sorted(build.named_contexts.items())
+                    } or None,
+                ),
+                dockerfile=docker_build.DockerfileArgs(location=build.dockerfile),
+                target=build.target,
+                build_args=dict(build.args) or None,
+                push=False,
+                load=True,
+                opts=pulumi.ResourceOptions(parent=parent, provider=self._build_provider),
+            )
+        image = self._builds[build.name]
+        # The tag (not `ref`, which may carry a registry digest a local image does not have), known once
+        # the build is done, so the container waits for it.
+        return pulumi.Output.all(image.ref, build.name).apply(lambda values: str(values[1]))
 
     def _networks(self, zone: Zone, reaches: frozenset[Zone], aliases: list[str]) -> list[
         docker.ContainerNetworksAdvancedArgs

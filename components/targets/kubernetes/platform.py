@@ -27,6 +27,7 @@ from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_na
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
+from components.targets.kubernetes import workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
@@ -304,99 +305,50 @@ class KubernetesPlatform(pulumi.ComponentResource):
             workload = k8s.apps.v1.StatefulSet(
                 service.name,
                 metadata=meta(service.name),
-                spec={
-                    "service_name": peers_name(service.name),
-                    "replicas": service.replicas,
-                    # Cluster members must all start to form a quorum; ordered start would deadlock.
-                    "pod_management_policy": "Parallel",
-                    "selector": {"match_labels": selector},
-                    "update_strategy": {"type": "RollingUpdate"},
-                    "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-                    "template": template,
-                    "volume_claim_templates": [
-                        {
-                            "metadata": {"name": v.name, "labels": selector},
-                            "spec": {
-                                "access_modes": ["ReadWriteOnce"],
-                                "storage_class_name": self._config.storage_class,
-                                "resources": {"requests": {"storage": v.size}},
-                            },
-                        }
-                        for v in service.volumes
-                    ],
-                },
+                spec=workloads.statefulset_spec(service, selector, template, self._config.storage_class),
                 opts=self._opts(parent, depends_on=depends, protect=self.settings.protect),
             )
         elif service.kind is WorkloadKind.PER_NODE:
             workload = k8s.apps.v1.DaemonSet(
                 service.name,
                 metadata=meta(service.name),
-                spec={
-                    "selector": {"match_labels": selector},
-                    "update_strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 1}},
-                    "template": template,
-                },
+                spec=workloads.daemonset_spec(selector, template),
                 opts=self._opts(parent, depends_on=depends),
             )
         else:
             workload = k8s.apps.v1.Deployment(
                 service.name,
                 metadata=meta(service.name),
-                spec={
-                    "replicas": service.replicas,
-                    "selector": {"match_labels": selector},
-                    # Never drop below the desired capacity during a rollout.
-                    "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-                    "template": template,
-                },
+                spec=workloads.deployment_spec(service, selector, template),
                 opts=self._opts(parent, depends_on=depends),
             )
         if service.ports:
             k8s.core.v1.Service(
                 f"{service.name}-service",
                 metadata=self._metadata(service.name, labels, service_annotations(service), namespace=ns_name),
-                spec={
-                    "type": "ClusterIP",
-                    "selector": selector,
-                    "ports": [{"name": p.name, "port": p.number, "target_port": p.name, "protocol": p.protocol}
-                              for p in service.ports],
-                },
+                spec=workloads.service_spec(service, selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
         if stateful:
             k8s.core.v1.Service(
                 f"{service.name}-peers",
                 metadata=meta(peers_name(service.name)),
-                spec={
-                    "cluster_ip": "None",
-                    # Members must resolve each other before they are ready (cluster bootstrap).
-                    "publish_not_ready_addresses": True,
-                    "selector": selector,
-                    "ports": [{"name": p.name, "port": p.number, "target_port": p.name, "protocol": p.protocol}
-                              for p in service.ports],
-                },
+                spec=workloads.peers_service_spec(service, selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        if service.autoscale is not None:
+        hpa = workloads.hpa_spec(service)
+        if hpa is not None:
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{service.name}-hpa",
                 metadata=meta(service.name),
-                spec={
-                    "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": service.name},
-                    "min_replicas": service.autoscale.min_replicas,
-                    "max_replicas": service.autoscale.max_replicas,
-                    "metrics": [{"type": "Resource", "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "average_utilization": service.autoscale.cpu_utilization},
-                    }}],
-                },
+                spec=hpa,
                 opts=self._opts(parent, depends_on=[workload]),
             )
         if service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{service.name}-pdb",
                 metadata=meta(service.name),
-                spec={"max_unavailable": 1, "selector": {"match_labels": selector}},
+                spec=workloads.pdb_spec(selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
         metrics_ports = [p.number for p in service.ports if p.metrics_path is not None]
@@ -424,19 +376,13 @@ class KubernetesPlatform(pulumi.ComponentResource):
             return k8s.batch.v1.CronJob(
                 task.name,
                 metadata=self._metadata(task.name, labels),
-                spec={
-                    "schedule": task.schedule,
-                    "concurrency_policy": "Forbid",
-                    "successful_jobs_history_limit": 3,
-                    "failed_jobs_history_limit": 3,
-                    "job_template": {"spec": {"backoff_limit": 2, "template": template}},
-                },
+                spec=workloads.cronjob_spec(task, template),
                 opts=self._opts(parent, depends_on=[self.namespace, *files]),
             )
         return k8s.batch.v1.Job(
             task.name,
             metadata=self._metadata(task.name, labels),
-            spec={"backoff_limit": 10, "template": template},
+            spec=workloads.job_spec(template),
             opts=self._opts(
                 parent,
                 depends_on=[self.namespace, *files, *(r for d in after for r in d.ready)],

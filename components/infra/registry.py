@@ -1,0 +1,91 @@
+"""The infrastructure registry: one entry per infra service, the only list of them.
+
+An entry says which need of the Big Pods it satisfies (`Infra`), which component deploys it, and how to
+plan it from the validated config. The environment plans, links and deploys every entry in order, so
+adding an infra service (RabbitMQ, say) is its module, its config model, an `Infra` member and one entry
+here (docs/architecture.md walks through it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components import spec
+from components.config import StackConfig
+from components.deploy import BlueprintComponent
+from components.infra import kafka, minio, postgres, redis
+from components.pods.model import Infra
+from components.publishing import Publishing
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfraInputs:
+    """What any infra planner may use: the config, the generated secrets and the publishing rules."""
+
+    config: StackConfig
+    secrets: Mapping[str, pulumi.Output[str]]
+    publishing: Publishing
+    generated: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Generated identities that are not passwords (`kafkaClusterId`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfraPlan:
+    blueprint: spec.Blueprint
+    link: spec.Link
+    """What the Big Pods that need it receive."""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    """What the component reports."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfraEntry:
+    name: str
+    """The component's name (and so its URN): never rename without an alias."""
+    need: Infra
+    component: type[BlueprintComponent]
+    plan: Callable[[InfraInputs], InfraPlan]
+
+
+def _postgres(inputs: InfraInputs) -> InfraPlan:
+    config, secrets = inputs.config, inputs.secrets
+    rotation = config.secret_rotation
+    return InfraPlan(
+        blueprint=postgres.blueprint(
+            config.postgres, secrets["postgresSuperuser"], secrets["postgresApp"],
+            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}"),
+        link=postgres.link(config.postgres, secrets["postgresApp"]),
+        outputs={"host": postgres.NAME, "url": postgres.url(config.postgres, secrets["postgresApp"])},
+    )
+
+
+def _redis(inputs: InfraInputs) -> InfraPlan:
+    config, password = inputs.config.redis, inputs.secrets["redis"]
+    return InfraPlan(blueprint=redis.blueprint(config, password), link=redis.link(config, password),
+                     outputs={"host": redis.NAME, "url": redis.url(password)})
+
+
+def _kafka(inputs: InfraInputs) -> InfraPlan:
+    published = inputs.publishing.host_port("kafka-external", kafka.PORT)
+    external = f"{inputs.publishing.address}:{published}" if published else None
+    return InfraPlan(blueprint=kafka.blueprint(inputs.config.kafka, inputs.generated["kafkaClusterId"], external),
+                     link=kafka.link(), outputs={"bootstrapServers": kafka.BOOTSTRAP})
+
+
+def _minio(inputs: InfraInputs) -> InfraPlan:
+    config, password = inputs.config.minio, inputs.secrets["minioRoot"]
+    return InfraPlan(blueprint=minio.blueprint(config, password), link=minio.link(config, password),
+                     outputs={"endpoint": minio.ENDPOINT})
+
+
+REGISTRY: tuple[InfraEntry, ...] = (
+    InfraEntry(name=postgres.NAME, need=Infra.POSTGRES, component=postgres.Postgres, plan=_postgres),
+    InfraEntry(name=redis.NAME, need=Infra.REDIS, component=redis.Redis, plan=_redis),
+    InfraEntry(name=kafka.NAME, need=Infra.KAFKA, component=kafka.Kafka, plan=_kafka),
+    InfraEntry(name=minio.NAME, need=Infra.MINIO, component=minio.Minio, plan=_minio),
+)
+"""In start order. Every `Infra` need of the Big Pods has exactly one entry (a test checks it)."""

@@ -1,0 +1,359 @@
+// Copied from reference-app/common/kit.js by `python -m components.pods.render`. Do not edit.
+// The reference application's shared kit: HTTP server, /health, /metrics (Prometheus text format),
+// secrets from *_FILE, and tiny clients for the infrastructure each service touches.
+//
+// Source of truth: reference-app/common/kit.js. `make render` copies it to <service>/lib/kit.js, because
+// every service directory is built on its own (its own build context, its own package.json).
+'use strict';
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+
+const startedAt = Date.now() / 1000;
+
+// --- configuration -------------------------------------------------------------------------------
+
+/** A secret from `<NAME>_FILE` (how the platform delivers it) or, for local runs, `<NAME>`. */
+function secret(name) {
+  const file = process.env[`${name}_FILE`];
+  if (file) return fs.readFileSync(file, 'utf8').trim();
+  return process.env[name];
+}
+
+// --- metrics -------------------------------------------------------------------------------------
+
+class Metrics {
+  constructor(service) {
+    this.service = service;
+    this.counters = new Map(); // "name{labels}" -> value
+    this.gauges = new Map();
+    this.help = new Map();
+  }
+
+  static key(name, labels) {
+    const body = Object.entries(labels || {})
+      .map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+      .join(',');
+    return body ? `${name}{${body}}` : name;
+  }
+
+  inc(name, labels, help, by = 1) {
+    this.help.set(name, ['counter', help]);
+    const key = Metrics.key(name, labels);
+    this.counters.set(key, (this.counters.get(key) || 0) + by);
+  }
+
+  set(name, labels, help, value) {
+    this.help.set(name, ['gauge', help]);
+    this.gauges.set(Metrics.key(name, labels), value);
+  }
+
+  render() {
+    const mem = process.memoryUsage();
+    this.set('process_start_time_seconds', {}, 'Start time of the process since unix epoch in seconds.', startedAt);
+    this.set('process_resident_memory_bytes', {}, 'Resident memory size in bytes.', mem.rss);
+    this.set('nodejs_heap_size_used_bytes', {}, 'Process heap size used from Node.js in bytes.', mem.heapUsed);
+    this.set('nodejs_heap_size_total_bytes', {}, 'Process heap size from Node.js in bytes.', mem.heapTotal);
+    this.set('dreamscape_service_info', { service: this.service, node: process.version }, 'The service and its runtime.', 1);
+    const lines = [];
+    for (const [name, [type, help]] of [...this.help.entries()].sort()) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      const source = type === 'counter' ? this.counters : this.gauges;
+      for (const [key, value] of source) {
+        if (key === name || key.startsWith(`${name}{`)) lines.push(`${key} ${value}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+// --- Redis (RESP2, AUTH, MOVED redirects for Redis Cluster) ----------------------------------------
+
+function encodeCommand(args) {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`;
+}
+
+/** Parse one RESP reply from `buf` at `pos`; returns [value, next] or null when incomplete. */
+function parseReply(buf, pos = 0) {
+  const end = buf.indexOf('\r\n', pos);
+  if (end < 0) return null;
+  const type = String.fromCharCode(buf[pos]);
+  const line = buf.toString('utf8', pos + 1, end);
+  if (type === '+') return [line, end + 2];
+  if (type === '-') return [new Error(line), end + 2];
+  if (type === ':') return [Number(line), end + 2];
+  if (type === '$') {
+    const len = Number(line);
+    if (len < 0) return [null, end + 2];
+    if (buf.length < end + 2 + len + 2) return null;
+    return [buf.toString('utf8', end + 2, end + 2 + len), end + 2 + len + 2];
+  }
+  if (type === '*') {
+    const count = Number(line);
+    const items = [];
+    let next = end + 2;
+    for (let i = 0; i < count; i += 1) {
+      const item = parseReply(buf, next);
+      if (!item) return null;
+      items.push(item[0]);
+      next = item[1];
+    }
+    return [items, next];
+  }
+  throw new Error(`unexpected RESP type ${type}`);
+}
+
+/** Run `commands` on one connection (AUTH first when a password is set); resolves with the replies. */
+function redisCommands(host, port, password, commands, timeoutMs = 3000) {
+  return new Promise((resolve, reject) => {
+    const all = password ? [['AUTH', password], ...commands] : commands;
+    const socket = net.createConnection({ host, port: Number(port) });
+    let buf = Buffer.alloc(0);
+    const replies = [];
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`redis ${host}:${port} timed out`)));
+    socket.on('connect', () => socket.write(all.map(encodeCommand).join('')));
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      let parsed;
+      while ((parsed = parseReply(buf)) !== null) {
+        replies.push(parsed[0]);
+        buf = buf.subarray(parsed[1]);
+      }
+      if (replies.length === all.length) {
+        socket.end();
+        resolve(password ? replies.slice(1) : replies);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** A Redis client from REDIS_HOST / REDIS_PORT / REDIS_PASSWORD_FILE; follows one MOVED in cluster mode. */
+function redisFromEnv() {
+  if (!process.env.REDIS_HOST) return null;
+  const password = secret('REDIS_PASSWORD');
+  const run = async (host, port, commands, hops = 0) => {
+    const replies = await redisCommands(host, port, password, commands);
+    for (const reply of replies) {
+      if (reply instanceof Error) {
+        const moved = /^(MOVED|ASK) \d+ (.+):(\d+)$/.exec(reply.message);
+        if (moved && hops < 3) return run(moved[2], moved[3], commands, hops + 1);
+        throw reply;
+      }
+    }
+    return replies;
+  };
+  return { command: (...commands) => run(process.env.REDIS_HOST, process.env.REDIS_PORT || 6379, commands) };
+}
+
+// --- Postgres, Kafka (pure-JS npm packages, loaded only when configured) ----------------------------
+
+function postgresFromEnv() {
+  if (!process.env.DATABASE_HOST) return null;
+  const { Pool } = require('pg'); // eslint-disable-line global-require
+  return new Pool({
+    host: process.env.DATABASE_HOST,
+    port: Number(process.env.DATABASE_PORT || 5432),
+    database: process.env.DATABASE_NAME,
+    user: process.env.DATABASE_USER,
+    password: secret('DATABASE_PASSWORD'),
+    max: 2,
+    connectionTimeoutMillis: 3000,
+  });
+}
+
+function kafkaFromEnv(clientId) {
+  if (!process.env.KAFKA_BROKERS) return null;
+  const { Kafka, logLevel } = require('kafkajs'); // eslint-disable-line global-require
+  return new Kafka({
+    clientId,
+    brokers: process.env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    logLevel: logLevel.WARN,
+    retry: { retries: 3 },
+  });
+}
+
+// --- MinIO (S3 API, Signature V4, no SDK) -----------------------------------------------------------
+
+function hmac(key, text) {
+  return crypto.createHmac('sha256', key).update(text).digest();
+}
+
+function sha256(data) {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/** A signed S3 request; resolves with { status, body }. */
+function s3Request({ endpoint, accessKey, secretKey, method, path, body = '', region = 'us-east-1' }) {
+  const url = new URL(path, endpoint);
+  const now = new Date().toISOString().replace(/[:-]|\.\d{3}/g, '');
+  const date = now.slice(0, 8);
+  const payloadHash = sha256(body);
+  const headers = { host: url.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': now };
+  const signed = Object.keys(headers).sort();
+  const canonical = [
+    method,
+    url.pathname.split('/').map(encodeURIComponent).join('/'),
+    '',
+    ...signed.map((h) => `${h}:${headers[h]}`),
+    '',
+    signed.join(';'),
+    payloadHash,
+  ].join('\n');
+  const scope = `${date}/${region}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', now, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretKey}`, date), region), 's3'), 'aws4_request');
+  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
+  headers.authorization =
+    `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
+  headers['content-length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, timeout: 3000 }, (response) => {
+      const chunks = [];
+      response.on('data', (c) => chunks.push(c));
+      response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    request.on('timeout', () => request.destroy(new Error(`${method} ${url} timed out`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function minioFromEnv() {
+  if (!process.env.MINIO_ENDPOINT) return null;
+  const settings = {
+    endpoint: process.env.MINIO_ENDPOINT,
+    accessKey: secret('MINIO_ACCESS_KEY'),
+    secretKey: secret('MINIO_SECRET_KEY'),
+  };
+  const bucket = process.env.MINIO_BUCKET;
+  const call = async (method, object, body) => {
+    const reply = await s3Request({ ...settings, method, path: `/${bucket}/${object}`, body });
+    if (reply.status >= 300) throw new Error(`${method} ${bucket}/${object}: HTTP ${reply.status}`);
+    return reply.body;
+  };
+  return { put: (object, body) => call('PUT', object, body), get: (object) => call('GET', object) };
+}
+
+// --- the service ----------------------------------------------------------------------------------
+
+/**
+ * One reference service. `checks` maps a dependency name to an async function that touches it for
+ * real; a check whose client is not configured (no env var) is not registered at all.
+ */
+/** Answer a WebSocket handshake by hand with one text message, then close (RFC 6455, no dependency). */
+function answerUpgrade(req, socket, message) {
+  const key = req.headers['sec-websocket-key'];
+  if (!key || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    return;
+  }
+  const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const payload = Buffer.from(message);
+  const header = payload.length < 126
+    ? Buffer.from([0x81, payload.length])
+    : Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]);
+  socket.end(Buffer.concat([header, payload, Buffer.from([0x88, 0])]));
+}
+
+function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15000, events = true }) {
+  const metrics = new Metrics(name);
+  const state = {}; // dependency -> { ok, detail, at }
+  let running = false;
+
+  async function runChecks() {
+    if (running) return;
+    running = true;
+    await Promise.all(Object.entries(checks).map(async ([dependency, check]) => {
+      try {
+        const detail = await check();
+        state[dependency] = { ok: true, detail: detail ?? 'ok', at: new Date().toISOString() };
+      } catch (error) {
+        state[dependency] = { ok: false, detail: String(error && error.message ? error.message : error), at: new Date().toISOString() };
+      }
+      metrics.set('dreamscape_dependency_up', { dependency }, 'Whether the last check of a dependency succeeded.', state[dependency].ok ? 1 : 0);
+    }));
+    running = false;
+  }
+
+  function health() {
+    const names = Object.keys(checks);
+    const pending = names.filter((n) => !state[n]);
+    const failing = names.filter((n) => state[n] && !state[n].ok);
+    const status = failing.length ? 'failing' : pending.length ? 'starting' : 'ok';
+    return { status, service: name, pid: process.pid, dependencies: state };
+  }
+
+  function send(res, status, body, type = 'application/json') {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': type,
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-store',
+    });
+    res.end(text);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const path = new URL(req.url, 'http://localhost').pathname;
+    res.on('finish', () => metrics.inc('http_requests_total', { method: req.method, code: res.statusCode }, 'HTTP requests served.'));
+    try {
+      if (path === '/health') {
+        const body = health();
+        return send(res, body.status === 'ok' ? 200 : 503, body);
+      }
+      if (path === '/metrics') return send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
+      for (const [route, handler] of Object.entries(routes)) {
+        const matches = route === '/' ? path === '/' : path === route || path.startsWith(`${route}/`);
+        if (matches) return await handler(req, res, { send, path, health });
+      }
+      if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) return send(res, 200, health());
+      return send(res, 404, { error: 'not found', path });
+    } catch (error) {
+      return send(res, 500, { error: String(error) });
+    }
+  });
+
+  // `<prefix>/events`: a WebSocket that sends the service's health once (proves upgrades pass the edge).
+  if (events && prefix) {
+    server.on('upgrade', (req, socket) => {
+      const path = new URL(req.url, 'http://localhost').pathname;
+      if (path !== `${prefix}/events`) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      metrics.inc('http_requests_total', { method: req.method, code: 101 }, 'HTTP requests served.');
+      answerUpgrade(req, socket, JSON.stringify(health()));
+    });
+  }
+
+  function start() {
+    const port = Number(process.env.PORT);
+    if (!port) throw new Error('PORT is not set: the platform gives every service its port in PORT');
+    server.listen(port, process.env.HOST || '0.0.0.0', () => {
+      console.log(`${name}: listening on ${process.env.HOST || '0.0.0.0'}:${port} (pid ${process.pid}), dependencies: ${Object.keys(checks).join(', ') || 'none'}`);
+    });
+    // Check again soon while something is failing or pending (a broker still starting), then every
+    // `intervalMs`: the pod turns healthy as soon as its dependencies are.
+    const loop = async () => {
+      await runChecks();
+      const settled = health().status === 'ok';
+      setTimeout(loop, settled ? intervalMs : Math.min(2000, intervalMs)).unref();
+    };
+    loop();
+    const stop = () => server.close(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return server;
+  }
+
+  return { server, metrics, start, runChecks, health };
+}
+
+module.exports = {
+  secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
+  minioFromEnv, s3Request,
+};

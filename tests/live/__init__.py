@@ -1,0 +1,1 @@
+"""Tests against real engines (a Docker daemon, a cluster); they skip where there is none."""

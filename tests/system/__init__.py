@@ -1,0 +1,1 @@
+"""System tests: the reference application run for real on this machine."""

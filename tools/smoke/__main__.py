@@ -1,0 +1,5 @@
+import sys
+
+from tools.smoke.cli import main
+
+sys.exit(main())
