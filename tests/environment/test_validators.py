@@ -159,7 +159,7 @@ def test_the_scrape_interval_bound_keeps_two_samples_in_every_rule_window() -> N
     from components.config.model import MAX_SCRAPE_INTERVAL_MS
     from components.monitoring.prometheus.rules import BackupJob, PodLimits, RulesArgs, render_alert_rules
 
-    every_rule = RulesArgs(pod_limits=(PodLimits(pod="core", processes=("auth",), cpu_cores=2, memory_bytes=2**32),),
+    every_rule = RulesArgs(pod_limits=(PodLimits(pod="core", processes=("auth",), memory_bytes=2**32),),
                            backups=(BackupJob(cronjob="postgres-backup"),))
     windows = re.findall(r"\[(\d+[smhdwy]+)\]", render_alert_rules(every_rule))
     assert windows, "the alert rules use range vectors"

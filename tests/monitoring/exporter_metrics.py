@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (the exposition text reproduces the exporters' long HELP lines and label sets)
 """What each real metrics source serves on /metrics: names, types and label names as the upstream exporters
 emit them (postgres_exporter 0.17, redis_exporter 1.67, kafka_exporter 1.9, nginx-prometheus-exporter 1.4,
-kube-state-metrics 2.x, MinIO's v2 cluster metrics, prom-client in the Node services).
+kube-state-metrics 2.x, MinIO's v2 cluster metrics) and as the reference application's Node services do
+(reference-app/, checked against its source by test_rules_fire.py).
 
 The rule unit tests feed these names to promtool, and the system test serves these exact texts from
 stand-in endpoints to the real Prometheus server, so a rule or panel on a name no source emits fails.
@@ -15,24 +16,31 @@ _AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
 """A healthy cluster: the backup CronJob was created and last succeeded an hour ago."""
 
 NODE_SERVICE = """\
-# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.
-# TYPE process_cpu_seconds_total counter
-process_cpu_seconds_total 12.5
+# HELP dreamscape_dependency_up Whether the last check of a dependency succeeded.
+# TYPE dreamscape_dependency_up gauge
+dreamscape_dependency_up{dependency="postgres"} 1
+dreamscape_dependency_up{dependency="redis"} 1
+# HELP dreamscape_service_info The service and its runtime.
+# TYPE dreamscape_service_info gauge
+dreamscape_service_info{service="auth",node="v22.11.0"} 1
+# HELP http_requests_total HTTP requests served.
+# TYPE http_requests_total counter
+http_requests_total{method="GET",code="200"} 100
+http_requests_total{method="POST",code="500"} 2
+# HELP nodejs_heap_size_total_bytes Process heap size from Node.js in bytes.
+# TYPE nodejs_heap_size_total_bytes gauge
+nodejs_heap_size_total_bytes 12582912
+# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.
+# TYPE nodejs_heap_size_used_bytes gauge
+nodejs_heap_size_used_bytes 8388608
 # HELP process_resident_memory_bytes Resident memory size in bytes.
 # TYPE process_resident_memory_bytes gauge
 process_resident_memory_bytes 52428800
-# HELP http_requests_total Total HTTP requests.
-# TYPE http_requests_total counter
-http_requests_total{method="GET",route="/health",status_code="200"} 100
-http_requests_total{method="POST",route="/login",status_code="500"} 2
-# HELP http_request_duration_seconds HTTP request duration.
-# TYPE http_request_duration_seconds histogram
-http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="0.1"} 90
-http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="1"} 99
-http_request_duration_seconds_bucket{method="GET",route="/health",status_code="200",le="+Inf"} 100
-http_request_duration_seconds_sum{method="GET",route="/health",status_code="200"} 5
-http_request_duration_seconds_count{method="GET",route="/health",status_code="200"} 100
+# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.
+# TYPE process_start_time_seconds gauge
+process_start_time_seconds 1764396000
 """
+"""What the reference application's `lib/kit.js` serves (names, types and label names)."""
 
 NGINX_EXPORTER = """\
 # HELP nginx_up Status of the last metric scrape

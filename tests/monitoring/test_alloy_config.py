@@ -131,7 +131,8 @@ def test_kubernetes_mode_tails_this_nodes_pod_logs_in_one_namespace() -> None:
 
 # -- per-line labels: the process and the level of each Big Pod log line ------------------------------------
 LINES = [
-    ("[auth] listening on 3001", {"service": "auth"}),
+    ("auth: listening on 0.0.0.0:3001 (pid 7), dependencies: postgres, redis", {"service": "auth"}),
+    ("Error: connect ECONNREFUSED 10.43.0.5:5432", {}),
     ('{"level":"error","service":"payment","msg":"card declined"}', {"service": "payment", "level": "error"}),
     ('10.42.0.7 - - [29/Nov/2026:06:00:00 +0000] "GET /api/v1/voyages HTTP/1.1" 200 512 "-" "curl/8"',
      {"nginx": "access"}),
@@ -148,6 +149,8 @@ def test_the_line_parsers_find_the_process_and_level(line: str, expected: dict[s
     prefix = re.match(PROCESS_PREFIX, line)
     if "service" in expected and not line.startswith("{"):
         assert prefix and prefix.group("service") == expected["service"], f"prefix gives the process: {line}"
+    elif not line.startswith("{"):
+        assert prefix is None, f"no made-up process from {line}"
     if line.startswith("{"):
         assert json.loads(line)["service"] == expected["service"], "stage.json reads `service`"
     assert bool(re.search(NGINX_ACCESS, line)) == (expected.get("nginx") == "access"), f"access log shape: {line}"

@@ -26,7 +26,7 @@ from components.monitoring.scrape import ScrapeTarget, big_pods, scrape_targets
 from tests.monitoring import sample
 from tests.tooling import require_tool
 
-RULES = RulesArgs(pod_limits=(PodLimits(pod="core", processes=("auth", "user"), cpu_cores=2, memory_bytes=4 * 2**30),),
+RULES = RulesArgs(pod_limits=(PodLimits(pod="core", processes=("auth", "user"), memory_bytes=4 * 2**30),),
                   expected_kafka_brokers=3)
 TOKEN = PrometheusPaths().minio_token_file
 TARGETS = scrape_targets(sample.SERVICES, {"minio": TOKEN})

@@ -9,9 +9,9 @@ Two sources, picked by the type of `source` (the environment says which one its 
 Labels (components.monitoring.labels), the same values the metrics carry:
 - `pod`: the Big Pod label (`dreamscape.io/pod`) when the workload has one, else the service name;
 - `service`: the service name, and inside a Big Pod the process that wrote the line. supervisord merges
-  its programs' output into one stream, so the process is read from the line: a `[<program>] ` prefix,
-  a JSON log line's `service` field (`SERVICE_NAME`), or NGINX's access/error log shape. A Big Pod line
-  that matches none keeps `service=<pod>-pod` (the workload), never a made-up name;
+  its programs' output into one stream, so the process is read from the line: a `<service>: ` prefix (the
+  reference application's), a JSON log line's `service` field, or NGINX's access/error log shape. A Big
+  Pod line that matches none keeps `service=<pod>-pod` (the workload), never a made-up name;
 - `environment` (a `loki.write` external label) and `level` (JSON `level`, a `level=` pair or NGINX's
   `[error]`), when the line says it.
 """
@@ -67,8 +67,9 @@ class AlloyConfigArgs:
     paths: AlloyPaths = field(default_factory=AlloyPaths)
 
 
-PROCESS_PREFIX = r"^\[(?P<service>[a-z][a-z0-9-]*)\] "
-"""`[auth] listening on 3001`: a supervisord program name in front of the line."""
+PROCESS_PREFIX = r"^(?P<service>[a-z][a-z0-9-]*): "
+"""`auth: listening on 0.0.0.0:3001 ...`: the service's name in front of the line, as the reference
+application's services write it."""
 NGINX_ACCESS = r'^\S+ \S+ \S+ \[[^\]]+\] "[A-Z]+ \S+ [^"]*" \d{3} '
 """NGINX's `combined` access log line."""
 NGINX_ERROR = r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[(?P<level>[a-z]+)\] "

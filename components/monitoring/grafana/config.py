@@ -194,48 +194,23 @@ def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel
 
 
 def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tuple[str, list[_Panel]]:
+    """One row per Big Pod, on what its processes serve (the reference application: requests by `code`,
+    resident memory, dependency checks) plus NGINX when the pod has a gateway."""
     sel = f'{labels.POD}="{pod}"'
     total = f"{http.requests_total}{{{sel}}}"
     errors = f'{http.requests_total}{{{sel}, {http.status_label}=~"5.."}}'
-    buckets = f"{http.duration_histogram}_bucket{{{sel}}}"
     by_service = f"{{{{{labels.SERVICE}}}}}"
     panels = [
-            _st(
-                f"{pod}: processes up",
-                "none",
-                _Query(f"sum by ({labels.SERVICE}) (up{{{sel}}})", by_service),
-                width=4,
-            ),
-            _ts(
-                f"{pod}: CPU (cores)",
-                "none",
-                _Query(f"sum by (service) (rate(process_cpu_seconds_total{{{sel}}}[5m]))", by_service),
-                width=10,
-            ),
-            _ts(
-                f"{pod}: memory (RSS)",
-                "bytes",
-                _Query(f"sum by (service) (process_resident_memory_bytes{{{sel}}})", by_service),
-                width=10,
-            ),
-            _ts(
-                f"{pod}: request rate",
-                "reqps",
-                _Query(f"sum by (service) (rate({total}[5m]))", by_service),
-            ),
-            _ts(
-                f"{pod}: 5xx error rate",
-                "percentunit",
-                _Query(
-                    f"sum by (service) (rate({errors}[5m])) / sum by (service) (rate({total}[5m]))",
-                    by_service,
-                ),
-            ),
-            _ts(
-                f"{pod}: latency p95",
-                "s",
-                _Query(f"histogram_quantile(0.95, sum by (service, le) (rate({buckets}[5m])))", by_service),
-            ),
+        _st(f"{pod}: processes up", "none", _Query(f"sum by ({labels.SERVICE}) (up{{{sel}}})", by_service), width=4),
+        _ts(f"{pod}: memory (RSS)", "bytes",
+            _Query(f"sum by ({labels.SERVICE}) ({http.memory}{{{sel}}})", by_service), width=10),
+        _ts(f"{pod}: dependencies up", "none",
+            _Query(f"min by ({labels.SERVICE}, dependency) ({http.dependency_up}{{{sel}}})",
+                   f"{by_service} -> {{{{dependency}}}}"), width=10),
+        _ts(f"{pod}: request rate", "reqps", _Query(f"sum by ({labels.SERVICE}) (rate({total}[5m]))", by_service)),
+        _ts(f"{pod}: 5xx error rate", "percentunit", _Query(
+            f"sum by ({labels.SERVICE}) (rate({errors}[5m])) / sum by ({labels.SERVICE}) (rate({total}[5m]))",
+            by_service)),
     ]
     if NGINX in processes:
         panels.append(_ts(f"{pod}: NGINX connections", "none",

@@ -2,8 +2,9 @@
 
 Every rule here fires in a promtool rule unit test fed with the metric names its real source emits
 (tests/monitoring/test_rules_fire.py); a rule whose metric nothing emits is not written. Sources:
-- `up`, and the Node services' prom-client metrics (`process_cpu_seconds_total`,
-  `process_resident_memory_bytes`, the HTTP counter and histogram named in `HttpMetrics`);
+- `up`, and what the Node services serve on `/metrics` (the reference application, reference-app/):
+  `http_requests_total{code}`, `process_resident_memory_bytes` and `dreamscape_dependency_up`. They
+  serve no CPU counter and no latency histogram, so there is no CPU or latency alert;
 - nginx-prometheus-exporter (`nginx_up`) beside each Big Pod gateway;
 - postgres_exporter (`pg_*`), redis_exporter (`redis_*`), danielqsj/kafka_exporter (`kafka_*`),
   MinIO's v2 cluster metrics (`minio_cluster_*`);
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from components import spec
-from components.config.quantities import cpu_millicores, memory_bytes
+from components.config.quantities import memory_bytes
 from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
 
@@ -36,11 +37,13 @@ _REPLICA = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.KUBERNETES_POD}, {label
 
 @dataclass(frozen=True)
 class HttpMetrics:
-    """Names of the HTTP metrics the Node services export (the application contract, prom-client style)."""
+    """Names of the metrics the Node services export (the reference application's `lib/kit.js`)."""
 
     requests_total: str = "http_requests_total"
-    status_label: str = "status_code"
-    duration_histogram: str = "http_request_duration_seconds"
+    status_label: str = "code"
+    memory: str = "process_resident_memory_bytes"
+    dependency_up: str = "dreamscape_dependency_up"
+    """1 when the service's last check of one dependency (`dependency` label) succeeded."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +54,6 @@ class PodLimits:
     processes: tuple[str, ...]
     """The `service` labels of the processes inside the pod's container (not its exporters, which report
     their own process metrics under the same `pod`)."""
-    cpu_cores: float
     memory_bytes: int
 
 
@@ -61,7 +63,6 @@ def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
     return tuple(
         PodLimits(pod=labels.pod_of(s),
                   processes=tuple(labels.process_of(s, p) for p in s.ports if p.metrics_path is not None),
-                  cpu_cores=cpu_millicores(s.container.resources.cpu_limit) / 1000,
                   memory_bytes=memory_bytes(s.container.resources.memory_limit))
         for s in services if labels.BIG_POD_LABEL in s.labels
     )
@@ -70,8 +71,6 @@ def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
 @dataclass(frozen=True)
 class Thresholds:
     error_ratio: float = 0.05
-    latency_p95_seconds: float = 1.0
-    cpu_ratio: float = 0.9
     memory_ratio: float = 0.9
     disk_used_ratio: float = 0.85
     postgres_connections_ratio: float = 0.8
@@ -156,7 +155,6 @@ def _http(args: RulesArgs) -> RuleGroup:
     h, t = args.http, args.thresholds
     errors = f'sum by ({_BY}) (rate({h.requests_total}{{{h.status_label}=~"5.."}}[5m]))'
     total = f"sum by ({_BY}) (rate({h.requests_total}[5m]))"
-    p95 = f"histogram_quantile(0.95, sum by ({_BY}, le) (rate({h.duration_histogram}_bucket[5m])))"
     return RuleGroup("dreamscape-http", (
         AlertRule(
             "HighErrorRate", f"({errors} / {total}) > {t.error_ratio}", "5m", "critical",
@@ -165,9 +163,10 @@ def _http(args: RulesArgs) -> RuleGroup:
             "(now {{ $value | humanizePercentage }}).",
         ),
         AlertRule(
-            "HighLatency", f"{p95} > {t.latency_p95_seconds}", "10m", "warning",
-            "{{ $labels.service }} p95 latency is high",
-            f"p95 latency above {t.latency_p95_seconds}s for 10 minutes (now {{{{ $value }}}}s).",
+            "DependencyDown", f"{h.dependency_up} == 0", "5m", "warning",
+            "{{ $labels.service }} cannot reach {{ $labels.dependency }}",
+            "The service's own check of {{ $labels.dependency }} has failed for 5 minutes "
+            "(its /health answers 503 meanwhile).",
         ),
     ))
 
@@ -179,16 +178,8 @@ def _resources(args: RulesArgs) -> RuleGroup:
         processes = "|".join(limits.processes)
         selector = f'{{{labels.POD}="{limits.pod}", {labels.SERVICE}=~"{processes}"}}'
         rules.append(AlertRule(
-            "PodCpuNearLimit",
-            f"sum by ({_REPLICA}) (rate(process_cpu_seconds_total{selector}[5m])) / {limits.cpu_cores:g}"
-            f" > {t.cpu_ratio}",
-            "15m", "warning",
-            "Big Pod {{ $labels.pod }} uses most of its CPU limit",
-            f"Its processes use more than {t.cpu_ratio:.0%} of {limits.cpu_cores:g} cores.",
-        ))
-        rules.append(AlertRule(
             "PodMemoryNearLimit",
-            f"sum by ({_REPLICA}) (process_resident_memory_bytes{selector}) / {limits.memory_bytes}"
+            f"sum by ({_REPLICA}) ({args.http.memory}{selector}) / {limits.memory_bytes}"
             f" > {t.memory_ratio}",
             "10m", "critical",
             "Big Pod {{ $labels.pod }} is close to its memory limit",
