@@ -5,19 +5,24 @@
 - prod: `kubernetes_sd_configs` becomes `file_sd_configs` carrying the `__meta_kubernetes_*` labels the
   API would give every container port of every rendered workload, so the generated relabelling runs
   inside the real binary and decides what is scraped, and with which labels.
-Then every dashboard panel query and every alert expression is evaluated through the HTTP API.
+The core pod's `auth` process is the real thing: the reference application's auth service (Node.js, no
+dependency configured), so its series are exactly what the application serves. Then every dashboard
+panel query and every alert expression is evaluated through the HTTP API.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +36,7 @@ from tests.monitoring.test_components import config_map_file, docker_container, 
 from tests.tooling import require_tool
 
 pytestmark = pytest.mark.tools
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "stand-in-minio-token"
 NODE = "k3s-1"
 DEADLINE_SECONDS = 40
@@ -133,7 +139,10 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     endpoints: list[Endpoint] = []
     dev_targets = _dev_targets(config, endpoints) if request.param == "dev" else []
     groups = _prod_groups(stack, endpoints) if request.param == "prod" else []
-    with serving(endpoints) as ports:
+    with serving(endpoints) as stand_ins, reference_auth(base) as auth_port:
+        # Whatever answers for core's auth process is the real reference service.
+        ports = [auth_port if is_auth else port for port, is_auth in zip(stand_ins, _auth_flags(
+            dev_targets, groups, config), strict=True)]
         run = yaml.safe_load(yaml.safe_dump(config))
         run["global"].update({"scrape_interval": "1s", "evaluation_interval": "1s"})
         run["rule_files"] = [str(base / "rules.yml")]
@@ -174,6 +183,33 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             process.wait(timeout=10)
 
 
+def _auth_flags(dev_targets: list[str], groups: list[dict[str, Any]], config: dict[str, Any]) -> list[bool]:
+    """Which stand-in poses as core's auth process (the Big Pod's `auth` port)."""
+    if dev_targets:
+        return [static["labels"]["service"] == "auth" for job in config["scrape_configs"]
+                for static in job["static_configs"]]
+    return [g["labels"]["__meta_kubernetes_pod_container_port_name"] == "auth"
+            and g["labels"].get("__meta_kubernetes_pod_label_dreamscape_io_pod") == "core" for g in groups]
+
+
+@contextmanager
+def reference_auth(base: Path) -> Iterator[int]:
+    """The reference application's auth service on 127.0.0.1, ready once /health answers."""
+    node = require_tool("node", "nodejs")
+    port = free_port()
+    service = ROOT / "reference-app" / "dreamscape-services" / "auth"
+    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "HOST": "127.0.0.1", "NODE_ENV": "production"}
+    process = subprocess.Popen([node, "server.js"], cwd=service, env=env, stdout=(base / "auth.log").open("w"),
+                               stderr=subprocess.STDOUT)
+    try:
+        _wait(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).status == 200,
+              "the reference auth service")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def _statics(run: dict[str, Any]) -> list[dict[str, Any]]:
     return [static for job in run["scrape_configs"] for static in job.get("static_configs", [])]
 
@@ -211,6 +247,13 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
 def _panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
     return [(panel["title"], target["expr"]) for panel in dashboard["panels"]
             if panel.get("type") not in ("row", "logs") for target in panel.get("targets", [])]
+
+
+def test_the_core_auth_process_is_the_real_reference_service(running: Running) -> None:
+    (info,) = running.query('dreamscape_service_info{pod="core", service="auth"}')
+    assert info["metric"]["exported_service"] == "auth", (
+        f"served by the reference auth service, whose own `service` label never overrides ours: {info}")
+    assert running.query('process_resident_memory_bytes{pod="core", service="auth"} > 0'), "its real RSS"
 
 
 def test_every_dashboard_panel_returns_series_with_the_labels_it_groups_by(running: Running) -> None:
