@@ -35,3 +35,17 @@ def test_components_outside_the_targets_never_import_a_provider_package() -> Non
         if "pulumi_docker" in text or "pulumi_kubernetes" in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders, f"only components/targets may import provider packages: {offenders}"
+
+
+def test_components_outside_the_targets_write_no_provider_specific_annotations_or_names() -> None:
+    # Sticky sessions, scrape opt-ins and cluster DNS names are the target's to write (from neutral intents
+    # in spec.Exposure, spec.Port.metrics_path and PlatformFacts.fqdn).
+    offenders = []
+    for path in (ROOT / "components").rglob("*.py"):
+        if "targets" in path.parts:
+            continue
+        text = path.read_text()
+        for marker in ("traefik.ingress.kubernetes.io", ".svc.cluster.local\"", "svc.{"):
+            if marker in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {marker}")
+    assert not offenders, f"provider-specific strings outside components/targets: {offenders}"
