@@ -75,6 +75,11 @@ def serving(endpoints: list[Endpoint]) -> Iterator[list[int]]:
             servers.append(server)
         yield [s.server_address[1] for s in servers]
     finally:
+        # shutdown() waits for the serve loop's next poll: stop them all at once, not one poll each.
+        stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in servers:
-            server.shutdown()
             server.server_close()
