@@ -339,11 +339,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 opts=self._opts(parent, depends_on=depends),
             )
         else:
+            # An autoscaled Deployment leaves its replica count to the HPA: setting it here would reset the
+            # scaled-out Deployment to the minimum on every `pulumi up`.
+            replicas: JsonDict = {} if service.autoscale is not None else {"replicas": service.replicas}
             workload = k8s.apps.v1.Deployment(
                 service.name,
                 metadata=meta(service.name),
                 spec={
-                    "replicas": service.replicas,
+                    **replicas,
                     "selector": {"match_labels": selector},
                     # Never drop below the desired capacity during a rollout.
                     "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
