@@ -28,6 +28,7 @@ from components.pods.model import Infra, PodDefinition
 from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
+from components.rotation import annotate as rotation_annotation
 from components.targets import PlatformFacts
 
 EDGE_USER = "ops"
@@ -149,13 +150,17 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         grafana_admin_password=secrets["grafanaAdmin"],
         receivers=alert_receivers(config),
     ))
-    published = {name: blueprint.map_services(publishing.apply) for name, blueprint in data.items()}
+
+    def finish(service: spec.Service) -> spec.Service:
+        return rotation_annotation(publishing.apply(service), secrets, rotation)
+
+    published = {name: blueprint.map_services(finish) for name, blueprint in data.items()}
     return EnvironmentPlan(
         postgres=published["postgres"], redis=published["redis"], kafka=published["kafka"],
         minio=published["minio"], backup=backup_plan,
-        pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
-        devtools=tools.map_services(publishing.apply) if tools else None,
-        monitoring=monitoring.map_services(publishing.apply),
+        pods={name: blueprint.map_services(finish) for name, blueprint in pods.items()},
+        devtools=tools.map_services(finish) if tools else None,
+        monitoring=monitoring.map_services(finish),
         publishing=publishing, links=links,
     )
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from components.config import load
-from components.infra.postgres import bootstrap_sql
+from components.infra.postgres import SUPERUSER_SQL, bootstrap_sql
 from tests.harness import config_bag
 from tests.tooling import require_tool
 
@@ -61,9 +61,11 @@ def server() -> Iterator[tuple[str, int]]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def psql(server: tuple[str, int], *args: str, user: str = "postgres") -> subprocess.CompletedProcess[str]:
+def psql(server: tuple[str, int], *args: str, user: str = "postgres",
+         input: str | None = None) -> subprocess.CompletedProcess[str]:
     host, port = server
-    return as_postgres([postgres_bin("psql"), "-h", host, "-p", str(port), "-U", user, "-v", "ON_ERROR_STOP=1", *args])
+    return as_postgres([postgres_bin("psql"), "-h", host, "-p", str(port), "-U", user, "-v", "ON_ERROR_STOP=1", *args],
+                       input=input)
 
 
 @pytest.mark.tools
@@ -84,3 +86,16 @@ def test_bootstrap_creates_the_app_role_and_database_and_can_run_again(server: t
     secret = psql(server, "-d", "postgres", "-tAc",
                   f"SELECT rolpassword LIKE 'SCRAM-SHA-256%' FROM pg_authid WHERE rolname='{config.app_user}'")
     assert secret.stdout.strip() == "t", "the (rotated) password is stored as a SCRAM verifier"
+
+
+@pytest.mark.tools
+def test_the_servers_start_applies_a_rotated_superuser_password_over_the_local_socket(
+        server: tuple[str, int]) -> None:
+    verifiers = []
+    for password in ("first-superuser-password", "rotated-superuser-password"):
+        done = psql(server, "-d", "postgres", "-v", f"superuser_password={password}", input=SUPERUSER_SQL)
+        assert done.returncode == 0, f"the start script's statement runs over the socket: {done.stderr}"
+        stored = psql(server, "-d", "postgres", "-tAc", "SELECT rolpassword FROM pg_authid WHERE rolname='postgres'")
+        verifiers.append(stored.stdout.strip())
+    assert all(v.startswith("SCRAM-SHA-256") for v in verifiers), f"stored as SCRAM verifiers: {verifiers}"
+    assert verifiers[0] != verifiers[1], "a rotated superuser password replaces the old one on the server"
