@@ -77,10 +77,14 @@ EXPERIENCE = PodDefinition(
             health_path="/",
             # Vite binds localhost by default: bind all interfaces so the published port works.
             dev_command=("npm", "run", "dev", *_VITE_FLAGS),
-            prod_command=("npm", "run", "preview", *_VITE_FLAGS),
-            # The Vite server serves pages, not metrics.
+            # Unused: prod serves the built `dist/` with NGINX (static_dir), never a Node server.
+            prod_command=("npm", "start"),
+            # Pages, not metrics (Vite in dev, NGINX in prod).
             metrics_path=None,
             exposure=spec.Exposure(route="web", subdomain="app"),
+            static_dir="dist",
+            # The page reaches the WebSocket gateway through its own origin.
+            proxies=(("/ws", 4000),),
         ),
         AppService("panorama", 3006, _FRONTEND / "panorama", frozenset({Infra.MINIO}), debug_port=9234),
         AppService(

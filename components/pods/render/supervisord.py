@@ -32,6 +32,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from components.pods.model import AppService, PodDefinition
+from components.pods.render.static_web import server_command
 
 SUPERVISORD_CONF_PATH = PurePosixPath("/etc/supervisord.conf")
 NGINX_CONF_PATH = PurePosixPath("/etc/nginx/nginx.conf")
@@ -116,9 +117,15 @@ def dev_command(service: AppService) -> tuple[str, ...]:
     return command
 
 
+def prod_command(service: AppService) -> tuple[str, ...]:
+    """A static site is served by its own NGINX in prod (render/static_web.py); a service runs its command."""
+    return server_command(service) if service.static_dir is not None else service.prod_command
+
+
 def _program(service: AppService, mode: Mode) -> dict[str, str]:
+    static = mode is Mode.PROD and service.static_dir is not None
     return {
-        "command": shlex.join(dev_command(service) if mode is Mode.DEV else service.prod_command),
+        "command": shlex.join(dev_command(service) if mode is Mode.DEV else prod_command(service)),
         "directory": str(service.app_dir),
         "environment": _environment(service_environment(service, mode)),
         "priority": str(service.priority),
@@ -126,7 +133,8 @@ def _program(service: AppService, mode: Mode) -> dict[str, str]:
         "autorestart": "true",
         "startsecs": "5",
         "startretries": "10",
-        "stopsignal": "TERM",
+        # NGINX finishes its requests on QUIT (TERM is its fast shutdown).
+        "stopsignal": "QUIT" if static else "TERM",
         "stopwaitsecs": "20",
         "stopasgroup": "true",
         "killasgroup": "true",
