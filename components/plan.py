@@ -80,6 +80,7 @@ class EnvironmentPlan:
                 port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
                 port.number, host_port=port.host_port,
                 auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
+                long_lived=port.exposure.long_lived,
             )
             for service in self.services()
             for port in service.ports

@@ -88,7 +88,11 @@ EXPERIENCE = PodDefinition(
         ),
         AppService("panorama", 3006, _FRONTEND / "panorama", frozenset({Infra.MINIO}), debug_port=9234),
         AppService(
-            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235
+            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235,
+            # Real time at `wss://ws.<domain>` (the page also reaches it at `/ws` of its own origin). Not
+            # sticky: a WebSocket is one connection, pinned for its life; the gateway keeps no session
+            # a reconnect would need (a polling fallback such as socket.io's would need `sticky=True`).
+            exposure=spec.Exposure(route="realtime", subdomain="ws", long_lived=True),
         ),
     ),
     extra_ports=(spec.Port("vite-hmr", 5173, host_port=5173, dev_only=True),),

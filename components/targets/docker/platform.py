@@ -338,7 +338,7 @@ class DockerPlatform(pulumi.ComponentResource):
             if route.host_port is None:
                 continue
             port = "" if route.host_port == 80 else f":{route.host_port}"
-            urls[route.name] = f"http://{host}{port}{route.path.rstrip('/')}"
+            urls[route.name] = f"{route.plain_scheme}://{host}{port}{route.path.rstrip('/')}"
         return urls
 
     def grant_access(self, access: Access, parent: pulumi.Resource) -> None:
