@@ -8,7 +8,7 @@ a bump changes exactly the templates of its consumers, and they roll.
 
 What a service consumes is derived from its spec, not from a hand-kept list: a generated secret is
 consumed when its value appears in the service's secret files, secret env, config files or env (URLs,
-`MC_HOST_*`, rendered configs). Generated values are random and alphanumeric, so an accidental match is
+mc config files, rendered configs). Generated values are random and alphanumeric, so an accidental match is
 impossible in practice. The annotation names secrets and numbers only; it is not secret itself.
 """
 
