@@ -75,16 +75,23 @@ SOCKET_DIR = "/var/run/postgresql"
 SUPERUSER_SQL = f"ALTER ROLE {SUPERUSER} WITH PASSWORD :'superuser_password';\n"
 """Applied over the local socket (`--auth-local=trust`), so it works whatever password the role had."""
 
-START_SCRIPT = (
-    # `sh -c SCRIPT postgres -c ...`: "$0" "$@" is the server command line, handed to the image's entrypoint.
-    'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT; '
-    'docker-entrypoint.sh "$0" "$@" & pid=$!; '
-    f'until printf "%s" "{SUPERUSER_SQL.strip()}" | psql -qX -h {SOCKET_DIR} -U {SUPERUSER} -d postgres '
-    f'-v ON_ERROR_STOP=1 -v superuser_password="$(cat {spec.SECRETS_DIR}/postgres-password)" >/dev/null 2>&1; '
-    'do kill -0 "$pid" 2>/dev/null || break; sleep 2; done; '
-    # The first `wait` returns when a signal arrives; keep waiting until the server has shut down cleanly.
-    'status=0; while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done; exit "$status"'
-)
+def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/postgres-password",
+                 port: int = PORT) -> str:
+    """The server's start: the image's entrypoint in the background, the superuser password applied over
+    the socket once the server answers there, and the server's exit status passed on (signals forwarded)."""
+    return (
+        # `sh -c SCRIPT postgres -c ...`: "$0" "$@" is the server command line, handed to the entrypoint.
+        'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT; '
+        'docker-entrypoint.sh "$0" "$@" & pid=$!; '
+        f'until printf "%s" "{SUPERUSER_SQL.strip()}" | psql -qX -h {socket_dir} -p {port} -U {SUPERUSER} '
+        f'-d postgres -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" >/dev/null 2>&1; '
+        'do kill -0 "$pid" 2>/dev/null || break; sleep 2; done; '
+        # The first `wait` returns when a signal arrives; keep waiting until the server has shut down.
+        'status=0; while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done; exit "$status"'
+    )
+
+
+START_SCRIPT = start_script()
 
 
 def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
