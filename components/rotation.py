@@ -10,6 +10,9 @@ What a service consumes is derived from its spec, not from a hand-kept list: a g
 consumed when its value appears in the service's secret files, secret env, config files or env (URLs,
 mc config files, rendered configs). Generated values are random and alphanumeric, so an accidental match is
 impossible in practice. The annotation names secrets and numbers only; it is not secret itself.
+A value the program transforms before delivery (Prometheus' MinIO bearer token, a JWT signed with the
+MinIO root key) is not matched: its file changes on rotation and Prometheus re-reads it on every scrape.
+On Docker the same value is a container label; a changed label replaces the container.
 """
 
 from __future__ import annotations

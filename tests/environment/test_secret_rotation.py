@@ -82,3 +82,18 @@ def test_consumption_is_read_from_the_material_not_from_a_list() -> None:
     values = {"redis": "A1b2C3d4", "minioRoot": "Z9y8X7w6", "empty": ""}
     found = generations(values, ["redis://:A1b2C3d4@redis:6379"], {"redis": 3})
     assert found == "redis=3", f"a secret inside a URL is consumed, others and empty values are not: {found}"
+
+
+def test_on_docker_rotation_replaces_every_consumer_container_through_its_label() -> None:
+    container = "docker:index/container:Container"
+
+    def labels(evaluation: Evaluation) -> dict[str, str]:
+        return {r.name: next((label["value"] for label in r.inputs.get("labels", []) if label["label"] == ANNOTATION),
+                             "") for r in evaluation.of_type(container)}
+
+    before, after = labels(evaluate("dev")), labels(evaluate("dev", {"secretRotation": {"redis": 1}}))
+    consumers = {name for name, value in after.items() if "redis=1" in value.split(",")}
+    expected = {"redis-0", "redis-exporter", "core-pod", "experience-pod"}
+    assert consumers == expected, f"the Redis server, its exporter and its client pods: {sorted(consumers)}"
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == consumers, f"exactly the consumers' labels change (a new label replaces a container): {changed}"
