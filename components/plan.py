@@ -29,6 +29,7 @@ from components.pods.model import Infra, PodDefinition
 from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
+from components.rotation import annotate as rotation_annotation
 from components.targets import PlatformFacts
 
 EDGE_USER = "ops"
@@ -78,6 +79,7 @@ class EnvironmentPlan:
                 port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
                 port.number, host_port=port.host_port,
                 auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
+                long_lived=port.exposure.long_lived,
             )
             for service in self.services()
             for port in service.ports
@@ -136,13 +138,17 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         grafana_admin_password=secrets["grafanaAdmin"],
         receivers=alert_receivers(config),
     ))
+
+    def finish(service: spec.Service) -> spec.Service:
+        return rotation_annotation(publishing.apply(service), secrets, rotation)
+
     return EnvironmentPlan(
-        infra={need: replace(planned, blueprint=planned.blueprint.map_services(publishing.apply))
+        infra={need: replace(planned, blueprint=planned.blueprint.map_services(finish))
                for need, planned in infra.items()},
         backup=backup_plan,
-        pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
-        devtools=tools.map_services(publishing.apply) if tools else None,
-        monitoring=monitoring.map_services(publishing.apply),
+        pods={name: blueprint.map_services(finish) for name, blueprint in pods.items()},
+        devtools=tools.map_services(finish) if tools else None,
+        monitoring=monitoring.map_services(finish),
         publishing=publishing, links=links,
     )
 

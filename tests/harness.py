@@ -99,7 +99,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # The program reads its own stack's previous outputs (the stateful guard).
             return args.name, {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
         if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = _fake_secret(args.name, int(args.inputs.get("length", 32)))
+            # A bumped generation (the only keeper) yields a new value, as pulumi-random's replacement does.
+            generation = str((args.inputs.get("keepers") or {}).get("generation", "0"))
+            seed = args.name if generation == "0" else f"{args.name}-generation{generation}"
+            state["result"] = _fake_secret(seed, int(args.inputs.get("length", 32)))
             with self._lock:
                 self.generated_secrets.add(state["result"])
         elif args.typ == "random:index/randomId:RandomId":

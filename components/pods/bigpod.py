@@ -49,11 +49,14 @@ class BigPodArgs:
 
 
 def probes(pod: PodDefinition) -> spec.Probes:
-    """Ready when every process answers; alive while the main endpoint (gateway or first service) does."""
+    """Ready, and alive, only while every process answers.
+
+    A process that never comes up ends FATAL and stops the container (the supervisord listener); one that
+    runs but hangs fails liveness after a minute, and the container restarts. Readiness drops sooner."""
     main = pod.health
     return spec.Probes(
         readiness=spec.Probe(command=pod.health_command, period_seconds=10, timeout_seconds=10),
-        liveness=spec.Probe(http_path=main.path, port=main.port, period_seconds=20, failure_threshold=3),
+        liveness=spec.Probe(command=pod.health_command, period_seconds=20, timeout_seconds=10, failure_threshold=3),
         # npm start / vite can take a while on a cold node: up to 3 minutes before liveness applies.
         startup=spec.Probe(http_path=main.path, port=main.port, period_seconds=5, failure_threshold=36),
     )

@@ -77,14 +77,22 @@ EXPERIENCE = PodDefinition(
             health_path="/",
             # Vite binds localhost by default: bind all interfaces so the published port works.
             dev_command=("npm", "run", "dev", *_VITE_FLAGS),
-            prod_command=("npm", "run", "preview", *_VITE_FLAGS),
-            # The Vite server serves pages, not metrics.
+            # Unused: prod serves the built `dist/` with NGINX (static_dir), never a Node server.
+            prod_command=("npm", "start"),
+            # Pages, not metrics (Vite in dev, NGINX in prod).
             metrics_path=None,
             exposure=spec.Exposure(route="web", subdomain="app"),
+            static_dir="dist",
+            # The page reaches the WebSocket gateway through its own origin.
+            proxies=(("/ws", 4000),),
         ),
         AppService("panorama", 3006, _FRONTEND / "panorama", frozenset({Infra.MINIO}), debug_port=9234),
         AppService(
-            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235
+            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235,
+            # Real time at `wss://ws.<domain>` (the page also reaches it at `/ws` of its own origin). Not
+            # sticky: a WebSocket is one connection, pinned for its life; the gateway keeps no session
+            # a reconnect would need (a polling fallback such as socket.io's would need `sticky=True`).
+            exposure=spec.Exposure(route="realtime", subdomain="ws", long_lived=True),
         ),
     ),
     extra_ports=(spec.Port("vite-hmr", 5173, host_port=5173, dev_only=True),),

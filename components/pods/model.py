@@ -86,9 +86,24 @@ class AppService:
     that serves none (the Vite dev server serves the web client's pages)."""
     exposure: spec.Exposure | None = None
     """Reached from outside through the edge (the web client)."""
+    static_dir: str | None = None
+    """Browser code: the image build runs `npm run build`, which writes this directory (`dist`) under the
+    app directory, and prod serves it with NGINX (components/pods/render/static_web.py) instead of
+    running `prod_command`; no Node process and no dev server in the prod image."""
+    proxies: tuple[tuple[str, int], ...] = ()
+    """Static sites only: paths the prod static server hands to a port of the same pod, with WebSocket
+    upgrade and long timeouts (the web client's `/ws` -> the gateway on 4000)."""
 
     def __post_init__(self) -> None:
         _check_name("service", self.name)
+        if self.static_dir is not None and (not self.static_dir or "/" in self.static_dir
+                                            or self.static_dir.startswith(".")):
+            raise ValueError(f"{self.name}: static_dir {self.static_dir!r} must be one directory name")
+        if self.proxies and self.static_dir is None:
+            raise ValueError(f"{self.name}: only a static site's server proxies paths")
+        for path, port in self.proxies:
+            _check_http_path(f"{self.name} proxy", path)
+            _check_port(f"{self.name} proxy {path}", port)
         _check_port(self.name, self.port)
         if self.debug_port is not None:
             _check_port(f"{self.name} debug", self.debug_port)
@@ -108,6 +123,11 @@ class AppService:
     @property
     def health(self) -> HttpCheck:
         return HttpCheck(self.port, self.health_path)
+
+    @property
+    def static_root(self) -> PurePosixPath | None:
+        """Where the built assets live in the image (`/app/web/dist`), for a static site."""
+        return None if self.static_dir is None else self.app_dir / self.static_dir
 
     def command(self, *, dev: bool) -> tuple[str, ...]:
         return self.dev_command if dev else self.prod_command

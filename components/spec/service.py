@@ -255,8 +255,8 @@ class Service:
     volumes: tuple[DataVolume, ...] = ()
     probes: Probes = field(default_factory=Probes)
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Pod annotations."""
+    annotations: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
+    """Pod annotations (an output where it is derived from secrets: components/rotation.py)."""
     api_rules: tuple[ApiRule, ...] = ()
     autoscale: Autoscale | None = None
     after: tuple[str, ...] = ()

@@ -107,7 +107,9 @@ def test_dev_urls_are_localhost_addresses(dev: Evaluation) -> None:
     urls = dev.outputs["urls"].value
     assert urls["web"] == "http://localhost:3000", "the web app is on localhost:3000"
     assert urls["api"] == "http://localhost", "the API gateway is on localhost:80"
-    assert all(url.startswith("http://localhost") for url in urls.values()), f"dev urls are local: {urls}"
+    assert urls["realtime"] == "ws://localhost:4000", "the WebSocket gateway is on localhost:4000"
+    assert all(url.startswith(("http://localhost", "ws://localhost")) for url in urls.values()), (
+        f"dev urls are local: {urls}")
 
 
 def _service(root: Path, source: str, package: object | None) -> None:

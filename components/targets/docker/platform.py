@@ -9,7 +9,7 @@ Realises a `spec.Service` as one container per member, with:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -26,6 +26,7 @@ from components.spec import (
     Route,
     Service,
     Task,
+    Text,
     WorkloadKind,
     Zone,
     peers_name,
@@ -107,10 +108,10 @@ class DockerPlatform(pulumi.ComponentResource):
     def _opts(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)  # type: ignore[arg-type]
 
-    def _label_map(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def _label_map(self, extra: Mapping[str, Text] | None = None) -> dict[str, Text]:
         return {MANAGED_BY: self.settings.environment, **self.settings.annotations, **(extra or {})}
 
-    def _labels(self, extra: dict[str, str] | None = None) -> list[docker.ContainerLabelArgs]:
+    def _labels(self, extra: Mapping[str, Text] | None = None) -> list[docker.ContainerLabelArgs]:
         return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(self._label_map(extra).items())]
 
     def _image(self, ref: str | pulumi.Output[str] | ImageBuild, parent: pulumi.Resource,
@@ -337,7 +338,7 @@ class DockerPlatform(pulumi.ComponentResource):
             if route.host_port is None:
                 continue
             port = "" if route.host_port == 80 else f":{route.host_port}"
-            urls[route.name] = f"http://{host}{port}{route.path.rstrip('/')}"
+            urls[route.name] = f"{route.plain_scheme}://{host}{port}{route.path.rstrip('/')}"
         return urls
 
     def grant_access(self, access: Access, parent: pulumi.Resource) -> None:

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
+from components.spec import Probes, Route, Service, Task, Text, WorkloadKind, peers_name
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
@@ -199,7 +199,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(),
                                        mounts + shared)
         volumes += init_volumes
-        annotations: dict[str, str] = (
+        annotations: dict[str, Text] = (
             pod_annotations(service_or_task) if isinstance(service_or_task, Service) else {})
         init_files = service_or_task.init.config_files if isinstance(service_or_task, Task) and \
             service_or_task.init else ()
