@@ -110,6 +110,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
+            settings=service_settings(config),
         ))
         for pod in CATALOG
     }
@@ -158,6 +159,17 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         monitoring=monitoring.map_services(publishing.apply),
         publishing=publishing, links=links,
     )
+
+
+def service_settings(config: StackConfig) -> dict[str, bigpod.ServiceSettings]:
+    """Each service's own env and secrets (`services.<service>`), every secret wrapped in `Output.secret`."""
+    return {
+        name: bigpod.ServiceSettings(
+            env=dict(service.env),
+            secrets={key: pulumi.Output.secret(value.get_secret_value()) for key, value in service.secrets.items()},
+        )
+        for name, service in config.services.items()
+    }
 
 
 def alert_receivers(config: StackConfig) -> AlertReceivers:

@@ -13,7 +13,16 @@ from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
@@ -452,6 +461,55 @@ class DevToolsConfig(Section):
     images: dict[Literal["pgadmin", "redisInsight", "kafkaUi"], Image]
 
 
+# POSIX environment variable names (IEEE Std 1003.1, 8.1: "uppercase letters, digits, and the
+# <underscore> from the portable character set ... and do not begin with a digit").
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+RESERVED_ENV_PREFIXES = ("DATABASE_", "POSTGRES_", "PG", "REDIS_", "KAFKA_", "MINIO_", "JWT_", "DREAMSCAPE_",
+                         "SUPERVISOR_", "NGINX_", "NPM_")
+"""Prefixes the program's links and the pod runtime own (infra links, token keys, supervisord, npm, libpq)."""
+RESERVED_ENV_NAMES = frozenset({"NODE_ENV", "NODE_OPTIONS", "PORT", "HOST", "INSPECT_ADDRESS", "PATH", "HOME",
+                                "USER", "HOSTNAME", "TZ", "LANG"})
+"""Names the pod runtime sets per process or that change how every process starts."""
+FILE_SUFFIX = "_FILE"
+"""A secret named `X` reaches its service as the file named by `X_FILE` (docs/application-contract.md)."""
+
+
+def env_name(value: str) -> str:
+    """A POSIX environment variable name that no link or the pod runtime sets."""
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"expected a POSIX environment variable name (A-Z, 0-9, '_', not starting with a "
+                         f"digit), got {value!r}")
+    if value in RESERVED_ENV_NAMES or value.startswith(RESERVED_ENV_PREFIXES):
+        raise ValueError(f"{value!r} is reserved: the program sets it (infrastructure links, token keys, the "
+                         f"pod runtime); reserved names: {sorted(RESERVED_ENV_NAMES)} and the prefixes "
+                         f"{list(RESERVED_ENV_PREFIXES)}")
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(env_name)]
+
+
+class ServiceConfig(Section):
+    """What one application service is given on top of its links: its own settings and third-party keys."""
+
+    env: dict[EnvName, str] = {}
+    """Plain environment variables (`LOG_LEVEL: debug`)."""
+    secrets: dict[EnvName, SecretStr] = {}
+    """Secrets, set with `pulumi config set --secret --path services.<service>.secrets.<NAME> ...`; each
+    reaches the service as a file named by `<NAME>_FILE` under /run/secrets/dreamscape."""
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Self:
+        clashes = sorted(set(self.env) & ({*self.secrets, *(f"{name}{FILE_SUFFIX}" for name in self.secrets)}))
+        if clashes:
+            raise ValueError(f"{clashes} are both plain env and secrets (a secret X sets X_FILE)")
+        return self
+
+    def variables(self) -> set[str]:
+        """Every variable the service's process sees from this config."""
+        return {*self.env, *(f"{name}{FILE_SUFFIX}" for name in self.secrets)}
+
+
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
@@ -510,6 +568,28 @@ class StackConfig(Section):
     """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
     """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
+    services: dict[str, ServiceConfig] = {}
+    """Per application service (`payment`, `voyage`, ...): `env` (plain) and `secrets` (secret config, as
+    files); each goes to the Big Pod that runs that service, and no other."""
+    _secret_keys: frozenset[str] = PrivateAttr(default=frozenset())
+    _secret_values: tuple[str, ...] = PrivateAttr(default=())
+
+    def with_secrets(self, keys: frozenset[str], values: tuple[str, ...]) -> StackConfig:
+        """This config, knowing which top-level keys the engine flags secret and their plain values."""
+        copy = self.model_copy()
+        copy._secret_keys = keys
+        copy._secret_values = values
+        return copy
+
+    @property
+    def secret_keys(self) -> frozenset[str]:
+        """Top-level keys (`kubernetes`, `services`) set with `--secret` (`pulumi.runtime.is_config_secret`)."""
+        return self._secret_keys
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every text value under a secret key: no resource input may carry one in plain text."""
+        return self._secret_values
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:
@@ -541,6 +621,26 @@ class StackConfig(Section):
             if pod.max_replicas < replicas:
                 raise ValueError(f"pods.{name}: maxReplicas {pod.max_replicas} is below replicas {replicas}")
         return pods
+
+    @field_validator("services")
+    @classmethod
+    def _services_known(cls, services: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        from components.pods.catalog import CATALOG
+        from components.pods.model import all_services
+
+        pods = {service.name: pod.name for pod, service in all_services(CATALOG)}
+        unknown = sorted(set(services) - set(pods))
+        if unknown:
+            raise ValueError(f"services names unknown services {unknown}; expected some of {sorted(pods)}")
+        # The services of one Big Pod share its container: one name may not mean two things in it.
+        seen: dict[tuple[str, str], str] = {}
+        for name, service in sorted(services.items()):
+            for variable in sorted(service.variables()):
+                other = seen.setdefault((pods[name], variable), name)
+                if other != name:
+                    raise ValueError(f"services {other} and {name} both set {variable}, and both run in the "
+                                     f"{pods[name]} pod's container; use distinct names")
+        return services
 
     @field_validator("secret_rotation")
     @classmethod

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pulumi
+
 from components import spec
 from components.deploy import BlueprintComponent
 from components.pods.catalog import CATALOG
@@ -28,6 +30,22 @@ from components.pods.render.supervisord import NGINX_CONF_PATH
 
 UID = 1000
 """The `node` user of the pod images."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """One service's own configuration (`services.<service>` in the stack config)."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Secret values by variable name; each becomes a file named by `<NAME>_FILE`."""
+
+    def secret_files(self, service: str) -> dict[str, spec.SecretFile]:
+        """`<NAME>_FILE` -> the file, keyed by service so two pods never share a Secret key."""
+        return {
+            f"{name}_FILE": spec.SecretFile(f"{service}-{name.lower().replace('_', '-')}", value)
+            for name, value in sorted(self.secrets.items())
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +62,8 @@ class BigPodArgs:
     workspace: Path | None = None
     """Development mode: the workspace root whose sources are mounted for hot reload; debug ports."""
     nginx: NginxSettings = field(default_factory=NginxSettings)
+    settings: Mapping[str, ServiceSettings] = field(default_factory=dict)
+    """Per-service configuration by service name; only this pod's services' entries are used."""
     catalog: tuple[PodDefinition, ...] = CATALOG
     cpu_utilization: int = 70
 
@@ -86,6 +106,14 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
         secret_files += link.secret_files
     if pod.signs_tokens:
         secret_files += args.jwt_secret_files
+    for app in pod.services:
+        settings = args.settings.get(app.name)
+        if settings is None:
+            continue
+        env.update(settings.env)
+        for variable, file in settings.secret_files(app.name).items():
+            env[variable] = file.path
+            secret_files.append(file)
     dev = args.workspace is not None
     mounts: tuple[spec.HostMount, ...] = ()
     preserved: tuple[str, ...] = ()
