@@ -52,8 +52,10 @@ BUSINESS = PodDefinition(
     name="business",
     description="Voyage planning, AI generation and payments",
     services=(
+        # Seed: the voyage request flow caches search results in Redis.
         AppService(
-            "voyage", 3003, _SERVICES / "voyage", frozenset({Infra.POSTGRES, Infra.KAFKA}), debug_port=9231
+            "voyage", 3003, _SERVICES / "voyage", frozenset({Infra.POSTGRES, Infra.KAFKA, Infra.REDIS}),
+            debug_port=9231,
         ),
         AppService("ai", 3004, _SERVICES / "ai", frozenset({Infra.KAFKA}), debug_port=9232),
         AppService(

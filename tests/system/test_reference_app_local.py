@@ -376,7 +376,7 @@ def test_supervisord_restarts_a_crashed_service(running: Running) -> None:
 def test_each_service_touches_its_infrastructure_through_the_platforms_variables_and_secret_files(
     running: Running, minio: S3Fake,
 ) -> None:
-    expected = {"auth": {"postgres", "redis"}, "user": {"postgres", "redis"}, "voyage": {"postgres"},
+    expected = {"auth": {"postgres", "redis"}, "user": {"postgres", "redis"}, "voyage": {"postgres", "redis"},
                 "payment": {"postgres"}, "panorama": {"minio"}, "gateway": {"redis"}}
     for name, dependencies in expected.items():
         service = running.service(name)
