@@ -43,8 +43,6 @@ from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
 """Half the shortest range vector of the alert rules (5m, components/monitoring/config/rules.py)."""
-# PostgreSQL identifiers: NAMEDATALEN - 1 = 63 bytes; lowercase so they need no quoting.
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def pinned_image(value: str) -> str:
@@ -68,7 +66,8 @@ def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
 
 
 Image = Annotated[str, AfterValidator(pinned_image)]
-SqlIdentifier = Annotated[str, _matches(_IDENTIFIER, "a lowercase SQL identifier")]
+PostgresRole = Annotated[str, AfterValidator(rules.postgres_role)]
+PostgresDatabase = Annotated[str, AfterValidator(rules.postgres_database)]
 TopicName = Annotated[str, AfterValidator(rules.kafka_topic)]
 BucketName = Annotated[str, AfterValidator(rules.s3_bucket)]
 DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
@@ -130,10 +129,10 @@ class PostgresConfig(Section):
     """Pinned image; the data mount follows the major version (18+: /var/lib/postgresql)."""
     storage: MemoryQuantity
     """Size of the data volume (PVC on k3s)."""
-    database: SqlIdentifier
-    """Database the services use."""
-    app_user: SqlIdentifier
-    """Login role the services use (its password is generated)."""
+    database: PostgresDatabase
+    """Database the services use: not `postgres` nor a template, nor a reserved key word."""
+    app_user: PostgresRole
+    """Login role the services use (its password is generated): never the superuser `postgres`, nor `pg_*`."""
     max_connections: int = Field(ge=10, le=10000)
     """`max_connections` (seed: 500)."""
     shared_buffers: SharedBuffers
@@ -242,8 +241,17 @@ class MinioConfig(Section):
     """Pinned server image (the community edition's last release is the default)."""
     client_image: Image
     """Pinned `mc` image for bucket provisioning."""
-    buckets: list[BucketName]
-    """Buckets created on every `up` (`mb --ignore-existing`)."""
+    buckets: Annotated[list[BucketName], Field(min_length=1)]
+    """Buckets created on every `up` (`mb --ignore-existing`); the first is the one services get
+    (`MINIO_BUCKET`), so there is at least one, and none twice."""
+
+    @field_validator("buckets")
+    @classmethod
+    def _buckets_distinct(cls, buckets: list[str]) -> list[str]:
+        twice = sorted({bucket for bucket in buckets if buckets.count(bucket) > 1})
+        if twice:
+            raise ValueError(f"buckets {twice} are listed twice")
+        return buckets
     storage: MemoryQuantity
     """Data volume size."""
     resources: ResourcesConfig

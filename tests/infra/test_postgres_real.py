@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,13 @@ def as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProces
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, int]]:
+    with running_server() as running:
+        yield running
+
+
+@contextmanager
+def running_server() -> Iterator[tuple[str, int]]:
+    """A throwaway PostgreSQL server: (socket directory, port); superuser `postgres`, trust auth."""
     initdb = postgres_bin("initdb")
     if not os.path.exists(initdb):
         require_tool("initdb")
