@@ -110,7 +110,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
-            settings=service_settings(config),
+            settings=service_settings(config), seed=config.seed_data,
         ))
         for pod in CATALOG
     }

@@ -240,6 +240,11 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"{PROJECT}:review: the review block belongs to 'review-<id>' stacks only (set by "
             f"`python -m tools.review up`); remove it from stack {stack!r}"
         )
+    if config.seed_data and (config.protect_data or stack == "prod"):
+        problems.append(
+            f"{PROJECT}:seedData: seed data and test accounts (known passwords) are for dev and review stacks; "
+            f"stack {stack!r} {'is prod' if stack == 'prod' else 'protects its data (protectData: true)'}"
+        )
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
         for suffix in NAMESPACE_SUFFIXES:

@@ -576,6 +576,9 @@ class StackConfig(Section):
     """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
     """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
+    seed_data: bool = False
+    """Dev and review: after the migrations, load the seed data and the test accounts (`npm run seed`:
+    dev@dreamscape.ai, john@example.com). Refused on prod and on any stack that protects its data."""
     services: dict[str, ServiceConfig] = {}
     """Per application service (`payment`, `voyage`, ...): `env` (plain) and `secrets` (secret config, as
     files); each goes to the Big Pod that runs that service, and no other."""

@@ -30,6 +30,8 @@ from components.pods.render.supervisord import NGINX_CONF_PATH
 
 UID = 1000
 """The `node` user of the pod images."""
+SECURITY = spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID, scratch_paths=("/tmp",))
+"""supervisord, NGINX and npm write only under /tmp (pid, sockets, temp paths, npm cache)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,8 @@ class BigPodArgs:
     workspace: Path | None = None
     """Development mode: the workspace root whose sources are mounted for hot reload; debug ports."""
     nginx: NginxSettings = field(default_factory=NginxSettings)
+    seed: bool = False
+    """Migrations are followed by the seed data and test accounts (`npm run seed`): dev and review only."""
     settings: Mapping[str, ServiceSettings] = field(default_factory=dict)
     """Per-service configuration by service name; only this pod's services' entries are used."""
     catalog: tuple[PodDefinition, ...] = CATALOG
@@ -88,6 +92,55 @@ def nginx_config(pod: PodDefinition, settings: NginxSettings,
     if rendered == render_nginx(pod, catalog):
         return ()
     return (spec.ConfigFile(str(NGINX_CONF_PATH), rendered),)
+
+
+MIGRATE = "npm run migrate"
+SEED = "npm run seed"
+MIGRATION_RESOURCES = spec.Resources(cpu_request="100m", cpu_limit="500m", memory_request="128Mi",
+                                     memory_limit="512Mi")
+
+
+def migrations(args: BigPodArgs, security: spec.Security) -> tuple[spec.Task, ...]:
+    """One run-once task per service with a database: `npm run migrate` (then `npm run seed` when seeding)
+    in the service's directory of the pod's own image, after the database exists and before the pod
+    starts or rolls. A new image is a new task, so each release migrates before its pods replace the old."""
+    pod = args.pod
+    link = args.links.get(Infra.POSTGRES)
+    if link is None:
+        return ()
+    command = f"{MIGRATE} && {SEED}" if args.seed else MIGRATE
+    tasks = []
+    for app in pod.services:
+        if Infra.POSTGRES not in app.needs:
+            continue
+        settings = args.settings.get(app.name, ServiceSettings())
+        secret_files = settings.secret_files(app.name)
+        mounts: tuple[spec.HostMount, ...] = ()
+        preserved: tuple[str, ...] = ()
+        if args.workspace is not None:
+            mounts = (spec.HostMount(str(args.workspace / str(app.source)), str(app.app_dir)),)
+            preserved = (str(app.app_dir / "node_modules"),)
+        tasks.append(spec.Task(
+            name=f"{pod.name}-migrate-{app.name}",
+            component="bigpods",
+            zone=spec.Zone.BIGPODS,
+            reaches=frozenset({link.zone}),
+            after=(link.service, *link.setup),
+            gates=(pod.hostname,),
+            container=spec.Container(
+                image=args.image,
+                resources=MIGRATION_RESOURCES,
+                command=("/bin/sh", "-c", command),
+                working_dir=str(app.app_dir),
+                env=spec.frozen_map({**link.env, **settings.env,
+                                     **{name: file.path for name, file in secret_files.items()}}),
+                secret_files=(*link.secret_files, *secret_files.values()),
+                host_mounts=mounts,
+                preserved_paths=preserved,
+                security=security,
+            ),
+        ))
+    return tuple(tasks)
 
 
 def blueprint(args: BigPodArgs) -> spec.Blueprint:
@@ -142,11 +195,10 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
             config_files=nginx_config(pod, args.nginx, args.catalog),
             host_mounts=mounts,
             preserved_paths=preserved,
-            # supervisord, NGINX and npm write only under /tmp (pid, sockets, temp paths, npm cache).
-            security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID, scratch_paths=("/tmp",)),
+            security=SECURITY,
         ),
     )
-    return spec.Blueprint(services=(service,))
+    return spec.Blueprint(services=(service,), tasks=migrations(args, SECURITY))
 
 
 class BigPod(BlueprintComponent):

@@ -164,6 +164,87 @@ function postgresFromEnv() {
   });
 }
 
+// --- migrations and seed data (`npm run migrate`, `npm run seed`: docs/application-contract.md) --------
+
+/** Connect, retrying while the server starts or the role does not exist yet (the bootstrap creates it). */
+async function connectForSetup(service, attempts = 30) {
+  const db = postgresFromEnv();
+  if (!db) throw new Error(`${service}: DATABASE_HOST is not set, so there is no database to set up`);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return { db, client: await db.connect() };
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    }
+  }
+}
+
+/**
+ * Apply `steps` ([{version, sql}], versions ascending) that this service has not applied yet, each in its
+ * own transaction, and record them in `schema_migrations`. An advisory lock keeps two runs from racing.
+ * A failure is printed with the service and version, and the process exits non-zero: the platform stops
+ * the rollout on it.
+ */
+async function runSetup(service, kind, work) {
+  let db = null;
+  let client = null;
+  try {
+    ({ db, client } = await connectForSetup(service));
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`dreamscape:${service}`]);
+    await work(client);
+  } catch (error) {
+    console.error(`${service}: ${kind} failed: ${error.message}`);
+    process.exitCode = 1;
+  } finally {
+    if (client) client.release();
+    if (db) await db.end();
+  }
+}
+
+function migrate(service, steps) {
+  return runSetup(service, 'migration', async (client) => {
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      service text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (service, version))`);
+    const { rows } = await client.query('SELECT version FROM schema_migrations WHERE service = $1', [service]);
+    const applied = new Set(rows.map((row) => row.version));
+    for (const step of steps) {
+      if (applied.has(step.version)) continue;
+      try {
+        await client.query('BEGIN');
+        await client.query(step.sql);
+        await client.query('INSERT INTO schema_migrations (service, version) VALUES ($1, $2)', [service, step.version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`version ${step.version}: ${error.message}`);
+      }
+      console.log(`${service}: applied migration ${step.version}`);
+    }
+    console.log(`${service}: schema at version ${Math.max(0, ...steps.map((step) => step.version))}`);
+  });
+}
+
+/** Run `work(client)` once the schema exists: seed data must be idempotent (upserts). */
+function seed(service, work) {
+  return runSetup(service, 'seed', work);
+}
+
+/** scrypt password hash, `scrypt$<salt>$<hash>` (hex), for test accounts. */
+function hashPassword(password) {
+  const salt = crypto.randomBytes(16);
+  return `scrypt$${salt.toString('hex')}$${crypto.scryptSync(password, salt, 32).toString('hex')}`;
+}
+
+function verifyPassword(password, stored) {
+  const [scheme, salt, hash] = String(stored).split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'hex');
+  const actual = crypto.scryptSync(password, Buffer.from(salt, 'hex'), expected.length);
+  return crypto.timingSafeEqual(actual, expected);
+}
+
 function kafkaFromEnv(clientId) {
   if (!process.env.KAFKA_BROKERS) return null;
   const { Kafka, logLevel } = require('kafkajs'); // eslint-disable-line global-require
@@ -355,5 +436,5 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 
 module.exports = {
   secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
-  minioFromEnv, s3Request,
+  minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword,
 };
