@@ -159,6 +159,8 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
         secret_files += link.secret_files
     if pod.signs_tokens:
         secret_files += args.jwt_secret_files
+        # `jwt-access-secret` -> JWT_ACCESS_SECRET_FILE: the contract's `<NAME>_FILE` convention.
+        env.update({f"{file.key.upper().replace('-', '_')}_FILE": file.path for file in args.jwt_secret_files})
     for app in pod.services:
         settings = args.settings.get(app.name)
         if settings is None:

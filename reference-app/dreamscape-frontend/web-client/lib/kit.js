@@ -245,6 +245,58 @@ function verifyPassword(password, stored) {
   return crypto.timingSafeEqual(actual, expected);
 }
 
+// --- tokens (HS256 JWT with the platform's access key, JWT_ACCESS_SECRET_FILE) --------------------------
+
+function base64url(data) {
+  return Buffer.from(data).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** A signed access token for `subject` (only services with the key, auth and user, can sign). */
+function signToken(claims, key, ttlSeconds = 900) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = base64url(JSON.stringify({ ...claims, iat: now, exp: now + ttlSeconds }));
+  const signature = base64url(crypto.createHmac('sha256', key).update(`${head}.${body}`).digest());
+  return `${head}.${body}.${signature}`;
+}
+
+/** The token's claims when its signature and expiry hold, else null. */
+function verifyToken(token, key) {
+  const parts = String(token || '').split('.');
+  if (parts.length !== 3 || !key) return null;
+  const expected = Buffer.from(base64url(crypto.createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest()));
+  const actual = Buffer.from(parts[2]);
+  if (expected.length !== actual.length || !crypto.timingSafeEqual(expected, actual)) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+    if (header.alg !== 'HS256' || typeof claims.sub !== 'string') return null;
+    if (typeof claims.exp !== 'number' || claims.exp < Date.now() / 1000) return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+/** The bearer token of a request: `Authorization: Bearer ...`, or `access_token` in the (original) URI. */
+function bearerToken(req) {
+  const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization || '');
+  if (header) return header[1];
+  const uri = req.headers['x-original-uri'] || req.url;
+  return new URL(uri, 'http://localhost').searchParams.get('access_token');
+}
+
+async function readJson(req, limit = 65536) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > limit) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+}
+
 function kafkaFromEnv(clientId) {
   if (!process.env.KAFKA_BROKERS) return null;
   const { Kafka, logLevel } = require('kafkajs'); // eslint-disable-line global-require
@@ -436,5 +488,6 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 
 module.exports = {
   secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
-  minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword,
+  minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
+  readJson,
 };
