@@ -124,3 +124,12 @@ def test_every_variable_a_link_or_the_pod_runtime_sets_is_reserved(configured: E
         except ValueError:
             pass
     assert not accepted, f"a service could override what the program sets: {accepted}"
+
+
+def test_any_key_set_with_secret_keeps_its_flag_even_one_no_consumer_treats_as_secret() -> None:
+    # `domain` is plain everywhere in the program: the engine's flag alone must keep it out of plain inputs.
+    domain = "secret-shop.example.org"
+    evaluation = evaluate("prod", {"domain": domain}, secret_keys=["domain"])
+    assert any(domain in json.dumps(r.inputs) for r in evaluation.resources), "the domain is used (hosts)"
+    leaks = _plain_leaks(evaluation, (domain,))
+    assert not leaks, f"a --secret domain travels in plain text: {leaks}"
