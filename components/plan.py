@@ -108,6 +108,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
+            settings=service_settings(config), seed=config.seed_data,
         ))
         for pod in CATALOG
     }
@@ -151,6 +152,17 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         monitoring=monitoring.map_services(finish),
         publishing=publishing, links=links,
     )
+
+
+def service_settings(config: StackConfig) -> dict[str, bigpod.ServiceSettings]:
+    """Each service's own env and secrets (`services.<service>`), every secret wrapped in `Output.secret`."""
+    return {
+        name: bigpod.ServiceSettings(
+            env=dict(service.env),
+            secrets={key: pulumi.Output.secret(value.get_secret_value()) for key, value in service.secrets.items()},
+        )
+        for name, service in config.services.items()
+    }
 
 
 def alert_receivers(config: StackConfig) -> AlertReceivers:

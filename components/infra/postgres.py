@@ -99,6 +99,8 @@ def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
 
 
 PASSWORD_FILE = "database-password"
+BOOTSTRAP_TASK = f"{NAME}-bootstrap"
+"""Creates the app role and database: migrations run after it."""
 
 
 def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], app_password: pulumi.Output[str],
@@ -142,7 +144,7 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
         ),
     )
     bootstrap = spec.Task(
-        name=f"{NAME}-bootstrap",
+        name=BOOTSTRAP_TASK,
         component="database",
         zone=spec.Zone.DATABASE,
         reaches=frozenset({spec.Zone.DATABASE}),
@@ -168,6 +170,7 @@ def link(config: PostgresConfig, app_password: pulumi.Output[str]) -> spec.Link:
         service=NAME, zone=spec.Zone.DATABASE,
         env={"DATABASE_HOST": NAME, "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
              "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path},
+        setup=(BOOTSTRAP_TASK,),
         secret_files=(secret,),
     )
 

@@ -155,9 +155,24 @@ class GatewayRoute:
     prefix: str
     service: str
     rate_limit: RateLimit | None = None
+    protected: bool = False
+    """Only requests with a valid token pass: NGINX asks the gateway's `verify` endpoint first
+    (`auth_request`) and forwards the verified subject in `X-Auth-User`."""
 
     def __post_init__(self) -> None:
         _check_http_path("route", self.prefix)
+
+
+@dataclass(frozen=True)
+class TokenVerify:
+    """The endpoint NGINX asks about a request's token (the application contract): 2xx with the subject in
+    `X-Auth-User` lets it pass, 401 or 403 refuses it with that status."""
+
+    service: str
+    path: str
+
+    def __post_init__(self) -> None:
+        _check_http_path("token verify", self.path)
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,8 @@ class NginxGateway:
     """Where the developer's machine publishes it (the unprivileged 8080 inside stays unprivileged)."""
     exposure: spec.Exposure | None = None
     """Reached from outside through the edge (the public API)."""
+    verify: TokenVerify | None = None
+    """Where `protected` routes are checked; required when any route is protected."""
     health_path: str = "/health"
     status_path: str = "/status"
     priority: int = 900
@@ -183,6 +200,9 @@ class NginxGateway:
         prefixes = [route.prefix for route in self.routes]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError(f"gateway routes repeat a prefix: {prefixes}")
+        protected = [route.prefix for route in self.routes if route.protected]
+        if protected and self.verify is None:
+            raise ValueError(f"gateway routes {protected} are protected but the gateway has no token verify endpoint")
 
     @property
     def health(self) -> HttpCheck:

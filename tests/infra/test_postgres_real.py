@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,13 @@ def as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProces
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, int]]:
+    with running_server() as running:
+        yield running
+
+
+@contextmanager
+def running_server() -> Iterator[tuple[str, int]]:
+    """A throwaway PostgreSQL server: (socket directory, port); superuser `postgres`, trust auth."""
     initdb = postgres_bin("initdb")
     if not os.path.exists(initdb):
         require_tool("initdb")

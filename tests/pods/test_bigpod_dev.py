@@ -12,6 +12,7 @@ import pytest
 
 from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
+from components.pods.model import all_services
 from components.pods.source import contract_problems
 from tests.harness import ROOT, TEST_WORKSPACE, Evaluation, config_bag, evaluate, refuse
 
@@ -192,3 +193,13 @@ def test_big_pod_host_ports_may_not_clash_with_infrastructure_ports() -> None:
     assert "host port 5432 is claimed by postgres/postgres and experience-pod/web" in refusal.message, (
         refusal.message)
     assert refusal.registered == [], "a port clash is found before anything is registered"
+
+
+def test_a_service_with_a_database_must_declare_its_migrate_script(tmp_path: Path) -> None:
+    for _, service in all_services(CATALOG):
+        scripts = {"dev": "node --watch server.js"}
+        if service.name != "payment":
+            scripts["migrate"] = "node migrate.js"
+        _service(tmp_path, str(service.source), {"scripts": scripts})
+    problems = contract_problems(tmp_path)
+    assert len(problems) == 1 and "payment/package.json has no `migrate` script" in problems[0], problems

@@ -137,7 +137,7 @@ def test_prod_pulls_pinned_registry_images(prod: Evaluation) -> None:
 def test_pods_get_only_the_secrets_their_services_need(prod: Evaluation) -> None:
     expected = {
         "core-pod": {"database-password", "redis-password", "jwt-access-secret", "jwt-refresh-secret"},
-        "business-pod": {"database-password"},
+        "business-pod": {"database-password", "redis-password"},  # voyage caches in Redis
         "experience-pod": {"redis-password", "minio-access-key", "minio-secret-key"},
     }
     for name, keys in expected.items():

@@ -268,8 +268,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource,
                        after: Sequence[Deployed] = ()) -> Deployed:
-        """`after` is not awaited: pods retry until their dependencies answer, and probes gate traffic."""
-        del after
+        """`after` services are not awaited: pods retry until their dependencies answer, and probes gate
+        traffic. Tasks in `after` gate the rollout (migrations): the workload waits for their Job."""
+        gates = [resource for deployed in after if isinstance(deployed.service, Task) for resource in deployed.ready]
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
@@ -298,7 +299,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         template = self._pod_template(service.name, service, labels, secret_name, ports,
                                       {**extra, **self._api_access(service, labels, parent, placement),
                                        **access_grants.pull_secrets(self, ns_name)})
-        depends = [ns, *files]
+        depends = [ns, *files, *gates]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
         if stateful:
@@ -373,7 +374,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         return k8s.batch.v1.Job(
             task.name,
             metadata=self._metadata(task.name, labels),
-            spec=workloads.job_spec(template),
+            spec=workloads.job_spec(task, template),
             opts=self._opts(
                 parent,
                 depends_on=[self.namespace, *files, *(r for d in after for r in d.ready)],

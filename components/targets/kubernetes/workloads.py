@@ -101,5 +101,7 @@ def cronjob_spec(task: Task, template: JsonDict) -> JsonDict:
     }
 
 
-def job_spec(template: JsonDict) -> JsonDict:
-    return {"backoff_limit": 10, "template": template}
+def job_spec(task: Task, template: JsonDict) -> JsonDict:
+    """A gate (a migration) fails fast: its failure stops the rollout and names the Job; other tasks
+    retry while what they set up is still starting."""
+    return {"backoff_limit": 2 if task.gates else 10, "template": template}
