@@ -2,10 +2,12 @@
 
 import pulumi
 
-from components.config import load
+from components.config import load, secrecy
 from components.environment import Environment
 
 config = load()
+# Before any resource: nothing derived from a `--secret` config key is ever sent in plain text.
+secrecy.install(config.secret_values)
 environment = Environment(pulumi.get_stack(), config)
 for key, value in environment.outputs.items():
     pulumi.export(key, value)

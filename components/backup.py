@@ -7,9 +7,8 @@ One `spec.Task` with a schedule (a CronJob) and an init step:
   newest `keep` dumps. Dump names carry a UTC timestamp, so name order is age order.
 
 The upload uses its OWN MinIO user, `dreamscape-backup`, limited by a policy to the backup bucket. A setup
-Job (root credentials) creates the bucket, the user and the policy. `mc` has no file-based credentials, so
-both containers that talk to MinIO get an `MC_HOST_<alias>` URL as a secret environment variable: the
-documented exception to secrets-as-files (docs/operations.md).
+Job (root credentials) creates the bucket, the user and the policy. Both containers that talk to MinIO
+read their credentials from mc's config file, a secret file (`components.infra.minio.mc_client`).
 
 Tasks are transient: nothing here counts in the capacity budgets.
 """
@@ -25,7 +24,7 @@ import pulumi
 from components import spec
 from components.config import BackupConfig, MinioConfig, PostgresConfig
 from components.deploy import BlueprintComponent
-from components.infra.minio import API_PORT, ROOT_USER
+from components.infra.minio import API_PORT, ROOT_USER, mc_client
 from components.infra.minio import NAME as MINIO
 from components.infra.minio import UID as MINIO_UID
 from components.infra.postgres import NAME as POSTGRES
@@ -116,9 +115,10 @@ def upload_command(config: BackupConfig) -> str:
 def blueprint(args: BackupInputs) -> spec.Blueprint:
     """The backup bucket and user (a setup task after MinIO) and the nightly dump-and-upload task."""
     config = args.config
-    minio_url = f"{MINIO}:{API_PORT}"
+    minio_url = f"http://{MINIO}:{API_PORT}"
     client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
-    client_env = spec.frozen_map({"MC_CONFIG_DIR": "/tmp/.mc", "HOME": "/tmp"})
+    root = mc_client("dreamscape", minio_url, ROOT_USER, args.minio_root_password)
+    uploader = mc_client(ALIAS, minio_url, BACKUP_USER, args.backup_secret_key)
     small = spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi", memory_limit="128Mi")
     setup = spec.Task(
         name="backup-setup",
@@ -130,11 +130,9 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
         container=spec.Container(
             image=args.minio.client_image,
             resources=small,
-            command=("/bin/bash", "-c", setup_script(config.bucket)),
-            env=client_env,
-            secret_env={"MC_HOST_dreamscape": pulumi.Output.format(
-                "http://{0}:{1}@{2}", ROOT_USER, args.minio_root_password, minio_url)},
-            secret_files=(spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key),),
+            command=("/bin/bash", "-c", f"set -eu; {root.prepare}; {setup_script(config.bucket)}"),
+            env=spec.frozen_map(root.env),
+            secret_files=(root.secret_file, spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key)),
             config_files=(spec.ConfigFile(POLICY_FILE, bucket_policy(config.bucket)),),
             security=client_security,
         ),
@@ -158,10 +156,9 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
         container=spec.Container(
             image=args.minio.client_image,
             resources=small,
-            command=("/bin/bash", "-c", upload_command(config)),
-            env=client_env,
-            secret_env={f"MC_HOST_{ALIAS}": pulumi.Output.format(
-                "http://{0}:{1}@{2}", BACKUP_USER, args.backup_secret_key, minio_url)},
+            command=("/bin/bash", "-c", f"set -eu; {uploader.prepare}; {upload_command(config)}"),
+            env=spec.frozen_map(uploader.env),
+            secret_files=(uploader.secret_file,),
             security=client_security,
         ),
     )

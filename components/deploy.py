@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import pulumi
 
-from components.spec import Blueprint
+from components.spec import Blueprint, Task
 from components.targets import Deployed, Target
 
 
@@ -28,6 +28,10 @@ class Deployments:
         if name in self._by_name:
             raise ValueError(f"service {name!r} is deployed twice")
         self._by_name[name] = deployed
+
+    def add_task(self, task: Task, resource: pulumi.Resource | None) -> None:
+        """A task later services and tasks may wait for (nothing to wait for where the target skipped it)."""
+        self.add(Deployed(service=task, ready=() if resource is None else (resource,)))
 
     def of(self, names: tuple[str, ...], dependent: str) -> list[Deployed]:
         missing = [name for name in names if name not in self._by_name]
@@ -54,12 +58,23 @@ class BlueprintComponent(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         target, deployments = args.target, args.deployments
         self.deployed: dict[str, Deployed] = {}
+        self.tasks: dict[str, pulumi.Resource | None] = {}
+        # Gates (migrations) first: the services they gate depend on them, so a failure stops the rollout.
+        gates = [task for task in args.blueprint.tasks if task.gates]
+        for task in gates:
+            self._run(task, target, deployments)
         for service in args.blueprint.services:
-            deployed = target.deploy_service(service, self, after=deployments.of(service.after, service.name))
+            gated = [deployments.of((task.name,), service.name)[0] for task in gates if service.name in task.gates]
+            after = [*deployments.of(service.after, service.name), *gated]
+            deployed = target.deploy_service(service, self, after=after)
             deployments.add(deployed)
             self.deployed[service.name] = deployed
-        self.tasks: dict[str, pulumi.Resource | None] = {
-            task.name: target.run_task(task, self, after=deployments.of(task.after, task.name))
-            for task in args.blueprint.tasks
-        }
+        for task in args.blueprint.tasks:
+            if not task.gates:
+                self._run(task, target, deployments)
         self.register_outputs(dict(args.outputs))
+
+    def _run(self, task: Task, target: Target, deployments: Deployments) -> None:
+        resource = target.run_task(task, self, after=deployments.of(task.after, task.name))
+        deployments.add_task(task, resource)
+        self.tasks[task.name] = resource

@@ -31,6 +31,7 @@ from components.pods.model import Infra, PodDefinition
 from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
+from components.rotation import annotate as rotation_annotation
 from components.targets import PlatformFacts
 
 EDGE_USER = "ops"
@@ -80,6 +81,7 @@ class EnvironmentPlan:
                 port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
                 port.number, host_port=port.host_port,
                 auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
+                long_lived=port.exposure.long_lived,
             )
             for service in self.services()
             for port in service.ports
@@ -108,6 +110,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
+            settings=service_settings(config), seed=config.seed_data,
         ))
         for pod in CATALOG
     }
@@ -142,15 +145,30 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         backups=tuple(BackupJob(cronjob=task.name) for task in (backup_plan.tasks if backup_plan else ())
                       if task.schedule is not None),
     ))
+
+    def finish(service: spec.Service) -> spec.Service:
+        return rotation_annotation(publishing.apply(service), secrets, rotation)
+
     return EnvironmentPlan(
-        infra={need: replace(planned, blueprint=planned.blueprint.map_services(publishing.apply))
+        infra={need: replace(planned, blueprint=planned.blueprint.map_services(finish))
                for need, planned in infra.items()},
         backup=backup_plan,
-        pods={name: blueprint.map_services(publishing.apply) for name, blueprint in pods.items()},
-        devtools=tools.map_services(publishing.apply) if tools else None,
-        monitoring=monitoring.map_services(publishing.apply),
+        pods={name: blueprint.map_services(finish) for name, blueprint in pods.items()},
+        devtools=tools.map_services(finish) if tools else None,
+        monitoring=monitoring.map_services(finish),
         publishing=publishing, links=links,
     )
+
+
+def service_settings(config: StackConfig) -> dict[str, bigpod.ServiceSettings]:
+    """Each service's own env and secrets (`services.<service>`), every secret wrapped in `Output.secret`."""
+    return {
+        name: bigpod.ServiceSettings(
+            env=dict(service.env),
+            secrets={key: pulumi.Output.secret(value.get_secret_value()) for key, value in service.secrets.items()},
+        )
+        for name, service in config.services.items()
+    }
 
 
 def alert_receivers(config: StackConfig) -> AlertReceivers:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import runpy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.previous_outputs: dict[str, Any] = {}
         self.resources: list[Registered] = []
         self.generated_secrets: set[str] = set()
+        self.exit_codes: dict[str, int] = {}
+        """Exit codes of one-shot Docker containers (tasks) by resource name; 0 when not named."""
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -99,7 +101,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # The program reads its own stack's previous outputs (the stateful guard).
             return args.name, {"name": args.name, "outputs": self.previous_outputs, "secretOutputNames": []}
         if args.typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = _fake_secret(args.name, int(args.inputs.get("length", 32)))
+            # A bumped generation (the only keeper) yields a new value, as pulumi-random's replacement does.
+            generation = str((args.inputs.get("keepers") or {}).get("generation", "0"))
+            seed = args.name if generation == "0" else f"{args.name}-generation{generation}"
+            state["result"] = _fake_secret(seed, int(args.inputs.get("length", 32)))
             with self._lock:
                 self.generated_secrets.add(state["result"])
         elif args.typ == "random:index/randomId:RandomId":
@@ -107,6 +112,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["hex"] = "32453836333735372d39643937"
         elif args.typ == "docker-build:index:Image":
             state["ref"] = str((args.inputs.get("tags") or [""])[0])
+        elif args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
+            state["exitCode"] = self.exit_codes.get(args.name, 0)
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = f"sha256:{_digest(str(args.inputs.get('name')))}"
         elif args.typ.startswith("kubernetes:") and "metadata" in state:
@@ -214,36 +221,43 @@ class Refusal:
 
 
 def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
-           previous_outputs: Mapping[str, Any] | None = None) -> Refusal:
+           previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = ()) -> Refusal:
     """Evaluate a stack that must stop with a ConfigError; return its message and what was registered."""
     from components.config import ConfigError
 
     try:
-        evaluate(stack, overrides, previous_outputs=previous_outputs)
+        evaluate(stack, overrides, previous_outputs=previous_outputs, secret_keys=secret_keys)
     except ConfigError as error:
         return Refusal(str(error), list(_LAST_RUN["mocks"].resources))
     raise AssertionError(f"{stack} with {overrides} was expected to stop with a ConfigError")
 
 
 def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
-             previous_outputs: Mapping[str, Any] | None = None) -> Evaluation:
+             previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = (),
+             exit_codes: Mapping[str, int] | None = None) -> Evaluation:
     """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
 
     `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
+    `secret_keys` name the config keys set with `--secret` (`kubernetes`, or `dreamscape:kubernetes`): they
+    reach the program the way the Python exec shim passes them, `set_all_config(config, secret_keys)`.
+    `exit_codes` make one-shot Docker containers (tasks) exit with a status other than 0, by name.
     """
     _discard_pending_outputs()
     mocks = RecordingMocks()
     _LAST_RUN["mocks"] = mocks
     mocks.previous_outputs = dict(previous_outputs or {})
+    mocks.exit_codes = dict(exit_codes or {})
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_all_config(config_bag(stack, overrides))
+    pulumi.runtime.set_all_config(config_bag(stack, overrides),
+                                  [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys])
     sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []
     record = Deployments.add
 
     def recording_add(self: Deployments, deployed: Deployed) -> None:
-        received.append(deployed.service)
+        if isinstance(deployed.service, Service):  # tasks are recorded as registrations only
+            received.append(deployed.service)
         record(self, deployed)
 
     def program() -> None:

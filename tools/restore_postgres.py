@@ -6,7 +6,8 @@ The namespace, the backup bucket, the database and the role come from the stack'
 A dump name is a plain file name as the backup writes it (`dreamscape-20250101T020005Z.dump`): never a
 path, never absolute, never `..`, since it becomes a local file name and part of the object key.
 
-1. reads the backup user's `MC_HOST_backup` URL from the CronJob's Secret (`postgres-backup-secrets`),
+1. reads the backup user's credentials from mc's config file in the CronJob's Secret
+   (`postgres-backup-secrets`, key `mc-config`), and hands them to the local `mc` as `MC_HOST_backup`,
 2. port-forwards MinIO to 127.0.0.1 and downloads `<bucket>/postgres/<dump name>` with `mc cp`,
 3. streams the dump into `pg_restore --clean --if-exists` inside `postgres-0` (`kubectl exec -i`), as the
    superuser over the pod's local socket (no password on any command line).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import re
 import sys
 import tempfile
@@ -26,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
@@ -35,7 +37,8 @@ from components.config.loader import file_values, stack_name_problems
 from tools.runner import Command, CommandError, Runner, SubprocessRunner, lines
 
 SECRET = "postgres-backup-secrets"
-SECRET_KEY = "env-MC_HOST_backup"
+SECRET_KEY = "mc-config"
+ALIAS = "backup"
 LOCAL_PORT = 19000
 BUCKET = "dreamscape-backups"
 DATABASE = "dreamscape"
@@ -87,6 +90,18 @@ def dump_name(text: str) -> str:
     return text
 
 
+def cluster_url(mc_config: str, alias: str = ALIAS) -> str:
+    """mc's `config.json` -> `http://user:key@minio:9000` for `alias` (what `MC_HOST_<alias>` holds)."""
+    try:
+        entry = json.loads(mc_config)["aliases"][alias]
+        parts = urlsplit(entry["url"])
+        user, key = quote(entry["accessKey"], safe=""), quote(entry["secretKey"], safe="")
+    except (ValueError, KeyError, TypeError):
+        raise CommandError(f"secret {SECRET} holds no mc config with the alias {alias!r}") from None
+    url: str = urlunsplit((parts.scheme, f"{user}:{key}@{parts.netloc}", "", "", ""))
+    return url
+
+
 def local_mc_host(cluster_url: str, port: int = LOCAL_PORT) -> str:
     """`http://user:key@minio:9000` (in-cluster) -> `http://user:key@127.0.0.1:<port>` (port-forward)."""
     parts = urlsplit(cluster_url)
@@ -131,7 +146,7 @@ def restore(runner: Runner, namespace: str, name: str | None, work_dir: Path, *,
     encoded = runner.run(secret_command(namespace)).strip()
     if not encoded:
         raise CommandError(f"no backup credentials in secret {SECRET} of namespace {namespace}")
-    mc_host = local_mc_host(base64.b64decode(encoded).decode())
+    mc_host = local_mc_host(cluster_url(base64.b64decode(encoded).decode()))
     stop = runner.start(port_forward_command(namespace))
     try:
         wait()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -240,6 +240,11 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"{PROJECT}:review: the review block belongs to 'review-<id>' stacks only (set by "
             f"`python -m tools.review up`); remove it from stack {stack!r}"
         )
+    if config.seed_data and (config.protect_data or stack == "prod"):
+        problems.append(
+            f"{PROJECT}:seedData: seed data and test accounts (known passwords) are for dev and review stacks; "
+            f"stack {stack!r} {'is prod' if stack == 'prod' else 'protects its data (protectData: true)'}"
+        )
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
         for suffix in NAMESPACE_SUFFIXES:
@@ -260,19 +265,61 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
     return problems
 
 
-def validate(stack: str, values: Mapping[str, Any]) -> StackConfig:
-    """Validate everything and raise ONE ConfigError naming every problem, before anything is registered."""
+def secret_problems(values: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:
+    """Service secrets must come from secret config: a plain value would sit unencrypted in the stack file."""
+    problems = []
+    services = values.get("services")
+    if "services" not in secret_keys and isinstance(services, dict):
+        for name, service in sorted(services.items()):
+            if isinstance(service, dict) and service.get("secrets"):
+                problems.append(
+                    f"{PROJECT}:services.{name}.secrets: set with `pulumi config set --secret --path "
+                    f"services.{name}.secrets.<NAME> <value>`; plain config would be stored unencrypted"
+                )
+    return problems
+
+
+def texts(value: Any) -> Iterator[str]:
+    """Every text leaf of a config value (keys excluded), numbers and booleans as the engine passes them."""
+    if isinstance(value, dict):
+        for child in value.values():
+            yield from texts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from texts(child)
+    elif isinstance(value, str):
+        yield value
+
+
+def secret_values(raw: Mapping[str, str], secret_keys: frozenset[str]) -> tuple[str, ...]:
+    """The plain text of every value under a key the engine flags secret, as the engine passes it."""
+    found: set[str] = set()
+    for key, text in raw.items():
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT and name in secret_keys:
+            found.update(leaf for leaf in texts(_decode(text)) if leaf)
+    return tuple(sorted(found))
+
+
+def validate(stack: str, values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset(),
+             raw: Mapping[str, str] | None = None) -> StackConfig:
+    """Validate everything and raise ONE ConfigError naming every problem, before anything is registered.
+
+    `secret_keys` are the top-level keys (without the project prefix) the engine flags secret; the config
+    remembers them and their values, so nothing derived from them is ever sent in plain text."""
     problems = [f"stack {stack!r}: {problem}" for problem in stack_name_problems(stack)]
     config: StackConfig | None = None
     try:
         config = StackConfig.model_validate(dict(values))
     except ValidationError as error:
         problems.extend(describe(error))
+    problems.extend(secret_problems(values, secret_keys))
     if config is not None:
         problems.extend(stack_problems(stack, config))
     if problems:
         raise ConfigError(report(stack, problems))
     assert config is not None
+    config = config.with_secrets(secret_keys, secret_values(raw or {}, secret_keys))
     if config.target is Target.DOCKER:
         check_sources(stack, config)
     return config
@@ -292,12 +339,20 @@ def check_sources(stack: str, config: StackConfig) -> None:
     choose_source(stack, config)
 
 
-def load(stack: str | None = None, raw: Mapping[str, str] | None = None) -> StackConfig:
-    """Read, merge and validate the current stack's configuration."""
+def load(stack: str | None = None, raw: Mapping[str, str] | None = None,
+         secret_keys: Iterable[str] | None = None) -> StackConfig:
+    """Read, merge and validate the current stack's configuration.
+
+    `raw` and `secret_keys` default to the engine's: the config bag and the keys it flags secret
+    (`pulumi.runtime.is_config_secret`); the bag itself carries no secret flag."""
     stack = stack or pulumi.get_stack()
     if raw is None:
         raw = _engine_config()
-    return validate(stack, effective_values(stack, raw))
+    if secret_keys is None:
+        secret_keys = [key for key in raw if pulumi.runtime.is_config_secret(key)]
+    ours = frozenset(name for key in secret_keys
+                     for namespace, _, name in [key.partition(":")] if namespace == PROJECT)
+    return validate(stack, effective_values(stack, raw), ours, raw)
 
 
 def _engine_config() -> Mapping[str, str]:

@@ -13,7 +13,16 @@ from enum import StrEnum
 from ipaddress import IPv4Address
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
@@ -34,8 +43,6 @@ from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
 """Half the shortest range vector of the alert rules (5m, components/monitoring/prometheus/rules.py)."""
-# PostgreSQL identifiers: NAMEDATALEN - 1 = 63 bytes; lowercase so they need no quoting.
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def pinned_image(value: str) -> str:
@@ -59,7 +66,8 @@ def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
 
 
 Image = Annotated[str, AfterValidator(pinned_image)]
-SqlIdentifier = Annotated[str, _matches(_IDENTIFIER, "a lowercase SQL identifier")]
+PostgresRole = Annotated[str, AfterValidator(rules.postgres_role)]
+PostgresDatabase = Annotated[str, AfterValidator(rules.postgres_database)]
 TopicName = Annotated[str, AfterValidator(rules.kafka_topic)]
 BucketName = Annotated[str, AfterValidator(rules.s3_bucket)]
 DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
@@ -121,10 +129,10 @@ class PostgresConfig(Section):
     """Pinned image; the data mount follows the major version (18+: /var/lib/postgresql)."""
     storage: MemoryQuantity
     """Size of the data volume (PVC on k3s)."""
-    database: SqlIdentifier
-    """Database the services use."""
-    app_user: SqlIdentifier
-    """Login role the services use (its password is generated)."""
+    database: PostgresDatabase
+    """Database the services use: not `postgres` nor a template, nor a reserved key word."""
+    app_user: PostgresRole
+    """Login role the services use (its password is generated): never the superuser `postgres`, nor `pg_*`."""
     max_connections: int = Field(ge=10, le=10000)
     """`max_connections` (seed: 500)."""
     shared_buffers: SharedBuffers
@@ -233,8 +241,17 @@ class MinioConfig(Section):
     """Pinned server image (the community edition's last release is the default)."""
     client_image: Image
     """Pinned `mc` image for bucket provisioning."""
-    buckets: list[BucketName]
-    """Buckets created on every `up` (`mb --ignore-existing`)."""
+    buckets: Annotated[list[BucketName], Field(min_length=1)]
+    """Buckets created on every `up` (`mb --ignore-existing`); the first is the one services get
+    (`MINIO_BUCKET`), so there is at least one, and none twice."""
+
+    @field_validator("buckets")
+    @classmethod
+    def _buckets_distinct(cls, buckets: list[str]) -> list[str]:
+        twice = sorted({bucket for bucket in buckets if buckets.count(bucket) > 1})
+        if twice:
+            raise ValueError(f"buckets {twice} are listed twice")
+        return buckets
     storage: MemoryQuantity
     """Data volume size."""
     resources: ResourcesConfig
@@ -502,6 +519,55 @@ class DevToolsConfig(Section):
     images: dict[Literal["pgadmin", "redisInsight", "kafkaUi"], Image]
 
 
+# POSIX environment variable names (IEEE Std 1003.1, 8.1: "uppercase letters, digits, and the
+# <underscore> from the portable character set ... and do not begin with a digit").
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+RESERVED_ENV_PREFIXES = ("DATABASE_", "POSTGRES_", "PG", "REDIS_", "KAFKA_", "MINIO_", "JWT_", "DREAMSCAPE_",
+                         "SUPERVISOR_", "NGINX_", "NPM_")
+"""Prefixes the program's links and the pod runtime own (infra links, token keys, supervisord, npm, libpq)."""
+RESERVED_ENV_NAMES = frozenset({"NODE_ENV", "NODE_OPTIONS", "PORT", "HOST", "INSPECT_ADDRESS", "PATH", "HOME",
+                                "USER", "HOSTNAME", "TZ", "LANG"})
+"""Names the pod runtime sets per process or that change how every process starts."""
+FILE_SUFFIX = "_FILE"
+"""A secret named `X` reaches its service as the file named by `X_FILE` (docs/application-contract.md)."""
+
+
+def env_name(value: str) -> str:
+    """A POSIX environment variable name that no link or the pod runtime sets."""
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"expected a POSIX environment variable name (A-Z, 0-9, '_', not starting with a "
+                         f"digit), got {value!r}")
+    if value in RESERVED_ENV_NAMES or value.startswith(RESERVED_ENV_PREFIXES):
+        raise ValueError(f"{value!r} is reserved: the program sets it (infrastructure links, token keys, the "
+                         f"pod runtime); reserved names: {sorted(RESERVED_ENV_NAMES)} and the prefixes "
+                         f"{list(RESERVED_ENV_PREFIXES)}")
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(env_name)]
+
+
+class ServiceConfig(Section):
+    """What one application service is given on top of its links: its own settings and third-party keys."""
+
+    env: dict[EnvName, str] = {}
+    """Plain environment variables (`LOG_LEVEL: debug`)."""
+    secrets: dict[EnvName, SecretStr] = {}
+    """Secrets, set with `pulumi config set --secret --path services.<service>.secrets.<NAME> ...`; each
+    reaches the service as a file named by `<NAME>_FILE` under /run/secrets/dreamscape."""
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Self:
+        clashes = sorted(set(self.env) & ({*self.secrets, *(f"{name}{FILE_SUFFIX}" for name in self.secrets)}))
+        if clashes:
+            raise ValueError(f"{clashes} are both plain env and secrets (a secret X sets X_FILE)")
+        return self
+
+    def variables(self) -> set[str]:
+        """Every variable the service's process sees from this config."""
+        return {*self.env, *(f"{name}{FILE_SUFFIX}" for name in self.secrets)}
+
+
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
@@ -560,6 +626,31 @@ class StackConfig(Section):
     """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
     """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
+    seed_data: bool = False
+    """Dev and review: after the migrations, load the seed data and the test accounts (`npm run seed`:
+    dev@dreamscape.ai, john@example.com). Refused on prod and on any stack that protects its data."""
+    services: dict[str, ServiceConfig] = {}
+    """Per application service (`payment`, `voyage`, ...): `env` (plain) and `secrets` (secret config, as
+    files); each goes to the Big Pod that runs that service, and no other."""
+    _secret_keys: frozenset[str] = PrivateAttr(default=frozenset())
+    _secret_values: tuple[str, ...] = PrivateAttr(default=())
+
+    def with_secrets(self, keys: frozenset[str], values: tuple[str, ...]) -> StackConfig:
+        """This config, knowing which top-level keys the engine flags secret and their plain values."""
+        copy = self.model_copy()
+        copy._secret_keys = keys
+        copy._secret_values = values
+        return copy
+
+    @property
+    def secret_keys(self) -> frozenset[str]:
+        """Top-level keys (`kubernetes`, `services`) set with `--secret` (`pulumi.runtime.is_config_secret`)."""
+        return self._secret_keys
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every text value under a secret key: no resource input may carry one in plain text."""
+        return self._secret_values
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:
@@ -591,6 +682,26 @@ class StackConfig(Section):
             if pod.max_replicas < replicas:
                 raise ValueError(f"pods.{name}: maxReplicas {pod.max_replicas} is below replicas {replicas}")
         return pods
+
+    @field_validator("services")
+    @classmethod
+    def _services_known(cls, services: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        from components.pods.catalog import CATALOG
+        from components.pods.model import all_services
+
+        pods = {service.name: pod.name for pod, service in all_services(CATALOG)}
+        unknown = sorted(set(services) - set(pods))
+        if unknown:
+            raise ValueError(f"services names unknown services {unknown}; expected some of {sorted(pods)}")
+        # The services of one Big Pod share its container: one name may not mean two things in it.
+        seen: dict[tuple[str, str], str] = {}
+        for name, service in sorted(services.items()):
+            for variable in sorted(service.variables()):
+                other = seen.setdefault((pods[name], variable), name)
+                if other != name:
+                    raise ValueError(f"services {other} and {name} both set {variable}, and both run in the "
+                                     f"{pods[name]} pod's container; use distinct names")
+        return services
 
     @field_validator("secret_rotation")
     @classmethod

@@ -198,3 +198,61 @@ def s3_bucket(value: str) -> str:
     if problems:
         raise ValueError(f"expected a MinIO/S3 bucket name ({'; '.join(problems)}), got {value!r}")
     return value
+
+
+# PostgreSQL identifiers (docs: "SQL Syntax - Identifiers and Key Words"): the bootstrap SQL writes the
+# role and database names unquoted, so they must be lowercase identifiers of at most NAMEDATALEN - 1 = 63
+# bytes that the grammar does not reserve.
+_SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+POSTGRES_RESERVED_KEYWORDS = frozenset({
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
+    "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+    "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
+    "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
+    "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+    "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+    "session_user", "some", "symmetric", "system_user", "table", "then", "to", "trailing", "true", "union",
+    "unique", "user", "using", "variadic", "when", "where", "window", "with",
+})
+"""`pg_get_keywords()` category R (kwlist.h RESERVED_KEYWORD; `system_user` since 16): never a bare name."""
+POSTGRES_TYPE_FUNC_NAME_KEYWORDS = frozenset({
+    "authorization", "binary", "collation", "concurrently", "cross", "current_schema", "freeze", "full",
+    "ilike", "inner", "is", "isnull", "join", "left", "like", "natural", "notnull", "outer", "overlaps",
+    "right", "similar", "tablesample", "verbose",
+})
+"""Category T: allowed as a role name (RoleId), not as a database name (ColId) in `CREATE DATABASE`."""
+POSTGRES_SUPERUSER = "postgres"
+"""The superuser the official image creates (POSTGRES_USER); the infra and the exporter log in as it."""
+POSTGRES_SYSTEM_DATABASES = frozenset({"postgres", "template0", "template1"})
+
+
+def _sql_identifier(value: str, what: str) -> None:
+    if not _SQL_IDENTIFIER.match(value):
+        raise ValueError(f"expected a lowercase PostgreSQL identifier for the {what} (a letter or '_', then "
+                         f"letters, digits or '_', at most 63 bytes), got {value!r}")
+    if value in POSTGRES_RESERVED_KEYWORDS:
+        raise ValueError(f"{value!r} is a reserved SQL key word in PostgreSQL; the {what} cannot be named so")
+
+
+def postgres_role(value: str) -> str:
+    """The application's login role: a bare identifier, not the superuser, not a reserved role name."""
+    _sql_identifier(value, "role")
+    if value == POSTGRES_SUPERUSER:
+        raise ValueError(f"{value!r} is the superuser; the application must log in as its own role, or it could "
+                         "drop any database and read every role's password hash")
+    if value.startswith("pg_"):
+        raise ValueError(f"{value!r}: PostgreSQL reserves role names starting with 'pg_' (CREATE ROLE fails)")
+    if value in ("public", "none"):
+        raise ValueError(f"{value!r} is a reserved role name in PostgreSQL")
+    return value
+
+
+def postgres_database(value: str) -> str:
+    """The application's database: a bare identifier that is not one of the cluster's own databases."""
+    _sql_identifier(value, "database")
+    if value in POSTGRES_TYPE_FUNC_NAME_KEYWORDS:
+        raise ValueError(f"{value!r} is a key word PostgreSQL does not take as a bare database name")
+    if value in POSTGRES_SYSTEM_DATABASES:
+        raise ValueError(f"{value!r} is one of the cluster's own databases (postgres, template0, template1); "
+                         "the application gets a database of its own")
+    return value

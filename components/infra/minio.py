@@ -1,12 +1,16 @@
 """MinIO: S3-compatible object storage (API :9000, console :9001) with the VR-asset bucket.
 
 Root credentials reach the server through `MINIO_CONFIG_ENV_FILE`, a secret file, never the command line.
-The `mc` client has no file-based credentials, so the bucket task receives an `MC_HOST_<alias>` URL as a
-secret environment variable (the documented exception to secrets-as-files).
+Every `mc` client (the bucket task, the backup's tasks) reads its alias and credentials from a config
+file (`MC_CONFIG_DIR/config.json`) delivered as a secret file, never from `MC_HOST_<alias>` env vars:
+`mc_client` builds the file, the secret file and the one-line copy into the writable config dir.
 The community edition published its last image at RELEASE.2025-10-15; the image is configurable.
 """
 
 from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
 
 import pulumi
 
@@ -22,6 +26,38 @@ UID = 1000
 ROOT_USER = "dreamscape-admin"
 ENV_FILE = "minio.env"
 ENDPOINT = f"http://{NAME}:{API_PORT}"
+MC_CONFIG_DIR = "/tmp/.mc"
+"""mc's config dir: writable (mc keeps its certs and session files there), on the pod's /tmp."""
+MC_CONFIG_SECRET = "mc-config"
+"""The secret file holding mc's `config.json`."""
+
+
+def mc_config(alias: str, url: str, access_key: str, secret_key: pulumi.Output[str]) -> pulumi.Output[str]:
+    """mc's `config.json` (format version 10) with one alias."""
+    document = {"version": "10", "aliases": {alias: {
+        "url": url, "accessKey": access_key, "secretKey": secret_key, "api": "s3v4", "path": "auto",
+    }}}
+    return pulumi.Output.secret(pulumi.Output.json_dumps(document))
+
+
+@dataclass(frozen=True, kw_only=True)
+class McClient:
+    """What a container running `mc` needs: the config as a secret file, its env, and the step that puts
+    the file where mc reads it (a mounted secret is read-only; mc writes beside its config)."""
+
+    secret_file: spec.SecretFile
+    env: dict[str, str]
+    prepare: str
+    """Shell step to run before the first `mc` command."""
+
+
+def mc_client(alias: str, url: str, access_key: str, secret_key: pulumi.Output[str]) -> McClient:
+    secret = spec.SecretFile(MC_CONFIG_SECRET, mc_config(alias, url, access_key, secret_key))
+    return McClient(
+        secret_file=secret,
+        env={"MC_CONFIG_DIR": MC_CONFIG_DIR, "HOME": "/tmp"},
+        prepare=f"mkdir -p {MC_CONFIG_DIR} && cp {secret.path} {MC_CONFIG_DIR}/config.json",
+    )
 
 
 def volumes(config: MinioConfig) -> tuple[spec.DataVolume, ...]:
@@ -58,6 +94,7 @@ def blueprint(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Bl
             security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID),
         ),
     )
+    client = mc_client("dreamscape", ENDPOINT, ROOT_USER, root_password)
     buckets = spec.Task(
         name=f"{NAME}-buckets",
         component="storage",
@@ -68,10 +105,10 @@ def blueprint(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Bl
             image=config.client_image,
             resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
                                      memory_limit="128Mi"),
-            args=("mb", "--ignore-existing", *(f"dreamscape/{b}" for b in config.buckets)),
-            env=spec.frozen_map({"MC_CONFIG_DIR": "/tmp/.mc"}),
-            secret_env={"MC_HOST_dreamscape": pulumi.Output.format(
-                "http://{0}:{1}@{2}:{3}", ROOT_USER, root_password, NAME, API_PORT)},
+            command=("/bin/sh", "-c", f"{client.prepare} && exec " + shlex.join(
+                ["mc", "mb", "--ignore-existing", *(f"dreamscape/{b}" for b in config.buckets)])),
+            env=spec.frozen_map(client.env),
+            secret_files=(client.secret_file,),
             security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=None),
         ),
     )

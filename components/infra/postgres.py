@@ -1,6 +1,8 @@
 """PostgreSQL: one primary with the seed's tuning, a database and an application user.
 
-The superuser password reaches the official image as `POSTGRES_PASSWORD_FILE`. The application role is
+The superuser password reaches the official image as `POSTGRES_PASSWORD_FILE`, which the image reads only
+at initdb; so the server's start script re-applies it over the local socket (trusted) on every start, and a
+rotated superuser password takes effect when the rotation rolls the server. The application role is
 created (and its password re-applied after a rotation) by an idempotent bootstrap task, not by an
 initdb script, because initdb scripts run only once in the life of a volume.
 """
@@ -61,9 +63,35 @@ def bootstrap_sql(config: PostgresConfig) -> str:
 BOOTSTRAP_SCRIPT = (
     f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
     'until pg_isready -h postgres -U postgres; do sleep 2; done; '
+    # After a superuser rotation the server accepts the new password once it has rolled and re-applied it.
+    'tries=0; until psql -h postgres -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; do '
+    'tries=$((tries + 1)); [ "$tries" -ge 90 ] && break; sleep 2; done; '
     'exec psql -h postgres -U postgres -d postgres -v ON_ERROR_STOP=1 '
     f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
 )
+
+
+SOCKET_DIR = "/var/run/postgresql"
+SUPERUSER_SQL = f"ALTER ROLE {SUPERUSER} WITH PASSWORD :'superuser_password';\n"
+"""Applied over the local socket (`--auth-local=trust`), so it works whatever password the role had."""
+
+def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/postgres-password",
+                 port: int = PORT) -> str:
+    """The server's start: the image's entrypoint in the background, the superuser password applied over
+    the socket once the server answers there, and the server's exit status passed on (signals forwarded)."""
+    return (
+        # `sh -c SCRIPT postgres -c ...`: "$0" "$@" is the server command line, handed to the entrypoint.
+        'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT; '
+        'docker-entrypoint.sh "$0" "$@" & pid=$!; '
+        f'until printf "%s" "{SUPERUSER_SQL.strip()}" | psql -qX -h {socket_dir} -p {port} -U {SUPERUSER} '
+        f'-d postgres -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" >/dev/null 2>&1; '
+        'do kill -0 "$pid" 2>/dev/null || break; sleep 2; done; '
+        # The first `wait` returns when a signal arrives; keep waiting until the server has shut down.
+        'status=0; while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done; exit "$status"'
+    )
+
+
+START_SCRIPT = start_script()
 
 
 def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
@@ -71,6 +99,8 @@ def volumes(config: PostgresConfig) -> tuple[spec.DataVolume, ...]:
 
 
 PASSWORD_FILE = "database-password"
+BOOTSTRAP_TASK = f"{NAME}-bootstrap"
+"""Creates the app role and database: migrations run after it."""
 
 
 def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], app_password: pulumi.Output[str],
@@ -101,6 +131,7 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
         container=spec.Container(
             image=config.image,
             resources=resources_of(config.resources),
+            command=("/bin/sh", "-c", START_SCRIPT),
             args=server_args(config),
             env=spec.frozen_map({
                 "POSTGRES_USER": SUPERUSER,
@@ -113,7 +144,7 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
         ),
     )
     bootstrap = spec.Task(
-        name=f"{NAME}-bootstrap",
+        name=BOOTSTRAP_TASK,
         component="database",
         zone=spec.Zone.DATABASE,
         reaches=frozenset({spec.Zone.DATABASE}),
@@ -139,6 +170,7 @@ def link(config: PostgresConfig, app_password: pulumi.Output[str]) -> spec.Link:
         service=NAME, zone=spec.Zone.DATABASE,
         env={"DATABASE_HOST": NAME, "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
              "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path},
+        setup=(BOOTSTRAP_TASK,),
         secret_files=(secret,),
     )
 

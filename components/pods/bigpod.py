@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pulumi
+
 from components import spec
 from components.deploy import BlueprintComponent
 from components.pods.catalog import CATALOG
@@ -28,6 +30,24 @@ from components.pods.render.supervisord import NGINX_CONF_PATH
 
 UID = 1000
 """The `node` user of the pod images."""
+SECURITY = spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID, scratch_paths=("/tmp",))
+"""supervisord, NGINX and npm write only under /tmp (pid, sockets, temp paths, npm cache)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """One service's own configuration (`services.<service>` in the stack config)."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Secret values by variable name; each becomes a file named by `<NAME>_FILE`."""
+
+    def secret_files(self, service: str) -> dict[str, spec.SecretFile]:
+        """`<NAME>_FILE` -> the file, keyed by service so two pods never share a Secret key."""
+        return {
+            f"{name}_FILE": spec.SecretFile(f"{service}-{name.lower().replace('_', '-')}", value)
+            for name, value in sorted(self.secrets.items())
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,16 +64,23 @@ class BigPodArgs:
     workspace: Path | None = None
     """Development mode: the workspace root whose sources are mounted for hot reload; debug ports."""
     nginx: NginxSettings = field(default_factory=NginxSettings)
+    seed: bool = False
+    """Migrations are followed by the seed data and test accounts (`npm run seed`): dev and review only."""
+    settings: Mapping[str, ServiceSettings] = field(default_factory=dict)
+    """Per-service configuration by service name; only this pod's services' entries are used."""
     catalog: tuple[PodDefinition, ...] = CATALOG
     cpu_utilization: int = 70
 
 
 def probes(pod: PodDefinition) -> spec.Probes:
-    """Ready when every process answers; alive while the main endpoint (gateway or first service) does."""
+    """Ready, and alive, only while every process answers.
+
+    A process that never comes up ends FATAL and stops the container (the supervisord listener); one that
+    runs but hangs fails liveness after a minute, and the container restarts. Readiness drops sooner."""
     main = pod.health
     return spec.Probes(
         readiness=spec.Probe(command=pod.health_command, period_seconds=10, timeout_seconds=10),
-        liveness=spec.Probe(http_path=main.path, port=main.port, period_seconds=20, failure_threshold=3),
+        liveness=spec.Probe(command=pod.health_command, period_seconds=20, timeout_seconds=10, failure_threshold=3),
         # npm start / vite can take a while on a cold node: up to 3 minutes before liveness applies.
         startup=spec.Probe(http_path=main.path, port=main.port, period_seconds=5, failure_threshold=36),
     )
@@ -68,6 +95,55 @@ def nginx_config(pod: PodDefinition, settings: NginxSettings,
     if rendered == render_nginx(pod, catalog):
         return ()
     return (spec.ConfigFile(str(NGINX_CONF_PATH), rendered),)
+
+
+MIGRATE = "npm run migrate"
+SEED = "npm run seed"
+MIGRATION_RESOURCES = spec.Resources(cpu_request="100m", cpu_limit="500m", memory_request="128Mi",
+                                     memory_limit="512Mi")
+
+
+def migrations(args: BigPodArgs, security: spec.Security) -> tuple[spec.Task, ...]:
+    """One run-once task per service with a database: `npm run migrate` (then `npm run seed` when seeding)
+    in the service's directory of the pod's own image, after the database exists and before the pod
+    starts or rolls. A new image is a new task, so each release migrates before its pods replace the old."""
+    pod = args.pod
+    link = args.links.get(Infra.POSTGRES)
+    if link is None:
+        return ()
+    command = f"{MIGRATE} && {SEED}" if args.seed else MIGRATE
+    tasks = []
+    for app in pod.services:
+        if Infra.POSTGRES not in app.needs:
+            continue
+        settings = args.settings.get(app.name, ServiceSettings())
+        secret_files = settings.secret_files(app.name)
+        mounts: tuple[spec.HostMount, ...] = ()
+        preserved: tuple[str, ...] = ()
+        if args.workspace is not None:
+            mounts = (spec.HostMount(str(args.workspace / str(app.source)), str(app.app_dir)),)
+            preserved = (str(app.app_dir / "node_modules"),)
+        tasks.append(spec.Task(
+            name=f"{pod.name}-migrate-{app.name}",
+            component="bigpods",
+            zone=spec.Zone.BIGPODS,
+            reaches=frozenset({link.zone}),
+            after=(link.service, *link.setup),
+            gates=(pod.hostname,),
+            container=spec.Container(
+                image=args.image,
+                resources=MIGRATION_RESOURCES,
+                command=("/bin/sh", "-c", command),
+                working_dir=str(app.app_dir),
+                env=spec.frozen_map({**link.env, **settings.env,
+                                     **{name: file.path for name, file in secret_files.items()}}),
+                secret_files=(*link.secret_files, *secret_files.values()),
+                host_mounts=mounts,
+                preserved_paths=preserved,
+                security=security,
+            ),
+        ))
+    return tuple(tasks)
 
 
 def blueprint(args: BigPodArgs) -> spec.Blueprint:
@@ -86,6 +162,16 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
         secret_files += link.secret_files
     if pod.signs_tokens:
         secret_files += args.jwt_secret_files
+        # `jwt-access-secret` -> JWT_ACCESS_SECRET_FILE: the contract's `<NAME>_FILE` convention.
+        env.update({f"{file.key.upper().replace('-', '_')}_FILE": file.path for file in args.jwt_secret_files})
+    for app in pod.services:
+        settings = args.settings.get(app.name)
+        if settings is None:
+            continue
+        env.update(settings.env)
+        for variable, file in settings.secret_files(app.name).items():
+            env[variable] = file.path
+            secret_files.append(file)
     dev = args.workspace is not None
     mounts: tuple[spec.HostMount, ...] = ()
     preserved: tuple[str, ...] = ()
@@ -114,11 +200,10 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
             config_files=nginx_config(pod, args.nginx, args.catalog),
             host_mounts=mounts,
             preserved_paths=preserved,
-            # supervisord, NGINX and npm write only under /tmp (pid, sockets, temp paths, npm cache).
-            security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=UID, scratch_paths=("/tmp",)),
+            security=SECURITY,
         ),
     )
-    return spec.Blueprint(services=(service,))
+    return spec.Blueprint(services=(service,), tasks=migrations(args, SECURITY))
 
 
 class BigPod(BlueprintComponent):

@@ -11,7 +11,15 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from components import spec
-from components.pods.model import AppService, GatewayRoute, Infra, NginxGateway, PodDefinition, RateLimit
+from components.pods.model import (
+    AppService,
+    GatewayRoute,
+    Infra,
+    NginxGateway,
+    PodDefinition,
+    RateLimit,
+    TokenVerify,
+)
 
 _SERVICES = PurePosixPath("dreamscape-services")
 _FRONTEND = PurePosixPath("dreamscape-frontend")
@@ -36,11 +44,14 @@ CORE = PodDefinition(
         routes=(
             GatewayRoute("/api/v1/auth", "auth", AUTH_RATE_LIMIT),
             GatewayRoute("/api/v1/users", "user", USERS_RATE_LIMIT),
-            GatewayRoute("/api/v1/voyages", "voyage"),
-            GatewayRoute("/api/v1/ai", "ai"),
-            GatewayRoute("/api/v1/payments", "payment"),
-            GatewayRoute("/api/v1/panorama", "panorama"),
+            # Business and experience services hold no token key: NGINX verifies tokens for them with
+            # the auth service (auth_request). Auth and user verify their own (they hold the JWT keys).
+            GatewayRoute("/api/v1/voyages", "voyage", protected=True),
+            GatewayRoute("/api/v1/ai", "ai", protected=True),
+            GatewayRoute("/api/v1/payments", "payment", protected=True),
+            GatewayRoute("/api/v1/panorama", "panorama", protected=True),
         ),
+        verify=TokenVerify("auth", "/api/v1/auth/verify"),
         # Seed 001: sticky sessions for the core pod.
         exposure=spec.Exposure(route="api", sticky=True),
     ),
@@ -52,8 +63,10 @@ BUSINESS = PodDefinition(
     name="business",
     description="Voyage planning, AI generation and payments",
     services=(
+        # Seed: the voyage request flow caches search results in Redis.
         AppService(
-            "voyage", 3003, _SERVICES / "voyage", frozenset({Infra.POSTGRES, Infra.KAFKA}), debug_port=9231
+            "voyage", 3003, _SERVICES / "voyage", frozenset({Infra.POSTGRES, Infra.KAFKA, Infra.REDIS}),
+            debug_port=9231,
         ),
         AppService("ai", 3004, _SERVICES / "ai", frozenset({Infra.KAFKA}), debug_port=9232),
         AppService(
@@ -77,14 +90,22 @@ EXPERIENCE = PodDefinition(
             health_path="/",
             # Vite binds localhost by default: bind all interfaces so the published port works.
             dev_command=("npm", "run", "dev", *_VITE_FLAGS),
-            prod_command=("npm", "run", "preview", *_VITE_FLAGS),
-            # The Vite server serves pages, not metrics.
+            # Unused: prod serves the built `dist/` with NGINX (static_dir), never a Node server.
+            prod_command=("npm", "start"),
+            # Pages, not metrics (Vite in dev, NGINX in prod).
             metrics_path=None,
             exposure=spec.Exposure(route="web", subdomain="app"),
+            static_dir="dist",
+            # The page reaches the WebSocket gateway through its own origin.
+            proxies=(("/ws", 4000),),
         ),
         AppService("panorama", 3006, _FRONTEND / "panorama", frozenset({Infra.MINIO}), debug_port=9234),
         AppService(
-            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235
+            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235,
+            # Real time at `wss://ws.<domain>` (the page also reaches it at `/ws` of its own origin). Not
+            # sticky: a WebSocket is one connection, pinned for its life; the gateway keeps no session
+            # a reconnect would need (a polling fallback such as socket.io's would need `sticky=True`).
+            exposure=spec.Exposure(route="realtime", subdomain="ws", long_lived=True),
         ),
     ),
     extra_ports=(spec.Port("vite-hmr", 5173, host_port=5173, dev_only=True),),

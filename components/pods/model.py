@@ -86,9 +86,24 @@ class AppService:
     that serves none (the Vite dev server serves the web client's pages)."""
     exposure: spec.Exposure | None = None
     """Reached from outside through the edge (the web client)."""
+    static_dir: str | None = None
+    """Browser code: the image build runs `npm run build`, which writes this directory (`dist`) under the
+    app directory, and prod serves it with NGINX (components/pods/render/static_web.py) instead of
+    running `prod_command`; no Node process and no dev server in the prod image."""
+    proxies: tuple[tuple[str, int], ...] = ()
+    """Static sites only: paths the prod static server hands to a port of the same pod, with WebSocket
+    upgrade and long timeouts (the web client's `/ws` -> the gateway on 4000)."""
 
     def __post_init__(self) -> None:
         _check_name("service", self.name)
+        if self.static_dir is not None and (not self.static_dir or "/" in self.static_dir
+                                            or self.static_dir.startswith(".")):
+            raise ValueError(f"{self.name}: static_dir {self.static_dir!r} must be one directory name")
+        if self.proxies and self.static_dir is None:
+            raise ValueError(f"{self.name}: only a static site's server proxies paths")
+        for path, port in self.proxies:
+            _check_http_path(f"{self.name} proxy", path)
+            _check_port(f"{self.name} proxy {path}", port)
         _check_port(self.name, self.port)
         if self.debug_port is not None:
             _check_port(f"{self.name} debug", self.debug_port)
@@ -108,6 +123,11 @@ class AppService:
     @property
     def health(self) -> HttpCheck:
         return HttpCheck(self.port, self.health_path)
+
+    @property
+    def static_root(self) -> PurePosixPath | None:
+        """Where the built assets live in the image (`/app/web/dist`), for a static site."""
+        return None if self.static_dir is None else self.app_dir / self.static_dir
 
     def command(self, *, dev: bool) -> tuple[str, ...]:
         return self.dev_command if dev else self.prod_command
@@ -135,9 +155,24 @@ class GatewayRoute:
     prefix: str
     service: str
     rate_limit: RateLimit | None = None
+    protected: bool = False
+    """Only requests with a valid token pass: NGINX asks the gateway's `verify` endpoint first
+    (`auth_request`) and forwards the verified subject in `X-Auth-User`."""
 
     def __post_init__(self) -> None:
         _check_http_path("route", self.prefix)
+
+
+@dataclass(frozen=True)
+class TokenVerify:
+    """The endpoint NGINX asks about a request's token (the application contract): 2xx with the subject in
+    `X-Auth-User` lets it pass, 401 or 403 refuses it with that status."""
+
+    service: str
+    path: str
+
+    def __post_init__(self) -> None:
+        _check_http_path("token verify", self.path)
 
 
 @dataclass(frozen=True)
@@ -150,6 +185,8 @@ class NginxGateway:
     """Where the developer's machine publishes it (the unprivileged 8080 inside stays unprivileged)."""
     exposure: spec.Exposure | None = None
     """Reached from outside through the edge (the public API)."""
+    verify: TokenVerify | None = None
+    """Where `protected` routes are checked; required when any route is protected."""
     health_path: str = "/health"
     status_path: str = "/status"
     priority: int = 900
@@ -163,6 +200,9 @@ class NginxGateway:
         prefixes = [route.prefix for route in self.routes]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError(f"gateway routes repeat a prefix: {prefixes}")
+        protected = [route.prefix for route in self.routes if route.protected]
+        if protected and self.verify is None:
+            raise ValueError(f"gateway routes {protected} are protected but the gateway has no token verify endpoint")
 
     @property
     def health(self) -> HttpCheck:

@@ -22,7 +22,7 @@ from pathlib import Path
 from components.config.loader import ROOT, ConfigError, workspace_path
 from components.config.model import Application, StackConfig
 from components.pods.catalog import CATALOG
-from components.pods.model import PodDefinition, all_services
+from components.pods.model import Infra, PodDefinition, all_services
 
 REFERENCE_ROOT = ROOT / "reference-app"
 """The reference application: the same directory layout as the workspace."""
@@ -59,6 +59,11 @@ def contract_problems(root: Path, catalog: Iterable[PodDefinition] = CATALOG) ->
             scripts = package.get("scripts") if isinstance(package, dict) else None
             if not isinstance(scripts, dict) or not isinstance(scripts.get("dev"), str) or not scripts["dev"]:
                 problems.append(f"  - {where}/package.json has no `dev` script (the pod runs `npm run dev`)")
+            elif Infra.POSTGRES in service.needs and not (
+                isinstance(scripts.get("migrate"), str) and scripts["migrate"]
+            ):
+                problems.append(f"  - {where}/package.json has no `migrate` script (the service has a database: "
+                                "`npm run migrate` runs before its pod starts or rolls)")
     return problems
 
 

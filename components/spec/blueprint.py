@@ -26,6 +26,8 @@ class Link:
     zone: Zone
     env: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
     secret_files: tuple[SecretFile, ...] = ()
+    setup: tuple[str, ...] = ()
+    """Tasks that must have run before a consumer's own tasks use the link (the app role and database)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,6 +35,18 @@ class Route:
     auth: BasicAuth | None = None
     rate_limited: bool = True
     path: str = "/"
+    long_lived: bool = False
+    """WebSocket: the edge keeps connections open for an hour, and the route's URL is `ws(s)://`."""
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme a client uses over TLS (the Kubernetes edge)."""
+        return "wss" if self.long_lived else "https"
+
+    @property
+    def plain_scheme(self) -> str:
+        """The URL scheme without TLS (Docker publishes plain ports on localhost)."""
+        return "ws" if self.long_lived else "http"
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):

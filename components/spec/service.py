@@ -255,8 +255,8 @@ class Service:
     volumes: tuple[DataVolume, ...] = ()
     probes: Probes = field(default_factory=Probes)
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    annotations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """Pod annotations."""
+    annotations: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
+    """Pod annotations (an output where it is derived from secrets: components/rotation.py)."""
     api_rules: tuple[ApiRule, ...] = ()
     autoscale: Autoscale | None = None
     after: tuple[str, ...] = ()
@@ -313,9 +313,14 @@ class Task:
     """A scratch directory both `init` and `container` see (an emptyDir on Kubernetes), for handing a
     file from the init step to the main container."""
     after: tuple[str, ...] = ()
-    """Services that must be ready before the task runs."""
+    """Services (or earlier tasks) that must be ready, or done, before the task runs."""
+    gates: tuple[str, ...] = ()
+    """Services of the same blueprint that start, and roll to a new version, only after this task
+    succeeded (a database migration): it runs before them, and a failure stops their rollout."""
 
     def __post_init__(self) -> None:
+        if self.gates and self.schedule is not None:
+            raise ValueError(f"{self.name}: a scheduled task cannot gate a rollout")
         if self.shared_dir is not None and self.init is None:
             raise ValueError(f"{self.name}: a shared directory hands files from an init step; there is none")
 

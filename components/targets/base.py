@@ -34,7 +34,8 @@ class TargetSettings:
 class Deployed:
     """A deployed service: dependents wait on `ready`."""
 
-    service: Service
+    service: Service | Task
+    """The service, or the task that dependents wait for (a migration that gates a rollout)."""
     ready: tuple[pulumi.Resource, ...]
 
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -59,11 +57,6 @@ REFERENCE_WORDS = frozenset(
     {"FILE", "PATH", "DIR", "NAME", "REF", "ID", "PREFIX", "URL", "ENDPOINT", "TTL", "EXPIRY", "HEADER",
      "ENCRYPTION", "POLICY", "LENGTH"}
 )
-DOCKER_URL_ENV_KEY = "dockerUrlEnvAllowed"
-DEFAULT_DOCKER_URL_ENV: tuple[str, ...] = ("MC_HOST_*",)
-"""Docker env vars (globs) allowed to carry a URL with a password: MinIO's `mc` reads credentials only from
-`MC_HOST_<alias>` (no file option); on Kubernetes the same variable comes from a secretKeyRef, on Docker
-the container environment is the only channel. Remove the entry once `mc` gets its config as a file."""
 # Flags that carry a secret although no secret word is in their name (redis-server, redis-cli).
 SECRET_FLAGS = frozenset({"requirepass", "masterauth", "pass"})
 # Words that make an otherwise secret-looking name harmless (a public key is public).
@@ -244,10 +237,6 @@ def _validate_config_map(args: ResourceValidationArgs, report_violation: ReportV
 
 
 def _validate_docker_container(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    configured = args.get_config().get(DOCKER_URL_ENV_KEY)
-    allowed = DEFAULT_DOCKER_URL_ENV if configured is None else tuple(
-        item for item in as_sequence(configured) if isinstance(item, str)
-    )
     envs = as_sequence(args.props.get("envs")) if has_key(args.props, "envs") else ()
     for index in range(len(envs)):
         try:
@@ -257,7 +246,7 @@ def _validate_docker_container(args: ResourceValidationArgs, report_violation: R
         if not isinstance(raw, str) or "=" not in raw:
             continue  # "NAME" alone passes the variable through from the daemon's side, no literal value
         name, value = raw.split("=", 1)
-        if url_with_password(value) and not any(fnmatchcase(name, p) for p in allowed):
+        if url_with_password(value):
             report_violation(f'container env "{name}" holds a URL with a password; keep it in a secret file.', None)
         elif looks_secret(name):
             report_violation(
@@ -289,15 +278,5 @@ def policies() -> list[ResourceValidationPolicy]:
             ),
             validate=validate_no_plaintext_secrets,
             enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=PolicyConfigSchema(
-                properties={
-                    DOCKER_URL_ENV_KEY: {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "default": list(DEFAULT_DOCKER_URL_ENV),
-                        "description": "Docker env vars (globs) allowed to hold a URL with a password.",
-                    },
-                },
-            ),
         ),
     ]

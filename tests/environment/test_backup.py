@@ -79,15 +79,20 @@ def test_credentials_reach_the_backup_only_as_secrets(prod: Evaluation) -> None:
     pod = backup_pod(prod)
     (main,) = pod["containers"]
     env = {e["name"]: e for e in main["env"]}
-    assert "secretKeyRef" in env["MC_HOST_backup"]["valueFrom"], "mc: a secret env (no files)"
-    assert all("value" not in e or "MC_HOST" not in e["name"] for e in main["env"])
+    assert not [name for name in env if name.startswith("MC_HOST")], f"mc gets no credentials in env: {env}"
+    assert env["MC_CONFIG_DIR"]["value"] == "/tmp/.mc", "mc reads its config from the writable /tmp/.mc"
+    assert "cp /run/secrets/dreamscape/mc-config /tmp/.mc/config.json" in main["command"][-1], (
+        "the mounted config file is put where mc reads it before any mc command")
     (init,) = pod["initContainers"]
     assert not [e for e in init["env"] if "PASSWORD" in e["name"] and "value" in e], "no password in env"
     assert "$(cat /run/secrets/dreamscape/backup-postgres-password)" in init["command"][-1]
     secret = prod.named(SECRET, "postgres-backup-secrets")
-    assert set(secret.inputs["stringData"]) == {"env-MC_HOST_backup", "backup-postgres-password"}
-    assert f"http://{BACKUP_USER}:" in str(secret.inputs["stringData"]["env-MC_HOST_backup"]), (
-        "the upload uses its own MinIO user, not root")
+    assert set(secret.inputs["stringData"]) == {"mc-config", "backup-postgres-password"}
+    config = json.loads(secret.inputs["stringData"]["mc-config"])
+    alias = config["aliases"]["backup"]
+    assert (config["version"], alias["url"], alias["accessKey"]) == ("10", "http://minio:9000", BACKUP_USER), (
+        f"mc's config names the backup alias with its own MinIO user, not root: {alias['url']}")
+    assert alias["secretKey"] in prod.generated_secrets, "the secret key is the generated backup secret"
 
 
 def test_a_setup_job_creates_the_bucket_and_a_user_limited_to_it(prod: Evaluation) -> None:

@@ -62,6 +62,9 @@ def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -
     # Guards the design: a component that deploys a service without a footprint source turns this red.
     declared = {f.name: (f.replicas, cpu_millicores(f.resources.cpu_request),
                          memory_bytes(f.resources.memory_request)) for f in footprints(prod.services)}
+    # An autoscaled Deployment states no replicas: its HPA holds at least the minimum the budget counts.
+    minimum = {manifest(h)["spec"]["scaleTargetRef"]["name"]: manifest(h)["spec"]["minReplicas"]
+               for h in prod.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
     deployed = {}
     for workload in workloads(prod):
         if workload.inputs["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
@@ -69,6 +72,6 @@ def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -
         body = manifest(workload)
         requests = body["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
         deployed[body["metadata"]["name"]] = (
-            body["spec"].get("replicas", 1), cpu_millicores(requests["cpu"]),
+            body["spec"].get("replicas", minimum.get(body["metadata"]["name"], 1)), cpu_millicores(requests["cpu"]),
             memory_bytes(requests["memory"]))
     assert deployed == declared, "the budget counts exactly the services, replicas and requests deployed"

@@ -92,7 +92,12 @@ def test_minio_serves_api_and_console_and_provisions_the_asset_bucket(prod: Eval
     ports = {p["name"]: p["port"] for p in manifest(prod.named(SVC, "minio-service"))["spec"]["ports"]}
     assert ports == {"minio-api": 9000, "minio-console": 9001}, ports
     job = manifest(prod.named("kubernetes:batch/v1:Job", "minio-buckets"))
-    assert "dreamscape/dreamscape-vr-assets" in job["spec"]["template"]["spec"]["containers"][0]["args"]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    script = container["command"][-1]
+    assert "mc mb --ignore-existing dreamscape/dreamscape-vr-assets" in script, f"the asset bucket is made: {script}"
+    assert script.startswith("mkdir -p /tmp/.mc && cp /run/secrets/dreamscape/mc-config /tmp/.mc/config.json"), (
+        f"mc reads its credentials from its config file: {script}")
+    assert not [e for e in container.get("env", []) if e["name"].startswith("MC_HOST")], "no credentials in env"
 
 
 def test_every_pod_is_hardened_for_the_restricted_profile(prod: Evaluation) -> None:

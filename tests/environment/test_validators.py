@@ -65,6 +65,17 @@ def message_for(stack: str, overrides: dict[str, Any]) -> str:
          "rateLimitBurst 50 is below rateLimitAverage 100"),
         ("prod", {"kafka": {"brokers": 3, "replicationFactor": 4}}, "kafka", "replicationFactor 4 exceeds"),
         ("prod", {"registry": "ghcr.io/Dreamscape"}, "registry", "expected an image registry"),
+        ("prod", {"minio": {"buckets": []}}, "minio.buckets", "at least 1 item"),
+        ("prod", {"minio": {"buckets": ["assets", "assets"]}}, "minio.buckets", "listed twice"),
+        ("prod", {"postgres": {"appUser": "postgres"}}, "postgres.appUser", "is the superuser"),
+        ("prod", {"postgres": {"appUser": "pg_app"}}, "postgres.appUser", "reserves role names starting with 'pg_'"),
+        ("prod", {"postgres": {"appUser": "user"}}, "postgres.appUser", "reserved SQL key word"),
+        ("prod", {"postgres": {"appUser": "public"}}, "postgres.appUser", "reserved role name"),
+        ("prod", {"postgres": {"appUser": "App"}}, "postgres.appUser", "lowercase PostgreSQL identifier"),
+        ("prod", {"postgres": {"database": "template1"}}, "postgres.database", "the cluster's own databases"),
+        ("prod", {"postgres": {"database": "postgres"}}, "postgres.database", "the cluster's own databases"),
+        ("prod", {"postgres": {"database": "verbose"}}, "postgres.database", "not take as a bare database name"),
+        ("prod", {"postgres": {"database": "a" * 64}}, "postgres.database", "at most 63 bytes"),
     ],
 )
 def test_a_value_its_consumer_refuses_is_refused_naming_the_key(
@@ -89,6 +100,9 @@ def test_a_value_its_consumer_refuses_is_refused_naming_the_key(
         ("prod", {"pods": {"core": {"replicas": 3, "maxReplicas": 2**31 - 1}}}),
         ("prod", {"kubernetes": {"edge": {"rateLimitAverage": 100, "rateLimitBurst": 100}}}),
         ("prod", {"registry": "registry.example.com:5000/team"}),
+        ("prod", {"minio": {"buckets": ["abc"]}}),
+        ("prod", {"postgres": {"appUser": "authorization", "database": "a" * 63}}),
+        ("prod", {"postgres": {"appUser": "postgres_app", "database": "pg_data"}}),
     ],
 )
 def test_boundary_values_the_consumer_accepts_are_accepted(stack: str, overrides: dict[str, Any]) -> None:

@@ -130,3 +130,60 @@ def test_promtool_and_the_duration_validator_agree(tmp_path: Path, value: str) -
                           check=False, timeout=60)
     ours = _accepts(prometheus_duration_ms, value)
     assert ours == (done.returncode == 0), f"duration {value!r}: validator {ours}, promtool: {done.stdout}{done.stderr}"
+
+
+NAMES = ["dreamscape_app", "postgres", "pg_app", "user", "public", "none", "select", "authorization", "verbose",
+         "current_user", "template1", "postgres_app", "pg_data", "_x", "a" * 63]
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[tuple[str, int]]:
+    from tests.infra.test_postgres_real import running_server
+
+    with running_server() as running:
+        yield running
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("name", NAMES)
+def test_postgres_and_the_role_validator_agree_on_application_roles(pg_server: tuple[str, int], name: str) -> None:
+    from components.config.rules import postgres_role
+    from tests.infra.test_postgres_real import psql
+
+    # The bootstrap writes the role unquoted. Accepted means: CREATE ROLE works AND the role is no superuser.
+    created = psql(pg_server, "-d", "postgres", "-c", f"CREATE ROLE {name} LOGIN")
+    exists = psql(pg_server, "-d", "postgres", "-tAc", f"SELECT rolsuper FROM pg_roles WHERE rolname = '{name}'")
+    usable = exists.stdout.strip() == "f" and (created.returncode == 0)
+    ours = _accepts(postgres_role, name)
+    assert ours == usable, (f"role {name!r}: validator {'accepts' if ours else 'refuses'}, PostgreSQL: "
+                            f"{created.stderr.strip() or 'created'}, superuser={exists.stdout.strip() or '-'}")
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("name", NAMES)
+def test_postgres_and_the_database_validator_agree_on_application_databases(
+    pg_server: tuple[str, int], name: str
+) -> None:
+    from components.config.rules import postgres_database
+    from tests.infra.test_postgres_real import psql
+
+    # Accepted means: CREATE DATABASE works, so the application gets a database of its own (the bootstrap
+    # skips the CREATE when a database of that name exists, and `postgres`/`template1` always do).
+    created = psql(pg_server, "-d", "postgres", "-c", f"CREATE DATABASE {name}")
+    ours = _accepts(postgres_database, name)
+    assert ours == (created.returncode == 0), (
+        f"database {name!r}: validator {'accepts' if ours else 'refuses'}, PostgreSQL: "
+        f"{created.stderr.strip() or 'created'}"
+    )
+
+
+@pytest.mark.tools
+def test_the_keyword_lists_cover_what_the_real_parser_reserves(pg_server: tuple[str, int]) -> None:
+    from components.config.rules import POSTGRES_RESERVED_KEYWORDS, POSTGRES_TYPE_FUNC_NAME_KEYWORDS
+    from tests.infra.test_postgres_real import psql
+
+    for code, ours in (("R", POSTGRES_RESERVED_KEYWORDS), ("T", POSTGRES_TYPE_FUNC_NAME_KEYWORDS)):
+        query = f"SELECT word FROM pg_get_keywords() WHERE catcode = '{code}'"
+        words = psql(pg_server, "-d", "postgres", "-tAc", query)
+        missing = set(words.stdout.split()) - ours
+        assert words.stdout.split() and not missing, f"category {code} key words missing from the rules: {missing}"

@@ -12,6 +12,7 @@ import pytest
 
 from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
+from components.pods.model import all_services
 from components.pods.source import contract_problems
 from tests.harness import ROOT, TEST_WORKSPACE, Evaluation, config_bag, evaluate, refuse
 
@@ -107,7 +108,9 @@ def test_dev_urls_are_localhost_addresses(dev: Evaluation) -> None:
     urls = dev.outputs["urls"].value
     assert urls["web"] == "http://localhost:3000", "the web app is on localhost:3000"
     assert urls["api"] == "http://localhost", "the API gateway is on localhost:80"
-    assert all(url.startswith("http://localhost") for url in urls.values()), f"dev urls are local: {urls}"
+    assert urls["realtime"] == "ws://localhost:4000", "the WebSocket gateway is on localhost:4000"
+    assert all(url.startswith(("http://localhost", "ws://localhost")) for url in urls.values()), (
+        f"dev urls are local: {urls}")
 
 
 def _service(root: Path, source: str, package: object | None) -> None:
@@ -190,3 +193,13 @@ def test_big_pod_host_ports_may_not_clash_with_infrastructure_ports() -> None:
     assert "host port 5432 is claimed by postgres/postgres and experience-pod/web" in refusal.message, (
         refusal.message)
     assert refusal.registered == [], "a port clash is found before anything is registered"
+
+
+def test_a_service_with_a_database_must_declare_its_migrate_script(tmp_path: Path) -> None:
+    for _, service in all_services(CATALOG):
+        scripts = {"dev": "node --watch server.js"}
+        if service.name != "payment":
+            scripts["migrate"] = "node migrate.js"
+        _service(tmp_path, str(service.source), {"scripts": scripts})
+    problems = contract_problems(tmp_path)
+    assert len(problems) == 1 and "payment/package.json has no `migrate` script" in problems[0], problems

@@ -128,5 +128,28 @@ def test_review_stacks_leave_the_shared_traefik_alone() -> None:
 
 def test_prod_urls_are_https(prod: Evaluation) -> None:
     urls = prod.outputs["urls"].value
-    assert set(urls) == {"web", "api", "grafana"}, f"every URL a person opens: {urls}"
-    assert all(url.startswith("https://") for url in urls.values()), f"prod is HTTPS only: {urls}"
+    assert set(urls) == {"web", "api", "grafana", "realtime"}, f"every URL a person opens: {urls}"
+    assert all(url.startswith(("https://", "wss://")) for url in urls.values()), f"prod is TLS only: {urls}"
+    assert urls["realtime"] == "wss://ws.dreamscape.example.com", f"the WebSocket gateway's URL: {urls}"
+
+
+def test_the_websocket_gateway_is_routed_on_prod_and_review_with_long_timeouts() -> None:
+    hosts = {"prod": "ws.dreamscape.example.com", "review-pr-7": "ws.pr-7.review.dreamscape.example.com"}
+    for stack, host in hosts.items():
+        evaluation = evaluate(stack)
+        ingress = _ingresses(evaluation)["realtime"]
+        assert ingress["spec"]["rules"][0]["host"] == host, f"{stack}: the gateway has its own host"
+        backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+        assert backend == {"name": "experience-pod", "port": {"number": 4000}}, f"{stack}: to the gateway port"
+        namespace = ingress["metadata"]["namespace"]
+        middlewares = [ref.removesuffix("@kubernetescrd").removeprefix(f"{namespace}-")
+                       for ref in ingress["metadata"]["annotations"][MIDDLEWARES].split(",")]
+        assert "compress" not in middlewares, f"{stack}: an upgraded stream is not compressed: {middlewares}"
+        assert "security-headers" in middlewares, f"{stack}: the upgrade answer still gets the headers"
+        assert "realtime-redirect" in _ingresses(evaluation), f"{stack}: plain HTTP is redirected"
+    prod = evaluate("prod")
+    (config,) = _objects(prod, "HelmChartConfig")
+    values = yaml.safe_load(config["spec"]["valuesContent"])
+    timeouts = values["ports"]["websecure"]["transport"]["respondingTimeouts"]
+    assert timeouts == {"readTimeout": "3600s", "writeTimeout": "3600s", "idleTimeout": "3600s"}, (
+        f"Traefik's 60 s default read timeout would cut every WebSocket: {timeouts}")

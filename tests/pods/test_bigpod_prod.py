@@ -33,9 +33,11 @@ def _named(prod: Evaluation, kind: str, name: str) -> dict[str, Any]:
     return matches[0]
 
 
-def test_deployments_run_the_seeds_replicas(prod: Evaluation) -> None:
+def test_deployments_run_at_least_the_seeds_replicas_through_their_autoscaler(prod: Evaluation) -> None:
     for name, replicas in SEED.items():
-        assert _deployment(prod, name)["spec"]["replicas"] == replicas, f"{name} runs {replicas} replicas"
+        hpa = _named(prod, "HorizontalPodAutoscaler", name)["spec"]
+        assert hpa["minReplicas"] == replicas, f"{name} never runs fewer than the seed's {replicas} replicas"
+        assert "replicas" not in _deployment(prod, name)["spec"], f"{name}'s count is the HPA's alone"
 
 
 def test_requests_and_limits_come_from_the_catalog(prod: Evaluation) -> None:
@@ -51,7 +53,7 @@ def test_a_pods_config_section_overrides_replicas_resources_and_the_autoscaler_m
     overrides = {"pods": {"business": {"replicas": 6, "maxReplicas": 9, "resources": resources}}}
     evaluation = evaluate("prod", overrides)
     deployment = kube.manifest(evaluation.named(DEPLOYMENT, "business-pod"))
-    assert deployment["spec"]["replicas"] == 6, "replicas are overridable"
+    assert "replicas" not in deployment["spec"], "the HPA, not the Deployment, owns the replica count"
     limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert limits == {"cpu": "2", "memory": "2Gi"}, "resources are overridable"
     hpa_type = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -76,6 +78,19 @@ def test_every_pod_autoscales_on_cpu_from_its_seed_replicas(prod: Evaluation) ->
         assert target == {"type": "Utilization", "averageUtilization": 70}, f"{name} targets 70% CPU"
 
 
+def test_autoscaled_deployments_leave_the_replica_count_to_their_autoscaler(prod: Evaluation) -> None:
+    for name in SEED:
+        spec = _deployment(prod, name)["spec"]
+        assert "replicas" not in spec, f"{name}: `pulumi up` must not reset what its HPA scaled out"
+    for resource in prod.of_type(DEPLOYMENT):
+        manifest = kube.manifest(resource)
+        name = manifest["metadata"]["name"]
+        autoscaled = any(kube.manifest(h)["spec"]["scaleTargetRef"]["name"] == name
+                         for h in prod.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"))
+        if not autoscaled:
+            assert "replicas" in manifest["spec"], f"{name} has no autoscaler, so it states its replicas"
+
+
 def test_every_pod_has_a_disruption_budget_and_never_rolls_below_capacity(prod: Evaluation) -> None:
     for name in SEED:
         pdb = _named(prod, "PodDisruptionBudget", name)["spec"]
@@ -90,14 +105,14 @@ def test_probes_hit_the_real_health_endpoints(prod: Evaluation) -> None:
     for name, pod in PODS.items():
         container = _container(prod, name)
         main = pod.health
-        for kind in ("livenessProbe", "startupProbe"):
-            http = container[kind]["httpGet"]
-            assert (http["path"], http["port"]) == (main.path, main.port), f"{name} {kind} on {main.url}"
-        ready = " ".join(container["readinessProbe"]["exec"]["command"])
-        for check in pod.health_checks:
-            assert check.url in ready, f"{name} is ready only when {check.url} answers"
-    core = _container(prod, "core-pod")
-    assert core["livenessProbe"]["httpGet"] == {"path": "/health", "port": 8080}, "core lives with NGINX"
+        http = container["startupProbe"]["httpGet"]
+        assert (http["path"], http["port"]) == (main.path, main.port), f"{name} has started once {main.url} answers"
+        for kind in ("readinessProbe", "livenessProbe"):
+            checked = " ".join(container[kind]["exec"]["command"])
+            for check in pod.health_checks:
+                assert check.url in checked, f"{name} {kind} fails when {check.url} (one of its processes) fails"
+    core = " ".join(_container(prod, "core-pod")["livenessProbe"]["exec"]["command"])
+    assert "http://127.0.0.1:8080/health" in core, f"core lives with NGINX and every service: {core}"
 
 
 def test_pods_run_as_uid_1000_on_a_read_only_root_with_only_tmp_writable(prod: Evaluation) -> None:
@@ -122,7 +137,7 @@ def test_prod_pulls_pinned_registry_images(prod: Evaluation) -> None:
 def test_pods_get_only_the_secrets_their_services_need(prod: Evaluation) -> None:
     expected = {
         "core-pod": {"database-password", "redis-password", "jwt-access-secret", "jwt-refresh-secret"},
-        "business-pod": {"database-password"},
+        "business-pod": {"database-password", "redis-password"},  # voyage caches in Redis
         "experience-pod": {"redis-password", "minio-access-key", "minio-secret-key"},
     }
     for name, keys in expected.items():

@@ -42,7 +42,7 @@ SEED_DEBUG_PORTS = {
 SEED_NEEDS = {
     "auth": {Infra.POSTGRES, Infra.REDIS},
     "user": {Infra.POSTGRES, Infra.REDIS},
-    "voyage": {Infra.POSTGRES, Infra.KAFKA},
+    "voyage": {Infra.POSTGRES, Infra.KAFKA, Infra.REDIS},  # seed: the request flow caches results
     "ai": {Infra.KAFKA},
     "payment": {Infra.POSTGRES, Infra.KAFKA},
     "panorama": {Infra.MINIO},
@@ -149,7 +149,7 @@ def test_infra_needs_match_the_seed_diagram() -> None:
 
 def test_a_pods_needs_are_the_union_of_its_services_needs() -> None:
     assert CORE.needs == {Infra.POSTGRES, Infra.REDIS}, "core needs postgres and redis"
-    assert BUSINESS.needs == {Infra.POSTGRES, Infra.KAFKA}, "business needs postgres and kafka"
+    assert BUSINESS.needs == {Infra.POSTGRES, Infra.KAFKA, Infra.REDIS}, "business needs postgres, kafka, redis"
     assert EXPERIENCE.needs == {Infra.MINIO, Infra.KAFKA, Infra.REDIS}, "experience needs minio, kafka, redis"
 
 

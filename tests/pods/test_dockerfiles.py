@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from components.pods.catalog import CATALOG
+from components.pods.catalog import CATALOG, EXPERIENCE
 from components.pods.model import PodDefinition
 from components.pods.render.dockerfile import INFRA_CONTEXT
 from components.pods.render.files import REPO_ROOT
@@ -52,7 +52,9 @@ def test_dockerfiles_are_multi_stage_with_deps_build_and_runtime_stages(pod: Pod
     assert parser.is_multistage, f"images/{pod.name}/Dockerfile must be multi-stage"
     names = [stage.name for stage in stages(pod)]
     for service in pod.services:
-        for kind in ("deps", "build", "prod"):
+        # A static site has no pruned stage: prod takes only its built directory.
+        kinds = ("deps", "build") if service.static_dir is not None else ("deps", "build", "prod")
+        for kind in kinds:
             assert f"{service.name}-{kind}" in names, f"{service.name} has a {kind} stage, stages: {names}"
     assert names[-1] == "runtime", f"the default (last) stage is the runtime image, got {names[-1]}"
     assert "dev" in names, "a dev target exists for the Docker dev stack"
@@ -94,6 +96,14 @@ def test_every_service_is_built_from_its_workspace_source(pod: PodDefinition) ->
         build = by_name[f"{service.name}-build"].values("COPY")
         assert f"{service.source}/package*.json ./" in deps, f"{service.name} installs deps from its manifest"
         assert f"{service.source}/ ./" in build, f"{service.name} builds from {service.source}"
+        if service.static_root is not None:
+            assert f"--from={service.name}-build {service.static_root} {service.static_root}" in runtime, (
+                f"the runtime gets only {service.name}'s built assets"
+            )
+            assert "npm run build && test -f" in " ".join(by_name[f"{service.name}-build"].values("RUN")), (
+                f"{service.name}'s build is required and must produce index.html"
+            )
+            continue
         assert f"--from={service.name}-prod {service.app_dir} {service.app_dir}" in runtime, (
             f"the runtime gets {service.name}'s pruned build"
         )
@@ -133,3 +143,15 @@ def test_hadolint_finds_nothing_to_report(pod: PodDefinition) -> None:
         check=False,
     )
     assert result.returncode == 0, f"hadolint must accept images/{pod.name}/Dockerfile:\n{result.stdout}"
+
+
+def test_the_prod_image_serves_the_web_client_statically_with_no_node_server_or_dev_server() -> None:
+    web = next(service for service in EXPERIENCE.services if service.name == "web")
+    runtime = {stage.name: stage for stage in stages(EXPERIENCE)}["runtime"]
+    copies = runtime.values("COPY")
+    assert not any(f" {web.app_dir} " in f" {c} " for c in copies), f"no web sources or node_modules: {copies}"
+    assert f"--from={INFRA_CONTEXT} web.nginx.conf /etc/nginx/web.conf" in copies, "NGINX gets the site config"
+    conf = (REPO_ROOT / "images" / "experience" / "supervisord.conf").read_text(encoding="utf-8")
+    program = conf.split("[program:web]", 1)[1].split("[", 1)[0]
+    assert "command=nginx -e stderr -c /etc/nginx/web.conf" in program, f"prod serves web with NGINX: {program}"
+    assert "npm" not in program and "vite" not in program, f"no dev or preview server in prod: {program}"

@@ -223,3 +223,142 @@ def test_nginx_runs_unprivileged_serves_health_and_rate_limits_auth() -> None:
             process.communicate(timeout=10)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _Recorder:
+    """A fake upstream on 127.0.0.1: records each request; `verify` answers like the auth service's verify."""
+
+    def __init__(self, verify_token: str | None = None) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if verify_token is not None and self.path.startswith("/api/v1/auth/verify"):
+                    original = self.headers.get("X-Original-URI", "")
+                    good = (self.headers.get("Authorization") == f"Bearer {verify_token}"
+                            or f"access_token={verify_token}" in original)
+                    self.send_response(200 if good else 401)
+                    if good:
+                        self.send_header("X-Auth-User", "john@example.com")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                payload = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _answer  # noqa: N815 (http.server's method names)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _request(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_business_and_experience_routes_are_protected_and_core_routes_are_not() -> None:
+    config = parse(COMMITTED)
+    routes = locations(config)
+    for prefix in ("/api/v1/voyages", "/api/v1/ai", "/api/v1/payments", "/api/v1/panorama"):
+        assert args_of(routes[prefix], "auth_request") == [["/_dreamscape/verify"]], f"{prefix} asks auth first"
+    for prefix in ("/api/v1/auth", "/api/v1/users"):
+        assert not args_of(routes[prefix], "auth_request"), f"{prefix} verifies its own tokens (login must pass)"
+    verify = routes["= /_dreamscape/verify"]
+    assert args_of(verify, "internal") == [[]], "the verify location is internal: clients cannot call it"
+    assert args_of(verify, "proxy_pass") == [["http://127.0.0.1:3001/api/v1/auth/verify"]], "asks the auth service"
+
+
+@pytest.mark.tools
+def test_real_nginx_refuses_a_protected_route_without_a_valid_token_and_forwards_one_with_it() -> None:
+    nginx = require_tool("nginx")
+    gateway = CORE.gateway
+    assert gateway is not None
+    auth, upstream = _Recorder(verify_token="good-token"), _Recorder()
+    pod = replace(
+        CORE,
+        services=tuple(replace(s, port=auth.port if s.name == "auth" else free_port()) for s in CORE.services),
+        gateway=replace(gateway, listen_port=free_port()),
+    )
+    from components.pods.catalog import BUSINESS, EXPERIENCE
+
+    business = replace(BUSINESS, services=tuple(
+        replace(s, port=upstream.port if s.name == "voyage" else free_port()) for s in BUSINESS.services))
+    catalog = (pod, business, EXPERIENCE)
+    workdir = Path(tempfile.mkdtemp(prefix="dreamscape-nginx-auth-"))
+    try:
+        workdir.chmod(0o777)
+        settings = NginxSettings(resolvers=("127.0.0.1",), runtime_dir=str(workdir),
+                                 pod_hosts={"business": "127.0.0.1", "experience": "127.0.0.1"})
+        conf = workdir / "nginx.conf"
+        conf.write_text(render_nginx(pod, catalog, settings), encoding="utf-8")
+        conf.chmod(0o644)
+        root = os.geteuid() == 0
+        process = subprocess.Popen(
+            [nginx, "-e", "stderr", "-p", f"{workdir}/", "-c", str(conf)], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, user=NOBODY if root else None, group=NOBODY if root else None,
+            extra_groups=[] if root else None,
+        )
+        try:
+            assert pod.gateway is not None
+            base = f"http://127.0.0.1:{pod.gateway.listen_port}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    get(f"{base}/health")
+                    break
+                except (ConnectionError, urllib.error.URLError):
+                    assert process.poll() is None and time.monotonic() < deadline, f"nginx starts: {process.stderr}"
+                    time.sleep(0.1)
+            voyages = f"{base}/api/v1/voyages/search?to=mars"
+            assert _request(voyages) == 401, "no token: refused"
+            assert _request(voyages, {"Authorization": "Bearer forged"}) == 401, "a bad token: refused"
+            assert not upstream.requests, "nothing reached the service without a valid token"
+            forged = {"Authorization": "Bearer good-token", "X-Auth-User": "admin@evil.example"}
+            assert _request(voyages, forged, data=b'{"seats": 2}') == 200, "a valid token: forwarded"
+            assert _request(f"{base}/api/v1/voyages/events?access_token=good-token") == 200, \
+                "a token in the query (a browser WebSocket's only option) is accepted too"
+            forwarded = upstream.requests[0]
+            assert forwarded["path"] == "/api/v1/voyages/search?to=mars" and forwarded["body"] == '{"seats": 2}', \
+                f"the request reaches the service unchanged: {forwarded}"
+            assert forwarded["headers"].get("X-Auth-User") == "john@example.com", \
+                f"the service gets the verified subject, not the client's claim: {forwarded['headers']}"
+            checks = [r for r in auth.requests if r["path"].startswith("/api/v1/auth/verify")]
+            assert checks and all(r["body"] == "" for r in checks), "the verify subrequest carries no body"
+            assert checks[0]["headers"].get("X-Original-URI") == "/api/v1/voyages/search?to=mars", \
+                "auth sees the original URI"
+            assert _request(f"{base}/api/v1/auth/login", {"X-Auth-User": "admin@evil.example"}) == 200, "login open"
+            login = next(r for r in auth.requests if r["path"] == "/api/v1/auth/login")
+            assert "X-Auth-User" not in login["headers"], "a forged X-Auth-User never passes, on any route"
+            assert _request(f"{base}/_dreamscape/verify", {"Authorization": "Bearer good-token"}) == 404, \
+                "the verify location is internal"
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+    finally:
+        auth.close()
+        upstream.close()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import configparser
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from supervisor.datatypes import RestartUnconditionally
-from supervisor.options import ServerOptions
+from supervisor.options import EventListenerPoolConfig, ServerOptions
 
 from components.pods.catalog import CATALOG, CORE
 from components.pods.model import PodDefinition
 from components.pods.render.supervisord import Mode, render_supervisord, supervisord_sections
+from tests.tooling import require_tool
 
 CASES = [pytest.param(pod, mode, id=f"{pod.name}-{mode}") for pod in CATALOG for mode in Mode]
 
@@ -27,7 +31,18 @@ def realize(tmp_path: Path, pod: PodDefinition, mode: Mode) -> Any:
 def programs(options: Any) -> dict[str, Any]:
     return {
         process.name: process for group in options.process_group_configs for process in group.process_configs
+        if not isinstance(group, EventListenerPoolConfig)
     }
+
+
+@pytest.mark.parametrize(("pod", "mode"), CASES)
+def test_every_pod_has_a_listener_that_turns_a_fatal_process_into_a_container_exit(
+    tmp_path: Path, pod: PodDefinition, mode: Mode
+) -> None:
+    pools = [g for g in realize(tmp_path, pod, mode).process_group_configs if isinstance(g, EventListenerPoolConfig)]
+    assert [p.name for p in pools] == ["fatal-exit"], f"{pod.name}: one FATAL listener, got {pools}"
+    events = {event.__name__ for event in pools[0].pool_events}
+    assert events == {"ProcessStateFatalEvent"}, f"the listener reacts to FATAL processes only: {events}"
 
 
 @pytest.mark.parametrize(("pod", "mode"), CASES)
@@ -123,3 +138,58 @@ def test_a_plain_node_dev_command_gets_the_inspector_flag_on_the_service_process
         f"the flag is on the node command (node --watch hands it to the service process): {program['command']}"
     )
     assert "INSPECT_ADDRESS" in program["environment"], "the address is also in the contract's variable"
+
+
+def _run_pod(tmp_path: Path, crashing: str | None) -> tuple[subprocess.Popen[str], Path]:
+    """The real supervisord with the rendered prod config of the core pod; every program replaced by a
+    long sleep except `crashing`, which exits at once (as a service that cannot start). Only paths and
+    commands differ from the image; the event listener, the restart policy and the retries are rendered."""
+    sections = supervisord_sections(CORE, Mode.PROD)
+    sections["supervisord"].update(pidfile=str(tmp_path / "supervisord.pid"), childlogdir=str(tmp_path))
+    sections["unix_http_server"]["file"] = str(tmp_path / "supervisor.sock")
+    sections["supervisorctl"]["serverurl"] = f"unix://{tmp_path / 'supervisor.sock'}"
+    for name, values in sections.items():
+        if name.startswith("program:"):
+            values["command"] = "/bin/false" if name == f"program:{crashing}" else "sleep 300"
+            values.pop("directory", None)
+            if name == f"program:{crashing}":
+                values["startretries"] = "1"  # FATAL after two quick failures, not after ten (55 s)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_dict(sections)
+    path = tmp_path / "supervisord.conf"
+    with path.open("w", encoding="utf-8") as out:
+        parser.write(out)
+    supervisord = require_tool("supervisord")
+    process = subprocess.Popen([supervisord, "-c", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    return process, path
+
+
+@pytest.mark.tools
+def test_a_process_that_keeps_failing_stops_supervisord_so_the_container_restarts(tmp_path: Path) -> None:
+    crashing = CORE.services[0].name
+    process, _ = _run_pod(tmp_path, crashing)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"supervisord kept running with {crashing} FATAL:\n{process.communicate()[0]}")
+    log = process.communicate()[0]
+    assert "a process is FATAL, stopping the container" in log, f"the listener says why:\n{log}"
+    assert f"gave up: {crashing} entered FATAL state" in log, f"{crashing} was FATAL:\n{log}"
+    leftover = subprocess.run(["pgrep", "-f", "sleep 300", "-P", str(process.pid)], capture_output=True, check=False)
+    assert leftover.returncode != 0, "supervisord stopped the pod's other processes before exiting"
+
+
+@pytest.mark.tools
+def test_a_healthy_pod_keeps_running_with_the_listener_in_place(tmp_path: Path) -> None:
+    process, path = _run_pod(tmp_path, crashing=None)
+    try:
+        time.sleep(8)
+        assert process.poll() is None, "the listener stops nothing while every process runs"
+        status = subprocess.run([require_tool("supervisorctl"), "-c", str(path), "status"],
+                                capture_output=True, text=True, check=False)
+        assert "fatal-exit" in status.stdout and "RUNNING" in status.stdout, f"listener is up:\n{status.stdout}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -13,8 +13,11 @@ infrastructure reaches each pod through the variables and secret files the platf
 
 from __future__ import annotations
 
+import base64
 import configparser
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from components.pods.bigpod import MIGRATE, SEED
 from components.pods.catalog import CATALOG
 from components.pods.model import AppService, Infra, PodDefinition
 from components.pods.render.files import REPO_ROOT
@@ -44,6 +48,7 @@ pytestmark = pytest.mark.tools
 UID = 1000
 STARTUP_SECONDS = 90
 REDIS_PASSWORD = "redis-password"
+JWT_ACCESS_KEY = "jwt-access-key-for-the-system-test"
 MINIO_ACCESS_KEY, MINIO_SECRET_KEY = "dreamscape-admin", "minio-secret"
 
 
@@ -215,7 +220,8 @@ def infra_env(pod: PodDefinition, root: Path, postgres: PostgresApp, redis: int,
     secrets = root / "secrets"
     secrets.mkdir(exist_ok=True)
     files = {"database-password": postgres.password, "redis-password": REDIS_PASSWORD,
-             "minio-access-key": MINIO_ACCESS_KEY, "minio-secret-key": MINIO_SECRET_KEY}
+             "minio-access-key": MINIO_ACCESS_KEY, "minio-secret-key": MINIO_SECRET_KEY,
+             "jwt-access-secret": JWT_ACCESS_KEY}
     for name, value in files.items():
         (secrets / name).write_text(value)
     by_need = {
@@ -231,7 +237,21 @@ def infra_env(pod: PodDefinition, root: Path, postgres: PostgresApp, redis: int,
     env: dict[str, str] = {}
     for need in pod.needs:
         env.update(by_need.get(need, {}))
+    if pod.signs_tokens:
+        env["JWT_ACCESS_SECRET_FILE"] = str(secrets / "jwt-access-secret")
     return env
+
+
+def access_token(subject: str, key: str = "", ttl: int = 600) -> str:
+    """An HS256 access token as the auth service signs it (the platform's JWT access key)."""
+    def encode(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    now = int(time.time())
+    head = encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = encode(json.dumps({"sub": subject, "iat": now, "exp": now + ttl}).encode())
+    signature = hmac.new((key or JWT_ACCESS_KEY).encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{encode(signature)}"
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +279,14 @@ def running(postgres: PostgresApp, redis: int, minio: S3Fake) -> Iterator[Runnin
     }
     configs = {pod.name: _config(pod, catalog, root) for pod in catalog}
     pod_envs = {pod.name: infra_env(pod, root, postgres, redis, minio) for pod in catalog}
+    # What the platform's migration tasks do before the pods start (seeded, as on dev with seedData).
+    for pod in catalog:
+        for service in pod.services:
+            if Infra.POSTGRES in service.needs:
+                done = subprocess.run(["/bin/sh", "-c", f"{MIGRATE} && {SEED}"], cwd=app / str(service.source),
+                                      env={**env, **pod_envs[pod.name]}, capture_output=True, text=True,
+                                      timeout=120, check=False)
+                assert done.returncode == 0, f"{service.name} migrate and seed: {done.stdout}{done.stderr}"
     for name in configs:  # the programs reopen /dev/stdout, i.e. this file, as UID 1000
         (root / "run" / f"{name}.log").touch()
     if os.geteuid() == 0:
@@ -294,10 +322,36 @@ def test_every_gateway_route_reaches_its_service_through_nginx(running: Running)
     assert gateway is not None
     status, _ = _get(f"http://127.0.0.1:{running.nginx_port}/health")
     assert status == 200, "NGINX answers its own /health"
+    token = {"Authorization": f"Bearer {access_token('john@example.com')}"}
     for route in gateway.routes:
-        status, body = _get(f"http://127.0.0.1:{running.nginx_port}{route.prefix}")
+        reply = probes.http(f"http://127.0.0.1:{running.nginx_port}{route.prefix}", headers=token, timeout=5)
+        status, body = reply.status, reply.body
         assert status == 200, f"{route.prefix} answers through NGINX, got {status} {body[:200]!r}"
         assert json.loads(body)["service"] == route.service, f"{route.prefix} reaches {route.service}"
+
+
+def test_protected_routes_need_a_token_the_reference_auth_service_verifies(running: Running) -> None:
+    base = f"http://127.0.0.1:{running.nginx_port}"
+    protected = [r.prefix for r in running.pod("core").gateway.routes if r.protected]  # type: ignore[union-attr]
+    assert protected, "business and experience routes are protected"
+    for prefix in protected:
+        assert _get(f"{base}{prefix}")[0] == 401, f"{prefix} without a token is refused"
+        forged = access_token("john@example.com", key="not-the-platform-key")
+        refused = probes.http(f"{base}{prefix}", headers={"Authorization": f"Bearer {forged}"}, timeout=5)
+        assert refused.status == 401, f"{prefix} with a token signed by another key is refused"
+    expired = probes.http(f"{base}{protected[0]}", timeout=5,
+                          headers={"Authorization": f"Bearer {access_token('john@example.com', ttl=-60)}"})
+    assert expired.status == 401, "an expired token is refused"
+    login = probes.http(f"{base}/api/v1/auth/login", method="POST", timeout=5,
+                        headers={"Content-Type": "application/json"},
+                        body=json.dumps({"email": "john@example.com", "password": "password123"}).encode())
+    assert login.status == 200, f"the seeded test account logs in: {login.status} {login.body[:200]!r}"
+    token = json.loads(login.body)["token"]
+    reply = probes.http(f"{base}{protected[0]}", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert reply.status == 200, f"a token from the auth service opens {protected[0]}"
+    wrong = probes.http(f"{base}/api/v1/auth/login", method="POST", timeout=5,
+                        body=json.dumps({"email": "john@example.com", "password": "nope"}).encode())
+    assert wrong.status == 401, "a wrong password gets no token"
 
 
 def test_every_service_serves_health_and_prometheus_metrics_on_its_port(running: Running) -> None:
@@ -325,7 +379,8 @@ def test_the_auth_rate_limit_answers_429_beyond_its_burst(running: Running) -> N
 
 def test_a_websocket_upgrade_passes_nginx_and_the_web_clients_gateway_proxy(running: Running) -> None:
     # A route without a rate limit: the previous test emptied the auth bucket.
-    through_nginx = probes.websocket(f"ws://127.0.0.1:{running.nginx_port}/api/v1/voyages/events")
+    token = access_token("john@example.com")
+    through_nginx = probes.websocket(f"ws://127.0.0.1:{running.nginx_port}/api/v1/voyages/events?access_token={token}")
     assert json.loads(through_nginx)["service"] == "voyage", "NGINX forwards the upgrade to another pod"
     web = running.service("web")
     first = probes.websocket(f"ws://127.0.0.1:{web.port}/ws", send="hello")
@@ -376,7 +431,7 @@ def test_supervisord_restarts_a_crashed_service(running: Running) -> None:
 def test_each_service_touches_its_infrastructure_through_the_platforms_variables_and_secret_files(
     running: Running, minio: S3Fake,
 ) -> None:
-    expected = {"auth": {"postgres", "redis"}, "user": {"postgres", "redis"}, "voyage": {"postgres"},
+    expected = {"auth": {"postgres", "redis"}, "user": {"postgres", "redis"}, "voyage": {"postgres", "redis"},
                 "payment": {"postgres"}, "panorama": {"minio"}, "gateway": {"redis"}}
     for name, dependencies in expected.items():
         service = running.service(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +11,12 @@ import pytest
 
 from tests.tools.fakes import FakeRunner
 from tools import dev_db, restore_postgres
+from tools.runner import CommandError
 
 CLUSTER_URL = "http://dreamscape-backup:KEY123@minio:9000"
+MC_CONFIG = json.dumps({"version": "10", "aliases": {"backup": {
+    "url": "http://minio:9000", "accessKey": "dreamscape-backup", "secretKey": "KEY123", "api": "s3v4",
+    "path": "auto"}}})
 
 
 def test_dev_dump_runs_pg_dump_inside_the_stacks_postgres_container(tmp_path: Path) -> None:
@@ -55,13 +60,19 @@ def test_the_cluster_url_is_rewritten_to_the_port_forward() -> None:
     assert restore_postgres.local_mc_host(CLUSTER_URL) == "http://dreamscape-backup:KEY123@127.0.0.1:19000"
 
 
+def test_the_backup_alias_is_read_from_mcs_config_file_and_a_wrong_file_is_a_clear_error() -> None:
+    assert restore_postgres.cluster_url(MC_CONFIG) == CLUSTER_URL, "the alias' URL with its credentials"
+    with pytest.raises(CommandError, match="no mc config with the alias 'backup'"):
+        restore_postgres.cluster_url('{"version": "10", "aliases": {}}')
+
+
 def test_prod_restore_downloads_with_the_backup_user_and_pg_restores_via_kubectl() -> None:
     runner = FakeRunner(answers={("kubectl", "--namespace", "dreamscape-prod", "get"):
-                                 base64.b64encode(CLUSTER_URL.encode()).decode()})
+                                 base64.b64encode(MC_CONFIG.encode()).decode()})
     name = "dreamscape-20250101T020005Z.dump"
     assert restore_postgres.main([name, "--yes"], runner=runner, wait=lambda: None) == 0
     get, download, pg_restore = runner.commands
-    assert get.argv[-1] == "jsonpath={.data.env-MC_HOST_backup}", "credentials come from the CronJob's Secret"
+    assert get.argv[-1] == "jsonpath={.data.mc-config}", "credentials come from mc's config in the CronJob's Secret"
     assert runner.started[0].argv == ("kubectl", "--namespace", "dreamscape-prod", "port-forward",
                                       "service/minio", "19000:9000")
     assert runner.stopped == 1, "the port-forward is stopped after the download"
@@ -82,7 +93,7 @@ def test_prod_restore_asks_before_overwriting() -> None:
 
 def test_prod_restore_lists_the_dumps() -> None:
     runner = FakeRunner(answers={
-        ("kubectl",): base64.b64encode(CLUSTER_URL.encode()).decode(),
+        ("kubectl",): base64.b64encode(MC_CONFIG.encode()).decode(),
         ("mc", "ls"): "[2025-01-01 02:00:05 UTC] 1MiB STANDARD a.dump\n"})
     assert restore_postgres.main(["--list"], runner=runner, wait=lambda: None) == 0
     assert runner.argvs()[-1] == ("mc", "ls", "backup/dreamscape-backups/postgres/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,13 @@ from components.config import loader
 from tests.tools.fakes import FakeRunner
 from tools import restore_postgres
 
-CLUSTER_URL = "http://dreamscape-backup:KEY123@minio:9000"
+MC_CONFIG = json.dumps({"version": "10", "aliases": {"backup": {
+    "url": "http://minio:9000", "accessKey": "dreamscape-backup", "secretKey": "KEY123"}}})
 
 
 def answering_runner(namespace: str) -> FakeRunner:
     return FakeRunner(answers={("kubectl", "--namespace", namespace, "get"):
-                               base64.b64encode(CLUSTER_URL.encode()).decode()})
+                               base64.b64encode(MC_CONFIG.encode()).decode()})
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,8 @@ def _handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urllib.parse.urlsplit(self.path)
-            if self.headers.get("Upgrade", "").lower() == "websocket" and url.path == "/ws":
+            # The web client's `/ws`, and the gateway's own route (it upgrades on any path).
+            if self.headers.get("Upgrade", "").lower() == "websocket" and url.path in ("/ws", "/"):
                 key = self.headers["Sec-WebSocket-Key"]
                 accept = base64.b64encode(hashlib.sha1((key + probes.WS_GUID).encode()).digest()).decode()
                 self.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -151,7 +152,8 @@ def outputs(http_port: int, postgres: int, redis: int, minio: int) -> dict[str, 
     local = f"127.0.0.1:{http_port}"
     return {
         "environment": "dev", "target": "docker",
-        "urls": {"web": f"http://{local}", "api": f"http://{local}", "grafana": f"http://{local}"},
+        "urls": {"web": f"http://{local}", "api": f"http://{local}", "grafana": f"http://{local}",
+                 "realtime": f"ws://{local}"},
         "endpoints": {"postgres": f"127.0.0.1:{postgres}", "redis": f"127.0.0.1:{redis}", "kafka": "127.0.0.1:9092",
                       "minio": f"http://127.0.0.1:{minio}", "minioConsole": f"http://{local}"},
         "postgresUrl": f"postgresql://{APP_USER}:{urllib.parse.quote(APP_PASSWORD)}@postgres:5432/{DATABASE}",
@@ -186,7 +188,9 @@ def test_a_healthy_environment_passes_every_check_with_one_progress_line_each(
     assert "AUTH ok, PONG" in text, "Redis authenticated with the generated password"
     assert any(path.startswith("/dreamscape-vr-assets/smoke/") for path in minio.objects), "MinIO got the object"
     assert not minio.refused, f"every MinIO request carried a valid V4 signature: {minio.refused}"
-    assert "upgraded" in text, "the WebSocket upgrade went through"
+    assert f"ws://127.0.0.1:{port}/ws upgraded" in text, "the WebSocket upgrade through the web route went through"
+    assert f"ws://127.0.0.1:{port} upgraded" in text, "the upgrade on the realtime route went through"
+    assert "url realtime" not in text, "a WebSocket URL is not fetched as a page"
     assert sum("kafka-console-producer.sh" in " ".join(c.argv) for c in kafka.commands) == 1, "one message produced"
     for pod in CATALOG:
         assert f"recent logs from {pod.name}" in text, f"Loki was asked for {pod.name}'s logs"
@@ -225,6 +229,7 @@ def test_failures_are_reported_by_name_and_the_exit_status_is_non_zero(
     state.log_pods.discard("business")
     raw = outputs(port, postgres, redis, minio.port)
     raw["minioRootPassword"] = "not-the-secret"
+    raw["urls"]["realtime"] = f"ws://127.0.0.1:{port}/nowhere"
     raw["redisUrl"] = "redis://:wrong-password@redis:6379"
     raw["postgresUrl"] = f"postgresql://{APP_USER}:wrong@postgres:5432/{DATABASE}"
     status, text, _ = _run(raw, _Combined(port, postgres, redis, minio.port), KafkaFake(lose_messages=True))
@@ -235,7 +240,8 @@ def test_failures_are_reported_by_name_and_the_exit_status_is_non_zero(
                       ("redis auth", "AUTH was refused"),
                       ("postgres app login", "password authentication failed"),
                       ("kafka round trip", "did not consume it back"),
-                      ("minio put/get", "HTTP 403")):
+                      ("minio put/get", "HTTP 403"),
+                      ("websocket realtime", "upgrade refused")):
         assert f"- {name}: " in report_part and why in report_part, f"the report names {name} ({why}):\n{text}"
     assert "- loki logs core" not in report_part, "pods with logs are not reported"
 

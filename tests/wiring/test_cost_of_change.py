@@ -35,7 +35,9 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Extended:
         for service in pod.services:
             directory = workspace / str(service.source)
             directory.mkdir(parents=True, exist_ok=True)
-            (directory / "package.json").write_text('{"scripts": {"dev": "node --watch server.js"}}')
+            # The contract: a dev script, and a migrate script for a service with a database.
+            migrate = ', "migrate": "node migrate.js"' if Infra.POSTGRES in service.needs else ""
+            (directory / "package.json").write_text(f'{{"scripts": {{"dev": "node --watch server.js"{migrate}}}}}')
     patch = pytest.MonkeyPatch()
     import components.plan
     import components.pods.source

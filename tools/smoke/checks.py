@@ -162,11 +162,25 @@ def minio_check(outputs: Outputs, access: Access) -> Check:
 def websocket_check(outputs: Outputs, insecure: bool = False) -> Check:
     web = urllib.parse.urlsplit(outputs.urls["web"])
     url = urllib.parse.urlunsplit(("wss" if web.scheme == "https" else "ws", web.netloc, "/ws", "", ""))
+    return _upgrade_check("websocket through the edge", url, insecure)
 
+
+def _upgrade_check(name: str, url: str, insecure: bool) -> Check:
     def run() -> str:
         message = probes.websocket(url, send=json.dumps({"kind": "smoke"}), insecure=insecure)
         return f"{url} upgraded, first message {message[:80]}"
-    return Check("websocket through the edge", run)
+    return Check(name, run)
+
+
+def is_websocket(url: str) -> bool:
+    """A long-lived route's URL (`wss://ws.<domain>`, dev `ws://localhost:4000`)."""
+    return urllib.parse.urlsplit(url).scheme in ("ws", "wss")
+
+
+def realtime_checks(outputs: Outputs, insecure: bool = False) -> list[Check]:
+    """The WebSocket upgrade on every long-lived route, at the URL the stack publishes."""
+    return [_upgrade_check(f"websocket {name}", url, insecure)
+            for name, url in sorted(outputs.urls.items()) if is_websocket(url)]
 
 
 def prometheus_check(outputs: Outputs, access: Access) -> Check:
@@ -225,7 +239,7 @@ def build_checks(outputs: Outputs, access: Access, runner: Runner,
                  catalog: Sequence[PodDefinition] = CATALOG, kafka_topic: str | None = None,
                  insecure: bool = False) -> list[Check]:
     """Every check, in report order; `insecure` skips TLS verification at the edge (a throwaway cluster)."""
-    checks = [url_check(name, url, insecure) for name, url in sorted(outputs.urls.items())]
+    checks = [url_check(name, url, insecure) for name, url in sorted(outputs.urls.items()) if not is_websocket(url)]
     checks += [service_check(pod, service.name, access) for pod in catalog for service in pod.services]
     checks += [
         postgres_check(outputs, access),
@@ -233,6 +247,7 @@ def build_checks(outputs: Outputs, access: Access, runner: Runner,
         kafka_check(outputs, access, runner, kafka_topic),
         minio_check(outputs, access),
         websocket_check(outputs, insecure),
+        *realtime_checks(outputs, insecure),
         prometheus_check(outputs, access),
         grafana_check(outputs, access),
     ]

@@ -257,7 +257,8 @@ def websocket(url: str, send: str | None = None, timeout: float = TIMEOUT, insec
         raise ProbeError(f"{url}: expected a ws:// URL")
     port = parts.port or (443 if parts.scheme == "wss" else 80)
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")  # a browser's token rides here
+    request = (f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
     try:
         with socket.create_connection((parts.hostname or "localhost", port), timeout=timeout) as plain:

@@ -11,7 +11,8 @@ Layout of the image build:
   outside this repository, and this repository (venv, Pulumi state, backups) is never in the context.
 - Per service, three stages: ``<svc>-deps`` installs npm dependencies from the manifest only (cached
   until package*.json changes), ``<svc>-build`` adds the sources and runs the ``build`` script if any,
-  ``<svc>-prod`` prunes dev dependencies.
+  ``<svc>-prod`` prunes dev dependencies. A static site (the web client) has no ``-prod`` stage: its
+  ``build`` is required, and the runtime copies only its output (``dist/``), served by NGINX.
 - ``dev`` (``--target dev``) has the full dependencies and the dev supervisord config; ``runtime`` is the
   last, default stage: pruned services and the prod config. Both run as UID 1000 on a pinned
   ``node:<major>-alpine<version>`` base and check every process of the pod in ``HEALTHCHECK``.
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from components.pods.model import AppService, PodDefinition
+from components.pods.render.static_web import conf_path, file_name, static_services
 from components.pods.render.supervisord import NGINX_CONF_PATH, SUPERVISORD_CONF_PATH, Mode
 
 NODE_IMAGE = "node:24-alpine3.22"
@@ -54,7 +56,8 @@ IGNORED_IN_SOURCES = (
 
 def infra_files(pod: PodDefinition) -> tuple[str, ...]:
     """What the final stages copy from the `infra` named context (images/<pod>/)."""
-    names = (*config_file_names(pod).values(), *(("nginx.conf",) if pod.gateway is not None else ()))
+    names = (*config_file_names(pod).values(), *(("nginx.conf",) if pod.gateway is not None else ()),
+             *(file_name(service) for service in static_services(pod)))
     return tuple(sorted(names))
 
 
@@ -100,6 +103,19 @@ def _exec(args: Iterable[str]) -> str:
 
 def _service_stages(service: AppService, node_image: str) -> list[str]:
     app, source = str(service.app_dir), service.source
+    if service.static_dir is not None:
+        # Browser code: `build` is required, and prod takes only its output (no prune, no node_modules).
+        return [
+            f"FROM {node_image} AS {service.name}-deps",
+            f"WORKDIR {app}",
+            f"COPY {source}/package*.json ./",
+            "RUN if [ -f package-lock.json ]; then npm ci; else npm install; fi",
+            "",
+            f"FROM {service.name}-deps AS {service.name}-build",
+            f"COPY {source}/ ./",
+            f"RUN npm run build && test -f {service.static_dir}/index.html",
+            "",
+        ]
     return [
         f"FROM {node_image} AS {service.name}-deps",
         f"WORKDIR {app}",
@@ -116,21 +132,30 @@ def _service_stages(service: AppService, node_image: str) -> list[str]:
     ]
 
 
+def _copy_service(service: AppService, dev: bool) -> str:
+    """Dev takes the built service with every dependency; prod the pruned one, or a static site's output."""
+    if dev:
+        return f"COPY --from={service.name}-build {service.app_dir} {service.app_dir}"
+    if service.static_root is not None:
+        return f"COPY --from={service.name}-build {service.static_root} {service.static_root}"
+    return f"COPY --from={service.name}-prod {service.app_dir} {service.app_dir}"
+
+
 def _final_stage(pod: PodDefinition, mode: Mode) -> list[str]:
     dev = mode is Mode.DEV
-    source_stage = "build" if dev else "prod"
     lines = [
         f"FROM base AS {DEV_TARGET if dev else RUNTIME_TARGET}",
-        *(
-            f"COPY --from={service.name}-{source_stage} {service.app_dir} {service.app_dir}"
-            for service in pod.services
-        ),
+        *(_copy_service(service, dev) for service in pod.services),
         # `infra` is a named build context, not a stage: hadolint cannot know it.
         "# hadolint ignore=DL3022",
         f"COPY --from={INFRA_CONTEXT} {config_file_names(pod)[mode]} {SUPERVISORD_CONF_PATH}",
     ]
     if pod.gateway is not None:
         lines += ["# hadolint ignore=DL3022", f"COPY --from={INFRA_CONTEXT} nginx.conf {NGINX_CONF_PATH}"]
+    if not dev:
+        for service in static_services(pod):
+            lines += ["# hadolint ignore=DL3022",
+                      f"COPY --from={INFRA_CONTEXT} {file_name(service)} {conf_path(service)}"]
     ports = " ".join(str(port.number) for port in pod.ports(dev=dev))
     lines += [
         f"ENV NODE_ENV={'development' if dev else 'production'}",
@@ -147,7 +172,7 @@ def _final_stage(pod: PodDefinition, mode: Mode) -> list[str]:
 def render_dockerfile(pod: PodDefinition, settings: ImageSettings | None = None) -> str:
     """Dockerfile text for `pod`: targets `dev` and `runtime` (the default, last stage)."""
     settings = settings or ImageSettings()
-    packages = ["supervisor", *(["nginx"] if pod.gateway is not None else [])]
+    packages = ["supervisor", *(["nginx"] if pod.gateway is not None or static_services(pod) else [])]
     lines = [
         HEADER,
         f"# Pod {pod.name}: {pod.description}.",

@@ -9,6 +9,7 @@ from components.pods.catalog import CATALOG
 from components.pods.model import PodDefinition
 from components.pods.render.dockerfile import config_file_names, image_dir, render_dockerfile, render_dockerignore
 from components.pods.render.nginx import render_nginx
+from components.pods.render.static_web import file_name, render_static, static_services
 from components.pods.render.supervisord import render_supervisord
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -40,6 +41,8 @@ def pod_files(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG) ->
         files[directory / name] = render_supervisord(pod, mode)
     if pod.gateway is not None:
         files[directory / "nginx.conf"] = render_nginx(pod, catalog)
+    for service in static_services(pod):
+        files[directory / file_name(service)] = render_static(service)
     return files
 
 

@@ -18,6 +18,13 @@ Choices:
   ingress and the container networks use, so the address is the client's, not the ingress'.
 - ``/health`` is answered by NGINX itself; ``/status`` is ``stub_status``, reachable from private
   addresses only (for the metrics exporter).
+- **Tokens on protected routes** (``GatewayRoute.protected``) are checked by NGINX with ``auth_request``:
+  an internal subrequest to the auth service's verify endpoint (``NginxGateway.verify``) carrying the
+  client's ``Authorization`` header and the original URI (a browser WebSocket can only send its token in
+  the query). 2xx forwards the request with the verified subject in ``X-Auth-User``; 401/403 refuse it.
+  The services behind need no token key, and ``X-Auth-User`` is always set by NGINX (empty, so not
+  sent, on other routes): a client cannot forge it. Asymmetric keys in every service were the
+  alternative; one verifier keeps revocation and key rotation in the auth service.
 """
 
 from __future__ import annotations
@@ -38,6 +45,11 @@ DOCKER_DNS = "127.0.0.11"
 K3S_CLUSTER_DNS = "10.43.0.10"
 """k3s' default cluster DNS Service address."""
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+VERIFY_LOCATION = "/_dreamscape/verify"
+"""The internal location protected routes ask (never reachable from outside: `internal`)."""
+AUTH_USER_HEADER = "X-Auth-User"
+"""The verified subject, from the verify endpoint's response to the service behind the route."""
+AUTH_USER_VARIABLE = "$auth_user"
 
 HEADER = "# Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit.\n"
 
@@ -126,6 +138,10 @@ def _location(target: RouteTarget) -> Directive:
     limit = target.route.rate_limit
     if limit is not None:
         body.append(directive("limit_req", f"zone={limit.zone}", f"burst={limit.burst}", "nodelay"))
+    if target.route.protected:
+        body.append(directive("auth_request", VERIFY_LOCATION))
+        body.append(directive("auth_request_set", AUTH_USER_VARIABLE,
+                              f"$upstream_http_{AUTH_USER_HEADER.lower().replace('-', '_')}"))
     if target.local:
         body.append(directive("proxy_pass", f"http://{target.address}"))
     else:
@@ -134,13 +150,48 @@ def _location(target: RouteTarget) -> Directive:
     return directive("location", target.route.prefix, block=body)
 
 
-def _server(gateway: NginxGateway, targets: tuple[RouteTarget, ...], settings: NginxSettings) -> Directive:
+def verify_target(pod: PodDefinition, catalog: Iterable[PodDefinition] = CATALOG,
+                  settings: NginxSettings | None = None) -> RouteTarget | None:
+    """Where protected routes' tokens are checked, resolved like a route (None: no protected route)."""
+    gateway = _gateway(pod)
+    if gateway.verify is None or not any(route.protected for route in gateway.routes):
+        return None
+    settings = settings or NginxSettings()
+    target_pod = pod_of(gateway.verify.service, tuple(catalog))
+    local = target_pod.name == pod.name
+    host = "127.0.0.1" if local else settings.pod_hosts.get(target_pod.name, target_pod.hostname)
+    route = GatewayRoute(gateway.verify.path, gateway.verify.service)
+    return RouteTarget(route, host, target_pod.service(gateway.verify.service).port, local)
+
+
+def _verify_location(target: RouteTarget) -> Directive:
+    """The subrequest: headers only (no body), the client's Authorization header and original URI."""
+    body = [
+        directive("internal"),
+        directive("proxy_pass_request_body", "off"),
+        directive("proxy_set_header", "Content-Length", ""),
+        directive("proxy_set_header", "X-Original-URI", "$request_uri"),
+        directive("proxy_set_header", "X-Original-Method", "$request_method"),
+        directive("proxy_set_header", "X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+    ]
+    if target.local:
+        body.append(directive("proxy_pass", f"http://{target.address}{target.route.prefix}"))
+    else:
+        body.append(directive("set", "$upstream_verify", target.address))
+        body.append(directive("proxy_pass", f"http://$upstream_verify{target.route.prefix}"))
+    return directive("location", "=", VERIFY_LOCATION, block=body)
+
+
+def _server(gateway: NginxGateway, targets: tuple[RouteTarget, ...], settings: NginxSettings,
+            verify: RouteTarget | None = None) -> Directive:
     status_access = [directive("allow", address) for address in settings.status_allow]
     return directive(
         "server",
         block=[
             directive("listen", gateway.listen_port, "default_server"),
             directive("server_name", "_"),
+            # Empty unless a protected route's verify answer sets it; an empty header is not sent.
+            *([directive("set", AUTH_USER_VARIABLE, "")] if verify else []),
             directive(
                 "location",
                 "=",
@@ -162,6 +213,7 @@ def _server(gateway: NginxGateway, targets: tuple[RouteTarget, ...], settings: N
                     directive("deny", "all"),
                 ],
             ),
+            *([_verify_location(verify)] if verify else []),
             *(_location(target) for target in targets),
             directive(
                 "location",
@@ -175,7 +227,8 @@ def _server(gateway: NginxGateway, targets: tuple[RouteTarget, ...], settings: N
     )
 
 
-def _http(pod: PodDefinition, targets: tuple[RouteTarget, ...], settings: NginxSettings) -> Directive:
+def _http(pod: PodDefinition, targets: tuple[RouteTarget, ...], settings: NginxSettings,
+          verify: RouteTarget | None = None) -> Directive:
     gateway = _gateway(pod)
     temp_paths = [
         directive(f"{kind}_temp_path", f"{settings.runtime_dir}/nginx-{kind}")
@@ -228,7 +281,8 @@ def _http(pod: PodDefinition, targets: tuple[RouteTarget, ...], settings: NginxS
             directive("proxy_set_header", "X-Forwarded-Proto", "$forwarded_proto"),
             directive("proxy_set_header", "Upgrade", "$http_upgrade"),
             directive("proxy_set_header", "Connection", "$connection_upgrade"),
-            _server(gateway, targets, settings),
+            *([directive("proxy_set_header", AUTH_USER_HEADER, AUTH_USER_VARIABLE)] if verify else []),
+            _server(gateway, targets, settings, verify),
         ],
     )
 
@@ -240,14 +294,16 @@ def nginx_payload(
 ) -> list[Directive]:
     """The configuration as a crossplane payload (list of directives)."""
     settings = settings or NginxSettings()
+    catalog = tuple(catalog)
     targets = route_targets(pod, catalog, settings)
+    verify = verify_target(pod, catalog, settings)
     return [
         directive("worker_processes", _worker_processes(pod)),
         directive("pid", f"{settings.runtime_dir}/nginx.pid"),
         directive("error_log", "stderr", "warn"),
         directive("daemon", "off"),
         directive("events", block=[directive("worker_connections", 1024)]),
-        _http(pod, targets, settings),
+        _http(pod, targets, settings, verify),
     ]
 
 

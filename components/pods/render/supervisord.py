@@ -8,6 +8,12 @@ Choices:
 - ``user`` is never set: the container already runs as UID 1000, and supervisord can't switch users then.
 - ``stopasgroup``/``killasgroup``: ``npm`` wraps the real Node process, so signals go to the whole group.
 - The gateway (NGINX) gets the highest priority number, so supervisord starts it after the services.
+- Crash recovery: a process that keeps failing to start ends FATAL, and supervisord would keep the container
+  running without it. An event listener on ``PROCESS_STATE_FATAL`` then stops supervisord (SIGTERM to its
+  parent), supervisord stops the other processes and exits, and Docker (``restart: unless-stopped``) or
+  Kubernetes (``restartPolicy: Always``) restarts the container: the restart shows in the container's
+  restart count (``kube_pod_container_status_restarts_total``). The listener is a few lines of Python
+  passed with ``python3 -c`` (supervisord brings Python into the image), so the image needs no extra file.
 - Dev mode hands the service its inspector address, ``0.0.0.0:<debug port>``, in ``INSPECT_ADDRESS``
   (docs/application-contract.md), and the service's dev script puts it on the service's own ``node``
   command (``node --watch --inspect=$INSPECT_ADDRESS server.js``). Node options in the environment
@@ -26,6 +32,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from components.pods.model import AppService, PodDefinition
+from components.pods.render.static_web import server_command
 
 SUPERVISORD_CONF_PATH = PurePosixPath("/etc/supervisord.conf")
 NGINX_CONF_PATH = PurePosixPath("/etc/nginx/nginx.conf")
@@ -34,6 +41,20 @@ PIDFILE_PATH = PurePosixPath("/tmp/supervisord.pid")
 NGINX_PROGRAM = "nginx"
 INSPECT_ENV = "INSPECT_ADDRESS"
 """The environment variable that carries a service's inspector address in dev (the application contract)."""
+
+FATAL_LISTENER = "fatal-exit"
+FATAL_LISTENER_SOURCE = """\
+import os, signal, sys
+while True:
+    sys.stdout.write('READY\\n'); sys.stdout.flush()
+    header = dict(field.split(':', 1) for field in sys.stdin.readline().split())
+    payload = sys.stdin.read(int(header['len']))
+    sys.stderr.write('a process is FATAL, stopping the container so it restarts: ' + payload + '\\n')
+    sys.stderr.flush()
+    os.kill(os.getppid(), signal.SIGTERM)
+    sys.stdout.write('RESULT 2\\nOK'); sys.stdout.flush()
+"""
+"""The supervisord event-listener protocol (READY, a header line with `len`, the payload, RESULT)."""
 
 HEADER = "; Rendered from components/pods/catalog.py by `python -m components.pods.render`. Do not edit.\n"
 
@@ -96,9 +117,15 @@ def dev_command(service: AppService) -> tuple[str, ...]:
     return command
 
 
+def prod_command(service: AppService) -> tuple[str, ...]:
+    """A static site is served by its own NGINX in prod (render/static_web.py); a service runs its command."""
+    return server_command(service) if service.static_dir is not None else service.prod_command
+
+
 def _program(service: AppService, mode: Mode) -> dict[str, str]:
+    static = mode is Mode.PROD and service.static_dir is not None
     return {
-        "command": shlex.join(dev_command(service) if mode is Mode.DEV else service.prod_command),
+        "command": shlex.join(dev_command(service) if mode is Mode.DEV else prod_command(service)),
         "directory": str(service.app_dir),
         "environment": _environment(service_environment(service, mode)),
         "priority": str(service.priority),
@@ -106,7 +133,8 @@ def _program(service: AppService, mode: Mode) -> dict[str, str]:
         "autorestart": "true",
         "startsecs": "5",
         "startretries": "10",
-        "stopsignal": "TERM",
+        # NGINX finishes its requests on QUIT (TERM is its fast shutdown).
+        "stopsignal": "QUIT" if static else "TERM",
         "stopwaitsecs": "20",
         "stopasgroup": "true",
         "killasgroup": "true",
@@ -126,6 +154,19 @@ def _nginx_program(priority: int) -> dict[str, str]:
         "stopsignal": "QUIT",
         "stopwaitsecs": "20",
         **_logging(),
+    }
+
+
+def fatal_listener() -> dict[str, str]:
+    """The listener that turns a FATAL process into a container exit."""
+    return {
+        "command": shlex.join(["python3", "-c", f"exec({FATAL_LISTENER_SOURCE!r})"]),
+        "events": "PROCESS_STATE_FATAL",
+        "autostart": "true",
+        "autorestart": "true",
+        # The protocol runs over stdout; only stderr reaches the container's log.
+        "stderr_logfile": "/dev/stderr",
+        "stderr_logfile_maxbytes": "0",
     }
 
 
@@ -152,6 +193,9 @@ def supervisord_sections(pod: PodDefinition, mode: Mode) -> dict[str, dict[str, 
         if pod.has_service(NGINX_PROGRAM):
             raise ValueError(f"pod {pod.name}: a service may not be named {NGINX_PROGRAM!r}")
         sections[f"program:{NGINX_PROGRAM}"] = _nginx_program(pod.gateway.priority)
+    if pod.has_service(FATAL_LISTENER):
+        raise ValueError(f"pod {pod.name}: a service may not be named {FATAL_LISTENER!r}")
+    sections[f"eventlistener:{FATAL_LISTENER}"] = fatal_listener()
     return sections
 
 

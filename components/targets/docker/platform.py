@@ -9,8 +9,9 @@ Realises a `spec.Service` as one container per member, with:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import pulumi
 import pulumi_docker as docker
@@ -26,6 +27,7 @@ from components.spec import (
     Route,
     Service,
     Task,
+    Text,
     WorkloadKind,
     Zone,
     peers_name,
@@ -107,10 +109,10 @@ class DockerPlatform(pulumi.ComponentResource):
     def _opts(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)  # type: ignore[arg-type]
 
-    def _label_map(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def _label_map(self, extra: Mapping[str, Text] | None = None) -> dict[str, Text]:
         return {MANAGED_BY: self.settings.environment, **self.settings.annotations, **(extra or {})}
 
-    def _labels(self, extra: dict[str, str] | None = None) -> list[docker.ContainerLabelArgs]:
+    def _labels(self, extra: Mapping[str, Text] | None = None) -> list[docker.ContainerLabelArgs]:
         return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(self._label_map(extra).items())]
 
     def _image(self, ref: str | pulumi.Output[str] | ImageBuild, parent: pulumi.Resource,
@@ -230,6 +232,21 @@ class DockerPlatform(pulumi.ComponentResource):
             )
         return [docker.ContainerNetworksAdvancedArgs(name=self._publish[service.name].name)]
 
+    def _gate_labels(self, after: Sequence[Deployed]) -> list[docker.ContainerLabelArgs]:
+        """One label per gating task, its value the task's exit status: a container that ran but failed
+        (the provider records its exit code without failing) stops the service's rollout here."""
+        labels = []
+        for deployed in after:
+            task = deployed.service
+            if not isinstance(task, Task) or not task.gates:
+                continue
+            for resource in deployed.ready:
+                assert isinstance(resource, docker.Container), f"{task.name}: a task runs as a container"
+                name = f"{self.prefix}-{task.name}"
+                verdict = resource.exit_code.apply(partial(gate_verdict, task.name, name))
+                labels.append(docker.ContainerLabelArgs(label=f"dreamscape.io/after-{task.name}", value=verdict))
+        return labels
+
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource,
                        after: Sequence[Deployed] = ()) -> Deployed:
@@ -289,7 +306,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 labels=self._labels(
                     {**workload_labels(service.name, service.component, self.settings.environment,
                                        service.zone, service.reaches), **service.labels, **service.annotations}
-                ),
+                ) + self._gate_labels(after),
                 opts=self._opts(parent, depends_on=[*self.networks.values(),
                                                     *(r for d in after for r in d.ready)]),
                 **args,
@@ -307,7 +324,8 @@ class DockerPlatform(pulumi.ComponentResource):
             raise ValueError(f"{task.name}: the Docker target runs a one-shot task as one container; "
                              "an init step is supported for scheduled tasks only (which Docker skips)")
         args = self._container_args(task.container)
-        args["image"] = self._image(task.container.image, parent, task.name)
+        # A gate builds the image of the service it gates, under that service's name (the build is shared).
+        args["image"] = self._image(task.container.image, parent, task.gates[0] if task.gates else task.name)
         task_container: docker.Container = docker.Container(  # type: ignore[call-overload]  # **args: _container_args
             task.name,
             name=f"{self.prefix}-{task.name}",
@@ -337,11 +355,22 @@ class DockerPlatform(pulumi.ComponentResource):
             if route.host_port is None:
                 continue
             port = "" if route.host_port == 80 else f":{route.host_port}"
-            urls[route.name] = f"http://{host}{port}{route.path.rstrip('/')}"
+            urls[route.name] = f"{route.plain_scheme}://{host}{port}{route.path.rstrip('/')}"
         return urls
 
     def grant_access(self, access: Access, parent: pulumi.Resource) -> None:
         access_grants.grant(self, access, parent)
+
+
+def gate_verdict(task: str, container: str, exit_code: int | None) -> str:
+    """`passed` for a gate that exited 0; otherwise the run stops here, naming the task and its logs."""
+    if exit_code is None or exit_code == 0:  # None: not run yet (preview), nothing to judge
+        return "passed"
+    raise pulumi.RunError(
+        f"{task} failed (exit code {exit_code}); the services it gates were not started or updated. "
+        f"Its output: `docker logs {container}`. Fix the migration and run `make up` again (a new image "
+        f"runs it again; after a transient failure, `pulumi up --replace` its container's URN)."
+    )
 
 
 def create(config: StackConfig, settings: TargetSettings, opts: pulumi.ResourceOptions | None = None) -> DockerPlatform:

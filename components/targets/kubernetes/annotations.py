@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from components.spec import Service
+from components.spec import Service, Text
 
 STICKY_COOKIE = "dreamscape_affinity"
 _STICKY = "traefik.ingress.kubernetes.io/service.sticky.cookie"
@@ -24,7 +24,7 @@ def service_annotations(service: Service) -> dict[str, str]:
     }
 
 
-def pod_annotations(service: Service) -> dict[str, str]:
+def pod_annotations(service: Service) -> dict[str, Text]:
     annotations = dict(service.annotations)
     if service.metrics_ports:
         annotations["prometheus.io/scrape"] = "true"

@@ -13,6 +13,11 @@ Choices (docs/edge.md):
 - **Middlewares** (`traefik.io/v1alpha1`): security headers (HSTS...), per-client rate limit, compression,
   and basic auth for routes that ask for it (Grafana), attached with
   `traefik.ingress.kubernetes.io/router.middlewares: <ns>-<name>@kubernetescrd`.
+- **Long-lived routes (WebSocket)**: Traefik v3 closes a connection after the entrypoint's
+  `respondingTimeouts.readTimeout` (60 s by default), and those timeouts exist only per entrypoint
+  (static config), not per router. When a route is long-lived, the managed Traefik gets one-hour read,
+  write and idle timeouts on `websecure` (shared review clusters: the cluster owner sets them, docs/edge.md).
+  Long-lived routes skip compression: an upgraded connection is a byte stream, not a response to compress.
 
 Pure builders (`*_spec`, `ingress_annotations`) are separate from the resources, so tests can read them.
 """
@@ -40,6 +45,8 @@ HEADERS = "security-headers"
 RATE_LIMIT = "rate-limit"
 COMPRESS = "compress"
 ACME_STORAGE = "/data/acme.json"
+LONG_LIVED_TIMEOUT = "3600s"
+"""How long the edge keeps a WebSocket (a long-lived route) open without it being closed by a timeout."""
 
 
 def middleware_ref(namespace: str, name: str) -> str:
@@ -58,12 +65,13 @@ def route_middlewares(route: Route) -> list[str]:
     """In order: auth first (reject early), then rate limit, headers, compression."""
     names = [auth_middleware(route)] if route.auth else []
     names += [RATE_LIMIT] if route.rate_limited else []
-    return [*names, HEADERS, COMPRESS]
+    return [*names, HEADERS, *([] if route.long_lived else [COMPRESS])]
 
 
-def traefik_values(config: EdgeConfig) -> str:
-    """valuesContent of the `traefik` HelmChartConfig: the ACME resolver and its storage."""
-    values = {
+def traefik_values(config: EdgeConfig, long_lived: bool = False) -> str:
+    """valuesContent of the `traefik` HelmChartConfig: the ACME resolver and its storage; with a
+    long-lived route, the `websecure` entrypoint's long timeouts."""
+    values: JsonDict = {
         "certificatesResolvers": {
             config.cert_resolver: {
                 "acme": {
@@ -79,6 +87,9 @@ def traefik_values(config: EdgeConfig) -> str:
         "deployment": {"replicas": 1},
         "podSecurityContext": {"fsGroup": 65532, "fsGroupChangePolicy": "OnRootMismatch"},
     }
+    if long_lived:
+        timeouts = dict.fromkeys(("readTimeout", "writeTimeout", "idleTimeout"), LONG_LIVED_TIMEOUT)
+        values["ports"] = {"websecure": {"transport": {"respondingTimeouts": timeouts}}}
     text: str = yaml.safe_dump(values, sort_keys=True)
     return text
 
@@ -189,7 +200,7 @@ class Edge(pulumi.ComponentResource):
                 api_version=HELM_CONFIG_API,
                 kind="HelmChartConfig",
                 metadata={"name": "traefik", "namespace": "kube-system", "labels": dict(args.labels)},
-                spec={"valuesContent": traefik_values(args.config)},
+                spec={"valuesContent": traefik_values(args.config, any(r.long_lived for r in args.routes))},
                 opts=self._opts(),
             ))
         crds = [self._custom("TLSOption", TLS_OPTION, tls_option_spec(), depends)]
@@ -222,7 +233,7 @@ class Edge(pulumi.ComponentResource):
                     spec=cast(Any, ingress_spec(route, tls=not redirect)),
                     opts=self._opts(depends_on=[*depends, *crds]),
                 )
-        self.urls = {r.name: f"https://{r.host}{r.path.rstrip('/')}" for r in args.routes}
+        self.urls = {r.name: f"{r.scheme}://{r.host}{r.path.rstrip('/')}" for r in args.routes}
         self.register_outputs({"urls": self.urls})
 
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Probes, Route, Service, Task, WorkloadKind, peers_name
+from components.spec import Probes, Route, Service, Task, Text, WorkloadKind, peers_name
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
@@ -199,7 +199,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(),
                                        mounts + shared)
         volumes += init_volumes
-        annotations: dict[str, str] = (
+        annotations: dict[str, Text] = (
             pod_annotations(service_or_task) if isinstance(service_or_task, Service) else {})
         init_files = service_or_task.init.config_files if isinstance(service_or_task, Task) and \
             service_or_task.init else ()
@@ -268,8 +268,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource,
                        after: Sequence[Deployed] = ()) -> Deployed:
-        """`after` is not awaited: pods retry until their dependencies answer, and probes gate traffic."""
-        del after
+        """`after` services are not awaited: pods retry until their dependencies answer, and probes gate
+        traffic. Tasks in `after` gate the rollout (migrations): the workload waits for their Job."""
+        gates = [resource for deployed in after if isinstance(deployed.service, Task) for resource in deployed.ready]
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
@@ -298,7 +299,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         template = self._pod_template(service.name, service, labels, secret_name, ports,
                                       {**extra, **self._api_access(service, labels, parent, placement),
                                        **access_grants.pull_secrets(self, ns_name)})
-        depends = [ns, *files]
+        depends = [ns, *files, *gates]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
         if stateful:
@@ -382,7 +383,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         return k8s.batch.v1.Job(
             task.name,
             metadata=self._metadata(task.name, labels),
-            spec=workloads.job_spec(template),
+            spec=workloads.job_spec(task, template),
             opts=self._opts(
                 parent,
                 depends_on=[self.namespace, *files, *(r for d in after for r in d.ready)],

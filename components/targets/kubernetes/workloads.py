@@ -47,8 +47,11 @@ def daemonset_spec(selector: dict[str, str], template: JsonDict) -> JsonDict:
 
 
 def deployment_spec(service: Service, selector: dict[str, str], template: JsonDict) -> JsonDict:
+    """An autoscaled Deployment leaves its replica count to the HPA: setting it here would reset the
+    scaled-out Deployment to the minimum on every `pulumi up`."""
+    replicas: JsonDict = {} if service.autoscale is not None else {"replicas": service.replicas}
     return {
-        "replicas": service.replicas,
+        **replicas,
         "selector": {"match_labels": selector},
         # Never drop below the desired capacity during a rollout.
         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
@@ -98,5 +101,7 @@ def cronjob_spec(task: Task, template: JsonDict) -> JsonDict:
     }
 
 
-def job_spec(template: JsonDict) -> JsonDict:
-    return {"backoff_limit": 10, "template": template}
+def job_spec(task: Task, template: JsonDict) -> JsonDict:
+    """A gate (a migration) fails fast: its failure stops the rollout and names the Job; other tasks
+    retry while what they set up is still starting."""
+    return {"backoff_limit": 2 if task.gates else 10, "template": template}

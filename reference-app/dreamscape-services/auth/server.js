@@ -7,6 +7,7 @@ const kit = require('./lib/kit');
 const SERVICE = 'auth';
 const db = kit.postgresFromEnv();
 const redis = kit.redisFromEnv();
+const accessKey = kit.secret('JWT_ACCESS_SECRET');
 
 async function newSession() {
   const token = crypto.randomBytes(16).toString('hex');
@@ -38,6 +39,25 @@ const service = kit.createService({
     '/api/v1/auth/session': async (req, res, { send }) => {
       if (!redis) return send(res, 503, { error: 'REDIS_HOST is not set' });
       return send(res, 201, { token: await newSession() });
+    },
+    // The application contract's verify endpoint: NGINX asks it (auth_request) before every protected
+    // route. 200 + X-Auth-User for a valid access token, 401 otherwise; headers only.
+    '/api/v1/auth/verify': async (req, res) => {
+      const claims = kit.verifyToken(kit.bearerToken(req), accessKey);
+      res.writeHead(claims ? 200 : 401, claims ? { 'x-auth-user': claims.sub, 'cache-control': 'no-store' } : {});
+      res.end();
+    },
+    // Access tokens for the accounts in auth_accounts (the seeded test accounts on dev and review).
+    '/api/v1/auth/login': async (req, res, { send }) => {
+      if (req.method !== 'POST') return send(res, 405, { error: 'POST {email, password}' });
+      if (!db || !accessKey) return send(res, 503, { error: 'no database or no JWT access key' });
+      const { email, password } = await kit.readJson(req);
+      const { rows } = await db.query('SELECT password_hash, role FROM auth_accounts WHERE email = $1',
+        [String(email || '').toLowerCase()]);
+      if (!rows.length || !kit.verifyPassword(String(password || ''), rows[0].password_hash)) {
+        return send(res, 401, { error: 'unknown account or wrong password' });
+      }
+      return send(res, 200, { token: kit.signToken({ sub: String(email).toLowerCase(), role: rows[0].role }, accessKey) });
     },
   },
 });

@@ -164,6 +164,139 @@ function postgresFromEnv() {
   });
 }
 
+// --- migrations and seed data (`npm run migrate`, `npm run seed`: docs/application-contract.md) --------
+
+/** Connect, retrying while the server starts or the role does not exist yet (the bootstrap creates it). */
+async function connectForSetup(service, attempts = 30) {
+  const db = postgresFromEnv();
+  if (!db) throw new Error(`${service}: DATABASE_HOST is not set, so there is no database to set up`);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return { db, client: await db.connect() };
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    }
+  }
+}
+
+/**
+ * Apply `steps` ([{version, sql}], versions ascending) that this service has not applied yet, each in its
+ * own transaction, and record them in `schema_migrations`. An advisory lock keeps two runs from racing.
+ * A failure is printed with the service and version, and the process exits non-zero: the platform stops
+ * the rollout on it.
+ */
+async function runSetup(service, kind, work) {
+  let db = null;
+  let client = null;
+  try {
+    ({ db, client } = await connectForSetup(service));
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`dreamscape:${service}`]);
+    await work(client);
+  } catch (error) {
+    console.error(`${service}: ${kind} failed: ${error.message}`);
+    process.exitCode = 1;
+  } finally {
+    if (client) client.release();
+    if (db) await db.end();
+  }
+}
+
+function migrate(service, steps) {
+  return runSetup(service, 'migration', async (client) => {
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      service text NOT NULL, version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (service, version))`);
+    const { rows } = await client.query('SELECT version FROM schema_migrations WHERE service = $1', [service]);
+    const applied = new Set(rows.map((row) => row.version));
+    for (const step of steps) {
+      if (applied.has(step.version)) continue;
+      try {
+        await client.query('BEGIN');
+        await client.query(step.sql);
+        await client.query('INSERT INTO schema_migrations (service, version) VALUES ($1, $2)', [service, step.version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`version ${step.version}: ${error.message}`);
+      }
+      console.log(`${service}: applied migration ${step.version}`);
+    }
+    console.log(`${service}: schema at version ${Math.max(0, ...steps.map((step) => step.version))}`);
+  });
+}
+
+/** Run `work(client)` once the schema exists: seed data must be idempotent (upserts). */
+function seed(service, work) {
+  return runSetup(service, 'seed', work);
+}
+
+/** scrypt password hash, `scrypt$<salt>$<hash>` (hex), for test accounts. */
+function hashPassword(password) {
+  const salt = crypto.randomBytes(16);
+  return `scrypt$${salt.toString('hex')}$${crypto.scryptSync(password, salt, 32).toString('hex')}`;
+}
+
+function verifyPassword(password, stored) {
+  const [scheme, salt, hash] = String(stored).split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'hex');
+  const actual = crypto.scryptSync(password, Buffer.from(salt, 'hex'), expected.length);
+  return crypto.timingSafeEqual(actual, expected);
+}
+
+// --- tokens (HS256 JWT with the platform's access key, JWT_ACCESS_SECRET_FILE) --------------------------
+
+function base64url(data) {
+  return Buffer.from(data).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** A signed access token for `subject` (only services with the key, auth and user, can sign). */
+function signToken(claims, key, ttlSeconds = 900) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = base64url(JSON.stringify({ ...claims, iat: now, exp: now + ttlSeconds }));
+  const signature = base64url(crypto.createHmac('sha256', key).update(`${head}.${body}`).digest());
+  return `${head}.${body}.${signature}`;
+}
+
+/** The token's claims when its signature and expiry hold, else null. */
+function verifyToken(token, key) {
+  const parts = String(token || '').split('.');
+  if (parts.length !== 3 || !key) return null;
+  const expected = Buffer.from(base64url(crypto.createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest()));
+  const actual = Buffer.from(parts[2]);
+  if (expected.length !== actual.length || !crypto.timingSafeEqual(expected, actual)) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+    if (header.alg !== 'HS256' || typeof claims.sub !== 'string') return null;
+    if (typeof claims.exp !== 'number' || claims.exp < Date.now() / 1000) return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+/** The bearer token of a request: `Authorization: Bearer ...`, or `access_token` in the (original) URI. */
+function bearerToken(req) {
+  const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization || '');
+  if (header) return header[1];
+  const uri = req.headers['x-original-uri'] || req.url;
+  return new URL(uri, 'http://localhost').searchParams.get('access_token');
+}
+
+async function readJson(req, limit = 65536) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > limit) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+}
+
 function kafkaFromEnv(clientId) {
   if (!process.env.KAFKA_BROKERS) return null;
   const { Kafka, logLevel } = require('kafkajs'); // eslint-disable-line global-require
@@ -355,5 +488,6 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 
 module.exports = {
   secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
-  minioFromEnv, s3Request,
+  minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
+  readJson,
 };
