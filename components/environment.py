@@ -69,7 +69,7 @@ class Environment(pulumi.ComponentResource):
         bind_cluster_id: Callable[[pulumi.Output[str]], None]
         cluster_id, bind_cluster_id = pulumi.deferred_output()
         try:
-            planned = plan.build(plan.PlanInputs(environment=name, config=config, platform=platform,
+            planned = plan.build(plan.PlanInputs(config=config, platform=platform,
                                                  secrets=secrets, kafka_cluster_id=cluster_id,
                                                  source_root=source.root if source else None))
             check(name, config, planned)

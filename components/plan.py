@@ -41,7 +41,6 @@ REVIEW_PREFIX = "review-"
 
 @dataclass(frozen=True, kw_only=True)
 class PlanInputs:
-    environment: str
     config: StackConfig
     platform: PlatformFacts
     secrets: Mapping[str, pulumi.Output[str]]

@@ -3,19 +3,15 @@ app role, and Redis with a password. Each runs on a free port and is removed aft
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from tests.infra.test_postgres_real import as_postgres, postgres_bin
+from tests.infra.test_postgres_real import as_postgres, initdb_cluster, postgres_bin
 from tests.tooling import require_tool
 
 
@@ -37,17 +33,8 @@ class PostgresApp:
 def postgres_app(user: str, password: str, database: str) -> Iterator[PostgresApp]:
     """A PostgreSQL server on 127.0.0.1 that authenticates TCP clients with SCRAM-SHA-256, with `user`
     owning `database` (as the platform's bootstrap makes the app role)."""
-    initdb = postgres_bin("initdb")
-    if not os.path.exists(initdb):
-        require_tool("initdb")
-    base = Path(tempfile.mkdtemp(prefix="dreamscape-pg-app-", dir="/tmp"))
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(base, owner.pw_uid, owner.pw_gid)
+    base = initdb_cluster("dreamscape-pg-app-", "--auth-local=trust", "--auth-host=scram-sha-256")
     data = base / "data"
-    done = as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth-local=trust",
-                        "--auth-host=scram-sha-256"])
-    assert done.returncode == 0, done.stderr
     port = free_port()
     started = as_postgres([postgres_bin("pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
                            f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"])

@@ -121,8 +121,6 @@ def _checked(parser: object) -> AfterValidator:
 
 CpuQuantity = Annotated[str, _checked(cpu_millicores)]
 MemoryQuantity = Annotated[str, _checked(memory_bytes)]
-PostgresMemory = Annotated[str, _checked(postgres_memory_bytes)]
-RedisMemory = Annotated[str, _checked(redis_memory_bytes)]
 
 
 def _guc(name: str) -> AfterValidator:

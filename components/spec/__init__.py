@@ -1,6 +1,6 @@
 """Target-neutral service description."""
 
-from components.spec.blueprint import Blueprint, Link, all_services, all_tasks
+from components.spec.blueprint import Blueprint, Link, all_services
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
@@ -55,7 +55,6 @@ __all__ = [
     "WorkloadKind",
     "Zone",
     "all_services",
-    "all_tasks",
     "frozen_map",
     "member_host",
     "peers_name",

@@ -37,12 +37,6 @@ class Blueprint:
     services: tuple[Service, ...] = ()
     tasks: tuple[Task, ...] = ()
 
-    def service(self, name: str) -> Service:
-        for service in self.services:
-            if service.name == name:
-                return service
-        raise KeyError(f"no service named {name!r} in this blueprint")
-
     def map_services(self, change: Callable[[Service], Service]) -> Blueprint:
         return replace(self, services=tuple(change(service) for service in self.services))
 
@@ -51,7 +45,3 @@ def all_services(blueprints: Iterable[Blueprint]) -> Iterator[Service]:
     for blueprint in blueprints:
         yield from blueprint.services
 
-
-def all_tasks(blueprints: Iterable[Blueprint]) -> Iterator[Task]:
-    for blueprint in blueprints:
-        yield from blueprint.tasks

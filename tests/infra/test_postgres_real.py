@@ -39,6 +39,21 @@ def as_postgres(args: list[str], **kwargs: object) -> subprocess.CompletedProces
     return done
 
 
+def initdb_cluster(prefix: str, *auth: str) -> Path:
+    """A new temporary directory (owned by `postgres` when we run as root, as initdb insists) holding a
+    freshly initialised cluster in `data/`, superuser `postgres`; `auth` are initdb's --auth options."""
+    initdb = postgres_bin("initdb")
+    if not os.path.exists(initdb):
+        require_tool("initdb")
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+    done = as_postgres([initdb, "-D", str(base / "data"), "-U", "postgres", *auth])
+    assert done.returncode == 0, done.stderr
+    return base
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[str, int]]:
     with running_server() as running:
@@ -48,16 +63,8 @@ def server() -> Iterator[tuple[str, int]]:
 @contextmanager
 def running_server() -> Iterator[tuple[str, int]]:
     """A throwaway PostgreSQL server: (socket directory, port); superuser `postgres`, trust auth."""
-    initdb = postgres_bin("initdb")
-    if not os.path.exists(initdb):
-        require_tool("initdb")
-    base = Path(tempfile.mkdtemp(prefix="dreamscape-pg-", dir="/tmp"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
+    base = initdb_cluster("dreamscape-pg-", "--auth=trust")
     data = base / "data"
-    done = as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"])
-    assert done.returncode == 0, done.stderr
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])

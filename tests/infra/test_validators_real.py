@@ -7,11 +7,8 @@ neither refuse what the daemon takes within our grammar nor pass what the daemon
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import pytest
 
 from components.config.quantities import postgres_guc_base_units, redis_memory_bytes
 from components.config.rules import prometheus_duration_ms
-from tests.infra.test_postgres_real import as_postgres, postgres_bin
+from tests.infra.test_postgres_real import as_postgres, initdb_cluster, postgres_bin
 from tests.infra.test_redis_real import free_port
 from tests.tooling import require_tool
 
@@ -43,15 +40,7 @@ def _accepts(check: object, *args: str) -> bool:
 
 @pytest.fixture(scope="module")
 def data_dir() -> Iterator[Path]:
-    initdb = postgres_bin("initdb")
-    if not os.path.exists(initdb):
-        require_tool("initdb")
-    base = Path(tempfile.mkdtemp(prefix="dreamscape-pg-guc-", dir="/tmp"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    done = as_postgres([initdb, "-D", str(base / "data"), "-U", "postgres", "--auth=trust"])
-    assert done.returncode == 0, done.stderr
+    base = initdb_cluster("dreamscape-pg-guc-", "--auth=trust")
     yield base / "data"
     shutil.rmtree(base, ignore_errors=True)
 

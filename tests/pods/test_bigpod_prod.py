@@ -11,6 +11,7 @@ from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
 from tests import kube
 from tests.harness import Evaluation, config_bag, evaluate
+from tests.monitoring.test_components import prometheus_yml
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 PODS = {pod.hostname: pod for pod in CATALOG}
@@ -177,9 +178,11 @@ def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Ev
 
 
 
-def test_big_pods_opt_in_to_prometheus_pod_discovery(prod: Evaluation) -> None:
-    pods = [d for d in prod.of_type("kubernetes:apps/v1:Deployment") if d.name.endswith("-pod")]
-    assert len(pods) == 3, "core, business and experience"
-    for deployment in pods:
-        annotations = deployment.inputs["spec"]["template"]["metadata"].get("annotations", {})
-        assert annotations.get("prometheus.io/scrape") == "true", f"{deployment.name} is scraped in prod"
+def test_big_pods_are_kept_by_prometheus_pod_discovery_on_their_service_ports(prod: Evaluation) -> None:
+    jobs = prometheus_yml(prod)["scrape_configs"]
+    kept = {pair for job in jobs for pair in job["relabel_configs"][0]["regex"].split("|")}
+    for pod in CATALOG:
+        for service in pod.services:
+            pair = f"{pod.hostname};{service.name}".replace("-", "\\-")
+            assert (pair in kept) == (service.metrics_path is not None), f"{pod.name}/{service.name}: {sorted(kept)}"
+    assert "core\\-pod;nginx" not in kept, "NGINX itself is never a target (its exporter is)"

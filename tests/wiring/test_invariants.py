@@ -41,15 +41,14 @@ def test_every_prod_target_is_discovered_minio_with_its_bearer_token(prod: Evalu
         f"kept, not declared: {sorted(discovered - declared)}; declared, not kept: {sorted(declared - discovered)}")
 
 
-def test_prod_pods_opt_into_discovery_exactly_when_they_declare_a_metrics_port(prod: Evaluation) -> None:
+def test_no_pod_carries_a_scrape_annotation_that_discovery_would_ignore(prod: Evaluation) -> None:
     from tests import kube
 
-    annotated = {w.inputs["metadata"]["name"] for w in kube.workloads(prod)
+    annotated = [w.inputs["metadata"]["name"] for w in kube.workloads(prod)
                  if w.inputs["kind"] in ("Deployment", "StatefulSet", "DaemonSet")
-                 and kube.manifest(w)["spec"]["template"]["metadata"].get("annotations", {})
-                 .get("prometheus.io/scrape") == "true"}
-    declared = {s.name for s in prod.services if s.metrics_ports}
-    assert annotated == declared, f"annotated {sorted(annotated)} vs declared {sorted(declared)}"
+                 and any(key.startswith("prometheus.io/") for key in
+                         kube.manifest(w)["spec"]["template"]["metadata"].get("annotations", {}))]
+    assert not annotated, f"discovery keeps declared (service, port) pairs; annotations would mislead: {annotated}"
 
 
 def test_every_dev_host_port_belongs_to_exactly_one_declared_port(dev: Evaluation) -> None:

@@ -1,7 +1,6 @@
 """Annotations the Kubernetes target derives from neutral intents in a `spec.Service`.
 
 - A port exposed with `sticky=True` pins clients to one replica: Traefik's sticky cookie on the Service.
-- A service with metrics ports opts its pods into Prometheus' pod discovery (`prometheus.io/scrape`).
 """
 
 from __future__ import annotations
@@ -25,12 +24,6 @@ def service_annotations(service: Service) -> dict[str, str]:
 
 
 def pod_annotations(service: Service) -> dict[str, Text]:
-    annotations = dict(service.annotations)
-    if service.metrics_ports:
-        annotations["prometheus.io/scrape"] = "true"
-        paths = {port.metrics_path for port in service.metrics_ports}
-        if len(paths) == 1:
-            annotations["prometheus.io/path"] = paths.pop() or "/metrics"
-        if len(service.metrics_ports) == 1:
-            annotations["prometheus.io/port"] = str(service.metrics_ports[0].number)
-    return annotations
+    """The service's own pod annotations. Prometheus needs none: its relabelling keeps exactly the
+    (service, port) pairs that declare a metrics path."""
+    return dict(service.annotations)
