@@ -85,6 +85,9 @@ def test_a_new_service_is_rendered_into_the_image_files(extended: Extended) -> N
     assert "/app/loyalty" in dockerfile and "3007" in dockerfile, "the image builds and exposes it"
 
 
-def test_a_new_service_is_in_the_dev_budget_through_its_pod(extended: Extended) -> None:
-    dev, _, _ = extended
-    assert "business-pod" in {s.name for s in dev.services}, "budgets count the pod that runs it"
+def test_a_new_service_with_a_database_gets_its_migration_gate(extended: Extended) -> None:
+    dev, prod, _ = extended
+    containers = {r.name for r in dev.of_type("docker:index/container:Container")}
+    assert "business-migrate-loyalty" in containers, "dev migrates its schema before the pod starts"
+    jobs = {r.name for r in prod.of_type("kubernetes:batch/v1:Job")}
+    assert "business-migrate-loyalty" in jobs, "prod migrates its schema before the Deployment rolls"
