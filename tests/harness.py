@@ -196,8 +196,42 @@ def _as_config_text(value: Any) -> str:
     return str(value)
 
 
-def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """What the CLI would hand the program: project defaults, then the stack file, then overrides."""
+STACK_SECRETS: dict[str, dict[str, Any]] = {
+    "prod": {"backup": {"offsite": {"accessKeyId": "OFFSITEKEYIDPROD0001",
+                                    "secretAccessKey": "offsite-secret-access-key-of-prod-0001"}}},
+}
+"""Secret config an operator sets once per stack with `pulumi config set --secret --path` (encrypted in
+the stack file, which cannot be written without the CLI): merged into that key's value, key flagged secret."""
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        merged[key] = _deep_merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+    return merged
+
+
+def with_stack_secrets(stack: str, bag: dict[str, str]) -> list[str]:
+    """Add the stack's secret config to `bag` as the CLI would pass it; return the keys it flags secret.
+    A test that overrides the key keeps the stack file's other values under it (the secret parts are set
+    with `--path`, into the same object)."""
+    keys = []
+    for key, secret in STACK_SECRETS.get(stack, {}).items():
+        full = f"{PROJECT}:{key}"
+        if full not in bag:
+            continue
+        current = json.loads(bag[full])
+        from_file = json.loads(stack_file_config(stack).get(full, "{}"))
+        bag[full] = json.dumps(_deep_merge(_deep_merge(from_file, current), secret))
+        keys.append(key)
+    return keys
+
+
+def config_bag(stack: str, overrides: Mapping[str, Any] | None = None, stack_secrets: bool = True) -> dict[str, str]:
+    """What the CLI would hand the program: project defaults, then the stack file, then overrides, then the
+    stack's secret config (`STACK_SECRETS`). Like the CLI, it tells the runtime which keys are secret, so
+    `load(stack, config_bag(stack))` sees the same flags as the program does."""
     bag = project_config()
     bag.update(stack_file_config(stack))
     bag[f"{PROJECT}:workspaceRoot"] = str(TEST_WORKSPACE)
@@ -207,6 +241,8 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
             bag.pop(full, None)
         else:
             bag[full] = _as_config_text(value)
+    flagged = with_stack_secrets(stack, bag) if stack_secrets else []
+    pulumi.runtime.set_all_config(bag, [f"{PROJECT}:{key}" for key in flagged])
     return bag
 
 
@@ -221,12 +257,14 @@ class Refusal:
 
 
 def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
-           previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = ()) -> Refusal:
+           previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = (),
+           stack_secrets: bool = True) -> Refusal:
     """Evaluate a stack that must stop with a ConfigError; return its message and what was registered."""
     from components.config import ConfigError
 
     try:
-        evaluate(stack, overrides, previous_outputs=previous_outputs, secret_keys=secret_keys)
+        evaluate(stack, overrides, previous_outputs=previous_outputs, secret_keys=secret_keys,
+                 stack_secrets=stack_secrets)
     except ConfigError as error:
         return Refusal(str(error), list(_LAST_RUN["mocks"].resources))
     raise AssertionError(f"{stack} with {overrides} was expected to stop with a ConfigError")
@@ -234,13 +272,14 @@ def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
 
 def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
              previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = (),
-             exit_codes: Mapping[str, int] | None = None) -> Evaluation:
+             exit_codes: Mapping[str, int] | None = None, stack_secrets: bool = True) -> Evaluation:
     """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
 
     `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
     `secret_keys` name the config keys set with `--secret` (`kubernetes`, or `dreamscape:kubernetes`): they
     reach the program the way the Python exec shim passes them, `set_all_config(config, secret_keys)`.
     `exit_codes` make one-shot Docker containers (tasks) exit with a status other than 0, by name.
+    `stack_secrets`: add the secret config the stack's operator set (`STACK_SECRETS`); off to test its absence.
     """
     _discard_pending_outputs()
     mocks = RecordingMocks()
@@ -248,8 +287,10 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     mocks.previous_outputs = dict(previous_outputs or {})
     mocks.exit_codes = dict(exit_codes or {})
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_all_config(config_bag(stack, overrides),
-                                  [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys])
+    bag = config_bag(stack, overrides, stack_secrets)
+    flagged = [*secret_keys, *(key for key in STACK_SECRETS.get(stack, {}) if stack_secrets
+                               and f"{PROJECT}:{key}" in bag)]
+    pulumi.runtime.set_all_config(bag, [key if ":" in key else f"{PROJECT}:{key}" for key in flagged])
     sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []

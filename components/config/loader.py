@@ -245,6 +245,14 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"{PROJECT}:seedData: seed data and test accounts (known passwords) are for dev and review stacks; "
             f"stack {stack!r} {'is prod' if stack == 'prod' else 'protects its data (protectData: true)'}"
         )
+    if stack == "prod" and config.backup.offsite is None:
+        # Volumes are node-local (local-path) and so is the in-cluster MinIO: one lost disk can take the
+        # database and its dumps together. Production keeps its WAL archive and base backups off the cluster.
+        problems.append(
+            f"{PROJECT}:backup.offsite: prod needs an off-site object store (endpoint, bucket, region, and the "
+            "credentials as secret config): its volumes and the in-cluster MinIO are node-local, so one lost "
+            "disk would take the database and its backups together"
+        )
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
         for suffix in NAMESPACE_SUFFIXES:
@@ -268,6 +276,14 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
 def secret_problems(values: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:
     """Service secrets must come from secret config: a plain value would sit unencrypted in the stack file."""
     problems = []
+    backup = values.get("backup")
+    offsite = backup.get("offsite") if isinstance(backup, dict) else None
+    if "backup" not in secret_keys and isinstance(offsite, dict):
+        for key in ("accessKeyId", "secretAccessKey"):
+            if offsite.get(key):
+                problems.append(
+                    f"{PROJECT}:backup.offsite.{key}: set with `pulumi config set --secret --path "
+                    f"backup.offsite.{key} <value>`; plain config would be stored unencrypted")
     services = values.get("services")
     if "services" not in secret_keys and isinstance(services, dict):
         for name, service in sorted(services.items()):

@@ -1,6 +1,7 @@
 """Target-neutral service description."""
 
 from components.spec.blueprint import Blueprint, Link, all_services
+from components.spec.database import Database, ObjectStore, Recovery
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
@@ -38,13 +39,16 @@ __all__ = [
     "ConfigFile",
     "Container",
     "DataVolume",
+    "Database",
     "Exposure",
     "HostMount",
     "ImageBuild",
     "Link",
+    "ObjectStore",
     "Port",
     "Probe",
     "Probes",
+    "Recovery",
     "Resources",
     "Route",
     "SecretFile",

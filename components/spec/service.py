@@ -14,6 +14,7 @@ from types import MappingProxyType
 import pulumi
 
 from components.config.quantities import cpu_millicores, memory_bytes
+from components.spec.database import Database
 from components.spec.zones import Zone
 
 SECRETS_DIR = "/run/secrets/dreamscape"
@@ -264,6 +265,9 @@ class Service:
     identity: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
     """Facts whose change orphans this service's stored data beyond its volumes (a cluster id, the
     number of voters, a cluster mode). The stateful guard compares them between updates."""
+    database: Database | None = None
+    """This service is a replicated database: a platform with a database operator realises it from this
+    record (components/spec/database.py); others run the container."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
