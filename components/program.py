@@ -16,7 +16,7 @@ class ClusterProgram:
     """A cluster stack: the k3s cluster and the outputs environment stacks read (`kubeconfig`)."""
 
     def __init__(self, stack: str, config: StackConfig):
-        # Imported here: environment stacks never import pulumi_command.
+        # Imported here: environment stacks never import the SSH provider.
         from components.targets.ssh.cluster import K3sCluster, K3sClusterArgs
 
         assert config.cluster is not None and config.backup.offsite is not None  # loader.kind_problems

@@ -85,7 +85,9 @@ def install(node: Node, release: Release, paths: NodePaths) -> str:
         lines += [
             f'printf "%s" {Q(render_audit_policy())} > "$work/audit.yaml"',
             f'place "$work/audit.yaml" {Q(paths.audit_policy)} 0600',
-            f"mkdir -p -m 700 {Q(paths.audit_log_dir)}",
+            # The audit log holds request metadata: only root reads it (CIS guide, "API Server audit").
+            f"mkdir -p {Q(paths.audit_log_dir)}",
+            f"chmod 700 {Q(paths.audit_log_dir)}",
         ]
     lines += [
         'if [ -n "$changed" ]; then',

@@ -91,6 +91,7 @@ def test_the_first_run_places_the_verified_binary_and_starts_the_server_with_its
         "the secrets arrive through stdin into the config file")
     assert f"audit-policy-file={paths.audit_policy}" in flags["kube-apiserver-arg"], flags["kube-apiserver-arg"]
     assert yaml.safe_load(Path(paths.audit_policy).read_text())["kind"] == "Policy", "the audit policy is in place"
+    assert stat.S_IMODE(Path(paths.audit_log_dir).stat().st_mode) == 0o700, "only root reads the audit log"
     assert [r["args"] for r in node.records("sysctl")] == [["-p", paths.sysctl]], "kernel defaults applied once"
     calls = [r["args"] for r in node.records("systemctl")]
     assert calls == [["daemon-reload"], ["enable", "k3s"], ["restart", "k3s"]], calls
