@@ -21,7 +21,8 @@ class ClusterProgram:
 
         assert config.cluster is not None and config.backup.offsite is not None  # loader.kind_problems
         cluster = K3sCluster(stack, K3sClusterArgs(
-            cluster=config.cluster, offsite=config.backup.offsite, binary_root=ROOT, protect=config.protect_data,
+            cluster=config.cluster, ssh=config.cluster_ssh, offsite=config.backup.offsite, binary_root=ROOT,
+            protect=config.protect_data,
         ))
         self.outputs = {
             "kubeconfig": cluster.kubeconfig,

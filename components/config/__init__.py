@@ -1,6 +1,6 @@
 """Typed stack configuration: the pydantic model and its loader."""
 
-from components.config.cluster import ClusterConfig, ClusterHost, HostRole
+from components.config.cluster import ClusterConfig, ClusterHost, ClusterSshConfig, HostRole
 from components.config.loader import ConfigError, load
 from components.config.model import (
     AlertingConfig,
@@ -38,6 +38,7 @@ __all__ = [
     "CapacityConfig",
     "ClusterConfig",
     "ClusterHost",
+    "ClusterSshConfig",
     "ConfigError",
     "DevToolsConfig",
     "DockerConfig",

@@ -125,8 +125,6 @@ class ClusterHost(Section):
     ssh_user: Annotated[str, AfterValidator(posix_user)] = "root"
     """The SSH user; root, or a user whose sudo needs no password."""
     ssh_port: int = Field(default=22, ge=1, le=65535)
-    ssh_private_key: SecretStr | None = None
-    """This host's SSH private key (secret config); the cluster's `sshPrivateKey` when unset."""
     host_key: str | None = None
     """The host's public key (`ssh-ed25519 AAAA...`); pins the server's identity when set."""
     labels: dict[LabelKey, LabelValue] = {}
@@ -164,8 +162,6 @@ class ClusterConfig(Section):
     api_endpoint: HostAddress
     """The Kubernetes API address clients use (a load balancer or DNS name in front of the servers):
     added to the API certificate (`--tls-san`) and written into the exported kubeconfig."""
-    ssh_private_key: SecretStr | None = None
-    """The SSH private key for every host without its own (secret config)."""
     k3s: K3sConfig = Field(alias="k3s")  # to_camel would spell the key `k3S`
     """The k3s release every node runs, and the checksums it is verified against."""
     hosts: list[ClusterHost]
@@ -184,18 +180,30 @@ class ClusterConfig(Section):
     def agents(self) -> list[ClusterHost]:
         return [host for host in self.hosts if host.role is HostRole.AGENT]
 
-    def private_key(self, host: ClusterHost) -> SecretStr:
-        key = host.ssh_private_key or self.ssh_private_key
-        if key is None:
-            raise ValueError(f"host {host.name} has no SSH key; cluster_problems reports this before any run")
-        return key
-
     def checksum(self) -> str:
         return self.k3s.checksums[self.k3s.version]
 
 
-def cluster_problems(cluster: ClusterConfig, key: str) -> list[str]:
-    """What no single field can check: one line per bad key, each named under `key` (`dreamscape:cluster`)."""
+class ClusterSshConfig(Section):
+    """The SSH private keys of a cluster stack's hosts, apart from `cluster` so that only they are secret
+    config: a `--secret` value makes Pulumi flag its whole top-level key, and the program then keeps every
+    value under it secret (components/config/secrecy.py), which would hide the hosts and scripts in previews."""
+
+    private_key: SecretStr | None = None
+    """The key for every host without its own."""
+    host_private_keys: dict[str, SecretStr] = {}
+    """Keys of particular hosts, by host name."""
+
+    def key_for(self, host: ClusterHost) -> SecretStr:
+        key = self.host_private_keys.get(host.name, self.private_key)
+        if key is None:
+            raise ValueError(f"host {host.name} has no SSH key; cluster_problems reports this before any run")
+        return key
+
+
+def cluster_problems(cluster: ClusterConfig, ssh: ClusterSshConfig, key: str, ssh_key: str) -> list[str]:
+    """What no single field can check: one line per bad key, named under `key` (`dreamscape:cluster`) and
+    `ssh_key` (`dreamscape:clusterSsh`)."""
     problems = []
     servers = len(cluster.servers)
     if servers % 2 == 0:
@@ -210,13 +218,15 @@ def cluster_problems(cluster: ClusterConfig, key: str) -> list[str]:
                 indexes = [i for i, v in enumerate(values) if v == value]
                 problems.append(f"{key}.hosts[{indexes[1]}].{field}: {value!r} is also hosts[{indexes[0]}].{field}; "
                                 f"each node needs its own")
-    for index, host in enumerate(cluster.hosts):
-        if host.ssh_private_key is None and cluster.ssh_private_key is None:
+    for host in cluster.hosts:
+        if host.name not in ssh.host_private_keys and ssh.private_key is None:
             problems.append(
-                f"{key}.hosts[{index}].sshPrivateKey: host {host.name} has no SSH key; set it, or the cluster's "
-                f"sshPrivateKey, as secret config (`pulumi config set --secret --path "
-                f"'cluster.hosts[{index}].sshPrivateKey' < key`)"
+                f"{ssh_key}.hostPrivateKeys.{host.name}: host {host.name} has no SSH key; set it, or "
+                f"{ssh_key}.privateKey for every host, as secret config (`pulumi config set --secret --path "
+                f"clusterSsh.privateKey < key`)"
             )
+    for name in sorted(set(ssh.host_private_keys) - {host.name for host in cluster.hosts}):
+        problems.append(f"{ssh_key}.hostPrivateKeys.{name}: no host is named {name!r}")
     if cluster.k3s.version not in cluster.k3s.checksums:
         problems.append(
             f"{key}.k3s.version: {cluster.k3s.version} has no checksum pinned in {key}.k3s.checksums; add the "

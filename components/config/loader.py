@@ -271,14 +271,16 @@ def kind_problems(config: StackConfig) -> list[str]:
     """A cluster stack describes its cluster and where its etcd snapshots go; an environment stack never
     describes a cluster (it reads one through `kubernetes.clusterStack`)."""
     if config.kind is StackKind.ENVIRONMENT:
-        if config.cluster is not None:
-            return [f"{PROJECT}:cluster: only cluster stacks (kind: cluster) provision a cluster; an "
-                    f"environment stack reads one with kubernetes.clusterStack"]
-        return []
+        ssh = config.cluster_ssh
+        described = [name for name, present in (("cluster", config.cluster is not None),
+                                                ("clusterSsh", ssh.private_key is not None or ssh.host_private_keys))
+                     if present]
+        return [f"{PROJECT}:{name}: only cluster stacks (kind: cluster) provision a cluster; an environment "
+                f"stack reads one with kubernetes.clusterStack" for name in described]
     if config.cluster is None:
         return [f"{PROJECT}:cluster: a cluster stack (kind: cluster) needs its hosts, api endpoint, k3s "
                 f"release and etcd snapshot settings (docs/cluster.md)"]
-    problems = cluster_problems(config.cluster, f"{PROJECT}:cluster")
+    problems = cluster_problems(config.cluster, config.cluster_ssh, f"{PROJECT}:cluster", f"{PROJECT}:clusterSsh")
     if config.backup.offsite is None:
         problems.append(f"{PROJECT}:backup.offsite: a cluster stack ships its etcd snapshots off-site (k3s "
                         f"--etcd-s3); set the bucket's endpoint, bucket, region and credentials")

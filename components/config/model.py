@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
-from components.config.cluster import ClusterConfig
+from components.config.cluster import ClusterConfig, ClusterSshConfig
 from components.config.images import parse_image_reference
 from components.config.offsite import OffsiteConfig
 from components.config.quantities import (
@@ -588,6 +588,8 @@ class StackConfig(Section):
     """`environment` (DreamScape on the `target`) or `cluster` (the k3s cluster itself, docs/cluster.md)."""
     cluster: ClusterConfig | None = None
     """Cluster stacks only: the hosts, the k3s release and its etcd snapshots (docs/cluster.md)."""
+    cluster_ssh: ClusterSshConfig = ClusterSshConfig()
+    """Cluster stacks only: the hosts' SSH private keys, as secret config (docs/cluster.md)."""
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool

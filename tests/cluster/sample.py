@@ -13,8 +13,8 @@ STACK = "prod-cluster"
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKESSHKEYMATERIALforTests\n-----END OPENSSH PRIVATE KEY-----\n"
 S3_ACCESS_KEY = "AKIAFAKEOFFSITEACCESS"
 S3_SECRET_KEY = "fakeOffsite/Secret+Key0123456789"
-SECRET_KEYS = ("cluster", "backup")
-"""Set with --secret: the SSH key lives under `cluster`, the S3 credentials under `backup`."""
+SECRET_KEYS = ("clusterSsh", "backup")
+"""Set with --secret: the SSH keys (`clusterSsh`) and the S3 credentials (under `backup`)."""
 
 
 def stack_file() -> dict[str, Any]:
@@ -23,11 +23,10 @@ def stack_file() -> dict[str, Any]:
 
 
 def overrides(**cluster_changes: Any) -> dict[str, Any]:
-    """The stack file's cluster and backup blocks plus their secret values, with `cluster_changes` applied."""
+    """The stack file's cluster and backup blocks plus the secret values, with `cluster_changes` applied."""
     document = stack_file()
     cluster = copy.deepcopy(document["dreamscape:cluster"])
-    cluster["sshPrivateKey"] = SSH_KEY
     cluster.update(cluster_changes)
     offsite = {**document["dreamscape:backup"]["offsite"], "accessKeyId": S3_ACCESS_KEY,
                "secretAccessKey": S3_SECRET_KEY}
-    return {"cluster": cluster, "backup": {"offsite": offsite}}
+    return {"cluster": cluster, "clusterSsh": {"privateKey": SSH_KEY}, "backup": {"offsite": offsite}}

@@ -19,16 +19,16 @@ def hosts(*changes: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(("change", "key", "says"), [
     ({"hosts": hosts({}, {}, {"role": "agent"})}, "dreamscape:cluster.hosts:", "2 servers"),
     ({"hosts": hosts({}, {"address": "10.0.10.11"})}, "dreamscape:cluster.hosts[1].address:", "also hosts[0]"),
-    ({"sshPrivateKey": None}, "dreamscape:cluster.hosts[0].sshPrivateKey:", "no SSH key"),
+    ({"ssh": None}, "dreamscape:clusterSsh.hostPrivateKeys.server-1:", "no SSH key"),
     ({"k3s": {**sample.stack_file()["dreamscape:cluster"]["k3s"], "version": "v1.35.0+k3s1"}},
      "dreamscape:cluster.k3s.version:", "no checksum pinned"),
     ({"hosts": hosts({"role": "etcd"})}, "dreamscape:cluster.hosts.0.role:", "'server' or 'agent'"),
 ])
 def test_bad_cluster_input_is_refused_before_anything_is_registered(change: dict[str, Any], key: str,
                                                                      says: str) -> None:
-    overrides = sample.overrides(**change)
-    if change.get("sshPrivateKey", "") is None:
-        del overrides["cluster"]["sshPrivateKey"]
+    overrides = sample.overrides(**{k: v for k, v in change.items() if k != "ssh"})
+    if "ssh" in change:
+        overrides["clusterSsh"] = None
     refusal = refuse(sample.STACK, overrides, secret_keys=sample.SECRET_KEYS)
     assert key in refusal.message and says in refusal.message, f"the message names {key} ({says}):\n{refusal.message}"
     assert not refusal.registered, "nothing reaches the engine when the cluster config is bad"
@@ -37,31 +37,34 @@ def test_bad_cluster_input_is_refused_before_anything_is_registered(change: dict
 def test_every_bad_key_is_named_in_the_one_message() -> None:
     overrides = sample.overrides(hosts=hosts({}, {"address": "10.0.10.11"}, {"role": "agent"}),
                                  k3s={**sample.stack_file()["dreamscape:cluster"]["k3s"], "version": "v1.35.0+k3s1"})
-    del overrides["cluster"]["sshPrivateKey"]
+    overrides["clusterSsh"] = {"hostPrivateKeys": {"server-1": sample.SSH_KEY, "db-1": sample.SSH_KEY}}
     message = refuse(sample.STACK, overrides, secret_keys=sample.SECRET_KEYS).message
-    for key in ("cluster.hosts:", "cluster.hosts[1].address:", "cluster.hosts[0].sshPrivateKey:",
-                "cluster.hosts[4].sshPrivateKey:", "cluster.k3s.version:"):
+    for key in ("cluster.hosts:", "cluster.hosts[1].address:", "clusterSsh.hostPrivateKeys.server-2:",
+                "clusterSsh.hostPrivateKeys.agent-2:", "clusterSsh.hostPrivateKeys.db-1:", "cluster.k3s.version:"):
         assert key in message, f"{key} is named alongside the other problems:\n{message}"
 
 
 def test_a_host_key_of_its_own_is_enough() -> None:
-    overrides = sample.overrides(hosts=hosts(*[{"sshPrivateKey": sample.SSH_KEY}] * 5))
-    del overrides["cluster"]["sshPrivateKey"]
-    overrides["cluster"]["k3s"] = {**overrides["cluster"]["k3s"], "version": "v1.35.0+k3s1"}
+    overrides = sample.overrides(k3s={**sample.stack_file()["dreamscape:cluster"]["k3s"], "version": "v1.35.0+k3s1"})
+    names = [host["name"] for host in overrides["cluster"]["hosts"]]
+    overrides["clusterSsh"] = {"hostPrivateKeys": dict.fromkeys(names, sample.SSH_KEY)}
     message = refuse(sample.STACK, overrides, secret_keys=sample.SECRET_KEYS).message
-    assert "sshPrivateKey" not in message, f"every host has its own key; only the version is wrong:\n{message}"
+    assert "clusterSsh" not in message, f"every host has its own key; only the version is wrong:\n{message}"
 
 
 def test_a_cluster_stack_ships_its_snapshots_off_site() -> None:
     overrides = sample.overrides()
     del overrides["backup"]
-    message = refuse(sample.STACK, {**overrides, "backup": None}, secret_keys=("cluster",)).message
+    message = refuse(sample.STACK, {**overrides, "backup": None}, secret_keys=("clusterSsh",)).message
     assert "dreamscape:backup.offsite" in message, f"etcd snapshots need the off-site bucket:\n{message}"
 
 
 def test_an_environment_stack_never_describes_a_cluster() -> None:
-    message = refuse("prod", {"cluster": sample.overrides()["cluster"]}, secret_keys=("cluster",)).message
-    assert "dreamscape:cluster: only cluster stacks" in message, message
+    cluster = sample.overrides()
+    message = refuse("prod", {"cluster": cluster["cluster"], "clusterSsh": cluster["clusterSsh"]},
+                     secret_keys=("clusterSsh",)).message
+    for key in ("dreamscape:cluster:", "dreamscape:clusterSsh:"):
+        assert f"{key} only cluster stacks" in message, message
 
 
 def test_a_cluster_stack_needs_its_cluster() -> None:

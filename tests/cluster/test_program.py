@@ -106,3 +106,14 @@ def test_a_cluster_stack_imports_pulumi_command_and_no_target_provider() -> None
     done = subprocess.run([sys.executable, "-c", PROBE.format(root=str(ROOT))], capture_output=True, text=True,
                           check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "True False False", done.stdout
+
+
+def test_previews_show_the_scripts_in_plain_text(cluster: Evaluation) -> None:
+    # Reviewers read `pulumi preview`: the scripts and the release stay readable. (The connection carries the
+    # private key, so it travels as one secret; the resource names say which host a step runs on.)
+    install = cluster.named(COMMAND, "prod-cluster-server-2-install")
+    plain = {path for path, _ in walk_plain(install.wire)}
+    for field in (".create", ".triggers[0]", ".triggers[1]"):
+        assert field in plain, f"{field} of an install step is readable in a preview: {sorted(plain)}"
+    for field in (".stdin", ".connection.privateKey"):
+        assert field not in plain, f"{field} stays secret"

@@ -28,7 +28,7 @@ from components.cluster.k3s_config import JoinSecrets, node_config, render_confi
 from components.cluster.kubeconfig import pointed_at
 from components.cluster.nodes import Node, rollout
 from components.cluster.paths import NodePaths
-from components.config.cluster import ClusterConfig, ClusterHost
+from components.config.cluster import ClusterConfig, ClusterHost, ClusterSshConfig
 from components.config.offsite import OffsiteConfig
 
 TOKEN_LENGTH = 48
@@ -37,6 +37,7 @@ TOKEN_LENGTH = 48
 @dataclass(frozen=True, kw_only=True)
 class K3sClusterArgs:
     cluster: ClusterConfig
+    ssh: ClusterSshConfig
     offsite: OffsiteConfig
     binary_root: Path
     """The directory `k3s.binaryDir` is relative to (this repository)."""
@@ -76,7 +77,7 @@ class K3sCluster(pulumi.ComponentResource):
         release = scripts.Release(version=cluster.k3s.version, sha256=cluster.checksum())
         binary = args.binary_root / cluster.k3s.binary_dir / release.version / "k3s"
         nodes = rollout(cluster)
-        control = Control(connection=self._connection(cluster, nodes[0].host), user=nodes[0].host.ssh_user)
+        control = Control(connection=self._connection(args.ssh, nodes[0].host), user=nodes[0].host.ssh_user)
         previous: pulumi.Resource | None = None
         first_install: pulumi.Resource | None = None
         for node in nodes:
@@ -95,12 +96,12 @@ class K3sCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(read.stdout.apply(lambda text: pointed_at(text, endpoint)))
         self.register_outputs({"kubeconfig": self.kubeconfig, "version": release.version})
 
-    def _connection(self, cluster: ClusterConfig, host: ClusterHost) -> command.remote.ConnectionArgs:
+    def _connection(self, ssh: ClusterSshConfig, host: ClusterHost) -> command.remote.ConnectionArgs:
         return command.remote.ConnectionArgs(
             host=host.address,
             port=host.ssh_port,
             user=host.ssh_user,
-            private_key=pulumi.Output.secret(cluster.private_key(host).get_secret_value()),
+            private_key=pulumi.Output.secret(ssh.key_for(host).get_secret_value()),
             host_key=host.host_key,
         )
 
@@ -110,7 +111,7 @@ class K3sCluster(pulumi.ComponentResource):
         """One node's chain: drain, upload, install, uncordon; returns its install and its last step."""
         host = node.host
         prefix = f"{name}-{host.name}"
-        connection = self._connection(args.cluster, host)
+        connection = self._connection(args.ssh, host)
         after_previous = [previous] if previous is not None else []
         drain = command.remote.Command(
             f"{prefix}-drain",
