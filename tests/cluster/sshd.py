@@ -8,6 +8,7 @@ pointed at) to a JSON-lines record.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shlex
@@ -63,11 +64,14 @@ class SshNode:
     record: Path
     k3s: bytes
     """The stand-in release binary: records its arguments and its config file."""
+    user: str
+    """The login user: this test's own user, so the files the scripts write stay readable by the test."""
+    privileged: list[str]
 
     def _ssh(self, remote: str) -> list[str]:
-        return ["ip", "netns", "exec", self.namespace, "ssh", "-i", str(self.base / "client_key"), "-p", str(PORT),
-                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                "-o", f"UserKnownHostsFile={self.base / 'known_hosts'}", "root@127.0.0.1", remote]
+        return [*self.privileged, "ip", "netns", "exec", self.namespace, "ssh", "-i", str(self.base / "client_key"),
+                "-p", str(PORT), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", f"UserKnownHostsFile={self.base / 'known_hosts'}", f"{self.user}@127.0.0.1", remote]
 
     def run(self, remote: str, stdin: bytes = b"") -> Run:
         done = subprocess.run(self._ssh(remote), input=stdin, capture_output=True, check=False, timeout=60)
@@ -86,12 +90,21 @@ class SshNode:
         return [e for e in entries if tool is None or e["tool"] == tool]
 
 
+def _privileged() -> list[str]:
+    """How to run the namespace and sshd commands as root: directly when root (CI machines), through
+    password-less sudo otherwise (GitHub's runners); skipped locally, and failed in CI, without either."""
+    if os.geteuid() == 0:
+        return []
+    sudo = shutil.which("sudo")
+    if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True, check=False).returncode == 0:
+        return [sudo, "-n"]
+    message = "network namespaces and sshd need root or password-less sudo (CI has one of them)"
+    if os.environ.get("DREAMSCAPE_REQUIRE_TOOLS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def _requirements() -> tuple[str, str, str]:
-    if os.geteuid() != 0:
-        message = "network namespaces and sshd need root (CI runs as root)"
-        if os.environ.get("DREAMSCAPE_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
     ip = require_tool("ip")
     sshd = require_tool("sshd", "/usr/sbin/sshd")
     require_tool("ssh")
@@ -102,6 +115,8 @@ def _requirements() -> tuple[str, str, str]:
 @contextmanager
 def ssh_node(base: Path) -> Iterator[SshNode]:
     ip, sshd, keygen = _requirements()
+    privileged = _privileged()
+    user = getpass.getuser()
     namespace = f"dreamscape-k3s-{os.getpid()}"
     root = base / "node root's dir"
     standins = base / "stand-ins"
@@ -126,14 +141,17 @@ def ssh_node(base: Path) -> Iterator[SshNode]:
         "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", f"SetEnv PATH={session_path}",
         "",
     ]))
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
-    subprocess.run([ip, "netns", "add", namespace], check=True)
+    # sshd's privilege separation directory
+    subprocess.run([*privileged, "mkdir", "-p", "/run/sshd"], check=True)
+    subprocess.run([*privileged, ip, "netns", "add", namespace], check=True)
     server: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run([ip, "-n", namespace, "link", "set", "lo", "up"], check=True)
-        server = subprocess.Popen([ip, "netns", "exec", namespace, sshd, "-D", "-e", "-f", str(base / "sshd_config")],
+        subprocess.run([*privileged, ip, "-n", namespace, "link", "set", "lo", "up"], check=True)
+        server = subprocess.Popen([*privileged, ip, "netns", "exec", namespace, sshd, "-D", "-e", "-f",
+                                   str(base / "sshd_config")],
                                   stderr=open(base / "sshd.log", "wb"))  # noqa: SIM115 (closed with the process)
-        node = SshNode(namespace=namespace, base=base, root=root, record=record, k3s=k3s)
+        node = SshNode(namespace=namespace, base=base, root=root, record=record, k3s=k3s, user=user,
+                       privileged=privileged)
         deadline = time.monotonic() + 15
         while node.run("true").returncode != 0:
             assert server.poll() is None, f"sshd exited: {(base / 'sshd.log').read_text()}"
@@ -144,4 +162,4 @@ def ssh_node(base: Path) -> Iterator[SshNode]:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        subprocess.run([ip, "netns", "delete", namespace], check=False)
+        subprocess.run([*privileged, ip, "netns", "delete", namespace], check=False)
