@@ -27,7 +27,7 @@ from tests.tooling import require_tool
 
 PORT = 2222
 STAND_IN = '''#!/usr/bin/env python3
-import json, shlex, subprocess, sys
+import glob, json, shlex, subprocess, sys
 RECORD = {record!r}
 args = sys.argv[1:]
 entry = {{"tool": {tool!r}, "args": args}}
@@ -38,8 +38,9 @@ if {tool!r} == "k3s" and "--config" in args:
 with open(RECORD, "a") as handle:
     handle.write(json.dumps(entry) + "\\n")
 if {tool!r} == "systemctl" and args[:1] == ["restart"]:
-    # Start the service the way systemd would: run the unit's ExecStart once.
-    unit = {units!r} + "/" + args[1] + ".service"
+    # Start the service the way systemd would: run the unit's ExecStart once. Each stand-in node (a server,
+    # an agent) has its own root below the test's directory, and its own unit name.
+    [unit] = glob.glob(glob.escape({base!r}) + "/**/etc/systemd/system/" + args[1] + ".service", recursive=True)
     for line in open(unit):
         if line.startswith("ExecStart="):
             sys.exit(subprocess.run(shlex.split(line[len("ExecStart="):])).returncode)
@@ -123,12 +124,11 @@ def ssh_node(base: Path) -> Iterator[SshNode]:
     for directory in (root, standins):
         directory.mkdir(parents=True)
     record = base / "record.jsonl"
-    units = f"{root}/etc/systemd/system"
     for tool in ("systemctl", "sysctl"):
         path = standins / tool
-        path.write_text(STAND_IN.format(record=str(record), tool=tool, units=units))
+        path.write_text(STAND_IN.format(record=str(record), tool=tool, base=str(base)))
         path.chmod(0o755)
-    k3s = STAND_IN.format(record=str(record), tool="k3s", units=units).encode()
+    k3s = STAND_IN.format(record=str(record), tool="k3s", base=str(base)).encode()
     for key in ("host_key", "client_key"):
         subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(base / key)], check=True)
     shutil.copy(base / "client_key.pub", base / "authorized_keys")

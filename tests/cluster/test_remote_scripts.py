@@ -146,3 +146,21 @@ def test_the_kubeconfig_is_read_back_and_pointed_at_the_api_endpoint(node: SshNo
     assert done.returncode == 0 and done.stdout == K3S_KUBECONFIG, done.stderr
     server = yaml.safe_load(pointed_at(done.stdout, "k8s.dreamscape.example.com"))["clusters"][0]["cluster"]["server"]
     assert server == "https://k8s.dreamscape.example.com:6443", server
+
+
+def test_an_agent_starts_k3s_agent_with_the_agent_flags_only(node: SshNode, config: StackConfig) -> None:
+    assert config.cluster is not None and config.backup.offsite is not None
+    agent = rollout(config.cluster)[3]
+    paths = NodePaths().under(str(node.root / "agent's root"))
+    pinned = release("v1.33.7+k3s1", node.k3s)
+    node.upload(node.k3s, paths.staged_binary(pinned.version))
+    rendered = render_config(node_config(agent, config.cluster, config.backup.offsite, SECRETS, paths))
+    done = node.run(scripts.remote_command(scripts.install(agent, pinned, paths), "root"), rendered.encode())
+    assert done.returncode == 0 and "restarted k3s-agent" in done.stdout, f"{done.stdout}{done.stderr}"
+    start = node.records("k3s")[-1]
+    assert start["args"] == ["agent", "--config", paths.config], start["args"]
+    flags = yaml.safe_load(start["files"][paths.config])
+    assert flags["server"] == "https://10.0.10.11:6443" and flags["token"] == SECRETS.token, "joins server 1"
+    assert flags["node-label"] == ["dreamscape.io/pool=workloads"] and flags["protect-kernel-defaults"] is True
+    assert not {key for key in flags if key.startswith(("etcd", "kube-apiserver", "secrets", "cluster-init"))}, flags
+    assert not Path(paths.audit_policy).exists(), "agents run no API server, so no audit policy"
