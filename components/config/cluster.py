@@ -106,8 +106,11 @@ class Taint(Section):
     """A node taint (`kubectl taint` / k3s `--node-taint key=value:Effect`)."""
 
     key: LabelKey
+    """The taint's key (Kubernetes label key syntax)."""
     value: LabelValue = ""
+    """The taint's value; may be empty."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+    """What the scheduler does with pods that do not tolerate it."""
 
     def flag(self) -> str:
         return f"{self.key}={self.value}:{self.effect}"
@@ -125,6 +128,7 @@ class ClusterHost(Section):
     ssh_user: Annotated[str, AfterValidator(posix_user)] = "root"
     """The SSH user; root, or a user whose sudo needs no password."""
     ssh_port: int = Field(default=22, ge=1, le=65535)
+    """The SSH port."""
     host_key: str | None = None
     """The host's public key (`ssh-ed25519 AAAA...`); pins the server's identity when set."""
     labels: dict[LabelKey, LabelValue] = {}
