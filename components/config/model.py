@@ -15,8 +15,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -26,7 +24,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
+from components.config.cluster import ClusterConfig, ClusterSshConfig
 from components.config.images import parse_image_reference
+from components.config.offsite import OffsiteConfig
 from components.config.quantities import (
     CpuQuantity,
     EffectiveCacheSize,
@@ -39,6 +39,7 @@ from components.config.quantities import (
     postgres_memory_bytes,
     redis_memory_bytes,
 )
+from components.config.section import Section
 from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
@@ -80,18 +81,18 @@ PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
 BarmanRetention = Annotated[str, AfterValidator(rules.barman_retention)]
 
 
-class Section(BaseModel):
-    """Shared settings: camelCase keys, unknown keys rejected, values immutable once validated."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False,
-        use_attribute_docstrings=True,
-    )
-
-
 class Target(StrEnum):
     DOCKER = "docker"
     KUBERNETES = "kubernetes"
+
+
+class StackKind(StrEnum):
+    """Which program a stack runs (__main__.py)."""
+
+    ENVIRONMENT = "environment"
+    """DreamScape itself, on the stack's `target`."""
+    CLUSTER = "cluster"
+    """The k3s cluster an environment stack runs on (components/cluster; docs/cluster.md)."""
 
 
 class Application(StrEnum):
@@ -493,6 +494,9 @@ class KubernetesConfig(Section):
     """Kubeconfig contents or path; the ambient KUBECONFIG when unset."""
     context: str | None = None
     """Kubeconfig context; the current one when unset."""
+    cluster_stack: str | None = None
+    """The cluster stack (`prod-cluster`, or `<org>/dreamscape/prod-cluster`) whose `kubeconfig` output
+    this stack uses (a StackReference); `kubeconfig` and the ambient KUBECONFIG when unset."""
     namespace: DnsLabel | None = None
     """Namespace of the environment; `dreamscape-<stack>` when unset."""
     storage_class: DnsSubdomain
@@ -508,6 +512,12 @@ class KubernetesConfig(Section):
     def namespace_for(self, environment: str) -> str:
         """The namespace of an environment: the configured one, else `dreamscape-<stack>`."""
         return self.namespace or f"dreamscape-{environment}"
+
+    @model_validator(mode="after")
+    def _one_kubeconfig_source(self) -> Self:
+        if self.cluster_stack is not None and self.kubeconfig is not None:
+            raise ValueError("kubeconfig and clusterStack both name the cluster; set one")
+        return self
 
 
 class PodConfig(Section):
@@ -538,27 +548,6 @@ class CapacityConfig(Section):
     memory: MemoryQuantity
 
 
-class OffsiteBackupConfig(Section):
-    """An S3-compatible object store outside the cluster: WAL archive and base backups (Barman Cloud).
-    Set the credentials as secret config (`pulumi config set --secret --path backup.offsite.secretAccessKey`)."""
-
-    endpoint: Annotated[str, _matches(re.compile(r"^https?://[^\s/]+(/\S*)?$"), "an http(s):// URL")]
-    """The S3 endpoint URL, https (`allowInsecureEndpoint` admits http for a lab store)."""
-    bucket: BucketName
-    region: Annotated[str, _matches(re.compile(r"^[a-z0-9-]{1,64}$"), "an S3 region such as 'eu-central-1'")]
-    access_key_id: SecretStr
-    secret_access_key: SecretStr
-    allow_insecure_endpoint: bool = False
-    """Accept an http:// endpoint: WAL and credentials would then cross the network in clear text."""
-
-    @model_validator(mode="after")
-    def _https_unless_allowed(self) -> Self:
-        if self.endpoint.startswith("http://") and not self.allow_insecure_endpoint:
-            raise ValueError(f"endpoint {self.endpoint!r} is not https: every WAL segment and the S3 signature "
-                             "would cross the network unencrypted (set allowInsecureEndpoint: true for a lab store)")
-        return self
-
-
 class BackupConfig(Section):
     """Backups: the logical dump to MinIO (Kubernetes; dev uses tools/dev_db.py) and, with `offsite`,
     CloudNativePG's continuous WAL archive and base backups to an object store outside the cluster."""
@@ -571,8 +560,9 @@ class BackupConfig(Section):
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
     retention: BarmanRetention
     """How long base backups and WAL stay in the off-site store (Barman Cloud: `30d`, `4w`, `3m`)."""
-    offsite: OffsiteBackupConfig | None = None
-    """The off-site object store; required on a Kubernetes stack that protects its data."""
+    offsite: OffsiteConfig | None = None
+    """The S3 bucket outside the cluster that backups are shipped to: CloudNativePG's WAL archive and base
+    backups (required on prod), a cluster stack's etcd snapshots (credentials as secret config)."""
 
 
 class DevToolsConfig(Section):
@@ -636,6 +626,12 @@ class ServiceConfig(Section):
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
+    kind: StackKind = StackKind.ENVIRONMENT
+    """`environment` (DreamScape on the `target`) or `cluster` (the k3s cluster itself, docs/cluster.md)."""
+    cluster: ClusterConfig | None = None
+    """Cluster stacks only: the hosts, the k3s release and its etcd snapshots (docs/cluster.md)."""
+    cluster_ssh: ClusterSshConfig = ClusterSshConfig()
+    """Cluster stacks only: the hosts' SSH private keys, as secret config (docs/cluster.md)."""
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool
@@ -716,6 +712,12 @@ class StackConfig(Section):
     def secret_values(self) -> tuple[str, ...]:
         """Every text value under a secret key: no resource input may carry one in plain text."""
         return self._secret_values
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _empty_cluster_is_none(cls, value: object) -> object:
+        # Pulumi.yaml declares `cluster` as an empty object (Pulumi cannot type objects); empty means unset.
+        return None if value == {} else value
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:

@@ -146,8 +146,10 @@ def object_store(backup: BackupConfig, environment: str, access_key_id: pulumi.O
     offsite = backup.offsite
     if offsite is None:
         return None
+    scheme = "http" if offsite.insecure else "https"
     return spec.ObjectStore(
-        endpoint=offsite.endpoint, bucket=offsite.bucket, region=offsite.region, path=f"{environment}/",
+        endpoint=f"{scheme}://{offsite.endpoint}", bucket=offsite.bucket, region=offsite.region,
+        path=f"{environment}/",
         access_key_id=access_key_id, secret_access_key=secret_access_key,
         retention=backup.retention, schedule=six_field_cron(backup.schedule),
     )
