@@ -176,6 +176,9 @@ class RedisConfig(Section):
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
     nodes: int = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
+    replicas_per_master: int = Field(ge=0, le=1)
+    """Cluster mode: 1 gives every master a replica on another node (`redis-replica-<i>` follows
+    `redis-<i>`), so losing a node or a master keeps every hash slot writable; 0 when standalone."""
     maxmemory: RedisMaxmemory
     """`maxmemory` per node (seed: 2gb): positive and below the memory limit."""
     maxmemory_policy: Literal[
@@ -203,6 +206,8 @@ class RedisConfig(Section):
             raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
         if self.mode == "standalone" and self.nodes != 1:
             raise ValueError(f"standalone Redis runs exactly 1 node, got nodes={self.nodes}")
+        if self.mode == "standalone" and self.replicas_per_master:
+            raise ValueError("replicasPerMaster needs mode 'cluster': a standalone node has no cluster to join")
         return self
 
 
