@@ -215,7 +215,7 @@ class KafkaConfig(Section):
     image: Image
     """Pinned apache/kafka image (4.x is KRaft-only)."""
     brokers: int = Field(ge=1, le=9)
-    """Brokers, each also a KRaft controller voter."""
+    """Brokers, each also a KRaft controller voter: an odd count (a majority quorum), on distinct nodes."""
     partitions: int = Field(ge=1, le=1000)
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
     replication_factor: int = Field(ge=1)
@@ -228,6 +228,11 @@ class KafkaConfig(Section):
     """Log volume per broker."""
     resources: ResourcesConfig
     """Requests and limits per broker; the JVM heap is half the memory limit."""
+
+    @field_validator("brokers")
+    @classmethod
+    def _voters_form_a_majority_quorum(cls, brokers: int) -> int:
+        return rules.majority_quorum(brokers, "brokers (every broker is a KRaft controller voter)")
 
     @model_validator(mode="after")
     def _replication_fits(self) -> Self:
