@@ -76,14 +76,34 @@ def server_command(config: RedisConfig, name: str = NAME) -> tuple[str, ...]:
             f'exec redis-server {CONFIG_PATH} --cluster-announce-hostname "$(hostname).{spec.peers_name(name)}"')
 
 
+_KNOWN = "cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p'"
+_SHARD_MASTER = (
+    # `cluster nodes`, line `myself`: <id> <addr> <flags> <master id|-> ...; a master's shard master is
+    # itself, a replica's is the node it follows.
+    "cluster nodes | tr -d '\\r' | awk '$3 ~ /myself/ { if ($3 ~ /master/) print $1; else print $4 }'"
+)
+_JOIN = (
+    # join HOST PORT PEER PEER_PORT: make HOST a replica of the shard PEER belongs to, unless HOST is in
+    # the cluster already (it knows other nodes). A shard with no member left in the cluster has lost its
+    # slots: that needs an operator (docs/operations.md), never a guess.
+    'join() { n="$(redis-cli -h "$1" -p "$2" ' + _KNOWN + ')"; '
+    'if [ "${n:-1}" -gt 1 ]; then echo "$1:$2 already joined"; return 0; fi; '
+    'p="$(redis-cli -h "$3" -p "$4" ' + _KNOWN + ')"; '
+    'if [ "${p:-1}" -le 1 ]; then echo "neither $1:$2 nor $3:$4 is in the cluster: their shard is lost" >&2; '
+    "return 1; fi; "
+    'id="$(redis-cli -h "$3" -p "$4" ' + _SHARD_MASTER + ')"; '
+    'redis-cli --cluster add-node "$1:$2" "$3:$4" --cluster-slave --cluster-master-id "$id"; }'
+)
+
+
 def cluster_bootstrap_script(masters: Sequence[tuple[str, int]], replicas: Sequence[tuple[str, int]] = (),
                              auth: str = _AUTH) -> str:
-    """Idempotent: wait for every member, form the cluster from the masters unless it exists, then join
-    each replica that is not in the cluster yet to its own master (replica *i* to master *i*).
+    """Idempotent: wait for every member, form the cluster from the masters unless it exists, then make
+    every member of a shard that is not in the cluster a replica of its shard (replica *i* follows
+    master *i*; a master that came back with an empty disk follows its former replica).
 
     A member that already knows its peers belongs to a formed (or forming) cluster and is never touched
-    again, so a second run changes nothing. Replica *i* follows whichever member of shard *i* is master
-    now: after a failover that is the old replica, read from master *i*'s own view (`myself`)."""
+    again, so a second run changes nothing."""
     if replicas and len(replicas) != len(masters):
         raise ValueError(f"{len(replicas)} replicas for {len(masters)} masters: each master gets exactly one")
     members = [*masters, *replicas]
@@ -92,34 +112,24 @@ def cluster_bootstrap_script(masters: Sequence[tuple[str, int]], replicas: Seque
         f"until redis-cli -h {shlex.quote(host)} -p {port} ping | grep -q PONG; do sleep 2; done"
         for host, port in members
     )
-
-    def known(host: str, port: int) -> str:
-        return f"$(redis-cli -h {host} -p {port} cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p')"
-
     first_host, first_port = masters[0]
     info = f"redis-cli -h {first_host} -p {first_port} cluster info | tr -d '\\r'"
     steps = [
         f"export {auth}",
+        _JOIN,
         waits,
-        f'known="{known(first_host, first_port)}"',
-        f'if [ "${{known:-1}}" -gt 1 ]; then echo \'cluster already formed\'; '
-        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes || exit 1; fi",
-        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && break; sleep 2; done",
+        # Formed when any member knows another: a member back with an empty disk must not re-create it.
+        "formed=no; " + "; ".join(
+            f'n="$(redis-cli -h {host} -p {port} {_KNOWN})"; [ "${{n:-1}}" -gt 1 ] && formed=yes'
+            for host, port in members
+        ),
+        'if [ "$formed" = yes ]; then echo \'cluster already formed\'; '
+        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes || exit 1; "
+        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && break; sleep 2; done; fi",
     ]
     for (master, master_port), (replica, replica_port) in zip(masters, replicas, strict=False):
-        shard_master = (
-            # `cluster nodes`, line `myself`: <id> <addr> <flags> <master id|-> ...; a master's shard
-            # master is itself, a replica's is the node it follows.
-            f"redis-cli -h {master} -p {master_port} cluster nodes | tr -d '\\r' | "
-            "awk '$3 ~ /myself/ { if ($3 ~ /master/) print $1; else print $4 }'"
-        )
-        steps.append(
-            f'joined="{known(replica, replica_port)}"; '
-            f'if [ "${{joined:-1}}" -gt 1 ]; then echo \'replica {replica} already joined\'; '
-            f'else id="$({shard_master})"; [ -n "$id" ] || exit 1; '
-            f"redis-cli --cluster add-node {replica}:{replica_port} {master}:{master_port} "
-            f'--cluster-slave --cluster-master-id "$id" || exit 1; fi'
-        )
+        steps.append(f"join {replica} {replica_port} {master} {master_port} || exit 1")
+        steps.append(f"join {master} {master_port} {replica} {replica_port} || exit 1")
     steps.append(
         f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
         "echo 'cluster did not reach cluster_state:ok' >&2; exit 1"
