@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from components import spec
 from components.infra import kafka, redis
-from components.targets.kubernetes.workloads import POD_INDEX_LABEL
+from components.targets.kubernetes.workloads import POD_INDEX_LABEL, placement_spec
 from tests.harness import Evaluation, evaluate, refuse
 from tests.kube import manifest
 
@@ -176,3 +177,39 @@ def test_review_and_dev_keep_a_single_redis_and_kafka_without_required_placement
     for resource in review.of_type(STS):
         assert "affinity" not in manifest(resource)["spec"]["template"]["spec"], (
             f"{resource.name}: a single member has nothing to keep apart on the shared review cluster")
+
+
+def _service(replicas: int, redundancy: spec.Redundancy | None,
+             kind: spec.WorkloadKind = spec.WorkloadKind.STATEFUL) -> spec.Service:
+    container = spec.Container(image="example:1", resources=spec.Resources(
+        cpu_request="10m", cpu_limit="10m", memory_request="8Mi", memory_limit="8Mi"))
+    return spec.Service(name="store", component="test", container=container, zone=spec.Zone.CACHE, kind=kind,
+                        replicas=replicas, redundancy=redundancy)
+
+
+def test_without_a_declared_redundancy_members_only_prefer_distinct_nodes() -> None:
+    selector = {"app.kubernetes.io/name": "store"}
+    placement = placement_spec(_service(3, None), selector, "prod")
+    assert "affinity" not in placement, "nothing required: the scheduler may still co-locate when short of nodes"
+    assert placement["topology_spread_constraints"][0]["when_unsatisfiable"] == "ScheduleAnyway", placement
+    assert placement_spec(_service(1, None), selector, "prod") == {}, "a single member has nothing to spread"
+
+
+def test_a_redundancy_makes_spreading_required_and_pairs_by_ordinal_only_when_asked() -> None:
+    selector = {"app.kubernetes.io/name": "store"}
+    apart = placement_spec(_service(3, spec.Redundancy(group="store")), selector, "prod")
+    terms = apart["affinity"]["pod_anti_affinity"]["required_during_scheduling_ignored_during_execution"]
+    assert terms == [{"label_selector": {"match_labels": selector}, "topology_key": "kubernetes.io/hostname"}], terms
+    assert "topology_spread_constraints" not in apart, "the required rule replaces the preference"
+    paired = placement_spec(_service(3, spec.Redundancy(group="store", members_apart=False, ordinal_pairs=True)),
+                            selector, "prod")
+    (term,) = paired["affinity"]["pod_anti_affinity"]["required_during_scheduling_ignored_during_execution"]
+    assert term["matchLabelKeys"] == [POD_INDEX_LABEL], "member i avoids only the other services' member i"
+    assert "topology_spread_constraints" in paired, "members that may share a node still prefer not to"
+
+
+def test_a_redundancy_that_cannot_hold_is_refused_when_the_service_is_described() -> None:
+    with pytest.raises(ValueError, match="max_unavailable must be at least 1"):
+        spec.Redundancy(group="store", max_unavailable=0)
+    with pytest.raises(ValueError, match="paired by ordinal need a stateful workload"):
+        _service(2, spec.Redundancy(group="store", ordinal_pairs=True), spec.WorkloadKind.STATELESS)
