@@ -115,7 +115,7 @@ def cluster_bootstrap_script(masters: Sequence[tuple[str, int]], replicas: Seque
     first_host, first_port = masters[0]
     info = f"redis-cli -h {first_host} -p {first_port} cluster info | tr -d '\\r'"
     steps = [
-        f"export {auth}",
+        f"{auth}; export REDISCLI_AUTH",
         _JOIN,
         waits,
         # Formed when any member knows another: a member back with an empty disk must not re-create it.
@@ -125,13 +125,13 @@ def cluster_bootstrap_script(masters: Sequence[tuple[str, int]], replicas: Seque
         ),
         'if [ "$formed" = yes ]; then echo \'cluster already formed\'; '
         f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes || exit 1; "
-        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && break; sleep 2; done; fi",
+        f"for _ in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && break; sleep 2; done; fi",
     ]
     for (master, master_port), (replica, replica_port) in zip(masters, replicas, strict=False):
         steps.append(f"join {replica} {replica_port} {master} {master_port} || exit 1")
         steps.append(f"join {master} {master_port} {replica} {replica_port} || exit 1")
     steps.append(
-        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
+        f"for _ in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
         "echo 'cluster did not reach cluster_state:ok' >&2; exit 1"
     )
     return "; ".join(steps)

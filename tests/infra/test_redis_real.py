@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from components.config import load
-from components.infra.redis import cluster_bootstrap_script, redis_conf
+from components.infra.redis import cluster_bootstrap_script, member_hosts, redis_conf, replica_hosts
 from tests.harness import config_bag
 from tests.tooling import require_tool
 
@@ -303,3 +303,13 @@ def test_the_bootstrap_adds_a_replica_to_each_master_of_an_existing_three_master
     view = cluster_nodes(masters[0])
     assert {p: view[p].slots for p in masters} == slots, "adding replicas moves no slot"
     assert cli(masters[0], "-c", "get", "kept").strip() == "value", "the stored keys survive"
+
+
+@pytest.mark.tools
+def test_the_rendered_bootstrap_script_passes_shellcheck() -> None:
+    config = load("prod", config_bag("prod")).redis
+    script = cluster_bootstrap_script([(h, 6379) for h in member_hosts(config)],
+                                      [(h, 6379) for h in replica_hosts(config)])
+    done = subprocess.run([require_tool("shellcheck"), "--shell=sh", "--severity=style", "-"], input=script,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"the bootstrap (run by the image's /bin/sh) has findings:\n{done.stdout}"
