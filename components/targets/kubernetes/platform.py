@@ -64,6 +64,12 @@ def needs_node_access(service: Service) -> bool:
     return any(mount.node for mount in service.container.host_mounts)
 
 
+def same_redundancy_group(service: Service, other: Service | Task) -> bool:
+    """Both are services whose members belong to one redundancy group (a Redis master and its replica)."""
+    return (isinstance(other, Service) and service.redundancy is not None and other.redundancy is not None
+            and service.redundancy.group == other.redundancy.group)
+
+
 class KubernetesPlatform(pulumi.ComponentResource):
     """Provider and namespace of one environment; deploys services into them."""
 
@@ -291,9 +297,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             labels.update(workloads.group_selector(service.redundancy, env))
         # Members of one redundancy group are created in order, so the scheduler has placed the earlier
         # set before the pods that must avoid it arrive (placing pairs in any order can dead-end).
-        placed_first = [resource for deployed in after if isinstance(deployed.service, Service)
-                        and service.redundancy is not None and deployed.service.redundancy is not None
-                        and deployed.service.redundancy.group == service.redundancy.group
+        placed_first = [resource for deployed in after if same_redundancy_group(service, deployed.service)
                         for resource in deployed.ready]
         selector = selector_labels(service.name, env)
         placement = self._placement(service)
