@@ -176,9 +176,9 @@ def render_dockerfile(pod: PodDefinition, settings: ImageSettings | None = None)
     lines = [
         HEADER,
         f"# Pod {pod.name}: {pod.description}.",
-        "# From the application source root (the workspace, or reference-app/ of this repository):",
-        f"#   docker buildx build --build-context {INFRA_CONTEXT}=<this repository>/{image_dir(pod)} \\",
-        f"#     -f <this repository>/{image_dir(pod)}/Dockerfile --target {DEV_TARGET} .",
+        "# Built through docker-bake.json (targets by pod name, `-dev` for the dev stage), from this",
+        "# repository's root, on the workspace or (the default) reference-app/:",
+        f"#   SOURCE_ROOT=<workspace root> docker buildx bake {pod.name}-{DEV_TARGET}",
         "",
         f"FROM {settings.node_image} AS base",
         "# Alpine's repositories keep only the current package versions, so these are pinned by the",
