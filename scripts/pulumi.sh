@@ -111,6 +111,12 @@ if ! $local_stack; then
   policy=(--policy-pack policy)
 fi
 
+# A shared stack's `up` outside CI is confirmed by a person at a terminal: without one, stop now, before
+# the release below changes any config.
+if ! $local_stack && [ "$command" = up ] && [ "${CI:-}" != true ] && [ ! -t 0 ]; then
+  fail "deploying '$stack' asks for confirmation on a terminal; CI sets CI=true instead. Nothing was run."
+fi
+
 # -- 6. select the stack (only dev is created implicitly) ---------------------------------------------
 if [ "$command" = init ]; then
   pulumi stack init "$stack" --secrets-provider "$secrets_provider"
@@ -150,7 +156,6 @@ case "$command" in
       pulumi preview --diff "${policy[@]}" --stack "$stack" "$@"
       pulumi up --yes --skip-preview "${policy[@]}" --stack "$stack" "$@"
     else
-      [ -t 0 ] || fail "deploying '$stack' asks for confirmation on a terminal; CI sets CI=true instead. Nothing was run."
       pulumi preview --diff "${policy[@]}" --stack "$stack" "$@"
       read -r -p "Deploy these changes to '$stack'? Type the stack name to confirm: " answer
       [ "$answer" = "$stack" ] || fail "not confirmed; nothing was deployed."

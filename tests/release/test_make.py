@@ -137,6 +137,9 @@ def test_prod_up_outside_ci_without_a_terminal_refuses_to_deploy(sandbox: Sandbo
     run = sandbox.make("up", env={"STACK": "prod", **SHARED})
     assert run.returncode != 0 and "confirmation" in run.output, run.output
     assert not run.called("up"), f"no up without a person confirming: {run.calls}"
+    assert not any(args.startswith("config") for args in run.pulumi_args()), (
+        f"no config change before the confirmation check: {run.calls}"
+    )
 
 
 def make_on_a_terminal(sandbox: Sandbox, answer: str) -> tuple[int, list[str], str]:
