@@ -87,6 +87,10 @@ fi
 # -- 5. the tools this command needs ------------------------------------------------------------------
 command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed.
   Install it from https://www.pulumi.com/docs/install/ and run this again."
+# shellcheck disable=SC1091  # a path from the repository root (the cd above), not from this file
+source scripts/preflight.sh
+require_version "the Pulumi CLI" "$(pulumi version 2>/dev/null || true)" "$MIN_PULUMI" \
+  "Upgrade it (https://www.pulumi.com/docs/install/) and run this again."
 case "$command" in
   up|preview|destroy|refresh|rollback)
     target=$(grep -E '^\s*dreamscape:target:' "$stack_file" 2>/dev/null | awk '{print $2}' || true)
@@ -95,6 +99,10 @@ case "$command" in
         command -v docker >/dev/null || fail "stack '$stack' targets Docker, but the docker CLI is not installed."
         docker info >/dev/null 2>&1 || fail "stack '$stack' targets Docker, but the Docker daemon is not reachable.
   Start Docker Desktop, or on Linux: sudo systemctl start docker (and add yourself to the docker group)."
+        require_version "Docker Engine" "$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)" \
+          "$MIN_DOCKER" "Its BuildKit must read named build contexts: upgrade Docker Engine or Docker Desktop."
+        require_version "docker buildx" "$(docker buildx version 2>/dev/null | awk '{print $2}' || true)" \
+          "$MIN_BUILDX" "docker buildx bake reads docker-bake.json: install or upgrade the buildx plugin (docker-buildx-plugin)."
         ;;
       *)
         kubeconfig=${KUBECONFIG:-$HOME/.kube/config}
