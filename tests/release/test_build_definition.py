@@ -133,6 +133,7 @@ def test_the_image_workflow_bakes_each_release_target_from_the_bake_file() -> No
         assert f"./{BAKE_FILE}" in step["with"]["files"], f"{step['name']} reads {BAKE_FILE}"
         assert step["with"]["targets"] == "${{ matrix.target }}", f"{step['name']} builds the matrix target"
         assert step["with"]["source"] == "${{ env.SOURCE }}", "a local bake definition (this checkout)"
+        assert step["env"]["SOURCE_ROOT"] == "..", "on the workspace root, beside this checkout"
 
 
 def test_the_live_workflow_bakes_the_release_group_on_the_reference_application() -> None:
