@@ -7,7 +7,8 @@ is (zone policies admit every port); outside it, only the scraper reaches its me
 - postgres-exporter, redis-exporter, kafka-exporter: one per data service;
 - `<pod>-nginx-exporter`: the official nginx-prometheus-exporter beside each Big Pod gateway, reading its
   `stub_status` page through the pod's Service (NGINX serves no Prometheus metrics itself). It carries the
-  Big Pod label, so its series are `pod=<big pod>, service=nginx`. Behind a Service with several
+  Big Pod label, so its series are `pod=<big pod>, service=nginx`, and the reporter label, so nothing
+  mistakes its own container (and memory limit) for the pod's. Behind a Service with several
   replicas each scrape reads one replica: `nginx_up` (what the alert uses) is exact, the connection
   gauges are a sample of one replica;
 - kube-state-metrics (when `cluster_state` is given): Deployments, StatefulSets, Jobs, CronJobs and PVCs
@@ -137,7 +138,7 @@ def nginx_exporter(gateway: NginxStatus, image: str, resources: spec.Resources) 
         component="bigpods",
         zone=spec.Zone.BIGPODS,
         ports=(spec.Port("nginx", NGINX_EXPORTER_PORT, metrics_path="/metrics"),),
-        labels={labels.BIG_POD_LABEL: gateway.pod},
+        labels={labels.BIG_POD_LABEL: gateway.pod, labels.REPORTER_LABEL: gateway.pod},
         probes=spec.Probes(readiness=_alive(NGINX_EXPORTER_PORT), liveness=_alive(NGINX_EXPORTER_PORT)),
         container=spec.Container(
             image=image,

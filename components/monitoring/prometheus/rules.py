@@ -58,13 +58,13 @@ class PodLimits:
 
 
 def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
-    """The limits of every Big Pod container among `services` (the deployed services, not the monitoring
-    stack's own exporters), read from what is deployed."""
+    """The limits of every Big Pod container among `services`, read from what is deployed. Workloads that
+    only report for a Big Pod (its NGINX exporter) are not the pod: their memory is not the pod's."""
     return tuple(
         PodLimits(pod=labels.pod_of(s),
                   processes=tuple(labels.process_of(s, p) for p in s.ports if p.metrics_path is not None),
                   memory_bytes=memory_bytes(s.container.resources.memory_limit))
-        for s in services if labels.BIG_POD_LABEL in s.labels
+        for s in services if labels.is_big_pod(s)
     )
 
 
