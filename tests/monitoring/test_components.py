@@ -14,7 +14,7 @@ import yaml
 from components.monitoring.common import minio_prometheus_token
 from components.spec import SECRETS_DIR
 from tests import kube
-from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered
+from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered, evaluate
 
 CONTAINER = "docker:index/container:Container"
 MONITORING_TYPES = {
@@ -317,8 +317,9 @@ def test_every_monitoring_container_is_pinned_limited_and_read_only(prod: Evalua
 
 
 # -- Alertmanager -----------------------------------------------------------------------------------------
-def test_alertmanager_comes_up_with_no_receiver_configured(prod: Evaluation) -> None:
-    config = yaml.safe_load(config_map_file(prod, "alertmanager", "etc-alertmanager-alertmanager.yml"))
+def test_alertmanager_comes_up_with_no_receiver_when_the_stack_opts_out_with_a_reason() -> None:
+    unalerted = evaluate("prod", {"alerting": {"withoutReceivers": "pre-launch: nobody is on call yet"}})
+    config = yaml.safe_load(config_map_file(unalerted, "alertmanager", "etc-alertmanager-alertmanager.yml"))
     assert [r for r in config["receivers"]] == [{"name": "critical"}, {"name": "warning"}], (
         "no receivers configured: valid, and alerts go nowhere")
 
