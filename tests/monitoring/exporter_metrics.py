@@ -13,6 +13,25 @@ from __future__ import annotations
 import time
 
 _AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
+_BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
+"""The reference kit's buckets (Prometheus' default ones)."""
+
+
+def _histogram(name: str, help_: str, series: dict[str, tuple[int, ...]]) -> str:
+    """Exposition text of one histogram: `series` maps a label set to its cumulative bucket counts."""
+    lines = [f"# HELP {name} {help_}", f"# TYPE {name} histogram"]
+    for labels, counts in series.items():
+        lines += [f'{name}_bucket{{{labels},le="{le}"}} {count}' for le, count in zip(_BUCKETS, counts, strict=True)]
+        lines += [f"{name}_sum{{{labels}}} {counts[-1] * 0.02:g}", f"{name}_count{{{labels}}} {counts[-1]}"]
+    return "\n".join(lines) + "\n"
+
+
+_DURATION = _histogram(
+    "http_request_duration_seconds", "HTTP request duration in seconds, by matched route, method and status.", {
+        'route="/api/v1/auth",method="POST",status="200"': (10, 40, 80, 95, 98, 100, 100, 100, 100, 100, 100, 100),
+        'route="unmatched",method="GET",status="404"': (3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3),
+        'route="/api/v1/auth",method="POST",status="500"': (0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2),
+    })
 """A healthy cluster: the backup CronJob was created and last succeeded an hour ago."""
 
 NODE_SERVICE = """\
@@ -23,6 +42,7 @@ dreamscape_dependency_up{dependency="redis"} 1
 # HELP dreamscape_service_info The service and its runtime.
 # TYPE dreamscape_service_info gauge
 dreamscape_service_info{service="auth",node="v22.11.0"} 1
+""" + _DURATION + """\
 # HELP http_requests_total HTTP requests served.
 # TYPE http_requests_total counter
 http_requests_total{method="GET",code="200"} 100

@@ -24,11 +24,15 @@ function secret(name) {
 
 // --- metrics -------------------------------------------------------------------------------------
 
+// Prometheus' default histogram buckets (client_golang DefBuckets), in seconds.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 class Metrics {
   constructor(service) {
     this.service = service;
     this.counters = new Map(); // "name{labels}" -> value
     this.gauges = new Map();
+    this.histograms = new Map(); // name -> Map(labels key -> { labels, counts, sum, count })
     this.help = new Map();
   }
 
@@ -50,6 +54,26 @@ class Metrics {
     this.gauges.set(Metrics.key(name, labels), value);
   }
 
+  observe(name, labels, help, value, buckets = DURATION_BUCKETS) {
+    this.help.set(name, ['histogram', help]);
+    if (!this.histograms.has(name)) this.histograms.set(name, new Map());
+    const series = this.histograms.get(name);
+    const key = Metrics.key('', labels);
+    if (!series.has(key)) series.set(key, { labels, buckets, counts: buckets.map(() => 0), sum: 0, count: 0 });
+    const entry = series.get(key);
+    entry.buckets.forEach((le, i) => { if (value <= le) entry.counts[i] += 1; });
+    entry.sum += value;
+    entry.count += 1;
+  }
+
+  renderHistogram(name, lines) {
+    for (const { labels, buckets, counts, sum, count } of (this.histograms.get(name) || new Map()).values()) {
+      buckets.forEach((le, i) => lines.push(`${Metrics.key(`${name}_bucket`, { ...labels, le })} ${counts[i]}`));
+      lines.push(`${Metrics.key(`${name}_bucket`, { ...labels, le: '+Inf' })} ${count}`);
+      lines.push(`${Metrics.key(`${name}_sum`, labels)} ${sum}`, `${Metrics.key(`${name}_count`, labels)} ${count}`);
+    }
+  }
+
   render() {
     const mem = process.memoryUsage();
     this.set('process_start_time_seconds', {}, 'Start time of the process since unix epoch in seconds.', startedAt);
@@ -60,6 +84,10 @@ class Metrics {
     const lines = [];
     for (const [name, [type, help]] of [...this.help.entries()].sort()) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      if (type === 'histogram') {
+        this.renderHistogram(name, lines);
+        continue;
+      }
       const source = type === 'counter' ? this.counters : this.gauges;
       for (const [key, value] of source) {
         if (key === name || key.startsWith(`${name}{`)) lines.push(`${key} ${value}`);
@@ -432,18 +460,37 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 
   const server = http.createServer(async (req, res) => {
     const path = new URL(req.url, 'http://localhost').pathname;
-    res.on('finish', () => metrics.inc('http_requests_total', { method: req.method, code: res.statusCode }, 'HTTP requests served.'));
+    const started = process.hrtime.bigint();
+    // `route` is the route the request matched (the handler's key, never the raw path), so a scan of
+    // random paths adds no series: everything unmatched is `route="unmatched"`.
+    let route = 'unmatched';
+    res.on('finish', () => {
+      metrics.inc('http_requests_total', { method: req.method, code: res.statusCode }, 'HTTP requests served.');
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observe('http_request_duration_seconds', { route, method: req.method, status: res.statusCode },
+        'HTTP request duration in seconds, by matched route, method and status.', seconds);
+    });
     try {
       if (path === '/health') {
+        route = '/health';
         const body = health();
         return send(res, body.status === 'ok' ? 200 : 503, body);
       }
-      if (path === '/metrics') return send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
-      for (const [route, handler] of Object.entries(routes)) {
-        const matches = route === '/' ? path === '/' : path === route || path.startsWith(`${route}/`);
-        if (matches) return await handler(req, res, { send, path, health });
+      if (path === '/metrics') {
+        route = '/metrics';
+        return send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
       }
-      if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) return send(res, 200, health());
+      for (const [candidate, handler] of Object.entries(routes)) {
+        const matches = candidate === '/' ? path === '/' : path === candidate || path.startsWith(`${candidate}/`);
+        if (matches) {
+          route = candidate;
+          return await handler(req, res, { send, path, health });
+        }
+      }
+      if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) {
+        route = prefix;
+        return send(res, 200, health());
+      }
       return send(res, 404, { error: 'not found', path });
     } catch (error) {
       return send(res, 500, { error: String(error) });
