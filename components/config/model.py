@@ -314,9 +314,33 @@ class ExportersConfig(Section):
     """Per exporter container."""
 
 
+class SloConfig(Section):
+    """The service level objective the HTTP services are held to (HighLatency and the burn-rate alerts)."""
+
+    availability: float
+    """Fraction of user requests (probes and scrapes excluded) answered without a 5xx over 30 days."""
+    latency_seconds: float = Field(gt=0)
+    """The p95 request duration each service stays under (HighLatency)."""
+
+    @field_validator("availability")
+    @classmethod
+    def _budget_can_burn_fast(cls, value: float) -> float:
+        from components.monitoring.prometheus.rules import BURN_WINDOWS  # provider-free; kept out of import time
+
+        # A burn-rate alert fires when the 5xx ratio exceeds factor x (1 - availability); a ratio never
+        # exceeds 1, so a budget that large makes the fastest burn alert impossible (SRE Workbook ch. 5).
+        fastest = max(window.factor for window in BURN_WINDOWS)
+        if not 0 < value < 1 or fastest * (1 - value) >= 1:
+            raise ValueError(f"availability must be below 1 and above {1 - 1 / fastest:.4f}: the fastest burn-rate "
+                             f"alert fires at {fastest:g}x the error budget, which must stay a ratio below 1")
+        return value
+
+
 class MonitoringConfig(Section):
     """Prometheus, Alertmanager, Grafana, Loki, Alloy and the infrastructure exporters."""
 
+    slo: SloConfig
+    """The HTTP services' objective: availability (5xx) and p95 latency."""
     prometheus: PrometheusConfig
     alertmanager: MonitoredServiceConfig
     grafana: ImageConfig

@@ -34,7 +34,7 @@ class Subject:
 SUBJECTS = (
     Subject("a Big Pod", re.compile(r"^Big Pod "), ("process_",)),
     Subject("a scrape target", re.compile(r"^\{\{ \$labels\.service \}\} in pod |^Every scrape target"), ("up",)),
-    Subject("a Node service", re.compile(r"^\{\{ \$labels\.service \}\} (returns|cannot reach) "),
+    Subject("a Node service", re.compile(r"^\{\{ \$labels\.service \}\} (returns|cannot reach|answers|burns) "),
             ("http_", "dreamscape_")),
     Subject("NGINX", re.compile(r"^NGINX "), ("nginx_",)),
     Subject("MinIO", re.compile(r"^MinIO "), ("minio_",)),

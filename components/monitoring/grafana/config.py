@@ -195,8 +195,11 @@ def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel
 
 def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tuple[str, list[_Panel]]:
     """One row per Big Pod, on what its processes serve (the reference application: requests by `code`,
-    resident memory, dependency checks) plus NGINX when the pod has a gateway."""
+    the request duration histogram, resident memory, dependency checks) plus NGINX when the pod has a
+    gateway. Latency and 4xx/5xx leave out the probes' and the scraper's routes, as the alerts do."""
     sel = f'{labels.POD}="{pod}"'
+    users = f'{sel}, route!~"{http.platform_routes}"'
+    buckets = f"{http.duration}_bucket{{{users}}}"
     total = f"{http.requests_total}{{{sel}}}"
     errors = f'{http.requests_total}{{{sel}, {http.status_label}=~"5.."}}'
     by_service = f"{{{{{labels.SERVICE}}}}}"
@@ -211,12 +214,25 @@ def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tup
         _ts(f"{pod}: 5xx error rate", "percentunit", _Query(
             f"sum by ({labels.SERVICE}) (rate({errors}[5m])) / sum by ({labels.SERVICE}) (rate({total}[5m]))",
             by_service)),
+        _ts(f"{pod}: latency (whole pod)", "s", *(
+            _Query(f"histogram_quantile({q}, sum by (le) (rate({buckets}[5m])))", f"p{q * 100:g}")
+            for q in LATENCY_QUANTILES)),
+        _ts(f"{pod}: latency by service", "s", *(
+            _Query(f"histogram_quantile({q}, sum by ({labels.SERVICE}, le) (rate({buckets}[5m])))",
+                   f"{by_service} p{q * 100:g}")
+            for q in LATENCY_QUANTILES)),
+        _ts(f"{pod}: 4xx and 5xx responses/s", "reqps", *(
+            _Query(f'sum by ({labels.SERVICE}) (rate({http.duration}_count{{{users}, '
+                   f'{http.duration_status_label}=~"{klass[0]}.."}}[5m]))', f"{by_service} {klass}")
+            for klass in ("4xx", "5xx"))),
     ]
     if NGINX in processes:
         panels.append(_ts(f"{pod}: NGINX connections", "none",
                           _Query(f'sum by ({labels.SERVICE}) (nginx_connections_active{{{sel}}})', by_service)))
     return f"{pod} pod", panels
 
+
+LATENCY_QUANTILES = (0.5, 0.95, 0.99)
 
 NGINX = "nginx"
 """The `service` label of a gateway's NGINX (its exporter's metrics port name)."""
