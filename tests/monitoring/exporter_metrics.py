@@ -176,6 +176,12 @@ kube_cronjob_status_last_successful_time{{namespace="dreamscape",cronjob="postgr
 # HELP kube_persistentvolumeclaim_resource_requests_storage_bytes The capacity of storage requested by the persistent volume claim.
 # TYPE kube_persistentvolumeclaim_resource_requests_storage_bytes gauge
 kube_persistentvolumeclaim_resource_requests_storage_bytes{{namespace="dreamscape",persistentvolumeclaim="data-postgres-0"}} 5.36870912e+10
+# HELP kube_pod_container_status_restarts_total The number of container restarts per container.
+# TYPE kube_pod_container_status_restarts_total counter
+kube_pod_container_status_restarts_total{{namespace="dreamscape",pod="core-pod-7d9f8-abcde",uid="0f0e0d0c-0b0a-0908-0706-050403020100",container="core"}} 0
+# HELP kube_pod_container_status_waiting_reason Describes the reason the container is currently in waiting state.
+# TYPE kube_pod_container_status_waiting_reason gauge
+kube_pod_container_status_waiting_reason{{namespace="dreamscape",pod="core-pod-7d9f8-abcde",uid="0f0e0d0c-0b0a-0908-0706-050403020100",container="core",reason="ContainerCreating"}} 0
 """
 
 PROMETHEUS_SELF = """\

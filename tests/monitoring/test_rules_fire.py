@@ -141,6 +141,17 @@ CASES = (
          "0x5"),
     ), "2m", ({**KSM, "namespace": "dreamscape", "job_name": "postgres-backup-29000000",
                "reason": "BackoffLimitExceeded"},), "warning"),
+    Case("PodCrashLooping", (
+        # Our target label `pod` wins, so the scraped `pod` arrives as `exported_pod`.
+        (series("kube_pod_container_status_waiting_reason", KSM, namespace="dreamscape",
+                exported_pod="core-pod-7d9f8-abcde", uid="u1", container="core", reason="CrashLoopBackOff"), "1x20"),
+    ), "15m", ({"environment": "prod", "namespace": "dreamscape", "kubernetes_pod": "core-pod-7d9f8-abcde",
+               "container": "core"},), "critical"),
+    Case("ContainerRestartingOften", (
+        (series("kube_pod_container_status_restarts_total", KSM, namespace="dreamscape",
+                exported_pod="core-pod-7d9f8-abcde", uid="u1", container="core"), "0 1 2 3 4 5 6"),
+    ), "6m", ({"environment": "prod", "namespace": "dreamscape", "kubernetes_pod": "core-pod-7d9f8-abcde",
+               "container": "core"},), "warning"),
     Case("BackupTooOld", (
         # promtool starts at the epoch: a success 100000 s before it is older than 26 hours.
         (series("kube_cronjob_status_last_successful_time", KSM, namespace="dreamscape", cronjob="postgres-backup"),

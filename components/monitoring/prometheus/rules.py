@@ -9,7 +9,8 @@ Every rule here fires in a promtool rule unit test fed with the metric names its
 - nginx-prometheus-exporter (`nginx_up`) beside each Big Pod gateway;
 - postgres_exporter (`pg_*`), redis_exporter (`redis_*`), danielqsj/kafka_exporter (`kafka_*`),
   MinIO's v2 cluster metrics (`minio_cluster_*`);
-- kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs and PVC sizes. The
+- kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs, PVC sizes and the
+  containers' restarts and waiting reasons. The
   backup's success is `kube_cronjob_status_last_successful_time` of its CronJob: the CronJob controller
   sets it when a Job it started completes, and a Job completes only when the dump and the upload both
   exited 0. On Docker these series do not exist and the rules stay silent (Docker runs no schedule).
@@ -118,6 +119,7 @@ class Thresholds:
     backup_max_age_hours: float = 26.0
     redis_memory_ratio: float = 0.9
     kafka_consumer_lag: int = 1000
+    restarts_per_hour: int = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,6 +339,7 @@ def _cluster(args: RulesArgs) -> RuleGroup:
             "A run-to-completion job (bootstrap, topic creation or backup) has failed pods.",
         ),
     ]
+    rules += _containers(args)
     for backup in args.backups:
         selector = f'{{cronjob="{backup.cronjob}"}}'
         rules += [
@@ -357,6 +360,35 @@ def _cluster(args: RulesArgs) -> RuleGroup:
             ),
         ]
     return RuleGroup("dreamscape-cluster", tuple(rules))
+
+
+_CONTAINER = f"{labels.ENVIRONMENT}, namespace, {labels.KUBERNETES_POD}, container"
+
+
+def _as_kubernetes_pod(expr: str) -> str:
+    """kube-state-metrics' `pod` label arrives as `exported_pod` (our target label `pod` wins); it names a
+    replica, which our vocabulary calls `kubernetes_pod`."""
+    return f'label_replace({expr}, "{labels.KUBERNETES_POD}", "$1", "exported_pod", "(.+)")'
+
+
+def _containers(args: RulesArgs) -> list[AlertRule]:
+    t = args.thresholds
+    waiting = _as_kubernetes_pod('kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}')
+    restarts = _as_kubernetes_pod("increase(kube_pod_container_status_restarts_total[1h])")
+    return [
+        AlertRule(
+            "PodCrashLooping", f"max by ({_CONTAINER}) ({waiting}) == 1", "10m", "critical",
+            "Container {{ $labels.container }} of {{ $labels.kubernetes_pod }} is crash-looping",
+            "The kubelet backs off restarting it (CrashLoopBackOff) for 10 minutes: read its last logs "
+            "(`kubectl logs --previous`).",
+        ),
+        AlertRule(
+            "ContainerRestartingOften", f"max by ({_CONTAINER}) ({restarts}) > {t.restarts_per_hour}", "0m",
+            "warning",
+            "Container {{ $labels.container }} of {{ $labels.kubernetes_pod }} restarts often",
+            f"More than {t.restarts_per_hour} restarts in the last hour (now {{{{ $value }}}}).",
+        ),
+    ]
 
 
 def _redis_kafka(args: RulesArgs) -> RuleGroup:
