@@ -92,6 +92,18 @@ pg_settings_max_connections 100
 # TYPE pg_database_size_bytes gauge
 pg_database_size_bytes{datname="dreamscape"} 52428800
 pg_database_size_bytes{datname="postgres"} 7500000
+# HELP pg_stat_database_xact_commit Number of transactions in this database that have been committed
+# TYPE pg_stat_database_xact_commit counter
+pg_stat_database_xact_commit{datid="16384",datname="dreamscape"} 1200
+# HELP pg_stat_database_xact_rollback Number of transactions in this database that have been rolled back
+# TYPE pg_stat_database_xact_rollback counter
+pg_stat_database_xact_rollback{datid="16384",datname="dreamscape"} 3
+# HELP pg_stat_database_blks_hit Number of times disk blocks were found already in the buffer cache, so that a read was not necessary (this only includes hits in the PostgreSQL buffer cache, not the operating system's file system cache)
+# TYPE pg_stat_database_blks_hit counter
+pg_stat_database_blks_hit{datid="16384",datname="dreamscape"} 98000
+# HELP pg_stat_database_blks_read Number of disk blocks read in this database
+# TYPE pg_stat_database_blks_read counter
+pg_stat_database_blks_read{datid="16384",datname="dreamscape"} 2000
 """
 
 REDIS_EXPORTER = """\
@@ -116,6 +128,15 @@ redis_connected_clients 7
 # HELP redis_commands_processed_total commands_processed_total metric
 # TYPE redis_commands_processed_total counter
 redis_commands_processed_total 1234
+# HELP redis_keyspace_hits_total keyspace_hits metric
+# TYPE redis_keyspace_hits_total counter
+redis_keyspace_hits_total 900
+# HELP redis_keyspace_misses_total keyspace_misses metric
+# TYPE redis_keyspace_misses_total counter
+redis_keyspace_misses_total 100
+# HELP redis_evicted_keys_total evicted_keys metric
+# TYPE redis_evicted_keys_total counter
+redis_evicted_keys_total 0
 """
 
 KAFKA_EXPORTER = """\
@@ -146,6 +167,11 @@ minio_cluster_nodes_offline_total 0
 # HELP minio_s3_requests_total Total number of S3 requests in the current MinIO server instance
 # TYPE minio_s3_requests_total counter
 minio_s3_requests_total{api="getobject",server="minio:9000"} 10
+# HELP minio_s3_requests_ttfb_seconds_distribution Distribution of the time to first byte across API calls
+# TYPE minio_s3_requests_ttfb_seconds_distribution gauge
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="0.05",server="minio:9000"} 8
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="0.1",server="minio:9000"} 9
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="+Inf",server="minio:9000"} 10
 """
 
 KUBE_STATE_METRICS = f"""\

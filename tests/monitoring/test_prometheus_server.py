@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.monitoring.grafana.config import DASHBOARDS
 from tests import kube
 from tests.harness import Evaluation
 from tests.monitoring.exporter_metrics import exposition_for
@@ -46,7 +47,8 @@ DEADLINE_SECONDS = 40
 class Running:
     url: str
     config: dict[str, Any]
-    dashboard: dict[str, Any]
+    dashboards: list[dict[str, Any]]
+    """Every provisioned dashboard (components.monitoring.grafana.config.DASHBOARDS)."""
     rules: dict[str, Any]
 
     def get(self, path: str, **params: str) -> Any:
@@ -61,13 +63,16 @@ class Running:
         return result
 
 
-def _files(stack: Evaluation) -> tuple[str, str]:
+def _files(stack: Evaluation) -> tuple[str, list[str]]:
+    """The rules file and every dashboard, as the target received them."""
+    names = [d.file_name for d in DASHBOARDS]
     if stack.stack == "dev":
         prometheus = docker_container(stack, "prometheus-0")
+        grafana = docker_container(stack, "grafana")
         return (uploaded(prometheus, "/etc/prometheus/rules/dreamscape.rules.yml"),
-                uploaded(docker_container(stack, "grafana"), "/etc/grafana/dashboards/bigpods-overview.json"))
+                [uploaded(grafana, f"/etc/grafana/dashboards/{name}") for name in names])
     return (config_map_file(stack, "prometheus", "etc-prometheus-rules-dreamscape.rules.yml"),
-            config_map_file(stack, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
+            [config_map_file(stack, "grafana", f"etc-grafana-dashboards-{name}") for name in names])
 
 
 def _meta(label: str) -> str:
@@ -133,7 +138,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     stack: Evaluation = request.getfixturevalue(request.param)
     base = tmp_path_factory.mktemp(f"prometheus-{request.param}")
     config = prometheus_yml(stack)
-    rules_text, dashboard_text = _files(stack)
+    rules_text, dashboard_texts = _files(stack)
     (base / "rules.yml").write_text(rules_text)
     (base / "token").write_text(TOKEN)
     endpoints: list[Endpoint] = []
@@ -166,7 +171,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
              f"--web.listen-address=127.0.0.1:{web}"],
             stdout=subprocess.DEVNULL, stderr=(base / "prometheus.log").open("w"))
         try:
-            server = Running(f"http://127.0.0.1:{web}", config, json.loads(dashboard_text),
+            server = Running(f"http://127.0.0.1:{web}", config, [json.loads(text) for text in dashboard_texts],
                              yaml.safe_load(rules_text))
             _wait(lambda: urllib.request.urlopen(f"{server.url}/-/ready", timeout=2).status == 200, "readiness")
 
@@ -244,9 +249,16 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
             assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
 
 
-def _panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(panel["title"], target["expr"]) for panel in dashboard["panels"]
+def _panel_queries(dashboards: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(f'{dashboard["title"]}: {panel["title"]}', target["expr"]) for dashboard in dashboards
+            for panel in dashboard["panels"]
             if panel.get("type") not in ("row", "logs") for target in panel.get("targets", [])]
+
+
+def test_the_five_dashboards_of_the_monitoring_plan_are_provisioned(running: Running) -> None:
+    titles = sorted(d["title"] for d in running.dashboards)
+    assert titles == ["API Gateway", "Business Metrics", "Database Metrics", "Error Tracking", "Services Overview"], (
+        f"the dashboards the product's monitoring plan lists: {titles}")
 
 
 def test_the_core_auth_process_is_the_real_reference_service(running: Running) -> None:
@@ -260,7 +272,7 @@ def test_every_dashboard_panel_returns_series_with_the_labels_it_groups_by(runni
     cluster_only = running.config["scrape_configs"] and not any(
         job["job_name"] == "kube-state-metrics" for job in running.config["scrape_configs"])
     empty = []
-    for title, expr in _panel_queries(running.dashboard):
+    for title, expr in _panel_queries(running.dashboards):
         result = running.query(expr)
         if not result and not (cluster_only and "kube_" in expr):
             empty.append((title, expr))
