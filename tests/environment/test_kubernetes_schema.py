@@ -8,10 +8,7 @@ import kubernetes_validate
 import pytest
 
 from tests.harness import Evaluation, Registered, evaluate
-from tests.kube import KUBERNETES_VERSION, kube_objects, manifest, validate
-
-CUSTOM_GROUPS = ("traefik.io/", "cert-manager.io/", "helm.cattle.io/", "apiextensions.k8s.io/")
-"""Custom resources are not in the official schema; their own tests check their structure."""
+from tests.kube import CUSTOM_GROUPS, KUBERNETES_VERSION, kube_objects, manifest, validate
 
 REVIEW: dict[str, Any] = {"review": {"pr": 42, "commit": "abcdef1", "expiresAt": "2026-12-01T00:00:00Z"}}
 

@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from components.monitoring.grafana.config import DASHBOARDS
+from components.spec import MetricSignal
 from tests import kube
 from tests.harness import Evaluation
 from tests.monitoring.exporter_metrics import exposition_for
@@ -50,6 +51,8 @@ class Running:
     dashboards: list[dict[str, Any]]
     """Every provisioned dashboard (components.monitoring.grafana.config.DASHBOARDS)."""
     rules: dict[str, Any]
+    scaling_queries: list[tuple[str, str]]
+    """(service, query) of every autoscaling signal read from Prometheus (KEDA's `prometheus` triggers)."""
 
     def get(self, path: str, **params: str) -> Any:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
@@ -172,7 +175,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             stdout=subprocess.DEVNULL, stderr=(base / "prometheus.log").open("w"))
         try:
             server = Running(f"http://127.0.0.1:{web}", config, [json.loads(text) for text in dashboard_texts],
-                             yaml.safe_load(rules_text))
+                             yaml.safe_load(rules_text), _scaling_queries(stack))
             _wait(lambda: urllib.request.urlopen(f"{server.url}/-/ready", timeout=2).status == 200, "readiness")
 
             def scraped_twice() -> bool:
@@ -186,6 +189,11 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def _scaling_queries(stack: Evaluation) -> list[tuple[str, str]]:
+    return [(service.name, signal.query) for service in stack.services if service.autoscale is not None
+            for signal in service.autoscale.signals if isinstance(signal, MetricSignal)]
 
 
 def _auth_flags(dev_targets: list[str], groups: list[dict[str, Any]], config: dict[str, Any]) -> list[bool]:
@@ -303,3 +311,12 @@ def test_every_alert_expression_evaluates_and_every_rule_is_healthy(running: Run
     alerts = [(a["labels"]["alertname"], a["state"]) for a in running.get("/api/v1/alerts")["data"]["alerts"]]
     assert not alerts, f"healthy stand-ins page nobody, not even pending: {alerts}"
 
+
+
+def test_every_autoscaling_query_returns_one_number_over_the_reference_series(running: Running) -> None:
+    assert {name for name, _ in running.scaling_queries} == {"core-pod", "experience-pod"}, (
+        f"core scales on sessions and experience on requests/s, both from Prometheus: {running.scaling_queries}")
+    for name, query in running.scaling_queries:
+        result = running.query(query)
+        assert len(result) == 1, f"{name}: KEDA reads one value from {query!r}, got {result}"
+        assert float(result[0]["value"][1]) >= 0, f"{name}: a load, not NaN: {result}"

@@ -34,6 +34,11 @@ class Metrics {
     this.gauges = new Map();
     this.histograms = new Map(); // name -> Map(labels key -> { labels, counts, sum, count })
     this.help = new Map();
+    this.collectors = []; // called before each render, to set gauges computed on demand
+  }
+
+  onRender(collect) {
+    this.collectors.push(collect);
   }
 
   static key(name, labels) {
@@ -75,6 +80,7 @@ class Metrics {
   }
 
   render() {
+    for (const collect of this.collectors) collect();
     const mem = process.memoryUsage();
     this.set('process_start_time_seconds', {}, 'Start time of the process since unix epoch in seconds.', startedAt);
     this.set('process_resident_memory_bytes', {}, 'Resident memory size in bytes.', mem.rss);
