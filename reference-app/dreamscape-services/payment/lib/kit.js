@@ -103,6 +103,64 @@ class Metrics {
   }
 }
 
+// --- error tracking (a Sentry-compatible DSN, SENTRY_DSN_FILE) ------------------------------------
+
+/** `https://<public key>@<host>[/<path>]/<project id>` -> where and how to send events, or null. */
+function parseDsn(dsn) {
+  if (!dsn) return null;
+  const url = new URL(dsn);
+  const parts = url.pathname.split('/').filter(Boolean);
+  const project = parts.pop();
+  if (!url.username || !project) throw new Error('SENTRY_DSN must look like https://<key>@<host>/<project>');
+  const prefix = parts.length ? `/${parts.join('/')}` : '';
+  return {
+    dsn,
+    key: decodeURIComponent(url.username),
+    endpoint: `${url.protocol}//${url.host}${prefix}/api/${project}/envelope/`,
+  };
+}
+
+/**
+ * Reports unhandled errors as Sentry events (the envelope endpoint every Sentry-compatible receiver
+ * accepts) when the service has a DSN; otherwise does nothing. Never throws: error tracking must not
+ * turn one failure into two.
+ */
+function errorTracker(service, dsnText = secret('SENTRY_DSN')) {
+  const target = parseDsn(dsnText);
+  return function report(error, request) {
+    if (!target) return Promise.resolve(false);
+    const eventId = crypto.randomUUID().replace(/-/g, '');
+    const event = {
+      event_id: eventId,
+      timestamp: Date.now() / 1000,
+      platform: 'node',
+      level: 'error',
+      server_name: require('node:os').hostname(),
+      environment: process.env.DREAMSCAPE_ENVIRONMENT || undefined,
+      tags: { service },
+      exception: { values: [{ type: (error && error.name) || 'Error', value: String((error && error.message) || error),
+        stacktrace: error && error.stack ? { frames: error.stack.split('\n').slice(1).reverse().map((line) => ({ function: line.trim() })) } : undefined }] },
+      request: request ? { method: request.method, url: request.url } : undefined,
+    };
+    const body = [JSON.stringify({ event_id: eventId, sent_at: new Date().toISOString(), dsn: target.dsn }),
+      JSON.stringify({ type: 'event' }), JSON.stringify(event)].join('\n') + '\n';
+    const client = target.endpoint.startsWith('https:') ? require('node:https') : http;
+    return new Promise((resolve) => {
+      const req = client.request(target.endpoint, {
+        method: 'POST',
+        timeout: 3000,
+        headers: {
+          'content-type': 'application/x-sentry-envelope',
+          'x-sentry-auth': `Sentry sentry_version=7, sentry_key=${target.key}, sentry_client=dreamscape-reference/1.0`,
+        },
+      }, (response) => { response.resume(); resolve(response.statusCode < 300); });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      req.end(body);
+    });
+  };
+}
+
 // --- Redis (RESP2, AUTH, MOVED redirects for Redis Cluster) ----------------------------------------
 
 function encodeCommand(args) {
@@ -428,6 +486,7 @@ function answerUpgrade(req, socket, message) {
 
 function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15000, events = true }) {
   const metrics = new Metrics(name);
+  const reportError = errorTracker(name);
   const state = {}; // dependency -> { ok, detail, at }
   let running = false;
 
@@ -499,6 +558,7 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
       }
       return send(res, 404, { error: 'not found', path });
     } catch (error) {
+      reportError(error, req);
       return send(res, 500, { error: String(error) });
     }
   });
@@ -533,6 +593,13 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // An error nothing caught still ends the process (supervisord restarts it), after it is reported.
+    const crash = (error) => {
+      console.error(`${name}: unhandled error: ${error && error.stack ? error.stack : error}`);
+      reportError(error).finally(() => process.exit(1));
+    };
+    process.once('uncaughtException', crash);
+    process.once('unhandledRejection', crash);
     return server;
   }
 
@@ -540,7 +607,7 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 }
 
 module.exports = {
-  secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
+  secret, Metrics, createService, errorTracker, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
   minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
   readJson,
 };
