@@ -1,13 +1,14 @@
-"""DreamScape environments: load the stack config, build the environment, export what people need."""
+"""DreamScape stacks: load the stack config, build its program (an environment or a k3s cluster), export
+what people need."""
 
 import pulumi
 
+from components import program
 from components.config import load, secrecy
-from components.environment import Environment
 
 config = load()
 # Before any resource: nothing derived from a `--secret` config key is ever sent in plain text.
 secrecy.install(config.secret_values)
-environment = Environment(pulumi.get_stack(), config)
-for key, value in environment.outputs.items():
+built = program.build(pulumi.get_stack(), config)
+for key, value in built.outputs.items():
     pulumi.export(key, value)

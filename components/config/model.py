@@ -15,8 +15,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -26,7 +24,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
+from components.config.cluster import ClusterConfig, ClusterSshConfig
 from components.config.images import parse_image_reference
+from components.config.offsite import OffsiteConfig
 from components.config.quantities import (
     CpuQuantity,
     EffectiveCacheSize,
@@ -39,6 +39,7 @@ from components.config.quantities import (
     postgres_memory_bytes,
     redis_memory_bytes,
 )
+from components.config.section import Section
 from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
@@ -78,18 +79,18 @@ PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 
 
-class Section(BaseModel):
-    """Shared settings: camelCase keys, unknown keys rejected, values immutable once validated."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False,
-        use_attribute_docstrings=True,
-    )
-
-
 class Target(StrEnum):
     DOCKER = "docker"
     KUBERNETES = "kubernetes"
+
+
+class StackKind(StrEnum):
+    """Which program a stack runs (__main__.py)."""
+
+    ENVIRONMENT = "environment"
+    """DreamScape itself, on the stack's `target`."""
+    CLUSTER = "cluster"
+    """The k3s cluster an environment stack runs on (components/cluster; docs/cluster.md)."""
 
 
 class Application(StrEnum):
@@ -508,6 +509,9 @@ class KubernetesConfig(Section):
     """Kubeconfig contents or path; the ambient KUBECONFIG when unset."""
     context: str | None = None
     """Kubeconfig context; the current one when unset."""
+    cluster_stack: str | None = None
+    """The cluster stack (`prod-cluster`, or `<org>/dreamscape/prod-cluster`) whose `kubeconfig` output
+    this stack uses (a StackReference); `kubeconfig` and the ambient KUBECONFIG when unset."""
     namespace: DnsLabel | None = None
     """Namespace of the environment; `dreamscape-<stack>` when unset."""
     storage_class: DnsSubdomain
@@ -519,6 +523,12 @@ class KubernetesConfig(Section):
     def namespace_for(self, environment: str) -> str:
         """The namespace of an environment: the configured one, else `dreamscape-<stack>`."""
         return self.namespace or f"dreamscape-{environment}"
+
+    @model_validator(mode="after")
+    def _one_kubeconfig_source(self) -> Self:
+        if self.cluster_stack is not None and self.kubeconfig is not None:
+            raise ValueError("kubeconfig and clusterStack both name the cluster; set one")
+        return self
 
 
 class PodConfig(Section):
@@ -558,6 +568,9 @@ class BackupConfig(Section):
     bucket: BucketName
     keep: int = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
+    offsite: OffsiteConfig | None = None
+    """The S3 bucket outside the cluster that backups are shipped to; cluster stacks ship etcd snapshots
+    there (credentials as secret config)."""
 
 
 class DevToolsConfig(Section):
@@ -621,6 +634,12 @@ class ServiceConfig(Section):
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
+    kind: StackKind = StackKind.ENVIRONMENT
+    """`environment` (DreamScape on the `target`) or `cluster` (the k3s cluster itself, docs/cluster.md)."""
+    cluster: ClusterConfig | None = None
+    """Cluster stacks only: the hosts, the k3s release and its etcd snapshots (docs/cluster.md)."""
+    cluster_ssh: ClusterSshConfig = ClusterSshConfig()
+    """Cluster stacks only: the hosts' SSH private keys, as secret config (docs/cluster.md)."""
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: bool
@@ -702,6 +721,12 @@ class StackConfig(Section):
     def secret_values(self) -> tuple[str, ...]:
         """Every text value under a secret key: no resource input may carry one in plain text."""
         return self._secret_values
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _empty_cluster_is_none(cls, value: object) -> object:
+        # Pulumi.yaml declares `cluster` as an empty object (Pulumi cannot type objects); empty means unset.
+        return None if value == {} else value
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:

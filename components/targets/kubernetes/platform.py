@@ -76,7 +76,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self.namespace_name = namespace_name(args.settings, args.kubernetes)
         self.provider = k8s.Provider(
             f"{name}-provider",
-            kubeconfig=args.kubernetes.kubeconfig,
+            kubeconfig=self._kubeconfig(name, args.kubernetes),
             context=args.kubernetes.context,
             # Review clusters may vanish before their stacks do; destroy must still succeed.
             delete_unreachable=not args.settings.protect,
@@ -111,6 +111,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
     def _qualify(self, name: str) -> str:
         """A service of the environment's namespace, as a resolver in another namespace names it."""
         return f"{name}.{self.namespace_name}.svc.{CLUSTER_DOMAIN}"
+
+    def _kubeconfig(self, name: str, config: KubernetesConfig) -> pulumi.Input[str] | None:
+        """The cluster stack's `kubeconfig` output when `clusterStack` is set (kept secret); else the
+        configured kubeconfig, or None for the ambient KUBECONFIG."""
+        if config.cluster_stack is None:
+            return config.kubeconfig
+        cluster = pulumi.StackReference(f"{name}-cluster", stack_name=config.cluster_stack,
+                                        opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.Output.secret(cluster.require_output("kubeconfig"))
 
     def _opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)
