@@ -177,6 +177,9 @@ class RedisConfig(Section):
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
     nodes: int = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
+    replicas_per_master: int = Field(ge=0, le=1)
+    """Cluster mode: 1 gives every master a replica on another node (`redis-replica-<i>` follows
+    `redis-<i>`), so losing a node or a master keeps every hash slot writable; 0 when standalone."""
     maxmemory: RedisMaxmemory
     """`maxmemory` per node (seed: 2gb): positive and below the memory limit."""
     maxmemory_policy: Literal[
@@ -204,6 +207,8 @@ class RedisConfig(Section):
             raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
         if self.mode == "standalone" and self.nodes != 1:
             raise ValueError(f"standalone Redis runs exactly 1 node, got nodes={self.nodes}")
+        if self.mode == "standalone" and self.replicas_per_master:
+            raise ValueError("replicasPerMaster needs mode 'cluster': a standalone node has no cluster to join")
         return self
 
 
@@ -211,7 +216,7 @@ class KafkaConfig(Section):
     image: Image
     """Pinned apache/kafka image (4.x is KRaft-only)."""
     brokers: int = Field(ge=1, le=9)
-    """Brokers, each also a KRaft controller voter."""
+    """Brokers, each also a KRaft controller voter: an odd count (a majority quorum), on distinct nodes."""
     partitions: int = Field(ge=1, le=1000)
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
     replication_factor: int = Field(ge=1)
@@ -224,6 +229,11 @@ class KafkaConfig(Section):
     """Log volume per broker."""
     resources: ResourcesConfig
     """Requests and limits per broker; the JVM heap is half the memory limit."""
+
+    @field_validator("brokers")
+    @classmethod
+    def _voters_form_a_majority_quorum(cls, brokers: int) -> int:
+        return rules.majority_quorum(brokers, "brokers (every broker is a KRaft controller voter)")
 
     @model_validator(mode="after")
     def _replication_fits(self) -> Self:

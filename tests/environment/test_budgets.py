@@ -43,7 +43,7 @@ def test_the_laptop_budget_is_configurable() -> None:
 def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
     message = refusal("prod", {"kafka": {"resources": {"memory": "32Gi", "memoryLimit": "32Gi"}}})
     assert "does not fit its capacity (dreamscape:capacity)" in message, message
-    assert "memory requests total 144.6 GiB, capacity 120.0 GiB, over by 24.6 GiB" in message, message
+    assert "memory requests total 152.1 GiB, capacity 120.0 GiB, over by 32.1 GiB" in message, message
     assert re.search(r"kafka +3 x \(500m CPU, 32Gi\) = 1.5 CPU, 96.0 GiB", message), f"per service:\n{message}"
     assert "CPU requests" not in message, "only the exceeded dimension is reported"
 
@@ -51,7 +51,7 @@ def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdow
 def test_prod_refuses_autoscaler_maximums_its_nodes_cannot_place_with_the_numbers() -> None:
     message = refusal("prod", {"pods": {"business": {"maxReplicas": 20}}})
     assert "cannot scale to its autoscalers' maximums within its capacity (dreamscape:capacity)" in message, message
-    assert "CPU requests total 55.375 CPU, capacity 40 CPU, over by 15.375 CPU" in message, message
+    assert "CPU requests total 56.125 CPU, capacity 40 CPU, over by 16.125 CPU" in message, message
     assert re.search(r"business-pod +20 x \(2 CPU, 4Gi\) = 40 CPU, 80.0 GiB", message), f"per service:\n{message}"
 
 
@@ -59,7 +59,7 @@ def test_the_committed_prod_maximums_fit_the_declared_nodes(prod: Evaluation) ->
     peak = [f.at_maximum() for f in footprints(prod.services)]
     cpu = sum(f.cpu_request for f in peak) / 1000
     memory = sum(f.memory_request for f in peak) / 2**30
-    assert (round(cpu, 1), round(memory, 1)) == (35.4, 82.6), f"prod at maximum: {cpu} CPU, {memory} GiB"
+    assert (round(cpu, 1), round(memory, 1)) == (36.1, 90.1), f"prod at maximum: {cpu} CPU, {memory} GiB"
     assert cpu <= 40 and memory <= 120, "every maximum fits the five declared nodes"
 
 
