@@ -5,7 +5,8 @@ serialized properties exactly as the engine would receive them, secret markers i
 wire view to prove that no secret value ever travels in plain text.
 
 The config bag is assembled the way the Pulumi CLI does it: project defaults from Pulumi.yaml (object
-values as JSON), then the stack file, then per-test overrides.
+values as JSON), then the stack file, then what the operators set as secret config (`OPERATOR_SECRETS`),
+then per-test overrides.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
 application-contract check passes without the real service repositories. Override `workspaceRoot` to
 test the check itself."""
 PROJECT = "dreamscape"
+OPERATOR_SECRETS: Mapping[str, Mapping[str, Any]] = {
+    "prod": {"alerting": {"slackWebhook": "https://hooks.slack.com/services/T000/B000/operator-set",
+                          "pagerdutyRoutingKey": "operator-set-routing-key"}},
+}
+"""Secret config the operators keep in a committed stack file, encrypted (`pulumi config set --secret`), which
+this checkout cannot decrypt: stand-in values, passed as `--secret` keys. Prod refuses to run without an
+alert receiver, as a real prod stack file carries one."""
 SECRET_SIG = sdk_internals.SECRET_SIG
 SIG_KEY = sdk_internals.SIG_KEY
 
@@ -226,8 +234,9 @@ STACK_SECRETS: dict[str, dict[str, Any]] = {
     "prod": {"backup": {"offsite": {"accessKeyId": "OFFSITEKEYIDPROD0001",
                                     "secretAccessKey": "offsite-secret-access-key-of-prod-0001"}}},
 }
-"""Secret config an operator sets once per stack with `pulumi config set --secret --path` (encrypted in
-the stack file, which cannot be written without the CLI): merged into that key's value, key flagged secret."""
+"""Secret parts an operator sets once per stack with `pulumi config set --secret --path` inside an object the
+stack file also holds (encrypted there, which this checkout cannot write): merged into that key's value,
+the key flagged secret. Whole secret keys are `OPERATOR_SECRETS`."""
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,9 +248,9 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
 
 
 def with_stack_secrets(stack: str, bag: dict[str, str]) -> list[str]:
-    """Add the stack's secret config to `bag` as the CLI would pass it; return the keys it flags secret.
-    A test that overrides the key keeps the stack file's other values under it (the secret parts are set
-    with `--path`, into the same object)."""
+    """Add the stack's `--path` secret config to `bag` as the CLI would pass it; return the keys it flags
+    secret. A test that overrides the key keeps the stack file's other values under it (the secret parts
+    are set with `--path`, into the same object); `OPERATOR_SECRETS` are whole keys instead."""
     keys = []
     for key, secret in STACK_SECRETS.get(stack, {}).items():
         full = f"{PROJECT}:{key}"
@@ -260,6 +269,7 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None, stack_sec
     `load(stack, config_bag(stack))` sees the same flags as the program does."""
     bag = project_config()
     bag.update(stack_file_config(stack))
+    bag.update({f"{PROJECT}:{key}": _as_config_text(value) for key, value in OPERATOR_SECRETS.get(stack, {}).items()})
     bag[f"{PROJECT}:workspaceRoot"] = str(TEST_WORKSPACE)
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
@@ -267,9 +277,21 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None, stack_sec
             bag.pop(full, None)
         else:
             bag[full] = _as_config_text(value)
-    flagged = with_stack_secrets(stack, bag) if stack_secrets else []
-    pulumi.runtime.set_all_config(bag, [f"{PROJECT}:{key}" for key in flagged])
+    if stack_secrets:
+        with_stack_secrets(stack, bag)
+    pulumi.runtime.set_all_config(bag, sorted(secret_flags(stack, overrides, bag, stack_secrets)))
     return bag
+
+
+def secret_flags(stack: str, overrides: Mapping[str, Any] | None, bag: Mapping[str, str],
+                 stack_secrets: bool = True) -> set[str]:
+    """The keys the CLI would flag secret: the operators' whole keys a test did not override, and the keys
+    that hold a `--path` secret (`STACK_SECRETS`)."""
+    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key in (overrides or {})}
+    operator_keys = {f"{PROJECT}:{key}" for key in OPERATOR_SECRETS.get(stack, {})} - overridden
+    path_keys = {f"{PROJECT}:{key}" for key in STACK_SECRETS.get(stack, {})
+                 if stack_secrets and f"{PROJECT}:{key}" in bag}
+    return operator_keys | path_keys
 
 
 _LAST_RUN: dict[str, RecordingMocks] = {}
@@ -314,9 +336,8 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     mocks.exit_codes = dict(exit_codes or {})
     monitor = RecordingMonitor(mocks)
     bag = config_bag(stack, overrides, stack_secrets)
-    flagged = [*secret_keys, *(key for key in STACK_SECRETS.get(stack, {}) if stack_secrets
-                               and f"{PROJECT}:{key}" in bag)]
-    pulumi.runtime.set_all_config(bag, [key if ":" in key else f"{PROJECT}:{key}" for key in flagged])
+    pulumi.runtime.set_all_config(bag, sorted({key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys}
+                                              | secret_flags(stack, overrides, bag, stack_secrets)))
     sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []

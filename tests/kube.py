@@ -134,3 +134,7 @@ def custom_objects(evaluation: Evaluation) -> list[Registered]:
     return [r for r in evaluation.resources if r.type.startswith("kubernetes:")
             and "apiVersion" in r.inputs and r.type.split(":")[1].split("/")[0] in
             {group for group, _ in known_crds()}]
+
+
+CUSTOM_GROUPS = custom_groups()
+"""Not in the official schema: every CRD-defined group (validated against its CRD) and CRDs themselves."""

@@ -28,7 +28,7 @@ from components.spec import Database, Probes, Redundancy, Route, Service, Task, 
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import cnpg, operators, workloads
+from components.targets.kubernetes import cnpg, operators, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
@@ -159,6 +159,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
         crd = self.crds.get((api_version.split("/", maxsplit=1)[0], kind))
         depends = [*kwargs.pop("depends_on", []), *([crd] if crd is not None else [])]
         return self._opts(parent, depends_on=depends, **kwargs)
+
+    def _qualify(self, name: str) -> str:
+        """A service of the environment's namespace, as a resolver in another namespace names it."""
+        return f"{name}.{self.namespace_name}.svc.{CLUSTER_DOMAIN}"
 
     def _kubeconfig(self, name: str, config: KubernetesConfig) -> pulumi.Input[str] | None:
         """The cluster stack's `kubeconfig` output when `clusterStack` is set (kept secret); else the
@@ -399,13 +403,17 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.peers_service_spec(service, selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        hpa = workloads.hpa_spec(service)
-        if hpa is not None:
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{service.name}-hpa",
+        scaler = scaling.scaled_object_spec(service, self._qualify)
+        if scaler is not None:
+            # KEDA owns the HPA it creates for this Deployment; none of ours competes with it.
+            k8s.apiextensions.CustomResource(
+                f"{service.name}-scaler",
+                api_version=scaling.API_VERSION,
+                kind=scaling.KIND,
                 metadata=meta(service.name),
-                spec=hpa,
-                opts=self._opts(parent, depends_on=[workload]),
+                spec=scaler,
+                # After KEDA's CRD where this stack installs it (components/targets/kubernetes/operators.py).
+                opts=self.custom_resource_opts(parent, scaling.API_VERSION, scaling.KIND, depends_on=[workload]),
             )
         if service.redundancy is not None:
             self._group_budget(service.redundancy, labels, parent, ns_name, ns)
