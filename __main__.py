@@ -9,5 +9,6 @@ config = load()
 # Before any resource: nothing derived from a `--secret` config key is ever sent in plain text.
 secrecy.install(config.secret_values)
 environment = Environment(pulumi.get_stack(), config)
+# Stack outputs are no resource inputs, so the transformation above does not see them: mark them here.
 for key, value in environment.outputs.items():
-    pulumi.export(key, value)
+    pulumi.export(key, secrecy.mark(value, config.secret_values))

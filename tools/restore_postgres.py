@@ -82,7 +82,7 @@ def target_of(stack: str) -> RestoreTarget:
 
 def dump_name(text: str) -> str:
     """A dump's file name: letters, digits, '.', '_' and '-', no path, no '..' (it names a local file)."""
-    if not _DUMP_NAME.match(text) or ".." in text:
+    if not _DUMP_NAME.fullmatch(text) or ".." in text:
         raise RestoreError(
             f"invalid dump name {text!r}: give the file name as listed by --list "
             "(e.g. dreamscape-20250101T020005Z.dump), without a path or '..'"

@@ -11,11 +11,13 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Address
+from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -26,7 +28,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
-from components.config.images import parse_image_reference
+from components.config.images import is_registry_host, parse_image_reference, version_of
 from components.config.quantities import (
     CpuQuantity,
     EffectiveCacheSize,
@@ -35,6 +37,8 @@ from components.config.quantities import (
     SharedBuffers,
     WorkMem,
     cpu_millicores,
+    format_bytes,
+    jvm_heap_bytes,
     memory_bytes,
     postgres_memory_bytes,
     redis_memory_bytes,
@@ -58,7 +62,7 @@ def pinned_image(value: str) -> str:
 
 def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise ValueError(f"expected {what}, got {value!r}")
         return value
 
@@ -73,7 +77,17 @@ BucketName = Annotated[str, AfterValidator(rules.s3_bucket)]
 DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(rules.dns1123_subdomain)]
 DomainName = Annotated[str, AfterValidator(rules.domain_name)]
-PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _int64(value: int) -> int:
+    if not rules.INT64_MIN <= value <= rules.INT64_MAX:
+        raise ValueError(f"{value} overflows a 64-bit integer (Go's int64, the Kubernetes API's int64 fields)")
+    return value
+
+
+ConfigInt = Annotated[int, BeforeValidator(rules.config_int), AfterValidator(_int64)]
+"""Every integer setting: digits as written (never a boolean, a float or padded text), within int64."""
+PortNumber = Annotated[ConfigInt, Field(ge=1, le=65535)]
 PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 
@@ -103,6 +117,11 @@ class Application(StrEnum):
     """The checkouts when any is present, else the reference application (with a notice)."""
 
 
+MIN_MEMORY_MIB = 6
+"""Docker's smallest memory limit and reservation (moby: "Minimum memory limit allowed is 6MB")."""
+MIN_CPU_LIMIT_MILLICORES = 10
+
+
 class ResourcesConfig(Section):
     """Requests (what the scheduler reserves) and limits (the hard ceiling)."""
 
@@ -121,7 +140,27 @@ class ResourcesConfig(Section):
             raise ValueError(f"cpuLimit {self.cpu_limit!r} is below the cpu request {self.cpu!r}")
         if memory_bytes(self.memory_limit) < memory_bytes(self.memory):
             raise ValueError(f"memoryLimit {self.memory_limit!r} is below the memory request {self.memory!r}")
+        # The Docker target passes memory in whole MiB, and Docker refuses anything below 6MB (moby
+        # daemon_unix.go `linuxMinMemory`): a smaller value would round down to 0, Docker's "no limit".
+        for key, value in (("memory", self.memory), ("memoryLimit", self.memory_limit)):
+            if memory_bytes(value) // 2**20 < MIN_MEMORY_MIB:
+                raise ValueError(f"{key} {value!r} is below {MIN_MEMORY_MIB}Mi: Docker refuses it (or rounds it "
+                                 "down to 0, no limit at all) and no container starts in it")
+        # The kernel's CFS quota is at least 1ms of the 100ms period: a smaller CPU ceiling is raised to
+        # 10m by the kubelet and refused by runc on Docker.
+        if cpu_millicores(self.cpu_limit) < MIN_CPU_LIMIT_MILLICORES:
+            raise ValueError(f"cpuLimit {self.cpu_limit!r} is below {MIN_CPU_LIMIT_MILLICORES}m, the smallest CFS "
+                             "quota (1ms per 100ms period)")
         return self
+
+
+MIN_POSTGRES_MAJOR = 10
+"""scram-sha-256 (password_encryption and pg_hba) arrived in PostgreSQL 10."""
+MIN_REDIS_CLUSTER_MAJOR = 7
+"""`cluster-preferred-endpoint-type` and `cluster-announce-hostname` arrived in Redis 7.0."""
+KAFKA_REPOSITORIES = ("apache/kafka", "apache/kafka-native")
+MIN_KAFKA_VERSION = (3, 7)
+"""The apache/kafka images carry the `/etc/kafka/docker/run` launcher the start command runs from 3.7.0."""
 
 
 class PostgresConfig(Section):
@@ -133,7 +172,7 @@ class PostgresConfig(Section):
     """Database the services use: not `postgres` nor a template, nor a reserved key word."""
     app_user: PostgresRole
     """Login role the services use (its password is generated): never the superuser `postgres`, nor `pg_*`."""
-    max_connections: int = Field(ge=10, le=10000)
+    max_connections: ConfigInt = Field(ge=10, le=10000)
     """`max_connections` (seed: 500)."""
     shared_buffers: SharedBuffers
     """`shared_buffers` (seed: 2GB): 128kB to 8TB, and with `workMem` below the memory limit."""
@@ -148,10 +187,16 @@ class PostgresConfig(Section):
     @classmethod
     def _tag_names_the_major_version(cls, image: str) -> str:
         tag = parse_image_reference(image).tag or ""
-        if not re.match(r"\d+", tag):
+        if not re.match(r"[0-9]+", tag):
             raise ValueError(
                 f"image {image!r} needs a tag starting with the PostgreSQL major version (such as "
                 "'18.4-alpine', a digest may follow): the data mount depends on it"
+            )
+        major = (version_of(parse_image_reference(image)) or (0,))[0]
+        if major < MIN_POSTGRES_MAJOR:
+            raise ValueError(
+                f"image {image!r} is PostgreSQL {major}: the server is configured with scram-sha-256 "
+                f"(password_encryption, initdb --auth-host), which PostgreSQL has from {MIN_POSTGRES_MAJOR}"
             )
         return image
 
@@ -174,7 +219,7 @@ class RedisConfig(Section):
     """Pinned image."""
     mode: Literal["standalone", "cluster"]
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
-    nodes: int = Field(ge=1, le=9)
+    nodes: ConfigInt = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
     maxmemory: RedisMaxmemory
     """`maxmemory` per node (seed: 2gb): positive and below the memory limit."""
@@ -198,6 +243,17 @@ class RedisConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _image_knows_cluster_hostnames(self) -> Self:
+        version = version_of(parse_image_reference(self.image))
+        if self.mode == "cluster" and version is not None and version[0] < MIN_REDIS_CLUSTER_MAJOR:
+            raise ValueError(
+                f"image {self.image!r} is Redis {version[0]}: cluster mode uses cluster-preferred-endpoint-type "
+                f"and cluster-announce-hostname, which Redis has from {MIN_REDIS_CLUSTER_MAJOR}.0 (the server "
+                "would refuse its config and crash-loop)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _cluster_shape(self) -> Self:
         if self.mode == "cluster" and self.nodes < 3:
             raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
@@ -209,13 +265,13 @@ class RedisConfig(Section):
 class KafkaConfig(Section):
     image: Image
     """Pinned apache/kafka image (4.x is KRaft-only)."""
-    brokers: int = Field(ge=1, le=9)
+    brokers: ConfigInt = Field(ge=1, le=9)
     """Brokers, each also a KRaft controller voter."""
-    partitions: int = Field(ge=1, le=1000)
+    partitions: ConfigInt = Field(ge=1, le=1000)
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
-    replication_factor: int = Field(ge=1)
+    replication_factor: ConfigInt = Field(ge=1)
     """Replication of topics and internal topics (seed: 3); at most `brokers`."""
-    retention_hours: int = Field(ge=1, le=rules.INT32_MAX)
+    retention_hours: ConfigInt = Field(ge=1, le=rules.INT32_MAX)
     """`log.retention.hours` (seed: 168); Kafka declares it an INT."""
     topics: list[TopicName]
     """Event topics created (if missing) on every `up`."""
@@ -223,6 +279,31 @@ class KafkaConfig(Section):
     """Log volume per broker."""
     resources: ResourcesConfig
     """Requests and limits per broker; the JVM heap is half the memory limit."""
+
+    @field_validator("image")
+    @classmethod
+    def _image_has_the_launcher(cls, image: str) -> str:
+        reference = parse_image_reference(image)
+        version = version_of(reference)
+        if not reference.name.endswith(KAFKA_REPOSITORIES) or (version is not None and version < MIN_KAFKA_VERSION):
+            raise ValueError(
+                f"image {image!r} cannot run the broker's start command, which execs the apache/kafka image's "
+                f"launcher /etc/kafka/docker/run (apache/kafka or apache/kafka-native, "
+                f"{'.'.join(map(str, MIN_KAFKA_VERSION))} or newer)"
+            )
+        return image
+
+    @model_validator(mode="after")
+    def _heap_fits_the_container(self) -> Self:
+        # The broker's heap (-Xmx/-Xms) is half the limit but at least 128MiB; with metaspace, threads and
+        # direct buffers on top, a heap of half the limit or more gets the JVM OOM-killed at start.
+        heap, limit = jvm_heap_bytes(self.resources.memory_limit), memory_bytes(self.resources.memory_limit)
+        if heap * 2 > limit:
+            raise ValueError(
+                f"the JVM heap ({format_bytes(heap)}) would take more than half of resources.memoryLimit "
+                f"{self.resources.memory_limit}: the broker needs at least {format_bytes(2 * heap)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _replication_fits(self) -> Self:
@@ -289,7 +370,7 @@ class MonitoredServiceConfig(Section):
 
 class LokiConfig(Section):
     image: Image
-    retention_hours: int = Field(ge=24, le=2562047, multiple_of=24)
+    retention_hours: ConfigInt = Field(ge=24, le=2562047, multiple_of=24)
     """720 (30 days) in prod; a multiple of Loki's 24h index period."""
     storage: MemoryQuantity
     resources: ResourcesConfig
@@ -325,8 +406,8 @@ class MonitoringConfig(Section):
     exporters: ExportersConfig
 
 
-_SMARTHOST = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SMARTHOST = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 
 
 class EmailAlertingConfig(Section):
@@ -340,14 +421,14 @@ class EmailAlertingConfig(Section):
     @field_validator("to", "from_")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not value.isascii() or not _EMAIL.fullmatch(value):
             raise ValueError(f"{value!r} is not an email address")
         return value
 
     @field_validator("smarthost")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        match = _SMARTHOST.match(value)
+        match = _SMARTHOST.fullmatch(value)
         if not match or not 1 <= int(match.group("port")) <= 65535:
             raise ValueError(f"smarthost {value!r} must be host:port, e.g. smtp.example.com:587")
         return value
@@ -377,8 +458,12 @@ class AlertingConfig(Section):
     @classmethod
     def _https_webhook(cls, value: SecretStr | None) -> SecretStr | None:
         # The message never repeats the value: it is a secret.
-        if value is not None and not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/\S*$", value.get_secret_value()):
-            raise ValueError("slackWebhook must be an https:// URL with a host (the value is not shown: secret)")
+        if value is not None:
+            try:
+                rules.https_url(value.get_secret_value(), "slackWebhook")
+            except ValueError:
+                raise ValueError("slackWebhook must be an https:// URL with a host (the value is not shown: "
+                                 "secret)") from None
         return value
 
     @field_validator("pagerduty_routing_key")
@@ -395,6 +480,14 @@ class AlertingConfig(Section):
             raise ValueError("slackChannel must not be empty (leave it unset for the webhook's default)")
         return value
 
+    @model_validator(mode="after")
+    def _channel_needs_webhook(self) -> Self:
+        # The Slack receiver exists only with a webhook; a channel alone would be silently ignored.
+        if self.slack_channel is not None and self.slack_webhook is None:
+            raise ValueError("slackChannel is set without slackWebhook: no Slack receiver is configured, so the "
+                             "channel would be ignored; set alerting.slackWebhook (secret) too, or remove it")
+        return self
+
 
 class RegistryAuthConfig(Section):
     """Pull credentials for the private image registry (`registry`). Set as SECRET config:
@@ -410,14 +503,23 @@ class RegistryAuthConfig(Section):
     def _credentials_pair(self) -> Self:
         if (self.username is None) != (self.password is None):
             raise ValueError("registryAuth username and password go together")
+        # An empty user or password makes the registry answer 401 on every pull (the kubelet then backs
+        # off; Docker reports "unauthorized"), never a config-time error.
+        if self.username is not None and not self.username.strip():
+            raise ValueError("registryAuth username must not be empty")
+        if self.password is not None and not self.password.get_secret_value().strip():
+            raise ValueError("registryAuth password must not be empty")
+        if self.server is not None and not is_registry_host(self.server):
+            raise ValueError(f"registryAuth server {self.server!r} is not a registry host such as 'ghcr.io'")
         return self
 
 
 class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
-    host: str | None = None
-    """Docker daemon address; the local default socket when unset."""
+    host: Annotated[str, AfterValidator(rules.docker_host)] | None = None
+    """Docker daemon address (`unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`); the
+    local default socket when unset."""
     publish_address: IPv4Address
     """Address host ports are published on (keep 127.0.0.1: only this machine)."""
     host_ports: dict[str, PortNumber]
@@ -431,14 +533,16 @@ class EdgeConfig(Section):
     manage_traefik: bool
     """Own the cluster-wide `traefik` HelmChartConfig (ACME resolver). Shared review clusters leave it
     to the cluster's owner (prod)."""
-    acme_email: Annotated[str, _matches(re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$"), "an e-mail address")]
-    acme_server: Annotated[str, _matches(re.compile(r"^https://"), "an https:// ACME directory URL")]
+    acme_email: Annotated[str, AfterValidator(rules.acme_email)]
+    """The ACME account contact: a real address (Let's Encrypt refuses reserved domains such as example.com)."""
+    acme_server: Annotated[str, AfterValidator(lambda url: rules.https_url(url, "acmeServer"))]
+    """The ACME directory URL Traefik's resolver registers with (`caServer`)."""
     cert_resolver: DnsLabel
-    rate_limit_average: int = Field(ge=1)
+    rate_limit_average: ConfigInt = Field(ge=1)
     """Requests per second per client, on average."""
-    rate_limit_burst: int = Field(ge=1)
+    rate_limit_burst: ConfigInt = Field(ge=1)
     """Requests a client may send at once above the average; at least the average."""
-    hsts_seconds: int = Field(ge=0, le=rules.INT64_MAX)
+    hsts_seconds: ConfigInt = Field(ge=0, le=rules.INT64_MAX)
 
     @model_validator(mode="after")
     def _burst_covers_average(self) -> Self:
@@ -464,6 +568,40 @@ class KubernetesConfig(Section):
     """StorageClass of every volume claim (k3s: local-path); a Kubernetes object name (DNS subdomain)."""
     cluster_dns: IPv4Address
     """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig_readable(cls, value: str | None) -> str | None:
+        # pulumi-kubernetes reads `kubeconfig` as the file's contents, or as a path when it is one line;
+        # a path that does not exist fails at the first API call, after the preview looked fine.
+        if value is None or "\n" in value.strip() or value.lstrip().startswith("{"):
+            return value
+        if not value.strip():
+            raise ValueError("kubeconfig must not be empty (leave it unset for the ambient KUBECONFIG)")
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = Path(__file__).resolve().parents[2] / path
+        if not path.is_file():
+            raise ValueError(f"kubeconfig {value!r} is neither kubeconfig contents nor an existing file")
+        return value
+
+    @field_validator("context")
+    @classmethod
+    def _context_named(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("context must not be empty (leave it unset for the kubeconfig's current context)")
+        return value
+
+    @field_validator("cluster_dns")
+    @classmethod
+    def _cluster_dns_inside(cls, value: IPv4Address) -> IPv4Address:
+        # The cluster DNS is a ClusterIP from the service CIDR (k3s: 10.43.0.0/16), always a private
+        # range: a public resolver cannot answer `<service>.<namespace>.svc.cluster.local`, and NGINX would
+        # send every internal name to the internet.
+        if not value.is_private or value.is_loopback or value.is_unspecified:
+            raise ValueError(f"clusterDns {value} is not a cluster address: it must be the kube-dns Service's "
+                             "ClusterIP, in a private range (k3s: 10.43.0.10)")
+        return value
     edge: EdgeConfig
 
     def namespace_for(self, environment: str) -> str:
@@ -474,9 +612,9 @@ class KubernetesConfig(Section):
 class PodConfig(Section):
     """Per Big Pod overrides of the catalog (components/pods/catalog.py)."""
 
-    replicas: int | None = Field(default=None, ge=1, le=rules.INT32_MAX)
+    replicas: ConfigInt | None = Field(default=None, ge=1, le=rules.INT32_MAX)
     """Replicas (and the autoscaler's minimum); the catalog's production count when unset."""
-    max_replicas: int = Field(ge=1, le=rules.INT32_MAX)
+    max_replicas: ConfigInt = Field(ge=1, le=rules.INT32_MAX)
     """The autoscaler's maximum."""
     resources: ResourcesConfig | None = None
     """Requests and limits per replica; the catalog's when unset."""
@@ -485,9 +623,9 @@ class PodConfig(Section):
 class ReviewConfig(Section):
     """Set by the review-environment command; present only on `review-*` stacks."""
 
-    pr: int = Field(ge=1)
+    pr: ConfigInt = Field(ge=1)
     """Pull request number."""
-    commit: Annotated[str, _matches(re.compile(r"^[0-9a-f]{7,40}$"), "a git commit sha")]
+    commit: Annotated[str, _matches(re.compile(r"[0-9a-f]{7,40}"), "a git commit sha")]
     expires_at: datetime
     """When `gc` may destroy the environment."""
 
@@ -506,7 +644,7 @@ class BackupConfig(Section):
     schedule: CronSchedule
     """When the CronJob runs, in the controller's time zone (5 fields or @daily-style)."""
     bucket: BucketName
-    keep: int = Field(ge=1, le=365)
+    keep: ConfigInt = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
 
 
@@ -521,7 +659,7 @@ class DevToolsConfig(Section):
 
 # POSIX environment variable names (IEEE Std 1003.1, 8.1: "uppercase letters, digits, and the
 # <underscore> from the portable character set ... and do not begin with a digit").
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 RESERVED_ENV_PREFIXES = ("DATABASE_", "POSTGRES_", "PG", "REDIS_", "KAFKA_", "MINIO_", "JWT_", "DREAMSCAPE_",
                          "SUPERVISOR_", "NGINX_", "NPM_")
 """Prefixes the program's links and the pod runtime own (infra links, token keys, supervisord, npm, libpq)."""
@@ -534,7 +672,7 @@ FILE_SUFFIX = "_FILE"
 
 def env_name(value: str) -> str:
     """A POSIX environment variable name that no link or the pod runtime sets."""
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
         raise ValueError(f"expected a POSIX environment variable name (A-Z, 0-9, '_', not starting with a "
                          f"digit), got {value!r}")
     if value in RESERVED_ENV_NAMES or value.startswith(RESERVED_ENV_PREFIXES):
@@ -579,10 +717,10 @@ class StackConfig(Section):
     """Kubernetes: the read-only `preview` ServiceAccount that CI previews pull requests with."""
     domain: DomainName
     """Public domain; app., api. and grafana. hosts derive from it."""
-    image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
+    image_tag: Annotated[str, _matches(re.compile(r"(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"),
                                       "an image tag other than 'latest'")]
     """Tag of the Big Pod images (`<registry>/dreamscape-<pod>:<imageTag>`); never `latest`."""
-    secret_rotation: dict[str, Annotated[int, Field(ge=0)]]
+    secret_rotation: dict[str, Annotated[ConfigInt, Field(ge=0)]]
     """Generation per secret; bumping one rotates that secret on the next `pulumi up`."""
     postgres: PostgresConfig
     """PostgreSQL server."""
@@ -600,7 +738,7 @@ class StackConfig(Section):
     """Prometheus, Alertmanager, Grafana, Loki, Alloy and the exporters."""
     alerting: AlertingConfig
     """Optional alert receivers (email, Slack, PagerDuty for critical alerts); set as secret config."""
-    registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
+    registry: Annotated[str, _matches(re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
     registry_auth: RegistryAuthConfig = RegistryAuthConfig()

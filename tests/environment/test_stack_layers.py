@@ -88,7 +88,7 @@ def test_a_secret_set_in_the_stack_file_is_taken_from_the_decrypted_bag(stack_di
     )
     bag = config_bag("review-pr-7", {"alerting": {"slackWebhook": "https://hooks.slack.com/services/T/B/x"},
                                      "review": REVIEW})
-    config = load("review-pr-7", bag)
+    config = load("review-pr-7", bag, secret_keys=["dreamscape:alerting"])
     webhook = config.alerting.slack_webhook
     assert webhook is not None and webhook.get_secret_value().startswith("https://hooks"), "decrypted value used"
 
