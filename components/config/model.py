@@ -13,6 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -406,6 +407,7 @@ class MonitoringConfig(Section):
     exporters: ExportersConfig
 
 
+HTTPS_PORT = 443
 _SMARTHOST = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 
@@ -479,6 +481,19 @@ class AlertingConfig(Section):
         if value is not None and not value.strip():
             raise ValueError("slackChannel must not be empty (leave it unset for the webhook's default)")
         return value
+
+    def receiver_ports(self) -> tuple[int, ...]:
+        """The TCP ports Alertmanager opens to reach the configured receivers: the webhook URL's port
+        (443 unless it names one), PagerDuty's events API (Alertmanager's default https URL) and the
+        SMTP relay's port. Nothing when no receiver is set."""
+        ports = set()
+        if self.slack_webhook is not None:
+            ports.add(urlsplit(self.slack_webhook.get_secret_value()).port or HTTPS_PORT)
+        if self.pagerduty_routing_key is not None:
+            ports.add(HTTPS_PORT)
+        if self.email is not None:
+            ports.add(int(self.email.smarthost.rpartition(":")[2]))
+        return tuple(sorted(ports))
 
     @model_validator(mode="after")
     def _channel_needs_webhook(self) -> Self:

@@ -77,7 +77,7 @@ def blueprint(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Bl
         ports=(
             # Its cluster metrics need a bearer token (Prometheus derives it from the root credentials).
             spec.Port("minio-api", API_PORT, host_port=API_PORT, metrics_path="/minio/v2/metrics/cluster"),
-            spec.Port("minio-console", CONSOLE_PORT, host_port=CONSOLE_PORT),
+            spec.Port("minio-console", CONSOLE_PORT, host_port=CONSOLE_PORT, audience=spec.PortAudience.OPERATORS),
         ),
         volumes=volumes(config),
         probes=spec.Probes(

@@ -93,7 +93,7 @@ def blueprint(config: RedisConfig, password: pulumi.Output[str]) -> spec.Bluepri
     ping = spec.Probe(command=("/bin/sh", "-c", f"{_AUTH} redis-cli ping | grep -q PONG"))
     ports = [spec.Port("redis", PORT, host_port=PORT)]
     if config.mode == "cluster":
-        ports.append(spec.Port("cluster-bus", BUS_PORT))
+        ports.append(spec.Port("cluster-bus", BUS_PORT, audience=spec.PortAudience.PEERS))
     security = spec.Security(run_as_user=UID, run_as_group=GID, fs_group=GID)
     service = spec.Service(
         name=NAME,

@@ -84,8 +84,8 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
         name="prometheus",
         component=COMPONENT,
         zone=spec.Zone.MONITORING,
-        # Static targets live in every zone; on Docker that means joining every zone's network.
-        reaches=frozenset(spec.Zone),
+        # Scrape targets live in every zone: their metrics ports, never their client ports.
+        scrapes=frozenset(spec.Zone),
         # The only pod admitted to metrics ports; dashboards may query it.
         labels={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"},
         kind=spec.WorkloadKind.STATEFUL,

@@ -296,7 +296,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 hostname=member,
                 ports=ports,
                 mounts=mounts,
-                networks_advanced=[*self._networks(service.zone, service.reaches, aliases),
+                networks_advanced=[*self._networks(service.zone, service.reaches | service.scrapes, aliases),
                                    *self._publish_network(service, parent)],
                 healthcheck=healthcheck(probe, start_period) if probe else None,
                 wait=probe is not None,
@@ -305,7 +305,8 @@ class DockerPlatform(pulumi.ComponentResource):
                 must_run=True,
                 labels=self._labels(
                     {**workload_labels(service.name, service.component, self.settings.environment,
-                                       service.zone, service.reaches), **service.labels, **service.annotations}
+                                       service.zone, service.reaches | service.scrapes),
+                     **service.labels, **service.annotations}
                 ) + self._gate_labels(after),
                 opts=self._opts(parent, depends_on=[*self.networks.values(),
                                                     *(r for d in after for r in d.ready)]),

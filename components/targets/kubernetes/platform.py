@@ -30,7 +30,14 @@ from components.targets.kubernetes import access as access_grants
 from components.targets.kubernetes import workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
-from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
+from components.targets.kubernetes.network import (
+    ZoneNetworkArgs,
+    ZoneNetworkPolicies,
+    clients_policy,
+    edge_policy,
+    internet_policy,
+    metrics_policy,
+)
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -352,9 +359,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.pdb_spec(selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        metrics_ports = [p.number for p in service.ports if p.metrics_path is not None]
-        if metrics_ports:
-            policy = metrics_policy(service.name, selector, metrics_ports)
+        metrics_ports = [p.number for p in service.metrics_ports]
+        client_ports = [p.number for p in service.client_ports]
+        policies = [
+            *([metrics_policy(service.name, selector, metrics_ports)] if metrics_ports else []),
+            *([clients_policy(service.name, service.zone, selector, client_ports)] if client_ports else []),
+            *([internet_policy(service.name, selector, list(service.internet_ports))]
+              if service.internet_ports else []),
+        ]
+        for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"{service.name}-{policy['name']}",
                 metadata=meta(policy["name"]),
