@@ -14,7 +14,7 @@ import pulumi
 from components import spec
 from components.config import PostgresConfig
 from components.deploy import BlueprintComponent
-from components.images import major_version
+from components.images import major_version, tag_of
 from components.infra.common import resources_of
 
 NAME = "postgres"
@@ -103,6 +103,22 @@ BOOTSTRAP_TASK = f"{NAME}-bootstrap"
 """Creates the app role and database: migrations run after it."""
 
 
+def image_family(image: str) -> str | None:
+    """The C library the official image is built on, which decides text collation: `-alpine` tags are musl,
+    every other tag glibc (Debian); None for a digest without a tag."""
+    tag = tag_of(image)
+    if tag is None:
+        return None
+    return "alpine (musl)" if "alpine" in tag else "debian (glibc)"
+
+
+def stored_identity(config: PostgresConfig) -> dict[str, str]:
+    """What names or orders the stored data beyond the volume: the database, its owning role, and the
+    collation the image's C library gives every text index."""
+    family = image_family(config.image)
+    return {"database": config.database, "appUser": config.app_user, **({"imageFamily": family} if family else {})}
+
+
 def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], app_password: pulumi.Output[str],
               run_id: str) -> spec.Blueprint:
     """The server and its idempotent bootstrap. `run_id` changes when a password rotates, so the
@@ -123,6 +139,7 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
         kind=spec.WorkloadKind.STATEFUL,
         ports=(spec.Port("postgres", PORT, host_port=PORT),),
         volumes=volumes(config),
+        identity=stored_identity(config),
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),

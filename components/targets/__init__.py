@@ -23,7 +23,8 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
     if config.target is TargetKind.DOCKER:
         from components.targets.docker.facts import DockerFacts
 
-        return DockerFacts(environment=environment)
+        return DockerFacts(environment=environment,
+                           location=f"docker host {config.docker.host or '(the local default socket)'}")
     from components.targets.kubernetes.facts import KubernetesFacts
 
     return KubernetesFacts(
@@ -31,6 +32,7 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
         namespace=config.kubernetes.namespace_for(environment),
         storage_class=config.kubernetes.storage_class,
         dns_resolver=str(config.kubernetes.cluster_dns),
+        location=f"kubernetes context {config.kubernetes.context or '(the kubeconfig current context)'}",
     )
 
 

@@ -91,6 +91,8 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
         kind=spec.WorkloadKind.STATEFUL,
         ports=(spec.Port("prometheus", PROMETHEUS_PORT, host_port=PROMETHEUS_PORT, metrics_path="/metrics"),),
         volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        # The TSDB deletes blocks older than the retention: shortening it is a stateful change.
+        identity={"retention": args.config.retention},
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(http_path="/-/healthy", port=PROMETHEUS_PORT, period_seconds=20),

@@ -137,9 +137,10 @@ class DockerPlatform(pulumi.ComponentResource):
         alias to the old `docker:index/image:Image` would hand that provider's state to this one, and a
         local build has nothing worth keeping, so the first `up` after the switch simply builds again."""
         if self._build_provider is None:
+            # Gated like every provider: a refused stateful change builds nothing.
             self._build_provider = docker_build.Provider(
                 f"{self.prefix}-build-provider", host=self._config.host,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.settings.provider_opts(self),
             )
         if build.name not in self._builds:
             self._builds[build.name] = docker_build.Image(
