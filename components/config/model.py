@@ -89,6 +89,8 @@ def _int64(value: int) -> int:
 ConfigInt = Annotated[int, BeforeValidator(rules.config_int), AfterValidator(_int64)]
 """Every integer setting: digits as written (never a boolean, a float or padded text), within int64."""
 PortNumber = Annotated[ConfigInt, Field(ge=1, le=65535)]
+ConfigBool = Annotated[bool, BeforeValidator(rules.config_bool)]
+"""Every on/off setting: `true` or `false` (as the engine passes them, "true"/"false"), never 1, "yes" or "on"."""
 PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 
@@ -524,6 +526,8 @@ class RegistryAuthConfig(Section):
             raise ValueError("registryAuth username must not be empty")
         if self.password is not None and not self.password.get_secret_value().strip():
             raise ValueError("registryAuth password must not be empty")
+        if self.server is not None and self.username is None:
+            raise ValueError("registryAuth server is set without username and password: it would be ignored")
         if self.server is not None and not is_registry_host(self.server):
             raise ValueError(f"registryAuth server {self.server!r} is not a registry host such as 'ghcr.io'")
         return self
@@ -545,7 +549,7 @@ class DockerConfig(Section):
 class EdgeConfig(Section):
     """The public edge on k3s: Traefik, Let's Encrypt through Traefik's ACME resolver (docs/edge.md)."""
 
-    manage_traefik: bool
+    manage_traefik: ConfigBool
     """Own the cluster-wide `traefik` HelmChartConfig (ACME resolver). Shared review clusters leave it
     to the cluster's owner (prod)."""
     acme_email: Annotated[str, AfterValidator(rules.acme_email)]
@@ -655,7 +659,7 @@ class CapacityConfig(Section):
 class BackupConfig(Section):
     """Scheduled PostgreSQL dumps uploaded to MinIO (Kubernetes only; dev uses tools/dev_db.py)."""
 
-    enabled: bool
+    enabled: ConfigBool
     schedule: CronSchedule
     """When the CronJob runs, in the controller's time zone (5 fields or @daily-style)."""
     bucket: BucketName
@@ -666,9 +670,9 @@ class BackupConfig(Section):
 class DevToolsConfig(Section):
     """Optional admin UIs, opt-in per stack, Docker (dev) only, published on the publish address."""
 
-    pgadmin: bool
-    redis_insight: bool
-    kafka_ui: bool
+    pgadmin: ConfigBool
+    redis_insight: ConfigBool
+    kafka_ui: ConfigBool
     images: dict[Literal["pgadmin", "redisInsight", "kafkaUi"], Image]
 
 
@@ -726,9 +730,9 @@ class StackConfig(Section):
 
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
-    protect_data: bool
+    protect_data: ConfigBool
     """Protect stateful resources and secret generators against deletion and replacement."""
-    preview_identity: bool = True
+    preview_identity: ConfigBool = True
     """Kubernetes: the read-only `preview` ServiceAccount that CI previews pull requests with."""
     domain: DomainName
     """Public domain; app., api. and grafana. hosts derive from it."""
@@ -779,7 +783,7 @@ class StackConfig(Section):
     """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
     """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
-    seed_data: bool = False
+    seed_data: ConfigBool = False
     """Dev and review: after the migrations, load the seed data and the test accounts (`npm run seed`:
     dev@dreamscape.ai, john@example.com). Refused on prod and on any stack that protects its data."""
     services: dict[str, ServiceConfig] = {}

@@ -292,6 +292,16 @@ def config_int(value: object) -> object:
     return value
 
 
+def config_bool(value: object) -> object:
+    """A boolean as written: `true`/`false` (JSON, or the engine's "true"/"false" text). pydantic's lax
+    `bool` also takes 1, 0, "yes", "on" and "t", which YAML 1.1, YAML 1.2 and the Pulumi CLI do not agree on."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError(f"Input should be a valid boolean, true or false, got {value!r}")
+
+
 def https_url(value: str, what: str) -> str:
     """An https URL with a host, as Go's `net/url.Parse` plus an HTTP client need it (Traefik's ACME
     `caServer`, Slack's webhook): ASCII, no whitespace, a DNS name or IP address, an optional port."""

@@ -99,15 +99,18 @@ def test_config_keys_refuse_trailing_newlines_and_other_digits(stack: str, overr
     ("prod", {"kubernetes": {"edge": {"rateLimitAverage": 2**63, "rateLimitBurst": 2**63}}},
      "kubernetes.edge.rateLimitAverage"),
     ("dev", {"secretRotation": {"redis": 2**64}}, "secretRotation.redis"),
+    ("dev", {"protectData": 1}, "protectData"),
+    ("prod", {"kubernetes": {"edge": {"manageTraefik": "yes"}}}, "kubernetes.edge.manageTraefik"),
+    ("prod", {"backup": {"enabled": 0}}, "backup.enabled"),
 ])
-def test_booleans_padded_text_and_overflowing_numbers_are_not_integers(
+def test_booleans_padded_text_and_overflowing_numbers_are_not_integers_nor_numbers_booleans(
     stack: str, overrides: dict[str, Any], key: str
 ) -> None:
     assert f"dreamscape:{key}:" in problems(stack, overrides), f"{key} refuses a non-integer"
 
 
-def test_integers_as_the_engine_passes_them_are_still_accepted() -> None:
-    accepted("dev", {"kafka": {"partitions": "3"}, "secretRotation": {"redis": 2}})
+def test_integers_and_booleans_as_the_engine_passes_them_are_still_accepted() -> None:
+    accepted("dev", {"kafka": {"partitions": "3"}, "secretRotation": {"redis": 2}, "protectData": "false"})
 
 
 @pytest.mark.parametrize(("overrides", "key", "expected"), [
@@ -191,6 +194,7 @@ def test_memory_that_cannot_hold_the_process_is_refused(
     ("prod", {"kubernetes": {"storageClass": "a" * 64 + ".b"}}, False, "kubernetes.storageClass", "RFC 1123"),
     ("prod", {"registryAuth": {"username": "", "password": ""}}, True, "registryAuth", "must not be empty"),
     ("prod", {"registryAuth": {"username": "bot", "password": "  "}}, True, "registryAuth", "must not be empty"),
+    ("prod", {"registryAuth": {"server": "ghcr.io"}}, True, "registryAuth", "would be ignored"),
     ("prod", {"kubernetes": {"kubeconfig": "/nonexistent/kubeconfig"}}, False, "kubernetes.kubeconfig",
      "existing file"),
     ("prod", {"kubernetes": {"clusterDns": "8.8.8.8"}}, False, "kubernetes.clusterDns", "private range"),
