@@ -110,3 +110,14 @@ def test_an_output_path_never_leaves_its_folder(path: str, tmp_path: Path) -> No
     with pytest.raises(StackGuardError):
         inside(tmp_path, Path(path))
     assert inside(tmp_path, Path("a/b.dump")) == tmp_path / "a" / "b.dump"
+
+
+@pytest.mark.parametrize("stack", ["../escape", "/etc", "Prod"])
+def test_render_manifests_writes_nothing_outside_its_folder(stack: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from tools import render_manifests
+
+    out = tmp_path / "out"
+    assert render_manifests.main([str(out), "--stack", stack]) == 2
+    assert not any(tmp_path.iterdir()), "nothing is written for a stack name that is not one"
+    one_line_error(capsys)
