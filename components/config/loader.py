@@ -252,6 +252,11 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
         problems.extend(namespace_ownership_problems(stack, namespace))
+        kubeconfig = config.kubernetes.kubeconfig_path
+        # A path that does not exist fails at the first API call, after the preview looked fine.
+        if kubeconfig is not None and not (ROOT / kubeconfig).is_file():
+            problems.append(f"{PROJECT}:kubernetes.kubeconfig: {str(kubeconfig)!r} is neither kubeconfig contents "
+                            "nor an existing file (relative paths are relative to this repository)")
         for suffix in NAMESPACE_SUFFIXES:
             derived = namespace + suffix
             if len(derived) > DNS_LABEL_MAX:
@@ -278,9 +283,9 @@ SYSTEM_NAMESPACE_PREFIX = "kube-"
 def other_stacks_namespaces(stack: str) -> dict[str, str]:
     """The namespace of every other stack that has a stack file: the one it names, else its default."""
     found = {}
-    for path in sorted(STACK_DIR.glob("Pulumi.*")):
+    for path in sorted(STACK_DIR.glob("Pulumi.*.*")):
         other = path.name.removeprefix("Pulumi.").rpartition(".")[0]
-        if other == stack or path.suffix not in STACK_FILE_EXTENSIONS:
+        if other in ("", stack) or path.suffix not in STACK_FILE_EXTENSIONS:
             continue
         try:
             document = yaml.safe_load(path.read_text()) or {}

@@ -590,19 +590,19 @@ class KubernetesConfig(Section):
 
     @field_validator("kubeconfig")
     @classmethod
-    def _kubeconfig_readable(cls, value: str | None) -> str | None:
-        # pulumi-kubernetes reads `kubeconfig` as the file's contents, or as a path when it is one line;
-        # a path that does not exist fails at the first API call, after the preview looked fine.
-        if value is None or "\n" in value.strip() or value.lstrip().startswith("{"):
-            return value
-        if not value.strip():
+    def _kubeconfig_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("kubeconfig must not be empty (leave it unset for the ambient KUBECONFIG)")
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = Path(__file__).resolve().parents[2] / path
-        if not path.is_file():
-            raise ValueError(f"kubeconfig {value!r} is neither kubeconfig contents nor an existing file")
         return value
+
+    @property
+    def kubeconfig_path(self) -> Path | None:
+        """The file `kubeconfig` names, when it is a path rather than contents: pulumi-kubernetes reads a
+        one-line value that is not JSON or YAML as a path."""
+        value = self.kubeconfig
+        if value is None or "\n" in value.strip() or value.lstrip().startswith("{"):
+            return None
+        return Path(value).expanduser()
 
     @field_validator("context")
     @classmethod
