@@ -87,10 +87,19 @@ fi
 # -- 5. the tools this command needs ------------------------------------------------------------------
 command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed.
   Install it from https://www.pulumi.com/docs/install/ and run this again."
+# A cluster stack (dreamscape:kind: cluster, docs/cluster.md) reaches its hosts over SSH: it needs neither
+# Docker, a kubeconfig nor an image release.
+kind=$(grep -E '^\s*dreamscape:kind:' "$stack_file" 2>/dev/null | awk '{print $2}' || true)
 case "$command" in
   up|preview|destroy|refresh|rollback)
     target=$(grep -E '^\s*dreamscape:target:' "$stack_file" 2>/dev/null | awk '{print $2}' || true)
+    if [ "${kind:-environment}" = cluster ]; then
+      target=ssh
+    elif grep -qE '^\s*clusterStack:' "$stack_file"; then
+      target=cluster-stack  # the kubeconfig comes from the cluster stack's output
+    fi
     case "${target:-kubernetes}" in
+      ssh|cluster-stack) ;;
       docker)
         command -v docker >/dev/null || fail "stack '$stack' targets Docker, but the docker CLI is not installed."
         docker info >/dev/null 2>&1 || fail "stack '$stack' targets Docker, but the Docker daemon is not reachable.
@@ -126,7 +135,7 @@ fi
 
 # -- 7. non-dev up/preview: which release ------------------------------------------------------------
 release=
-if ! $local_stack && { [ "$command" = up ] || [ "$command" = preview ]; }; then
+if ! $local_stack && [ "${kind:-environment}" != cluster ] && { [ "$command" = up ] || [ "$command" = preview ]; }; then
   release=${IMAGE_TAG:-$(pulumi stack tag get dreamscape:release:current --stack "$stack" 2>/dev/null || true)}
   if [ -z "$release" ] || [ "$release" = latest ] || [[ ! "$release" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then
     fail "which release should '$stack' run? Set IMAGE_TAG to an image tag the image pipeline pushed

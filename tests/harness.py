@@ -86,6 +86,29 @@ def _fake_secret(name: str, length: int) -> str:
     return (base * (length // len(base) + 1))[: max(length, 24)]
 
 
+K3S_KUBECONFIG = """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: RkFLRUNB
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: RkFLRUNFUlQ=
+    client-key-data: RkFLRUtFWUs3U0FETUlO
+"""
+"""/etc/rancher/k3s/k3s.yaml as a k3s server writes it (the client key is what makes it a secret)."""
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.previous_outputs: dict[str, Any] = {}
@@ -110,6 +133,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "random:index/randomId:RandomId":
             state["b64Url"] = "MkU4NjM3NTctOWQ5Ny00Nw"
             state["hex"] = "32453836333735372d39643937"
+        elif args.typ == "command:remote:Command":
+            # Only the kubeconfig read consumes a command's output: answer as a k3s server's k3s.yaml reads.
+            state["stdout"] = K3S_KUBECONFIG
         elif args.typ == "docker-build:index:Image":
             state["ref"] = str((args.inputs.get("tags") or [""])[0])
         elif args.typ == "docker:index/container:Container" and args.inputs.get("attach"):

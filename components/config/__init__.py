@@ -1,5 +1,6 @@
 """Typed stack configuration: the pydantic model and its loader."""
 
+from components.config.cluster import ClusterConfig, ClusterHost, ClusterSshConfig, HostRole
 from components.config.loader import ConfigError, load
 from components.config.model import (
     AlertingConfig,
@@ -25,20 +26,26 @@ from components.config.model import (
     ResourcesConfig,
     ReviewConfig,
     StackConfig,
+    StackKind,
     Target,
 )
+from components.config.offsite import OffsiteConfig
 
 __all__ = [
     "AlertingConfig",
     "Application",
     "BackupConfig",
     "CapacityConfig",
+    "ClusterConfig",
+    "ClusterHost",
+    "ClusterSshConfig",
     "ConfigError",
     "DevToolsConfig",
     "DockerConfig",
     "EdgeConfig",
     "EmailAlertingConfig",
     "ExportersConfig",
+    "HostRole",
     "ImageConfig",
     "KafkaConfig",
     "KubernetesConfig",
@@ -46,6 +53,7 @@ __all__ = [
     "MinioConfig",
     "MonitoredServiceConfig",
     "MonitoringConfig",
+    "OffsiteConfig",
     "PodConfig",
     "PostgresConfig",
     "PrometheusConfig",
@@ -53,6 +61,7 @@ __all__ = [
     "ResourcesConfig",
     "ReviewConfig",
     "StackConfig",
+    "StackKind",
     "Target",
     "load",
 ]

@@ -30,7 +30,8 @@ import pulumi
 import yaml
 from pydantic import ValidationError
 
-from components.config.model import StackConfig, Target
+from components.config.cluster import cluster_problems
+from components.config.model import StackConfig, StackKind, Target
 
 PROJECT = "dreamscape"
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,6 +266,7 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
                     f"{len(derived)} characters; a Kubernetes namespace is at most {DNS_LABEL_MAX} "
                     f"(RFC 1123 label), so the namespace may have at most {DNS_LABEL_MAX - len(suffix)}"
                 )
+    problems.extend(kind_problems(config))
     site = f"{stack.removeprefix(REVIEW_PREFIX)}.{config.domain}" if is_review else config.domain
     longest = max((f"{sub}.{site}" for sub in SITE_SUBDOMAINS), key=len)
     if len(longest) > DNS_NAME_MAX:
@@ -324,6 +326,26 @@ PLAIN_SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "registryAuth": (("password",),),
 }
 """Credentials in other top-level keys: each must come from secret config (`--secret`)."""
+
+
+def kind_problems(config: StackConfig) -> list[str]:
+    """A cluster stack describes its cluster and where its etcd snapshots go; an environment stack never
+    describes a cluster (it reads one through `kubernetes.clusterStack`)."""
+    if config.kind is StackKind.ENVIRONMENT:
+        ssh = config.cluster_ssh
+        described = [name for name, present in (("cluster", config.cluster is not None),
+                                                ("clusterSsh", ssh.private_key is not None or ssh.host_private_keys))
+                     if present]
+        return [f"{PROJECT}:{name}: only cluster stacks (kind: cluster) provision a cluster; an environment "
+                f"stack reads one with kubernetes.clusterStack" for name in described]
+    if config.cluster is None:
+        return [f"{PROJECT}:cluster: a cluster stack (kind: cluster) needs its hosts, api endpoint, k3s "
+                f"release and etcd snapshot settings (docs/cluster.md)"]
+    problems = cluster_problems(config.cluster, config.cluster_ssh, f"{PROJECT}:cluster", f"{PROJECT}:clusterSsh")
+    if config.backup.offsite is None:
+        problems.append(f"{PROJECT}:backup.offsite: a cluster stack ships its etcd snapshots off-site (k3s "
+                        f"--etcd-s3); set the bucket's endpoint, bucket, region and credentials")
+    return problems
 
 
 def secret_problems(values: Mapping[str, Any], secret_keys: frozenset[str]) -> list[str]:

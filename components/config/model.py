@@ -17,9 +17,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -29,7 +26,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config import rules
+from components.config.cluster import ClusterConfig, ClusterSshConfig
 from components.config.images import is_registry_host, parse_image_reference, version_of
+from components.config.offsite import OffsiteConfig
 from components.config.quantities import (
     CpuQuantity,
     EffectiveCacheSize,
@@ -44,6 +43,7 @@ from components.config.quantities import (
     postgres_memory_bytes,
     redis_memory_bytes,
 )
+from components.config.section import ConfigBool, ConfigInt, Section
 from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
@@ -79,34 +79,23 @@ DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(rules.dns1123_subdomain)]
 DomainName = Annotated[str, AfterValidator(rules.domain_name)]
 
-
-def _int64(value: int) -> int:
-    if not rules.INT64_MIN <= value <= rules.INT64_MAX:
-        raise ValueError(f"{value} overflows a 64-bit integer (Go's int64, the Kubernetes API's int64 fields)")
-    return value
-
-
-ConfigInt = Annotated[int, BeforeValidator(rules.config_int), AfterValidator(_int64)]
-"""Every integer setting: digits as written (never a boolean, a float or padded text), within int64."""
 PortNumber = Annotated[ConfigInt, Field(ge=1, le=65535)]
-ConfigBool = Annotated[bool, BeforeValidator(rules.config_bool)]
-"""Every on/off setting: `true` or `false` (as the engine passes them, "true"/"false"), never 1, "yes" or "on"."""
 PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
-
-
-class Section(BaseModel):
-    """Shared settings: camelCase keys, unknown keys rejected, values immutable once validated."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False,
-        use_attribute_docstrings=True,
-    )
 
 
 class Target(StrEnum):
     DOCKER = "docker"
     KUBERNETES = "kubernetes"
+
+
+class StackKind(StrEnum):
+    """Which program a stack runs (__main__.py)."""
+
+    ENVIRONMENT = "environment"
+    """DreamScape itself, on the stack's `target`."""
+    CLUSTER = "cluster"
+    """The k3s cluster an environment stack runs on (components/cluster; docs/cluster.md)."""
 
 
 class Application(StrEnum):
@@ -581,6 +570,9 @@ class KubernetesConfig(Section):
     """Kubeconfig contents or path; the ambient KUBECONFIG when unset."""
     context: str | None = None
     """Kubeconfig context; the current one when unset."""
+    cluster_stack: str | None = None
+    """The cluster stack (`prod-cluster`, or `<org>/dreamscape/prod-cluster`) whose `kubeconfig` output
+    this stack uses (a StackReference); `kubeconfig` and the ambient KUBECONFIG when unset."""
     namespace: DnsLabel | None = None
     """Namespace of the environment; `dreamscape-<stack>` when unset."""
     storage_class: DnsSubdomain
@@ -627,6 +619,12 @@ class KubernetesConfig(Section):
         """The namespace of an environment: the configured one, else `dreamscape-<stack>`."""
         return self.namespace or f"dreamscape-{environment}"
 
+    @model_validator(mode="after")
+    def _one_kubeconfig_source(self) -> Self:
+        if self.cluster_stack is not None and self.kubeconfig is not None:
+            raise ValueError("kubeconfig and clusterStack both name the cluster; set one")
+        return self
+
 
 class PodConfig(Section):
     """Per Big Pod overrides of the catalog (components/pods/catalog.py)."""
@@ -665,6 +663,9 @@ class BackupConfig(Section):
     bucket: BucketName
     keep: ConfigInt = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
+    offsite: OffsiteConfig | None = None
+    """The S3 bucket outside the cluster that backups are shipped to; cluster stacks ship etcd snapshots
+    there (credentials as secret config)."""
 
 
 class DevToolsConfig(Section):
@@ -728,6 +729,12 @@ class ServiceConfig(Section):
 class StackConfig(Section):
     """Everything one stack needs. See docs/config.md for each key."""
 
+    kind: StackKind = StackKind.ENVIRONMENT
+    """`environment` (DreamScape on the `target`) or `cluster` (the k3s cluster itself, docs/cluster.md)."""
+    cluster: ClusterConfig | None = None
+    """Cluster stacks only: the hosts, the k3s release and its etcd snapshots (docs/cluster.md)."""
+    cluster_ssh: ClusterSshConfig = ClusterSshConfig()
+    """Cluster stacks only: the hosts' SSH private keys, as secret config (docs/cluster.md)."""
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
     protect_data: ConfigBool
@@ -808,6 +815,12 @@ class StackConfig(Section):
     def secret_values(self) -> tuple[str, ...]:
         """Every text value under a secret key: no resource input may carry one in plain text."""
         return self._secret_values
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _empty_cluster_is_none(cls, value: object) -> object:
+        # Pulumi.yaml declares `cluster` as an empty object (Pulumi cannot type objects); empty means unset.
+        return None if value == {} else value
 
     @model_validator(mode="after")
     def _dev_tools_only_on_docker(self) -> Self:

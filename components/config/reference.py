@@ -69,14 +69,30 @@ def _type_name(annotation: Any) -> str:
 
 
 def _rows(model: type[BaseModel], prefix: str, defaults: Any) -> Iterator[str]:
+    """One row per field; `defaults` are Pulumi.yaml's, or None for list items (Pulumi.yaml cannot default
+    the fields of each item, so the model's own defaults are shown)."""
     for name, info in model.model_fields.items():
         key = info.alias or name
         path = f"{prefix}{key}"
-        default = defaults.get(key) if isinstance(defaults, dict) else None
+        if defaults is None:
+            default = None if info.is_required() or isinstance(info.default, (BaseModel, dict, list)) else info.default
+        else:
+            default = defaults.get(key) if isinstance(defaults, dict) else None
         nested = _model_of(info.annotation)
         yield _row(path, info, default, nested is not None)
         if nested is not None:
-            yield from _rows(nested, f"{path}.", default or {})
+            yield from _rows(nested, f"{path}.", default or ({} if defaults is not None else None))
+        item = _list_item_model(info.annotation)
+        if item is not None:
+            yield from _rows(item, f"{path}[].", None)
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of each item of a list field (`cluster.hosts[]`), so its fields are documented too."""
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+    return None
 
 
 def _row(path: str, info: FieldInfo, default: Any, is_object: bool) -> str:

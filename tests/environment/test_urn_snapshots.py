@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.cluster import sample as cluster_sample
 from tests.conftest import REVIEW_OVERRIDES
 from tests.harness import ROOT, Evaluation, evaluate
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
-STACKS = {"dev": None, "prod": None, "review-42": REVIEW_OVERRIDES}
+STACKS = {"dev": None, "prod": None, "review-42": REVIEW_OVERRIDES, cluster_sample.STACK: cluster_sample.overrides()}
 
 
 def urns(evaluation: Evaluation) -> list[str]:
@@ -26,7 +27,8 @@ def snapshot_path(stack: str) -> str:
 
 @pytest.fixture(scope="module")
 def evaluations(dev: Evaluation, prod: Evaluation, review: Evaluation) -> dict[str, Evaluation]:
-    return {"dev": dev, "prod": prod, "review-42": review}
+    cluster = evaluate(cluster_sample.STACK, cluster_sample.overrides())
+    return {"dev": dev, "prod": prod, "review-42": review, cluster_sample.STACK: cluster}
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

@@ -83,7 +83,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self.namespace_name = namespace_name(args.settings, args.kubernetes)
         self.provider = k8s.Provider(
             f"{name}-provider",
-            kubeconfig=args.kubernetes.kubeconfig,
+            kubeconfig=self._kubeconfig(name, args.kubernetes),
             context=args.kubernetes.context,
             # Review clusters may vanish before their stacks do; destroy must still succeed.
             delete_unreachable=not args.settings.protect,
@@ -114,6 +114,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
+
+    def _kubeconfig(self, name: str, config: KubernetesConfig) -> pulumi.Input[str] | None:
+        """The cluster stack's `kubeconfig` output when `clusterStack` is set (kept secret); else the
+        configured kubeconfig, or None for the ambient KUBECONFIG."""
+        if config.cluster_stack is None:
+            return config.kubeconfig
+        cluster = pulumi.StackReference(f"{name}-cluster", stack_name=config.cluster_stack,
+                                        opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.Output.secret(cluster.require_output("kubeconfig"))
 
     def _opts(self, parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)

@@ -1,0 +1,1 @@
+"""Hosts reached over SSH: the k3s cluster of a cluster stack. The ONLY package importing pulumi_command."""
