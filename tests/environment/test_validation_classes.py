@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load
+from components.config.cluster import k3s_version, label_key, label_value, posix_user, sha256_hex
 from components.config.images import parse_image_reference
 from components.config.quantities import cpu_millicores, memory_bytes, postgres_memory_bytes, redis_memory_bytes
 from components.config.rules import (
@@ -46,6 +47,8 @@ GOOD_VALUES = [
     (cron_schedule, "0 2 * * *"), (prometheus_duration_ms, "30d"), (memory_bytes, "512Mi"),
     (cpu_millicores, "500m"), (postgres_memory_bytes, "2GB"), (redis_memory_bytes, "2gb"),
     (parse_image_reference, "redis:8.2.3-alpine"),
+    (k3s_version, "v1.33.7+k3s1"), (sha256_hex, "0123456789abcdef" * 4), (posix_user, "dreamscape"),
+    (label_key, "dreamscape.io/pool"), (label_value, "edge"),
 ]
 
 
