@@ -12,7 +12,9 @@ WAIT ?= 0
 help: ## Show this help
 	@echo "Usage: make <target> [STACK=dev|prod] [ARGS='...']   (stack: $(STACK))"
 	@echo
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
+	  {name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1)} \
+	  END {for (i = 1; i <= NR; i++) printf "  %-" width "s  %s\n", name[i], text[i]}'
 	@echo
 	@echo "Non-dev stacks need the shared backend (PULUMI_BACKEND_URL) and the team passphrase: docs/state.md."
 

@@ -26,9 +26,9 @@ from components.monitoring.exporters.component import NginxStatus
 from components.monitoring.prometheus.rules import BackupJob
 from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, Scraped, blueprints
 from components.pods import bigpod
+from components.pods.build import dev_target, image_build
 from components.pods.catalog import CATALOG
 from components.pods.model import Infra, PodDefinition
-from components.pods.render.dockerfile import DEV_TARGET, INFRA_CONTEXT, image_dir
 from components.pods.render.nginx import NginxSettings
 from components.publishing import Publishing
 from components.rotation import annotate as rotation_annotation
@@ -207,15 +207,8 @@ def pod_image(config: StackConfig, pod: PodDefinition, source_root: Path | None)
     `<registry>/dreamscape-<pod>:<tag>`."""
     if source_root is None:
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
-    configs = ROOT / str(image_dir(pod))
-    return spec.ImageBuild(
-        name=f"dreamscape-{pod.name}:{config.image_tag}-dev",
-        context=str(source_root),
-        dockerfile=str(configs / "Dockerfile"),
-        target=DEV_TARGET,
-        # The rendered supervisord/NGINX configs: a named context, so the workspace may live anywhere.
-        named_contexts={INFRA_CONTEXT: str(configs)},
-    )
+    # The same Dockerfile, stage and named contexts as `docker buildx bake <pod>-dev` (docker-bake.json).
+    return image_build(dev_target(pod), repo_root=ROOT, source_root=source_root, tag=config.image_tag)
 
 
 def site_domain(environment: str, domain: str) -> str:

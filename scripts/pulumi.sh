@@ -87,6 +87,10 @@ fi
 # -- 5. the tools this command needs ------------------------------------------------------------------
 command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed.
   Install it from https://www.pulumi.com/docs/install/ and run this again."
+# shellcheck disable=SC1091  # a path from the repository root (the cd above), not from this file
+source scripts/preflight.sh
+require_version "the Pulumi CLI" "$(pulumi version 2>/dev/null || true)" "$MIN_PULUMI" \
+  "Upgrade it (https://www.pulumi.com/docs/install/) and run this again."
 # A cluster stack (dreamscape:kind: cluster, docs/cluster.md) reaches its hosts over SSH: it needs neither
 # Docker, a kubeconfig nor an image release.
 kind=$(grep -E '^\s*dreamscape:kind:' "$stack_file" 2>/dev/null | awk '{print $2}' || true)
@@ -104,6 +108,10 @@ case "$command" in
         command -v docker >/dev/null || fail "stack '$stack' targets Docker, but the docker CLI is not installed."
         docker info >/dev/null 2>&1 || fail "stack '$stack' targets Docker, but the Docker daemon is not reachable.
   Start Docker Desktop, or on Linux: sudo systemctl start docker (and add yourself to the docker group)."
+        require_version "Docker Engine" "$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)" \
+          "$MIN_DOCKER" "Its BuildKit must read named build contexts: upgrade Docker Engine or Docker Desktop."
+        require_version "docker buildx" "$(docker buildx version 2>/dev/null | awk '{print $2}' || true)" \
+          "$MIN_BUILDX" "docker buildx bake reads docker-bake.json: install or upgrade the buildx plugin (docker-buildx-plugin)."
         ;;
       *)
         kubeconfig=${KUBECONFIG:-$HOME/.kube/config}
@@ -118,6 +126,12 @@ policy=()
 if ! $local_stack; then
   scripts/venv.sh --policy >/dev/null
   policy=(--policy-pack policy)
+fi
+
+# A shared stack's `up` outside CI is confirmed by a person at a terminal: without one, stop now, before
+# the release below changes any config.
+if ! $local_stack && [ "$command" = up ] && [ "${CI:-}" != true ] && [ ! -t 0 ]; then
+  fail "deploying '$stack' asks for confirmation on a terminal; CI sets CI=true instead. Nothing was run."
 fi
 
 # -- 6. select the stack (only dev is created implicitly) ---------------------------------------------
@@ -159,7 +173,6 @@ case "$command" in
       pulumi preview --diff "${policy[@]}" --stack "$stack" "$@"
       pulumi up --yes --skip-preview "${policy[@]}" --stack "$stack" "$@"
     else
-      [ -t 0 ] || fail "deploying '$stack' asks for confirmation on a terminal; CI sets CI=true instead. Nothing was run."
       pulumi preview --diff "${policy[@]}" --stack "$stack" "$@"
       read -r -p "Deploy these changes to '$stack'? Type the stack name to confirm: " answer
       [ "$answer" = "$stack" ] || fail "not confirmed; nothing was deployed."

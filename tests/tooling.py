@@ -10,14 +10,17 @@ import shutil
 
 import pytest
 
+DEBIAN = "see .ci/run for the Debian package"
 
-def require_tool(name: str, *candidates: str) -> str:
-    """Return the path of the first available executable among `name` and `candidates`."""
+
+def require_tool(name: str, *candidates: str, install: str = DEBIAN) -> str:
+    """Return the path of the first available executable among `name` and `candidates`. `install` says
+    where the tool comes from, for the tools that are not Debian packages."""
     for exe in (name, *candidates):
         path = shutil.which(exe)
         if path:
             return path
-    message = f"required tool {name!r} is not installed (see .ci/run for the Debian package)"
+    message = f"required tool {name!r} is not installed ({install})"
     if os.environ.get("DREAMSCAPE_REQUIRE_TOOLS") == "1":
         pytest.fail(message)
     pytest.skip(message)

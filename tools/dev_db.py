@@ -39,6 +39,23 @@ def dump_command(stack: str, target: Path, database: str = DATABASE) -> Command:
                    stdout=target)
 
 
+def partial_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+def dump(runner: Runner, stack: str, target: Path, database: str = DATABASE) -> None:
+    """pg_dump writes into a hidden partial file that becomes `target` only when the dump succeeded, so a
+    failed dump (container stopped, database missing) leaves no empty or truncated file that a later
+    restore would take for a backup, and never overwrites an earlier dump of the same name."""
+    partial = partial_path(target)
+    try:
+        runner.run(dump_command(stack, partial, database))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+
+
 def restore_command(stack: str, source: Path, database: str = DATABASE) -> Command:
     return Command(("docker", "exec", "-i", container(stack), "pg_restore", "-U", SUPERUSER, "-d", database,
                     "--clean", "--if-exists", "--no-owner", "--exit-on-error"), stdin=source)
@@ -63,7 +80,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None,
                 target = default_dump_path(args.stack, now or datetime.now(UTC))
                 inside(BACKUPS, target.relative_to(BACKUPS))
             target.parent.mkdir(parents=True, exist_ok=True)
-            runner.run(dump_command(args.stack, target, args.database))
+            dump(runner, args.stack, target, args.database)
             print(f"dumped {args.database} of stack {args.stack!r} to {target}")
         else:
             if args.file is None or not args.file.is_file():

@@ -213,6 +213,9 @@ class RedisConfig(Section):
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
     nodes: ConfigInt = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
+    replicas_per_master: ConfigInt = Field(ge=0, le=1)
+    """Cluster mode: 1 gives every master a replica on another node (`redis-replica-<i>` follows
+    `redis-<i>`), so losing a node or a master keeps every hash slot writable; 0 when standalone."""
     maxmemory: RedisMaxmemory
     """`maxmemory` per node (seed: 2gb): positive and below the memory limit."""
     maxmemory_policy: Literal[
@@ -251,6 +254,8 @@ class RedisConfig(Section):
             raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
         if self.mode == "standalone" and self.nodes != 1:
             raise ValueError(f"standalone Redis runs exactly 1 node, got nodes={self.nodes}")
+        if self.mode == "standalone" and self.replicas_per_master:
+            raise ValueError("replicasPerMaster needs mode 'cluster': a standalone node has no cluster to join")
         return self
 
 
@@ -258,7 +263,7 @@ class KafkaConfig(Section):
     image: Image
     """Pinned apache/kafka image (4.x is KRaft-only)."""
     brokers: ConfigInt = Field(ge=1, le=9)
-    """Brokers, each also a KRaft controller voter."""
+    """Brokers, each also a KRaft controller voter: an odd count (a majority quorum), on distinct nodes."""
     partitions: ConfigInt = Field(ge=1, le=1000)
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
     replication_factor: ConfigInt = Field(ge=1)
@@ -271,6 +276,11 @@ class KafkaConfig(Section):
     """Log volume per broker."""
     resources: ResourcesConfig
     """Requests and limits per broker; the JVM heap is half the memory limit."""
+
+    @field_validator("brokers")
+    @classmethod
+    def _voters_form_a_majority_quorum(cls, brokers: int) -> int:
+        return rules.majority_quorum(brokers, "brokers (every broker is a KRaft controller voter)")
 
     @field_validator("image")
     @classmethod

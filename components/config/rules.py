@@ -166,6 +166,20 @@ KAFKA_TOPIC_MAX = 249
 _KAFKA_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")
 
 
+def majority_quorum(members: int, what: str) -> int:
+    """A majority quorum (Raft) stays available while a majority of its voters is up: 2N+1 voters tolerate
+    N failures, and an even count adds a voter without tolerating one more failure (4 voters survive 1
+    loss, as 3 do). Kafka's KRaft docs (operations, "Controllers"): "A majority of the controllers must
+    be alive in order to maintain availability. With 3 controllers, the cluster can tolerate 1 controller
+    failure; with 5 controllers, the cluster can tolerate 2". One voter (a development cluster) is odd."""
+    if members % 2 == 0:
+        raise ValueError(
+            f"{what}: {members} voters form a majority quorum that tolerates no more failures than "
+            f"{members - 1}; use an odd count (1, 3, 5, ...)"
+        )
+    return members
+
+
 def kafka_topic(value: str) -> str:
     """Kafka's topic rule: 1-249 of [a-zA-Z0-9._-], not '.' or '..'; '__'-prefixed names are internal."""
     if value in (".", ".."):

@@ -47,6 +47,9 @@ def broker_env(config: KafkaConfig, external: bool) -> dict[str, str]:
         "KAFKA_NUM_PARTITIONS": str(config.partitions),
         "KAFKA_DEFAULT_REPLICATION_FACTOR": str(config.replication_factor),
         "KAFKA_MIN_INSYNC_REPLICAS": str(min_isr),
+        # Kafka's default, said explicitly: a replica that fell out of sync never becomes leader, so an
+        # acknowledged write is never dropped for availability.
+        "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "false",
         "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": str(config.replication_factor),
         "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": str(config.replication_factor),
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": str(min_isr),
@@ -114,6 +117,10 @@ def blueprint(config: KafkaConfig, cluster_id: spec.Text, external_address: str 
         ),
         # Every log on disk belongs to the cluster id, and the KRaft quorum is its voter set.
         identity={"clusterId": cluster_id, "voters": quorum_voters(config)},
+        # Brokers on distinct nodes, one down on purpose at a time: a partition's three replicas then sit
+        # on three nodes, and with one broker down two in-sync replicas (min.insync.replicas) and two of
+        # three KRaft voters remain, so acks=all writes and the quorum both continue.
+        redundancy=spec.Redundancy(group=NAME) if config.brokers > 1 else None,
         container=spec.Container(
             image=config.image,
             resources=resources_of(config.resources),

@@ -1,13 +1,22 @@
-"""Redis: one node in dev, a real N-master Redis Cluster in prod.
+"""Redis: one node in dev, a Redis Cluster of N masters (each with a replica when asked) in prod.
 
 The password never appears in the config file or the command line: `redis.conf` includes a secret
 file holding `requirepass`/`masterauth`. In cluster mode every member announces its stable hostname
-(`redis-<i>.redis-peers`), and a bootstrap task forms the cluster once with `redis-cli --cluster create`.
+(`redis-<i>.redis-peers`, `redis-replica-<i>.redis-replica-peers`), and a bootstrap task forms the
+cluster once and joins each replica to its master.
+
+Masters and replicas are two stateful services of one redundancy group: member *i* of `redis` and
+member *i* of `redis-replica` are one shard, so the platform keeps them on different machines, the
+masters on distinct machines, and takes at most one member of the group down on purpose. The bootstrap
+pairs them the same way (replica *i* follows master *i*), rather than letting
+`redis-cli --cluster create --cluster-replicas 1` choose pairs the scheduler does not know about; and
+the same step adds replicas to a cluster that was formed with masters only.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 
 import pulumi
 
@@ -17,6 +26,7 @@ from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 
 NAME = "redis"
+REPLICA_NAME = "redis-replica"
 PORT = 6379
 BUS_PORT = 16379
 UID, GID = 999, 1000  # the `redis` user and group of the alpine image
@@ -24,6 +34,7 @@ CONFIG_PATH = "/usr/local/etc/redis/redis.conf"
 AUTH_FILE = "redis-auth.conf"
 PASSWORD_FILE = "redis-password"
 _AUTH = f'REDISCLI_AUTH="$(cat {spec.SECRETS_DIR}/{PASSWORD_FILE})"'
+SECURITY = spec.Security(run_as_user=UID, run_as_group=GID, fs_group=GID)
 
 
 def redis_conf(config: RedisConfig) -> str:
@@ -48,55 +59,97 @@ def redis_conf(config: RedisConfig) -> str:
     return "".join(f"{key} {value}\n" for key, value in settings)
 
 
-def member_hosts(config: RedisConfig, name: str = "redis") -> list[str]:
+def member_hosts(config: RedisConfig, name: str = NAME) -> list[str]:
     return [spec.member_host(name, i) for i in range(config.nodes)]
 
 
-def server_command(config: RedisConfig) -> tuple[str, ...]:
+def replica_hosts(config: RedisConfig) -> list[str]:
+    """Replica *i* follows master *i*; none unless `replicasPerMaster` is 1."""
+    return member_hosts(config, REPLICA_NAME) if config.replicas_per_master else []
+
+
+def server_command(config: RedisConfig, name: str = NAME) -> tuple[str, ...]:
     if config.mode != "cluster":
         return ("redis-server", CONFIG_PATH)
     # The announced hostname is per member, so it is derived from the pod/container hostname.
     return ("/bin/sh", "-c",
-            f'exec redis-server {CONFIG_PATH} --cluster-announce-hostname "$(hostname).{spec.peers_name("redis")}"')
+            f'exec redis-server {CONFIG_PATH} --cluster-announce-hostname "$(hostname).{spec.peers_name(name)}"')
 
 
-def cluster_bootstrap_script(members: list[tuple[str, int]], auth: str = _AUTH) -> str:
-    """Idempotent: wait for every member, then form the cluster unless it already exists."""
-    seeds = " ".join(f"{host}:{port}" for host, port in members)
+_KNOWN = "cluster info | tr -d '\\r' | sed -n 's/^cluster_known_nodes://p'"
+_SHARD_MASTER = (
+    # `cluster nodes`, line `myself`: <id> <addr> <flags> <master id|-> ...; a master's shard master is
+    # itself, a replica's is the node it follows.
+    "cluster nodes | tr -d '\\r' | awk '$3 ~ /myself/ { if ($3 ~ /master/) print $1; else print $4 }'"
+)
+_JOIN = (
+    # join HOST PORT PEER PEER_PORT: make HOST a replica of the shard PEER belongs to, unless HOST is in
+    # the cluster already (it knows other nodes). A shard with no member left in the cluster has lost its
+    # slots: that needs an operator (docs/operations.md), never a guess.
+    'join() { n="$(redis-cli -h "$1" -p "$2" ' + _KNOWN + ')"; '
+    'if [ "${n:-1}" -gt 1 ]; then echo "$1:$2 already joined"; return 0; fi; '
+    'p="$(redis-cli -h "$3" -p "$4" ' + _KNOWN + ')"; '
+    'if [ "${p:-1}" -le 1 ]; then echo "neither $1:$2 nor $3:$4 is in the cluster: their shard is lost" >&2; '
+    "return 1; fi; "
+    'id="$(redis-cli -h "$3" -p "$4" ' + _SHARD_MASTER + ')"; '
+    'redis-cli --cluster add-node "$1:$2" "$3:$4" --cluster-slave --cluster-master-id "$id"; }'
+)
+
+
+def cluster_bootstrap_script(masters: Sequence[tuple[str, int]], replicas: Sequence[tuple[str, int]] = (),
+                             auth: str = _AUTH) -> str:
+    """Idempotent: wait for every member, form the cluster from the masters unless it exists, then make
+    every member of a shard that is not in the cluster a replica of its shard (replica *i* follows
+    master *i*; a master that came back with an empty disk follows its former replica).
+
+    A member that already knows its peers belongs to a formed (or forming) cluster and is never touched
+    again, so a second run changes nothing."""
+    if replicas and len(replicas) != len(masters):
+        raise ValueError(f"{len(replicas)} replicas for {len(masters)} masters: each master gets exactly one")
+    members = [*masters, *replicas]
+    seeds = " ".join(f"{host}:{port}" for host, port in masters)
     waits = "; ".join(
         f"until redis-cli -h {shlex.quote(host)} -p {port} ping | grep -q PONG; do sleep 2; done"
         for host, port in members
     )
-    first_host, first_port = members[0]
+    first_host, first_port = masters[0]
     info = f"redis-cli -h {first_host} -p {first_port} cluster info | tr -d '\\r'"
-    return (
-        f"export {auth}; {waits}; "
-        # A node that already knows its peers belongs to a formed (or forming) cluster: never re-create.
-        f'known="$({info} | sed -n \'s/^cluster_known_nodes://p\')"; '
-        f'if [ "${{known:-1}}" -gt 1 ]; then echo \'cluster already formed\'; '
-        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes; fi; "
-        f"for i in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
+    steps = [
+        f"{auth}; export REDISCLI_AUTH",
+        _JOIN,
+        waits,
+        # Formed when any member knows another: a member back with an empty disk must not re-create it.
+        "formed=no; " + "; ".join(
+            f'n="$(redis-cli -h {host} -p {port} {_KNOWN})"; [ "${{n:-1}}" -gt 1 ] && formed=yes'
+            for host, port in members
+        ),
+        'if [ "$formed" = yes ]; then echo \'cluster already formed\'; '
+        f"else redis-cli --cluster create {seeds} --cluster-replicas 0 --cluster-yes || exit 1; "
+        f"for _ in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && break; sleep 2; done; fi",
+    ]
+    for (master, master_port), (replica, replica_port) in zip(masters, replicas, strict=False):
+        steps.append(f"join {replica} {replica_port} {master} {master_port} || exit 1")
+        steps.append(f"join {master} {master_port} {replica} {replica_port} || exit 1")
+    steps.append(
+        f"for _ in $(seq 1 60); do {info} | grep -q '^cluster_state:ok$' && exit 0; sleep 2; done; "
         "echo 'cluster did not reach cluster_state:ok' >&2; exit 1"
     )
+    return "; ".join(steps)
 
 
 def volumes(config: RedisConfig) -> tuple[spec.DataVolume, ...]:
     return (spec.DataVolume("data", "/data", config.storage),)
 
 
-def blueprint(config: RedisConfig, password: pulumi.Output[str]) -> spec.Blueprint:
-    """The server (or cluster members) and, for a cluster, the task that forms it once."""
-    secrets = (
-        spec.SecretFile(AUTH_FILE, pulumi.Output.format("requirepass {0}\nmasterauth {0}\n", password)),
-        spec.SecretFile(PASSWORD_FILE, password),
-    )
+def _members(config: RedisConfig, name: str, secrets: tuple[spec.SecretFile, ...],
+             redundancy: spec.Redundancy | None, after: tuple[str, ...] = ()) -> spec.Service:
+    """One set of members (the masters, or their replicas) running the same rendered config."""
     ping = spec.Probe(command=("/bin/sh", "-c", f"{_AUTH} redis-cli ping | grep -q PONG"))
-    ports = [spec.Port("redis", PORT, host_port=PORT)]
+    ports = [spec.Port("redis", PORT, host_port=PORT if name == NAME else None)]
     if config.mode == "cluster":
         ports.append(spec.Port("cluster-bus", BUS_PORT, audience=spec.PortAudience.PEERS))
-    security = spec.Security(run_as_user=UID, run_as_group=GID, fs_group=GID)
-    service = spec.Service(
-        name=NAME,
+    return spec.Service(
+        name=name,
         component="cache",
         zone=spec.Zone.CACHE,
         kind=spec.WorkloadKind.STATEFUL,
@@ -106,33 +159,55 @@ def blueprint(config: RedisConfig, password: pulumi.Output[str]) -> spec.Bluepri
         probes=spec.Probes(readiness=ping, liveness=spec.Probe(tcp_port=PORT, period_seconds=15)),
         # Members hold hash slots: switching modes or re-slicing the masters strands the stored keys.
         identity={"mode": config.mode},
+        redundancy=redundancy,
+        after=after,
         container=spec.Container(
             image=config.image,
             resources=resources_of(config.resources),
-            command=server_command(config),
+            command=server_command(config, name),
             secret_files=secrets,
             config_files=(spec.ConfigFile(CONFIG_PATH, redis_conf(config)),),
-            security=security,
+            security=SECURITY,
         ),
     )
-    tasks: tuple[spec.Task, ...] = ()
-    if config.mode == "cluster":
-        tasks = (spec.Task(
-            name=f"{NAME}-cluster-bootstrap",
-            component="cache",
-            zone=spec.Zone.CACHE,
-            reaches=frozenset({spec.Zone.CACHE}),
-            after=(NAME,),
-            container=spec.Container(
-                image=config.image,
-                resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
-                                         memory_limit="64Mi"),
-                command=("/bin/sh", "-c", cluster_bootstrap_script([(h, PORT) for h in member_hosts(config)])),
-                secret_files=secrets[1:],
-                security=security,
-            ),
-        ),)
-    return spec.Blueprint(services=(service,), tasks=tasks)
+
+
+def blueprint(config: RedisConfig, password: pulumi.Output[str]) -> spec.Blueprint:
+    """The server (or the cluster's masters and replicas) and, for a cluster, the task that forms it."""
+    secrets = (
+        spec.SecretFile(AUTH_FILE, pulumi.Output.format("requirepass {0}\nmasterauth {0}\n", password)),
+        spec.SecretFile(PASSWORD_FILE, password),
+    )
+    if config.mode != "cluster":
+        return spec.Blueprint(services=(_members(config, NAME, secrets, None),))
+    paired = bool(config.replicas_per_master)
+    # Masters never share a node: a failover needs the votes of a majority of masters.
+    masters = _members(config, NAME, secrets, spec.Redundancy(group=NAME, ordinal_pairs=paired))
+    services = [masters]
+    if paired:
+        # Replicas may share a node with each other, never with their own master; the masters are placed
+        # first, so each replica always has a node left to go to.
+        services.append(_members(config, REPLICA_NAME, secrets,
+                                 spec.Redundancy(group=NAME, members_apart=False, ordinal_pairs=True),
+                                 after=(NAME,)))
+    script = cluster_bootstrap_script([(h, PORT) for h in member_hosts(config)],
+                                      [(h, PORT) for h in replica_hosts(config)])
+    bootstrap = spec.Task(
+        name=f"{NAME}-cluster-bootstrap",
+        component="cache",
+        zone=spec.Zone.CACHE,
+        reaches=frozenset({spec.Zone.CACHE}),
+        after=tuple(service.name for service in services),
+        container=spec.Container(
+            image=config.image,
+            resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
+                                     memory_limit="64Mi"),
+            command=("/bin/sh", "-c", script),
+            secret_files=secrets[1:],
+            security=SECURITY,
+        ),
+    )
+    return spec.Blueprint(services=tuple(services), tasks=(bootstrap,))
 
 
 def nodes(config: RedisConfig) -> list[str]:

@@ -205,6 +205,31 @@ class Autoscale:
     cpu_utilization: int = 70
 
 
+@dataclass(frozen=True, kw_only=True)
+class Redundancy:
+    """Members that hold copies of each other's data, and how a platform with several machines keeps
+    them apart so that losing one machine loses at most one copy. A platform with one machine (Docker)
+    has nothing to spread and ignores it.
+
+    Services that name the same `group` count as one set of members: the platform takes at most
+    `max_unavailable` of the whole set down on purpose at a time (a node drain), so a quorum or a
+    copy of every shard stays up."""
+
+    group: str
+    """The set this service's members belong to (the service's own name when it is alone)."""
+    members_apart: bool = True
+    """The service's own members never share a machine (Kafka brokers, Redis masters)."""
+    ordinal_pairs: bool = False
+    """Member *i* of this service never shares a machine with member *i* of any other service in the
+    group: they form one shard (a Redis master and its replica)."""
+    max_unavailable: int = 1
+    """Members of the group that may be down on purpose at once."""
+
+    def __post_init__(self) -> None:
+        if self.max_unavailable < 1:
+            raise ValueError(f"redundancy group {self.group}: max_unavailable must be at least 1")
+
+
 @dataclass(frozen=True)
 class Security:
     """The identity and hardening the workload runs with (enforced on Kubernetes)."""
@@ -287,12 +312,16 @@ class Service:
     opens a zone's client ports). Docker joins the zones' networks; Kubernetes admits it to metrics ports."""
     internet_ports: tuple[int, ...] = ()
     """TCP ports it opens to public addresses (never a private range), e.g. its notification receivers'."""
+    redundancy: Redundancy | None = None
+    """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ValueError(f"{self.name}: replicas must be at least 1")
         if self.volumes and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: data volumes need a stateful workload")
+        if self.redundancy is not None and self.redundancy.ordinal_pairs and self.kind is not WorkloadKind.STATEFUL:
+            raise ValueError(f"{self.name}: members paired by ordinal need a stateful workload")
         names = [port.name for port in self.ports]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: port names repeat: {names}")

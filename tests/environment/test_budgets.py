@@ -43,7 +43,7 @@ def test_the_laptop_budget_is_configurable() -> None:
 def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
     message = refusal("prod", {"kafka": {"resources": {"memory": "16Gi", "memoryLimit": "16Gi"}}})
     assert "does not fit its capacity (dreamscape:capacity)" in message, message
-    assert "memory requests total 96.6 GiB, capacity 72.0 GiB, over by 24.6 GiB" in message, message
+    assert "memory requests total 104.1 GiB, capacity 72.0 GiB, over by 32.1 GiB" in message, message
     assert re.search(r"kafka +3 x \(500m CPU, 16Gi\) = 1.5 CPU, 48.0 GiB", message), f"per service:\n{message}"
     assert "CPU requests" not in message, "only the exceeded dimension is reported"
 

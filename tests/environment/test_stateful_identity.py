@@ -51,7 +51,8 @@ def test_growth_is_refused_with_the_pvc_expansion_it_needs(prod: Evaluation) -> 
 @pytest.mark.parametrize(("overrides", "key"), [
     ({"kafka": {"brokers": 5}}, "kafka.members"),
     ({"kafka": {"brokers": 5}}, "kafka.voters"),
-    ({"redis": {"nodes": 5}}, "redis.members"),
+    # Five masters and their replicas need more than the declared capacity: the budget would refuse first.
+    ({"redis": {"nodes": 5}, "capacity": {"cpu": "32", "memory": "96Gi"}}, "redis.members"),
     ({"kubernetes": {"storageClass": "longhorn"}}, "postgres.data.storageClass"),
     ({"kubernetes": {"namespace": "dreamscape-elsewhere"}}, "minio.namespace"),
     ({"monitoring": {"loki": {"storage": "1Gi"}}}, "loki.data.size"),
@@ -64,8 +65,9 @@ def test_changes_that_orphan_data_on_kubernetes_are_refused(prod: Evaluation, ov
 
 
 def test_a_redis_mode_switch_is_refused(prod: Evaluation) -> None:
-    message = refusal("prod", {"redis": {"mode": "standalone", "nodes": 1}}, previous(prod))
+    message = refusal("prod", {"redis": {"mode": "standalone", "nodes": 1, "replicasPerMaster": 0}}, previous(prod))
     assert "redis.mode" in message and "'cluster' -> 'standalone'" in message, message
+    assert "redis-replica.members: '3' -> 'removed'" in message, f"dropping the replicas is named too:\n{message}"
 
 
 def test_dev_volume_sizes_are_not_guarded_because_docker_volumes_have_none(dev: Evaluation) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -67,7 +68,9 @@ def test_base_images_are_pinned_and_never_latest(pod: PodDefinition) -> None:
     for image in parser.parent_images:
         if image in aliases:
             continue
-        repository, _, tag = image.rpartition(":")
+        reference, _, digest = image.partition("@")
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), f"{image} must be pinned by digest"
+        repository, _, tag = reference.rpartition(":")
         assert repository and tag, f"{image} must carry an explicit tag"
         assert tag != "latest" and "$" not in image, f"{image} must be pinned, not latest or an ARG"
         assert repository == "node" and "alpine" in tag, f"{image} must be the official node alpine image"

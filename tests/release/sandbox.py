@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FAKE_PULUMI = """#!/usr/bin/env bash
 # Records: backend | passphrase source | arguments. Mimics `stack select --create` writing the salt.
+# `pulumi version` (the preflight's read-only query) answers FAKE_PULUMI_VERSION and is not recorded.
+if [ "$1" = version ]; then echo "v${FAKE_PULUMI_VERSION:-3.272.0}"; exit 0; fi
 printf '%s|%s|%s\\n' "${PULUMI_BACKEND_URL:-}" \\
   "${PULUMI_CONFIG_PASSPHRASE_FILE:+file}${PULUMI_CONFIG_PASSPHRASE:+env}" "$*" >> "$FAKE_PULUMI_LOG"
 if [ "$1 $2" = "stack select" ]; then
@@ -30,6 +32,13 @@ fi
 if [ "$1 $2" = "config set" ]; then
   printf '  dreamscape:%s: %s\n' "$3" "$4" >> "Pulumi.$6.yaml"
 fi
+exit 0
+"""
+
+FAKE_DOCKER = """#!/usr/bin/env bash
+# A reachable daemon whose versions are FAKE_DOCKER_VERSION and FAKE_BUILDX_VERSION.
+if [ "$1" = version ]; then echo "${FAKE_DOCKER_VERSION:-28.2.2}"; fi
+if [ "$1 ${2:-}" = "buildx version" ]; then echo "github.com/docker/buildx v${FAKE_BUILDX_VERSION:-0.23.0} 0a1b2c3"; fi
 exit 0
 """
 
@@ -69,7 +78,7 @@ class Sandbox:
             digest = hashlib.sha256((self.dir / lock).read_bytes()).hexdigest()
             (self.dir / venv / ".requirements.sha").write_text(digest + "\n")
         self.write_tool("pulumi", FAKE_PULUMI)
-        self.write_tool("docker", "#!/usr/bin/env bash\nexit 0\n")
+        self.write_tool("docker", FAKE_DOCKER)
         self.kubeconfig = base / "kubeconfig"
         self.kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
 

@@ -41,6 +41,17 @@ def test_make_help_lists_every_target_with_its_description(sandbox: Sandbox) -> 
         assert f"  {target} " in run.output, f"make help describes `{target}`:\n{run.output}"
 
 
+def test_make_help_starts_every_description_in_one_column_even_after_the_longest_target(sandbox: Sandbox) -> None:
+    run = sandbox.make("help")
+    targets = [line.split(":", 1)[0] for line in (ROOT / "Makefile").read_text().splitlines()
+               if re.match(r"^[a-z-]+:.*## ", line)]
+    rows = {target: line for line in run.output.splitlines() for target in targets
+            if line.startswith(f"  {target} ")}
+    assert set(rows) == set(targets), f"one row per target:\n{run.output}"
+    columns = {target: len(line) - len(line[2 + len(target):].lstrip()) for target, line in rows.items()}
+    assert len(set(columns.values())) == 1, f"descriptions start in one column: {columns}\n{run.output}"
+
+
 @pytest.mark.parametrize("backend", [None, "file:///tmp/state"], ids=["no backend", "file backend"])
 def test_prod_up_without_a_shared_backend_stops_clearly_and_never_calls_pulumi_up(
     sandbox: Sandbox, backend: str | None
@@ -137,6 +148,9 @@ def test_prod_up_outside_ci_without_a_terminal_refuses_to_deploy(sandbox: Sandbo
     run = sandbox.make("up", env={"STACK": "prod", **SHARED})
     assert run.returncode != 0 and "confirmation" in run.output, run.output
     assert not run.called("up"), f"no up without a person confirming: {run.calls}"
+    assert not any(args.startswith("config") for args in run.pulumi_args()), (
+        f"no config change before the confirmation check: {run.calls}"
+    )
 
 
 def make_on_a_terminal(sandbox: Sandbox, answer: str) -> tuple[int, list[str], str]:

@@ -10,7 +10,8 @@ import pytest
 from tests.tooling import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = sorted([*(ROOT / "scripts").glob("*.sh"), ROOT / ".ci" / "run"])
+SCRIPTS = sorted([*(ROOT / "scripts").glob("*.sh"), *(ROOT / ".github" / "scripts").glob("*.sh"),
+                  *(ROOT / "tests").rglob("*.sh"), ROOT / ".ci" / "run"])
 
 
 @pytest.mark.tools

@@ -19,7 +19,8 @@ VERSION_COMMENT = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
 ALLOWED_PERMISSIONS = {"contents": {"read"}, "pull-requests": {"read", "write"}}
 IMAGE_PUBLISHING = {"packages": {"write"}, "id-token": {"write"}}
 """Pushing images (packages) and signing them keyless with cosign (the OIDC token): only the image jobs."""
-EXTRA_PERMISSIONS = {("images.yml", "image"): IMAGE_PUBLISHING, ("deploy-prod.yml", "images"): IMAGE_PUBLISHING}
+EXTRA_PERMISSIONS = {("images.yml", "image"): IMAGE_PUBLISHING, ("deploy-prod.yml", "images"): IMAGE_PUBLISHING,
+                     ("review-env.yml", "images"): IMAGE_PUBLISHING}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def test_review_env_has_a_concurrency_group_per_pr_and_both_lifecycles() -> None
     assert "github.event.pull_request.number" in group, "one concurrency group per PR"
     assert workflow["concurrency"]["cancel-in-progress"] is False, "never cancel a running up/destroy"
     steps = {
-        name: " ".join(str(s.get("run", "")) for s in job["steps"]) for name, job in workflow["jobs"].items()
+        name: " ".join(str(s.get("run", "")) for s in job.get("steps", [])) for name, job in workflow["jobs"].items()
     }
     assert "python -m tools.review up" in steps["deploy"], "opened/synchronize/reopened deploy"
     assert "python -m tools.review destroy" in steps["teardown"], "closed destroys"

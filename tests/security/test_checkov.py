@@ -15,10 +15,12 @@ from tests.harness import ROOT
 from tests.tooling import require_tool
 from tools.render_manifests import PLACEHOLDER, render
 
+CHECKOV_INSTALL = "a pip package in its own virtualenv, not a Debian package: .ci/run creates .venv-checkov"
+
 
 @pytest.mark.tools
 def test_checkov_reports_no_failed_check(tmp_path: Path) -> None:
-    checkov = require_tool("checkov", str(ROOT / ".venv-checkov" / "bin" / "checkov"))
+    checkov = require_tool("checkov", str(ROOT / ".venv-checkov" / "bin" / "checkov"), install=CHECKOV_INSTALL)
     for stack in ("prod", "review-42"):
         render(stack, tmp_path)
     result = subprocess.run(

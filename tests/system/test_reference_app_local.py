@@ -354,6 +354,20 @@ def test_protected_routes_need_a_token_the_reference_auth_service_verifies(runni
     assert wrong.status == 401, "a wrong password gets no token"
 
 
+def test_malformed_json_is_a_400_and_an_unknown_path_a_404_never_a_200(running: Running) -> None:
+    """So the smoke test and the edge see a dead route or a bad request for what it is."""
+    base = f"http://127.0.0.1:{running.nginx_port}"
+    bad = probes.http(f"{base}/api/v1/auth/login", method="POST", timeout=5,
+                      headers={"Content-Type": "application/json"}, body=b'{"email": "john@example.com",')
+    assert bad.status == 400, f"malformed JSON is the client's mistake: {bad.status} {bad.body[:200]!r}"
+    token = {"Authorization": f"Bearer {access_token('john@example.com')}"}
+    for route in running.pod("core").gateway.routes:  # type: ignore[union-attr]
+        dead = probes.http(f"{base}{route.prefix}/no-such-route", headers=token, timeout=5)
+        assert dead.status == 404, f"{route.prefix}/no-such-route is no route: {dead.status} {dead.body[:200]!r}"
+        alive = probes.http(f"{base}{route.prefix}", headers=token, timeout=5)
+        assert alive.status == 200, f"{route.prefix} itself still answers"
+
+
 def test_every_service_serves_health_and_prometheus_metrics_on_its_port(running: Running) -> None:
     for pod in running.catalog:
         for service in pod.services:

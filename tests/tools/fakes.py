@@ -19,6 +19,8 @@ class FakeRunner:
 
     def run(self, command: Command) -> str:
         self.commands.append(command)
+        if command.stdout is not None:
+            command.stdout.write_bytes(b"")  # the real runner opens (creates) the file before the command runs
         if any(command.argv[: len(p)] == p for p in self.fail):
             raise CommandError(f"`{command}` failed (1): boom")
         matches = [p for p in self.answers if command.argv[: len(p)] == p]

@@ -12,7 +12,7 @@ import pytest
 from components.config import loader
 from tests.tools.fakes import FakeRunner
 from tools import dev_db, restore_postgres
-from tools.runner import CommandError
+from tools.runner import CommandError, SubprocessRunner
 
 CLUSTER_URL = "http://dreamscape-backup:KEY123@minio:9000"
 MC_CONFIG = json.dumps({"version": "10", "aliases": {"backup": {
@@ -27,7 +27,8 @@ def test_dev_dump_runs_pg_dump_inside_the_stacks_postgres_container(tmp_path: Pa
     (command,) = runner.commands
     assert command.argv == ("docker", "exec", "dreamscape-dev-postgres-0", "pg_dump", "-U", "postgres",
                             "-d", "dreamscape", "-Fc"), "a custom-format dump over the local socket"
-    assert command.stdout == target, "the dump lands in the given file"
+    assert command.stdout == dev_db.partial_path(target), "pg_dump writes a partial file first"
+    assert target.is_file() and not dev_db.partial_path(target).exists(), "which becomes the given file"
 
 
 def test_dev_dump_defaults_to_a_timestamped_file_per_stack(tmp_path: Path,
@@ -41,7 +42,34 @@ def test_dev_dump_defaults_to_a_timestamped_file_per_stack(tmp_path: Path,
     assert dev_db.main(["dump", "--stack", "alice"], runner=runner, now=now) == 0
     (command,) = runner.commands
     assert command.argv[2] == "dreamscape-alice-postgres-0"
-    assert command.stdout == Path("backups/alice-dreamscape-20250102T030405Z.dump")
+    assert command.stdout == dev_db.partial_path(Path("backups/alice-dreamscape-20250102T030405Z.dump"))
+    assert Path("backups/alice-dreamscape-20250102T030405Z.dump").is_file(), "the dump lands there"
+
+
+def test_a_failed_dev_dump_leaves_no_file_and_keeps_an_earlier_dump(tmp_path: Path) -> None:
+    fresh, earlier = tmp_path / "fresh.dump", tmp_path / "earlier.dump"
+    earlier.write_bytes(b"PGDMP earlier")
+    for target in (fresh, earlier):
+        runner = FakeRunner(fail={("docker", "exec")})
+        assert dev_db.main(["dump", str(target)], runner=runner) == 1, "the failure is reported"
+    assert not fresh.exists(), "no empty file a restore could mistake for a backup"
+    assert earlier.read_bytes() == b"PGDMP earlier", "an earlier dump of the same name is untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.dump"], "no partial file left behind"
+
+
+def test_a_real_pg_dump_failure_half_way_leaves_no_file(tmp_path: Path) -> None:
+    """The real runner, with a `docker` that writes part of a dump and then fails."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text("#!/bin/sh\nprintf PGDMP-half\necho 'connection lost' >&2\nexit 1\n")
+    docker.chmod(0o755)
+    target = tmp_path / "x.dump"
+    runner = SubprocessRunner({"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert dev_db.main(["dump", str(target)], runner=runner) == 1
+    assert list(tmp_path.glob("*.dump")) == [] and list(tmp_path.glob(".*partial")) == [], (
+        f"nothing left behind: {sorted(p.name for p in tmp_path.iterdir())}"
+    )
 
 
 def test_dev_restore_feeds_the_file_to_pg_restore(tmp_path: Path) -> None:

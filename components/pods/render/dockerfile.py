@@ -30,8 +30,10 @@ from components.pods.model import AppService, PodDefinition
 from components.pods.render.static_web import conf_path, file_name, static_services
 from components.pods.render.supervisord import NGINX_CONF_PATH, SUPERVISORD_CONF_PATH, Mode
 
-NODE_IMAGE = "node:24-alpine3.22"
-"""Pinned base image: Node 24 (LTS) on Alpine 3.22. Never `latest`."""
+NODE_IMAGE = "node:24-alpine3.22@sha256:191c9f0080fcbbc6547a85dc0ff7988072214a355aabdc1d2ec55a7dae5eea8a"
+"""Base image: Node 24 (LTS) on Alpine 3.22, pinned by the digest of its multi-platform index, so a
+rebuild gets the same base until the update bot (.github/renovate.json) proposes a new digest in a PR.
+The tag stays for the reader and for the bot. Never `latest`."""
 RUNTIME_UID = 1000
 """The `node` user of the official image."""
 INFRA_CONTEXT = "infra"
@@ -176,9 +178,9 @@ def render_dockerfile(pod: PodDefinition, settings: ImageSettings | None = None)
     lines = [
         HEADER,
         f"# Pod {pod.name}: {pod.description}.",
-        "# From the application source root (the workspace, or reference-app/ of this repository):",
-        f"#   docker buildx build --build-context {INFRA_CONTEXT}=<this repository>/{image_dir(pod)} \\",
-        f"#     -f <this repository>/{image_dir(pod)}/Dockerfile --target {DEV_TARGET} .",
+        "# Built through docker-bake.json (targets by pod name, `-dev` for the dev stage), from this",
+        "# repository's root, on the workspace or (the default) reference-app/:",
+        f"#   SOURCE_ROOT=<workspace root> docker buildx bake {pod.name}-{DEV_TARGET}",
         "",
         f"FROM {settings.node_image} AS base",
         "# Alpine's repositories keep only the current package versions, so these are pinned by the",

@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from components.pods.catalog import CATALOG
 from components.pods.model import PodDefinition
+from components.pods.render.bake import BAKE_FILE, render_bake
 from components.pods.render.dockerfile import config_file_names, image_dir, render_dockerfile, render_dockerignore
 from components.pods.render.nginx import render_nginx
 from components.pods.render.static_web import file_name, render_static, static_services
@@ -52,6 +53,7 @@ def rendered_files(catalog: Iterable[PodDefinition] = CATALOG) -> dict[PurePosix
     for pod in catalog:
         files.update(pod_files(pod, catalog))
     files.update(reference_files(catalog))
+    files[PurePosixPath(BAKE_FILE)] = render_bake(catalog)
     return files
 
 

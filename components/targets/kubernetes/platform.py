@@ -2,7 +2,8 @@
 
 Realises a `spec.Service` as a Deployment (stateless) or a StatefulSet with volumeClaimTemplates
 (stateful), a ClusterIP Service `<name>`, a headless Service `<name>-peers` for member identity,
-a Secret and a ConfigMap for its files, and a PodDisruptionBudget when it has more than one replica.
+a Secret and a ConfigMap for its files, and a PodDisruptionBudget when it has more than one replica
+(one per redundancy group, over all of the group's services).
 
 The environment's namespace enforces the `restricted` Pod Security Standard, which forbids hostPath
 volumes. The one documented exception: a service with node mounts (`HostMount(node=True)`, per-node log
@@ -23,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Probes, Route, Service, Task, Text, WorkloadKind, peers_name
+from components.spec import Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
@@ -70,6 +71,12 @@ def needs_node_access(service: Service) -> bool:
     return any(mount.node for mount in service.container.host_mounts)
 
 
+def same_redundancy_group(service: Service, other: Service | Task) -> bool:
+    """Both are services whose members belong to one redundancy group (a Redis master and its replica)."""
+    return (isinstance(other, Service) and service.redundancy is not None and other.redundancy is not None
+            and service.redundancy.group == other.redundancy.group)
+
+
 class KubernetesPlatform(pulumi.ComponentResource):
     """Provider and namespace of one environment; deploys services into them."""
 
@@ -105,6 +112,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             opts=self._opts(self, protect=args.settings.protect),
         )
         self.agents_namespace_name = f"{self.namespace_name}{AGENTS_SUFFIX}"
+        self._budgeted_groups: set[str] = set()
         self._agents_namespace: k8s.core.v1.Namespace | None = None
         # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
         self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
@@ -292,6 +300,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
                                  dict(service.labels))
         if service.api_rules:
             labels[API_ACCESS_LABEL] = "true"
+        if service.redundancy is not None:
+            labels.update(workloads.group_selector(service.redundancy, env))
+        # Members of one redundancy group are created in order, so the scheduler has placed the earlier
+        # set before the pods that must avoid it arrive (placing pairs in any order can dead-end).
+        placed_first = [resource for deployed in after if same_redundancy_group(service, deployed.service)
+                        for resource in deployed.ready]
         selector = selector_labels(service.name, env)
         placement = self._placement(service)
         ns_name, ns = placement
@@ -301,21 +315,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
 
         secret_name, files = self._files(service.name, service, labels, parent, placement)
         ports = [{"name": p.name, "container_port": p.number, "protocol": p.protocol} for p in service.ports]
-        extra: JsonDict = {}
-        if service.replicas > 1:
-            extra = {"topology_spread_constraints": [{
-                "max_skew": 1,
-                "topology_key": "kubernetes.io/hostname",
-                "when_unsatisfiable": "ScheduleAnyway",
-                "label_selector": {"match_labels": selector},
-            }]}
+        extra: JsonDict = workloads.placement_spec(service, selector, env)
         if ns_name != self.namespace_name:
             # Plain service names (`loki`) resolve in the environment's namespace too.
             extra["dns_config"] = {"searches": [f"{self.namespace_name}.svc.{CLUSTER_DOMAIN}"]}
         template = self._pod_template(service.name, service, labels, secret_name, ports,
                                       {**extra, **self._api_access(service, labels, parent, placement),
                                        **access_grants.pull_secrets(self, ns_name)})
-        depends = [ns, *files, *gates]
+        depends = [ns, *files, *gates, *placed_first]
         stateful = service.kind is WorkloadKind.STATEFUL
         workload: pulumi.Resource
         if stateful:
@@ -361,7 +368,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=hpa,
                 opts=self._opts(parent, depends_on=[workload]),
             )
-        if service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
+        if service.redundancy is not None:
+            self._group_budget(service.redundancy, labels, parent, ns_name, ns)
+        elif service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:
             k8s.policy.v1.PodDisruptionBudget(
                 f"{service.name}-pdb",
                 metadata=meta(service.name),
@@ -384,6 +393,21 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 opts=self._opts(parent, depends_on=[ns]),
             )
         return Deployed(service=service, ready=(workload,))
+
+    def _group_budget(self, redundancy: Redundancy, labels: dict[str, str], parent: pulumi.Resource,
+                      ns_name: str, ns: pulumi.Resource) -> None:
+        """One PodDisruptionBudget over every service of a redundancy group, registered with the first:
+        a budget per service would let a drain take one member of each, such as both halves of a shard."""
+        if redundancy.group in self._budgeted_groups:
+            return
+        self._budgeted_groups.add(redundancy.group)
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{redundancy.group}-pdb",
+            metadata=self._metadata(redundancy.group, labels, namespace=ns_name),
+            spec=workloads.pdb_spec(workloads.group_selector(redundancy, self.settings.environment),
+                                    redundancy.max_unavailable),
+            opts=self._opts(parent, depends_on=[ns]),
+        )
 
     def run_task(self, task: Task, parent: pulumi.Resource, after: Sequence[Deployed]) -> pulumi.Resource:
         """A Job (Pulumi waits for it; its template is immutable, so changes replace it), or a CronJob."""

@@ -6,8 +6,15 @@ runtime; `platform.py` only registers them (metadata, options, dependencies).
 
 from __future__ import annotations
 
-from components.spec import Service, Task, peers_name
+from components.spec import Redundancy, Service, Task, peers_name
 from components.targets.kubernetes.pod import JsonDict
+
+HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
+"""One node: the machine a member must not share."""
+POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
+"""Set by the StatefulSet controller on each pod to its ordinal (GA in Kubernetes 1.32)."""
+GROUP_LABEL = "dreamscape.io/redundancy-group"
+"""On the pods of every service of one redundancy group: what the group's budget and pairing select."""
 
 
 def _ports(service: Service) -> list[JsonDict]:
@@ -87,8 +94,48 @@ def hpa_spec(service: Service) -> JsonDict | None:
     }
 
 
-def pdb_spec(selector: dict[str, str]) -> JsonDict:
-    return {"max_unavailable": 1, "selector": {"match_labels": selector}}
+def group_selector(redundancy: Redundancy, environment: str) -> dict[str, str]:
+    """The pods of every service in the redundancy group, in this environment."""
+    return {GROUP_LABEL: redundancy.group, "app.kubernetes.io/instance": environment}
+
+
+def placement_spec(service: Service, selector: dict[str, str], environment: str) -> JsonDict:
+    """The pod spec's scheduling rules for a service's members.
+
+    Without a declared redundancy, members only prefer distinct nodes (a spread the scheduler may break
+    when nodes are short). With one, keeping members apart is *required*: a pod that would share a node
+    with a member it must avoid stays Pending rather than silently putting two copies on one machine.
+    Ordinal pairs use `matchLabelKeys` (GA in Kubernetes 1.33): the incoming pod's own ordinal is merged
+    into the selector, so member *i* avoids exactly the other services' member *i*.
+    """
+    prefer_spread: JsonDict = {"topology_spread_constraints": [{
+        "max_skew": 1,
+        "topology_key": HOSTNAME_TOPOLOGY,
+        "when_unsatisfiable": "ScheduleAnyway",
+        "label_selector": {"match_labels": selector},
+    }]}
+    redundancy = service.redundancy
+    if redundancy is None:
+        return prefer_spread if service.replicas > 1 else {}
+    terms: list[JsonDict] = []
+    if redundancy.members_apart:
+        terms.append({"label_selector": {"match_labels": selector}, "topology_key": HOSTNAME_TOPOLOGY})
+    if redundancy.ordinal_pairs:
+        terms.append({
+            "label_selector": {"match_labels": group_selector(redundancy, environment)},
+            # No snake_case name for this field in pulumi-kubernetes' key table: the wire name passes as is.
+            "matchLabelKeys": [POD_INDEX_LABEL],
+            "topology_key": HOSTNAME_TOPOLOGY,
+        })
+    placement: JsonDict = {} if redundancy.members_apart or service.replicas == 1 else dict(prefer_spread)
+    if terms:
+        placement["affinity"] = {"pod_anti_affinity": {"required_during_scheduling_ignored_during_execution": terms}}
+    return placement
+
+
+def pdb_spec(selector: dict[str, str], max_unavailable: int = 1) -> JsonDict:
+    """A node drain evicts at most `max_unavailable` of the selected pods at a time."""
+    return {"max_unavailable": max_unavailable, "selector": {"match_labels": selector}}
 
 
 def cronjob_spec(task: Task, template: JsonDict) -> JsonDict:

@@ -286,15 +286,28 @@ function bearerToken(req) {
   return new URL(uri, 'http://localhost').searchParams.get('access_token');
 }
 
+/** A client's mistake: answered with its own status (400, 413), never as the service's 500. */
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 async function readJson(req, limit = 65536) {
   const chunks = [];
   let size = 0;
   for await (const chunk of req) {
     size += chunk.length;
-    if (size > limit) throw new Error('request body too large');
+    if (size > limit) throw new HttpError(413, 'request body too large');
     chunks.push(chunk);
   }
-  return chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
+  if (!chunks.length) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString());
+  } catch {
+    throw new HttpError(400, 'the request body is not valid JSON');
+  }
 }
 
 function kafkaFromEnv(clientId) {
@@ -443,9 +456,12 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
         const matches = route === '/' ? path === '/' : path === route || path.startsWith(`${route}/`);
         if (matches) return await handler(req, res, { send, path, health });
       }
-      if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) return send(res, 200, health());
+      // The prefix itself answers the service's health (the gateway's route check); anything else
+      // under it is a dead route, and says so with 404.
+      if (prefix && (path === prefix || path === `${prefix}/`)) return send(res, 200, health());
       return send(res, 404, { error: 'not found', path });
     } catch (error) {
+      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
       return send(res, 500, { error: String(error) });
     }
   });
@@ -490,4 +506,5 @@ module.exports = {
   secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
   minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
   readJson,
+  HttpError,
 };
