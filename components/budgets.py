@@ -7,7 +7,9 @@ What is measured:
 - Docker (dev): the sum of memory LIMITS x replicas must fit `laptopBudget` (a laptop has no scheduler:
   limits are what the containers may really take).
 - Kubernetes (prod, review): the sum of REQUESTS x replicas (CPU and memory) must fit `capacity`
-  (prod: the cluster's declared allocatable; review: the per-environment budget in profiles/review.yaml).
+  (prod: the cluster's declared allocatable; review: the per-environment budget in profiles/review.yaml),
+  and so must the sum with every autoscaler at its maximum: a maximum the nodes cannot place is a
+  promise the scheduler breaks exactly when the load arrives.
 Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted. A per-node
 service counts once (one node's worth: the laptop, a single-node review cluster).
 
@@ -32,9 +34,18 @@ class Footprint:
     resources: Resources
     replicas: int = 1
 
+    max_replicas: int = 1
+    """What the autoscaler may scale it to (`replicas` when it does not autoscale)."""
+
     @classmethod
     def of(cls, service: Service) -> Footprint:
-        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas)
+        peak = service.autoscale.max_replicas if service.autoscale is not None else service.replicas
+        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas,
+                   max_replicas=peak)
+
+    def at_maximum(self) -> Footprint:
+        return Footprint(name=self.name, resources=self.resources, replicas=self.max_replicas,
+                         max_replicas=self.max_replicas)
 
     @property
     def memory_limit(self) -> int:
@@ -80,6 +91,13 @@ def check(stack: str, config: StackConfig, deployed: Iterable[Service]) -> None:
             *_table(rows),
             "Lower a service's memoryLimit or raise dreamscape:laptopBudget. Nothing was changed.",
         ]))
+    _check_requests(stack, config, services)
+    _check_requests(stack, config, [f.at_maximum() for f in services], at_maximum=True)
+
+
+def _check_requests(stack: str, config: StackConfig, services: list[Footprint], at_maximum: bool = False) -> None:
+    """Requests x replicas against the declared capacity; `at_maximum`: every autoscaler at its maximum,
+    which the scheduler must also be able to place."""
     cpu_budget = cpu_millicores(config.capacity.cpu)
     memory_budget = memory_bytes(config.capacity.memory)
     cpu_used = sum(f.cpu_request for f in services)
@@ -97,6 +115,14 @@ def check(stack: str, config: StackConfig, deployed: Iterable[Service]) -> None:
     rows = [(f.name, f"{f.replicas} x ({f.resources.cpu_request} CPU, {f.resources.memory_request}) = "
                      f"{_cpu(f.cpu_request)}, {format_bytes(f.memory_request)}")
             for f in sorted(services, key=lambda f: (-f.memory_request, f.name))]
+    if at_maximum:
+        raise ConfigError("\n".join([
+            f"Stack '{stack}' cannot scale to its autoscalers' maximums within its capacity "
+            "(dreamscape:capacity): " + "; ".join(over) + ".",
+            "  requests x replicas at maximum, service by service:",
+            *_table(rows),
+            "Lower pods.<pod>.maxReplicas or declare the nodes the maximums need. Nothing was changed.",
+        ]))
     raise ConfigError("\n".join([
         f"Stack '{stack}' does not fit its capacity (dreamscape:capacity): " + "; ".join(over) + ".",
         "  requests x replicas, service by service:",

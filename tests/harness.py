@@ -5,7 +5,8 @@ serialized properties exactly as the engine would receive them, secret markers i
 wire view to prove that no secret value ever travels in plain text.
 
 The config bag is assembled the way the Pulumi CLI does it: project defaults from Pulumi.yaml (object
-values as JSON), then the stack file, then per-test overrides.
+values as JSON), then the stack file, then what the operators set as secret config (`OPERATOR_SECRETS`),
+then per-test overrides.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ TEST_WORKSPACE = ROOT / "tests" / "fixtures" / "workspace"
 application-contract check passes without the real service repositories. Override `workspaceRoot` to
 test the check itself."""
 PROJECT = "dreamscape"
+OPERATOR_SECRETS: Mapping[str, Mapping[str, Any]] = {
+    "prod": {"alerting": {"slackWebhook": "https://hooks.slack.com/services/T000/B000/operator-set",
+                          "pagerdutyRoutingKey": "operator-set-routing-key"}},
+}
+"""Secret config the operators keep in a committed stack file, encrypted (`pulumi config set --secret`), which
+this checkout cannot decrypt: stand-in values, passed as `--secret` keys. Prod refuses to run without an
+alert receiver, as a real prod stack file carries one."""
 SECRET_SIG = sdk_internals.SECRET_SIG
 SIG_KEY = sdk_internals.SIG_KEY
 
@@ -226,6 +234,7 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
     """What the CLI would hand the program: project defaults, then the stack file, then overrides."""
     bag = project_config()
     bag.update(stack_file_config(stack))
+    bag.update({f"{PROJECT}:{key}": _as_config_text(value) for key, value in OPERATOR_SECRETS.get(stack, {}).items()})
     bag[f"{PROJECT}:workspaceRoot"] = str(TEST_WORKSPACE)
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
@@ -274,8 +283,11 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     mocks.previous_outputs = dict(previous_outputs or {})
     mocks.exit_codes = dict(exit_codes or {})
     monitor = RecordingMonitor(mocks)
+    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key in (overrides or {})}
+    operator_keys = {f"{PROJECT}:{key}" for key in OPERATOR_SECRETS.get(stack, {})} - overridden
     pulumi.runtime.set_all_config(config_bag(stack, overrides),
-                                  [key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys])
+                                  sorted({key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys}
+                                         | operator_keys))
     sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []

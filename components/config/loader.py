@@ -250,6 +250,19 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"{PROJECT}:seedData: seed data and test accounts (known passwords) are for dev and review stacks; "
             f"stack {stack!r} {'is prod' if stack == 'prod' else 'protects its data (protectData: true)'}"
         )
+    alerting = config.alerting
+    # Only an environment runs Alertmanager (a cluster stack provisions nodes, not monitoring).
+    delivers_alerts = config.kind is StackKind.ENVIRONMENT
+    if (delivers_alerts and (config.protect_data or stack == "prod") and not alerting.receivers
+            and alerting.without_receivers is None):
+        problems.append(
+            f"{PROJECT}:alerting: stack {stack!r} "
+            f"{'is prod' if stack == 'prod' else 'protects its data (protectData: true)'} and sets no alert "
+            "receiver, so every alert would go nowhere. Set one as secret config (`pulumi config set --secret "
+            "--path alerting.slackWebhook https://hooks.slack.com/...`, or alerting.pagerdutyRoutingKey, or "
+            "alerting.email), or opt out with the reason: `pulumi config set --path alerting.withoutReceivers "
+            "'<why>'` (docs/monitoring.md, Routing)"
+        )
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
         problems.extend(namespace_ownership_problems(stack, namespace))

@@ -397,9 +397,33 @@ class ExportersConfig(Section):
     """Per exporter container."""
 
 
+class SloConfig(Section):
+    """The service level objective the HTTP services are held to (HighLatency and the burn-rate alerts)."""
+
+    availability: float
+    """Fraction of user requests (probes and scrapes excluded) answered without a 5xx over 30 days."""
+    latency_seconds: float = Field(gt=0)
+    """The p95 request duration each service stays under (HighLatency)."""
+
+    @field_validator("availability")
+    @classmethod
+    def _budget_can_burn_fast(cls, value: float) -> float:
+        from components.monitoring.prometheus.rules import BURN_WINDOWS  # provider-free; kept out of import time
+
+        # A burn-rate alert fires when the 5xx ratio exceeds factor x (1 - availability); a ratio never
+        # exceeds 1, so a budget that large makes the fastest burn alert impossible (SRE Workbook ch. 5).
+        fastest = max(window.factor for window in BURN_WINDOWS)
+        if not 0 < value < 1 or fastest * (1 - value) >= 1:
+            raise ValueError(f"availability must be below 1 and above {1 - 1 / fastest:.4f}: the fastest burn-rate "
+                             f"alert fires at {fastest:g}x the error budget, which must stay a ratio below 1")
+        return value
+
+
 class MonitoringConfig(Section):
     """Prometheus, Alertmanager, Grafana, Loki, Alloy and the infrastructure exporters."""
 
+    slo: SloConfig
+    """The HTTP services' objective: availability (5xx) and p95 latency."""
     prometheus: PrometheusConfig
     alertmanager: MonitoredServiceConfig
     grafana: ImageConfig
@@ -448,14 +472,40 @@ class EmailAlertingConfig(Section):
 
 
 class AlertingConfig(Section):
-    """Alert receivers. Set as SECRET config (`pulumi config set --secret --path alerting.slackWebhook ...`);
-    every receiver is optional, and with none set alerts go nowhere (the stack still comes up)."""
+    """Alert receivers. Set as SECRET config (`pulumi config set --secret --path alerting.slackWebhook ...`).
+    Alertmanager accepts a receiver without integrations and drops what it gets, so a stack without
+    receivers alerts nobody: prod (and any stack that protects its data) must name one, or say why not in
+    `withoutReceivers`."""
 
     email: EmailAlertingConfig | None = None
     slack_webhook: SecretStr | None = None
     """An https:// incoming-webhook URL (amtool accepts any string; a real Alertmanager then drops alerts)."""
     slack_channel: str | None = None
     pagerduty_routing_key: SecretStr | None = None
+    without_receivers: str | None = None
+    """The reason this stack deliberately sends its alerts nowhere (they stay visible in Alertmanager's UI).
+    Required on prod and on stacks with protectData when no receiver is set; refused next to a receiver."""
+
+    @property
+    def receivers(self) -> tuple[str, ...]:
+        """The configured receivers, by config key."""
+        set_ = {"email": self.email, "slackWebhook": self.slack_webhook,
+                "pagerdutyRoutingKey": self.pagerduty_routing_key}
+        return tuple(key for key, value in set_.items() if value is not None)
+
+    @field_validator("without_receivers")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("withoutReceivers must give the reason alerts go nowhere (it must not be empty)")
+        return value
+
+    @model_validator(mode="after")
+    def _receivers_or_reason(self) -> Self:
+        if self.without_receivers is not None and self.receivers:
+            raise ValueError(f"withoutReceivers opts out of alert delivery, but {', '.join(self.receivers)} "
+                             "is set: remove one or the other")
+        return self
 
     @field_validator("slack_webhook")
     @classmethod
@@ -773,7 +823,8 @@ class StackConfig(Section):
     monitoring: MonitoringConfig
     """Prometheus, Alertmanager, Grafana, Loki, Alloy and the exporters."""
     alerting: AlertingConfig
-    """Optional alert receivers (email, Slack, PagerDuty for critical alerts); set as secret config."""
+    """Alert receivers (email, Slack, PagerDuty for critical alerts), set as secret config. Prod and stacks with
+    protectData need one, or `withoutReceivers` with the reason."""
     registry: Annotated[str, _matches(re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""

@@ -29,11 +29,19 @@ NAME_LABEL = "app.kubernetes.io/name"
 BIG_POD_LABEL = "dreamscape.io/pod"
 """The workload label a Big Pod (and anything that reports on its behalf, such as its NGINX exporter)
 carries: its value is the `pod` label, and each port name of it is a process (the `service` label)."""
+REPORTER_LABEL = "dreamscape.io/reports-for"
+"""Set (to the Big Pod name) on a workload that reports on a Big Pod's behalf, such as its NGINX exporter:
+its series carry the pod's `pod` label, but its container, and so its limits, are its own."""
 
 
 def pod_of(service: spec.Service) -> str:
     """The `pod` label value of everything `service` emits."""
     return service.labels.get(BIG_POD_LABEL, service.name)
+
+
+def is_big_pod(service: spec.Service) -> bool:
+    """`service` is a Big Pod itself (its one container runs the pod's processes), not a reporter for one."""
+    return BIG_POD_LABEL in service.labels and REPORTER_LABEL not in service.labels
 
 
 def process_of(service: spec.Service, port: spec.Port) -> str:

@@ -27,7 +27,7 @@ from components.monitoring.grafana.component import Grafana, GrafanaArgs
 from components.monitoring.loki.component import Loki, LokiArgs, loki_blueprint
 from components.monitoring.prometheus import component as prometheus
 from components.monitoring.prometheus.component import Prometheus, PrometheusArgs
-from components.monitoring.prometheus.rules import BackupJob
+from components.monitoring.prometheus.rules import BackupJob, Slo
 from components.monitoring.scrape import big_pods, scrape_targets
 from components.targets import PlatformFacts, Target
 
@@ -110,6 +110,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
         config=config.prometheus, platform=inputs.platform, services=(*inputs.services, *own),
         minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
         kafka_brokers=data.kafka_brokers, backups=inputs.backups,
+        slo=Slo(availability=config.slo.availability, latency_seconds=config.slo.latency_seconds),
     ))
     return MonitoringBlueprints(exporters=exporter_services, alertmanager=alerting, prometheus=metrics,
                                 loki=loki, alloy=alloy, grafana=dashboards)

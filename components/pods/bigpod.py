@@ -23,6 +23,7 @@ import pulumi
 
 from components import spec
 from components.deploy import BlueprintComponent
+from components.pods import scaling
 from components.pods.catalog import CATALOG
 from components.pods.model import Infra, PodDefinition
 from components.pods.render.nginx import NginxSettings, render_nginx
@@ -69,7 +70,6 @@ class BigPodArgs:
     settings: Mapping[str, ServiceSettings] = field(default_factory=dict)
     """Per-service configuration by service name; only this pod's services' entries are used."""
     catalog: tuple[PodDefinition, ...] = CATALOG
-    cpu_utilization: int = 70
 
 
 def probes(pod: PodDefinition) -> spec.Probes:
@@ -189,7 +189,7 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
         after=tuple(link.service for link in links),
         ports=pod.ports(dev=dev),
         replicas=args.replicas,
-        autoscale=spec.Autoscale(args.replicas, args.max_replicas, args.cpu_utilization),
+        autoscale=scaling.autoscale(pod, args.replicas, args.max_replicas),
         probes=probes(pod),
         labels={"dreamscape.io/pod": pod.name},
         container=spec.Container(

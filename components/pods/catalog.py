@@ -18,6 +18,10 @@ from components.pods.model import (
     NginxGateway,
     PodDefinition,
     RateLimit,
+    ScaleOnCpu,
+    ScaleOnQueueLag,
+    ScaleOnRequestRate,
+    ScaleOnSessions,
     TokenVerify,
 )
 
@@ -57,6 +61,8 @@ CORE = PodDefinition(
     ),
     replicas=3,
     resources=spec.Resources(cpu_request="1", cpu_limit="2", memory_request="2Gi", memory_limit="4Gi"),
+    # Seed 001: one replica per 1000 concurrent users.
+    scaling=(ScaleOnSessions(per_replica=1000),),
 )
 
 BUSINESS = PodDefinition(
@@ -75,6 +81,10 @@ BUSINESS = PodDefinition(
     ),
     replicas=5,
     resources=spec.Resources(cpu_request="2", cpu_limit="4", memory_request="4Gi", memory_limit="8Gi"),
+    # Seed 001: the AI processing queue and CPU above 70%. The queue is ai's consumer group on the
+    # bookings topic (the reference ai service's group; docs/application-contract.md).
+    scaling=(ScaleOnQueueLag(topic="voyage.booked", consumer_group="reference-ai", per_replica=100),
+             ScaleOnCpu(utilization=70)),
 )
 
 _VITE_FLAGS = ("--", "--host", "0.0.0.0", "--port", "3000", "--strictPort")
@@ -111,6 +121,8 @@ EXPERIENCE = PodDefinition(
     extra_ports=(spec.Port("vite-hmr", 5173, host_port=5173, dev_only=True),),
     replicas=4,
     resources=spec.Resources(cpu_request="1", cpu_limit="2", memory_request="2Gi", memory_limit="4Gi"),
+    # Seed 001: scale when requests/s exceed 1000 per replica.
+    scaling=(ScaleOnRequestRate(per_replica=1000),),
 )
 
 CATALOG: tuple[PodDefinition, ...] = (CORE, BUSINESS, EXPERIENCE)

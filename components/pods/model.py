@@ -225,6 +225,40 @@ class NginxGateway:
         return tuple(seen.values())
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScaleOnCpu:
+    """More replicas while CPU use is above `utilization` percent of the pod's request."""
+
+    utilization: int = 70
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOnSessions:
+    """One replica per `per_replica` concurrent sessions (the `dreamscape_active_sessions` gauge its
+    processes serve, docs/application-contract.md)."""
+
+    per_replica: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOnRequestRate:
+    """One replica per `per_replica` user requests per second over the pod's processes."""
+
+    per_replica: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOnQueueLag:
+    """One replica per `per_replica` messages a consumer group of the pod is behind on a Kafka topic."""
+
+    topic: str
+    consumer_group: str
+    per_replica: int
+
+
+ScalingRule = ScaleOnCpu | ScaleOnSessions | ScaleOnRequestRate | ScaleOnQueueLag
+
+
 @dataclass(frozen=True)
 class PodDefinition:
     """One Big Pod: a container image running several services under supervisord."""
@@ -238,6 +272,8 @@ class PodDefinition:
     extra_ports: tuple[spec.Port, ...] = ()
     gateway: NginxGateway | None = None
     description: str = ""
+    scaling: tuple[ScalingRule, ...] = (ScaleOnCpu(),)
+    """What the pod's load shows in: the autoscaler's signals between `replicas` and the maximum."""
     _by_name: dict[str, AppService] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:

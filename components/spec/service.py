@@ -196,13 +196,53 @@ class ApiRule:
     verbs: tuple[str, ...] = ("get", "list", "watch")
 
 
+@dataclass(frozen=True, kw_only=True)
+class CpuSignal:
+    """Scale out while the replicas' CPU use is above `utilization` percent of their requests."""
+
+    utilization: int = 70
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueLagSignal:
+    """Scale on a Kafka consumer group's lag: one replica per `lag_per_replica` messages behind."""
+
+    bootstrap_host: str
+    """The brokers' target-neutral address (the target qualifies it for an autoscaler elsewhere)."""
+    bootstrap_port: int
+    topic: str
+    consumer_group: str
+    lag_per_replica: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricSignal:
+    """Scale on a Prometheus query that gives the workload's total load: one replica per `per_replica`."""
+
+    server_host: str
+    """Prometheus' target-neutral address."""
+    server_port: int
+    query: str
+    per_replica: float
+
+
+ScaleSignal = CpuSignal | QueueLagSignal | MetricSignal
+
+
 @dataclass(frozen=True)
 class Autoscale:
-    """Horizontal autoscaling on CPU (a HorizontalPodAutoscaler on Kubernetes; ignored by Docker)."""
+    """Horizontal autoscaling between two replica counts on the signals the workload's load shows in.
+    Rendered by targets with a scheduler (Kubernetes: a KEDA ScaledObject); Docker runs `replicas`."""
 
     min_replicas: int
     max_replicas: int
-    cpu_utilization: int = 70
+    signals: tuple[ScaleSignal, ...] = (CpuSignal(),)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_replicas < self.max_replicas:
+            raise ValueError(f"autoscaling needs 1 <= min ({self.min_replicas}) < max ({self.max_replicas})")
+        if not self.signals:
+            raise ValueError("autoscaling needs at least one signal")
 
 
 @dataclass(frozen=True, kw_only=True)

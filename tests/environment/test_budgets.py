@@ -41,11 +41,26 @@ def test_the_laptop_budget_is_configurable() -> None:
 
 
 def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
-    message = refusal("prod", {"kafka": {"resources": {"memory": "16Gi", "memoryLimit": "16Gi"}}})
+    message = refusal("prod", {"kafka": {"resources": {"memory": "32Gi", "memoryLimit": "32Gi"}}})
     assert "does not fit its capacity (dreamscape:capacity)" in message, message
-    assert "memory requests total 104.1 GiB, capacity 72.0 GiB, over by 32.1 GiB" in message, message
-    assert re.search(r"kafka +3 x \(500m CPU, 16Gi\) = 1.5 CPU, 48.0 GiB", message), f"per service:\n{message}"
+    assert "memory requests total 152.1 GiB, capacity 120.0 GiB, over by 32.1 GiB" in message, message
+    assert re.search(r"kafka +3 x \(500m CPU, 32Gi\) = 1.5 CPU, 96.0 GiB", message), f"per service:\n{message}"
     assert "CPU requests" not in message, "only the exceeded dimension is reported"
+
+
+def test_prod_refuses_autoscaler_maximums_its_nodes_cannot_place_with_the_numbers() -> None:
+    message = refusal("prod", {"pods": {"business": {"maxReplicas": 20}}})
+    assert "cannot scale to its autoscalers' maximums within its capacity (dreamscape:capacity)" in message, message
+    assert "CPU requests total 56.125 CPU, capacity 40 CPU, over by 16.125 CPU" in message, message
+    assert re.search(r"business-pod +20 x \(2 CPU, 4Gi\) = 40 CPU, 80.0 GiB", message), f"per service:\n{message}"
+
+
+def test_the_committed_prod_maximums_fit_the_declared_nodes(prod: Evaluation) -> None:
+    peak = [f.at_maximum() for f in footprints(prod.services)]
+    cpu = sum(f.cpu_request for f in peak) / 1000
+    memory = sum(f.memory_request for f in peak) / 2**30
+    assert (round(cpu, 1), round(memory, 1)) == (36.1, 90.1), f"prod at maximum: {cpu} CPU, {memory} GiB"
+    assert cpu <= 40 and memory <= 120, "every maximum fits the five declared nodes"
 
 
 def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
@@ -62,9 +77,9 @@ def test_footprints_match_every_workload_prod_really_deploys(prod: Evaluation) -
     # Guards the design: a component that deploys a service without a footprint source turns this red.
     declared = {f.name: (f.replicas, cpu_millicores(f.resources.cpu_request),
                          memory_bytes(f.resources.memory_request)) for f in footprints(prod.services)}
-    # An autoscaled Deployment states no replicas: its HPA holds at least the minimum the budget counts.
-    minimum = {manifest(h)["spec"]["scaleTargetRef"]["name"]: manifest(h)["spec"]["minReplicas"]
-               for h in prod.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    # An autoscaled Deployment states no replicas: its autoscaler holds at least the minimum the budget counts.
+    minimum = {manifest(h)["spec"]["scaleTargetRef"]["name"]: manifest(h)["spec"]["minReplicaCount"]
+               for h in prod.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")}
     deployed = {}
     for workload in workloads(prod):
         if workload.inputs["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):

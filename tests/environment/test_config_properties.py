@@ -22,12 +22,11 @@ from hypothesis import strategies as st
 from components.config import ConfigError
 from components.config.loader import effective_values, merge
 from tests.harness import Evaluation, Registered, config_bag, evaluate, refuse
-from tests.kube import kube_objects, manifest, validate
+from tests.kube import CUSTOM_GROUPS, kube_objects, manifest, validate
 from tests.tooling import require_tool
 
 _CACHED_SCHEMAS = functools.cache(kubernetes_validate.utils.schema_contents)
 """kubernetes-validate re-reads its schema files for every object; the examples share one read each."""
-CUSTOM_GROUPS = ("traefik.io/", "cert-manager.io/", "helm.cattle.io/", "apiextensions.k8s.io/")
 REVIEW = {"pr": 7, "commit": "1a2b3c4d", "expiresAt": "2030-01-01T00:00:00Z"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
 from tests.harness import Evaluation, Registered, evaluate
-from tests.kube import KUBERNETES_VERSION, kube_objects, manifest, validate
-
-CUSTOM_GROUPS = ("traefik.io/", "cert-manager.io/", "helm.cattle.io/", "apiextensions.k8s.io/")
-"""Custom resources are not in the official schema; their own tests check their structure."""
+from tests.kube import CUSTOM_GROUPS, KUBERNETES_VERSION, kube_objects, manifest, validate
 
 REVIEW: dict[str, Any] = {"review": {"pr": 42, "commit": "abcdef1", "expiresAt": "2026-12-01T00:00:00Z"}}
 
@@ -39,3 +39,22 @@ def test_the_validator_rejects_a_broken_object(prod: Evaluation) -> None:
 
 def test_the_docker_dev_stack_registers_no_kubernetes_object(dev: Evaluation) -> None:
     assert not kube_objects(dev), "dev runs on Docker only; nothing there to validate"
+
+
+KEDA_CRD = Path(__file__).resolve().parents[1] / "fixtures" / "keda" / "keda.sh_scaledobjects-v2.20.2.yaml"
+"""KEDA's ScaledObject CRD as released (kedacore/keda v2.20.2, config/crd/bases): the schema the API server
+applies to what the Kubernetes target renders."""
+
+
+def test_every_scaled_object_validates_against_kedas_own_crd_schema(prod: Evaluation) -> None:
+    crd = yaml.safe_load(KEDA_CRD.read_text())
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    schema = version["schema"]["openAPIV3Schema"]
+    scalers = [r for r in kube_objects(prod) if r.inputs["kind"] == "ScaledObject"]
+    assert len(scalers) == 3, "one per autoscaled Big Pod"
+    for resource in scalers:
+        jsonschema.validate(manifest(resource), schema)
+    broken = manifest(scalers[0])
+    broken["spec"]["triggers"][0]["metadata"]["threshold"] = 1000
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)  # trigger metadata is a map of strings

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, load, loader
-from tests.harness import config_bag, evaluate, refuse
+from tests.harness import OPERATOR_SECRETS, config_bag, evaluate, refuse
 from tests.kube import kube_objects, manifest
 
 REVIEW = {"pr": 7, "commit": "1a2b3c4d", "expiresAt": "2030-01-01T00:00:00Z"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+UNALERTED = {"withoutReceivers": "a layering test: nobody reads its alerts"}
+"""A stack that protects its data names an alert receiver or the reason it has none."""
 
 
 @pytest.fixture
@@ -55,7 +57,8 @@ def test_an_unknown_stack_without_a_stack_file_is_refused_instead_of_getting_pro
 
 def test_a_new_stack_with_its_own_stack_file_is_accepted(stack_dir: Path) -> None:
     (stack_dir / "Pulumi.staging.yaml").write_text("config:\n  dreamscape:kubernetes:\n    namespace: dreamscape-stg\n")
-    config = load("staging", config_bag("staging", {"kubernetes": {"namespace": "dreamscape-stg"}}))
+    config = load("staging", config_bag("staging", {"kubernetes": {"namespace": "dreamscape-stg"},
+                                                    "alerting": UNALERTED}))
     assert config.kubernetes.namespace == "dreamscape-stg", "a stack with a file is a known stack"
 
 
@@ -63,7 +66,8 @@ def test_an_explicit_review_value_equal_to_the_project_default_beats_the_profile
     (stack_dir / "Pulumi.review-pr-7.yaml").write_text(
         "config:\n  dreamscape:protectData: true\n  dreamscape:kafka:\n    retentionHours: 168\n"
     )
-    bag = config_bag("review-pr-7", {"protectData": True, "kafka": {"retentionHours": 168}, "review": REVIEW})
+    bag = config_bag("review-pr-7", {"protectData": True, "kafka": {"retentionHours": 168}, "review": REVIEW,
+                                     "alerting": UNALERTED})
     config = load("review-pr-7", bag)
     assert config.protect_data is True, "protectData: true set by the stack wins over the profile's false"
     assert config.kafka.retention_hours == 168, "a nested value equal to the default still wins"
@@ -72,7 +76,7 @@ def test_an_explicit_review_value_equal_to_the_project_default_beats_the_profile
 
 def test_an_explicit_protect_data_on_a_review_stack_protects_its_stateful_resources(stack_dir: Path) -> None:
     (stack_dir / "Pulumi.review-pr-7.yaml").write_text("config:\n  dreamscape:protectData: true\n")
-    evaluation = evaluate("review-pr-7", {"protectData": True, "review": REVIEW})
+    evaluation = evaluate("review-pr-7", {"protectData": True, "review": REVIEW, "alerting": UNALERTED})
     protected = [r.name for r in evaluation.resources if r.options["protect"]]
     assert protected, "the stack's protectData: true reaches the resources"
 
@@ -103,7 +107,8 @@ def test_a_namespace_that_leaves_no_room_for_the_node_agents_suffix_is_refused()
     with pytest.raises(ConfigError, match=r"dreamscape:kubernetes.namespace: .* is 64 characters") as caught:
         load("prod", config_bag("prod", {"kubernetes": {"namespace": namespace}}))
     assert "at most 51" in str(caught.value), f"the message says the real limit: {caught.value}"
-    load("prod", config_bag("prod", {"kubernetes": {"namespace": "n" * 51}}))
+    load("prod", config_bag("prod", {"kubernetes": {"namespace": "n" * 51}}),
+         secret_keys=[f"dreamscape:{key}" for key in OPERATOR_SECRETS["prod"]])
 
 
 def test_a_review_host_over_253_characters_is_refused() -> None:

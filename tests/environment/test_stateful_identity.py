@@ -51,8 +51,9 @@ def test_growth_is_refused_with_the_pvc_expansion_it_needs(prod: Evaluation) -> 
 @pytest.mark.parametrize(("overrides", "key"), [
     ({"kafka": {"brokers": 5}}, "kafka.members"),
     ({"kafka": {"brokers": 5}}, "kafka.voters"),
-    # Five masters and their replicas need more than the declared capacity: the budget would refuse first.
-    ({"redis": {"nodes": 5}, "capacity": {"cpu": "32", "memory": "96Gi"}}, "redis.members"),
+    # Five masters and their replicas need more than the declared capacity (with every autoscaler at its
+    # maximum): the budget would refuse first, so the cluster grows by a node here.
+    ({"redis": {"nodes": 5}, "capacity": {"cpu": "48", "memory": "144Gi"}}, "redis.members"),
     ({"kubernetes": {"storageClass": "longhorn"}}, "postgres.data.storageClass"),
     ({"kubernetes": {"namespace": "dreamscape-elsewhere"}}, "minio.namespace"),
     ({"monitoring": {"loki": {"storage": "1Gi"}}}, "loki.data.size"),

@@ -76,6 +76,10 @@ def message_for(stack: str, overrides: dict[str, Any]) -> str:
         ("prod", {"postgres": {"database": "postgres"}}, "postgres.database", "the cluster's own databases"),
         ("prod", {"postgres": {"database": "verbose"}}, "postgres.database", "not take as a bare database name"),
         ("prod", {"postgres": {"database": "a" * 64}}, "postgres.database", "at most 63 bytes"),
+        ("prod", {"monitoring": {"slo": {"availability": 0.9}}}, "monitoring.slo.availability",
+         "the fastest burn-rate alert fires at 14.4x the error budget"),
+        ("prod", {"monitoring": {"slo": {"availability": 1}}}, "monitoring.slo.availability", "must be below 1"),
+        ("prod", {"monitoring": {"slo": {"latencySeconds": 0}}}, "monitoring.slo.latencySeconds", "greater than 0"),
     ],
 )
 def test_a_value_its_consumer_refuses_is_refused_naming_the_key(
@@ -103,6 +107,8 @@ def test_a_value_its_consumer_refuses_is_refused_naming_the_key(
         ("prod", {"minio": {"buckets": ["abc"]}}),
         ("prod", {"postgres": {"appUser": "authorization", "database": "a" * 63}}),
         ("prod", {"postgres": {"appUser": "postgres_app", "database": "pg_data"}}),
+        ("prod", {"monitoring": {"slo": {"availability": 0.931, "latencySeconds": 0.001}}}),
+        ("prod", {"monitoring": {"slo": {"availability": 0.99999}}}),
     ],
 )
 def test_boundary_values_the_consumer_accepts_are_accepted(stack: str, overrides: dict[str, Any]) -> None:

@@ -13,6 +13,25 @@ from __future__ import annotations
 import time
 
 _AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
+_BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
+"""The reference kit's buckets (Prometheus' default ones)."""
+
+
+def _histogram(name: str, help_: str, series: dict[str, tuple[int, ...]]) -> str:
+    """Exposition text of one histogram: `series` maps a label set to its cumulative bucket counts."""
+    lines = [f"# HELP {name} {help_}", f"# TYPE {name} histogram"]
+    for labels, counts in series.items():
+        lines += [f'{name}_bucket{{{labels},le="{le}"}} {count}' for le, count in zip(_BUCKETS, counts, strict=True)]
+        lines += [f"{name}_sum{{{labels}}} {counts[-1] * 0.02:g}", f"{name}_count{{{labels}}} {counts[-1]}"]
+    return "\n".join(lines) + "\n"
+
+
+_DURATION = _histogram(
+    "http_request_duration_seconds", "HTTP request duration in seconds, by matched route, method and status.", {
+        'route="/api/v1/auth",method="POST",status="200"': (10, 40, 80, 95, 98, 100, 100, 100, 100, 100, 100, 100),
+        'route="unmatched",method="GET",status="404"': (3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3),
+        'route="/api/v1/auth",method="POST",status="500"': (0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2),
+    })
 """A healthy cluster: the backup CronJob was created and last succeeded an hour ago."""
 
 NODE_SERVICE = """\
@@ -23,6 +42,7 @@ dreamscape_dependency_up{dependency="redis"} 1
 # HELP dreamscape_service_info The service and its runtime.
 # TYPE dreamscape_service_info gauge
 dreamscape_service_info{service="auth",node="v22.11.0"} 1
+""" + _DURATION + """\
 # HELP http_requests_total HTTP requests served.
 # TYPE http_requests_total counter
 http_requests_total{method="GET",code="200"} 100
@@ -72,6 +92,18 @@ pg_settings_max_connections 100
 # TYPE pg_database_size_bytes gauge
 pg_database_size_bytes{datname="dreamscape"} 52428800
 pg_database_size_bytes{datname="postgres"} 7500000
+# HELP pg_stat_database_xact_commit Number of transactions in this database that have been committed
+# TYPE pg_stat_database_xact_commit counter
+pg_stat_database_xact_commit{datid="16384",datname="dreamscape"} 1200
+# HELP pg_stat_database_xact_rollback Number of transactions in this database that have been rolled back
+# TYPE pg_stat_database_xact_rollback counter
+pg_stat_database_xact_rollback{datid="16384",datname="dreamscape"} 3
+# HELP pg_stat_database_blks_hit Number of times disk blocks were found already in the buffer cache, so that a read was not necessary (this only includes hits in the PostgreSQL buffer cache, not the operating system's file system cache)
+# TYPE pg_stat_database_blks_hit counter
+pg_stat_database_blks_hit{datid="16384",datname="dreamscape"} 98000
+# HELP pg_stat_database_blks_read Number of disk blocks read in this database
+# TYPE pg_stat_database_blks_read counter
+pg_stat_database_blks_read{datid="16384",datname="dreamscape"} 2000
 """
 
 REDIS_EXPORTER = """\
@@ -96,6 +128,15 @@ redis_connected_clients 7
 # HELP redis_commands_processed_total commands_processed_total metric
 # TYPE redis_commands_processed_total counter
 redis_commands_processed_total 1234
+# HELP redis_keyspace_hits_total keyspace_hits metric
+# TYPE redis_keyspace_hits_total counter
+redis_keyspace_hits_total 900
+# HELP redis_keyspace_misses_total keyspace_misses metric
+# TYPE redis_keyspace_misses_total counter
+redis_keyspace_misses_total 100
+# HELP redis_evicted_keys_total evicted_keys metric
+# TYPE redis_evicted_keys_total counter
+redis_evicted_keys_total 0
 """
 
 KAFKA_EXPORTER = """\
@@ -126,6 +167,11 @@ minio_cluster_nodes_offline_total 0
 # HELP minio_s3_requests_total Total number of S3 requests in the current MinIO server instance
 # TYPE minio_s3_requests_total counter
 minio_s3_requests_total{api="getobject",server="minio:9000"} 10
+# HELP minio_s3_requests_ttfb_seconds_distribution Distribution of the time to first byte across API calls
+# TYPE minio_s3_requests_ttfb_seconds_distribution gauge
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="0.05",server="minio:9000"} 8
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="0.1",server="minio:9000"} 9
+minio_s3_requests_ttfb_seconds_distribution{api="getobject",le="+Inf",server="minio:9000"} 10
 """
 
 KUBE_STATE_METRICS = f"""\
@@ -156,6 +202,12 @@ kube_cronjob_status_last_successful_time{{namespace="dreamscape",cronjob="postgr
 # HELP kube_persistentvolumeclaim_resource_requests_storage_bytes The capacity of storage requested by the persistent volume claim.
 # TYPE kube_persistentvolumeclaim_resource_requests_storage_bytes gauge
 kube_persistentvolumeclaim_resource_requests_storage_bytes{{namespace="dreamscape",persistentvolumeclaim="data-postgres-0"}} 5.36870912e+10
+# HELP kube_pod_container_status_restarts_total The number of container restarts per container.
+# TYPE kube_pod_container_status_restarts_total counter
+kube_pod_container_status_restarts_total{{namespace="dreamscape",pod="core-pod-7d9f8-abcde",uid="0f0e0d0c-0b0a-0908-0706-050403020100",container="core"}} 0
+# HELP kube_pod_container_status_waiting_reason Describes the reason the container is currently in waiting state.
+# TYPE kube_pod_container_status_waiting_reason gauge
+kube_pod_container_status_waiting_reason{{namespace="dreamscape",pod="core-pod-7d9f8-abcde",uid="0f0e0d0c-0b0a-0908-0706-050403020100",container="core",reason="ContainerCreating"}} 0
 """
 
 PROMETHEUS_SELF = """\

@@ -35,3 +35,34 @@ def test_valid_receivers_are_accepted() -> None:
                 "slackWebhook": "https://hooks.slack.com/services/T0/B0/abc", "pagerdutyRoutingKey": "R0UT1NGKEY"}
     evaluation = evaluate("dev", {"alerting": alerting}, secret_keys=["dreamscape:alerting"])
     assert evaluation.resources, "a valid alerting section (from secret config) deploys"
+
+
+def test_prod_without_a_receiver_is_refused_before_anything_is_registered() -> None:
+    refusal = refuse("prod", {"alerting": {}})
+    assert "dreamscape:alerting: stack 'prod' is prod and sets no alert receiver" in refusal.message, (
+        f"the refusal names the key and the stack: {refusal.message}")
+    assert "alerting.withoutReceivers" in refusal.message, f"the refusal names the way out: {refusal.message}"
+    assert refusal.registered == [], "refused before any resource is registered"
+
+
+def test_a_stack_that_protects_its_data_needs_a_receiver_too() -> None:
+    refusal = refuse("dev", {"protectData": True, "alerting": {}})
+    expected = "stack 'dev' protects its data (protectData: true) and sets no alert receiver"
+    assert expected in refusal.message, f"the refusal names why this stack needs one: {refusal.message}"
+
+
+def test_prod_may_opt_out_of_alert_delivery_only_with_a_reason() -> None:
+    evaluation = evaluate("prod", {"alerting": {"withoutReceivers": "pre-launch: nobody is on call yet"}})
+    alertmanager = next(s for s in evaluation.services if s.name == "alertmanager")
+    assert not alertmanager.container.secret_files, "the opt-out configures no receiver integrations"
+
+
+@pytest.mark.parametrize(("alerting", "complaint"), [
+    ({"withoutReceivers": "  "}, "withoutReceivers must give the reason"),
+    ({"withoutReceivers": "pre-launch", "pagerdutyRoutingKey": "R0UT1NGKEY"},
+     "withoutReceivers opts out of alert delivery, but pagerdutyRoutingKey is set"),
+])
+def test_an_empty_or_contradicted_opt_out_is_refused(alerting: dict[str, Any], complaint: str) -> None:
+    refusal = refuse("prod", {"alerting": alerting})
+    assert complaint in refusal.message, f"the refusal says what is wrong: {refusal.message}"
+    assert refusal.registered == [], "refused before any resource is registered"

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -113,6 +113,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 class Running:
     url: str
     inbox: Inbox
+    config: dict[str, Any]
+    """The rendered alertmanager.yml the server runs."""
 
     def fire(self, *alerts: dict[str, str]) -> None:
         body = json.dumps([{"labels": labels, "annotations": {"summary": "s", "description": "d"}}
@@ -169,7 +171,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     try:
         url = f"http://127.0.0.1:{web}"
         _wait(lambda: urllib.request.urlopen(f"{url}/-/ready", timeout=2).status == 200, "readiness")
-        yield Running(url, inbox)
+        yield Running(url, inbox, config)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -208,3 +210,26 @@ def test_a_node_down_pages_once_and_silences_that_nodes_pod_alerts(running: Runn
     time.sleep(3)
     paged = running.inbox.names("pagerduty")
     assert not {"PodMemoryNearLimit", "ServiceDown"} & paged, f"the node's own alerts are inhibited: {paged}"
+
+
+INTEGRATIONS = {"pagerduty_configs": "pagerduty", "slack_configs": "slack", "email_configs": "email"}
+"""Each integration key of alertmanager.yml and the stand-in that receives it."""
+
+
+def _received(inbox: Inbox, kind: str, alertname: str) -> Callable[[], bool]:
+    return lambda: alertname in inbox.names(kind)
+
+
+def test_every_configured_receiver_gets_a_firing_alert(running: Running) -> None:
+    receivers = {r["name"]: sorted(k for k in r if k != "name") for r in running.config["receivers"]}
+    routes = {route["receiver"]: route["matchers"] for route in running.config["route"]["routes"]}
+    assert receivers and all(receivers.values()), f"every receiver has an integration: {receivers}"
+    for receiver, integrations in receivers.items():
+        alertname = f"DeliveryCheck{receiver.title()}"
+        matched = dict(m.replace('"', "").split("=", 1) for m in routes[receiver])
+        # A process of its own, so no alert another test fired (ServiceDown of core/auth) inhibits it.
+        running.fire({"alertname": alertname, "environment": "prod", "pod": "delivery-check",
+                      "service": "delivery-check", **matched})
+        for integration in integrations:
+            kind = INTEGRATIONS[integration]
+            _wait(_received(running.inbox, kind, alertname), f"{kind} ({receiver}) to receive {alertname}")

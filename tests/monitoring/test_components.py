@@ -14,7 +14,7 @@ import yaml
 from components.monitoring.common import minio_prometheus_token
 from components.spec import SECRETS_DIR
 from tests import kube
-from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered
+from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered, evaluate
 
 CONTAINER = "docker:index/container:Container"
 MONITORING_TYPES = {
@@ -164,12 +164,15 @@ def test_alert_rule_groups_reach_prometheus(prod: Evaluation) -> None:
 def test_kube_state_metrics_watches_only_the_namespace_with_a_read_only_role(prod: Evaluation) -> None:
     args = main_container(prod, "kube-state-metrics")["args"]
     assert "--namespaces=dreamscape-prod" in args, "only the environment's namespace"
-    assert "--resources=cronjobs,deployments,jobs,persistentvolumeclaims,statefulsets" in args, "what rules read"
+    assert "--resources=cronjobs,deployments,jobs,persistentvolumeclaims,pods,statefulsets" in args, (
+        "what rules read, pods included (restarts and crash loops)")
     roles = [r for r in kube.kube_objects(prod)
              if r.inputs["kind"] == "Role" and r.inputs["metadata"]["name"] == "kube-state-metrics"]
     assert len(roles) == 1, "a namespace Role, no ClusterRole"
     verbs = {v for rule in roles[0].inputs["rules"] for v in rule["verbs"]}
     assert verbs == {"list", "watch"}, "list and watch only"
+    core = {r for rule in roles[0].inputs["rules"] if rule["apiGroups"] == [""] for r in rule["resources"]}
+    assert "pods" in core, "the Role lets it list the namespace's pods, and nothing cluster-wide"
 
 
 def test_the_nginx_exporter_reads_the_gateways_stub_status(dev: Evaluation, prod: Evaluation) -> None:
@@ -317,8 +320,9 @@ def test_every_monitoring_container_is_pinned_limited_and_read_only(prod: Evalua
 
 
 # -- Alertmanager -----------------------------------------------------------------------------------------
-def test_alertmanager_comes_up_with_no_receiver_configured(prod: Evaluation) -> None:
-    config = yaml.safe_load(config_map_file(prod, "alertmanager", "etc-alertmanager-alertmanager.yml"))
+def test_alertmanager_comes_up_with_no_receiver_when_the_stack_opts_out_with_a_reason() -> None:
+    unalerted = evaluate("prod", {"alerting": {"withoutReceivers": "pre-launch: nobody is on call yet"}})
+    config = yaml.safe_load(config_map_file(unalerted, "alertmanager", "etc-alertmanager-alertmanager.yml"))
     assert [r for r in config["receivers"]] == [{"name": "critical"}, {"name": "warning"}], (
         "no receivers configured: valid, and alerts go nowhere")
 

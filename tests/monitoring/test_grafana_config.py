@@ -1,4 +1,4 @@
-"""Grafana provisioning and the Big Pods overview dashboard."""
+"""Grafana provisioning and the five dashboards (Services Overview first)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from components.monitoring.grafana.config import (
     grafana_env,
     render_bigpods_dashboard,
     render_dashboard_provider,
+    render_dashboards,
     render_datasources,
 )
 
@@ -31,6 +32,21 @@ def _dashboard() -> dict[str, Any]:
 
 def _panels() -> list[dict[str, Any]]:
     return [p for p in _dashboard()["panels"] if p["type"] != "row"]
+
+
+def _all_dashboards() -> list[dict[str, Any]]:
+    return [json.loads(text) for text in render_dashboards(DashboardArgs(pods=PODS)).values()]
+
+
+def _all_panels() -> list[dict[str, Any]]:
+    return [p for d in _all_dashboards() for p in d["panels"] if p["type"] != "row"]
+
+
+def test_the_five_dashboards_have_distinct_stable_uids_and_the_overview_is_one_of_them() -> None:
+    dashboards = _all_dashboards()
+    assert len(dashboards) == 5, "Services Overview, Database Metrics, API Gateway, Error Tracking, Business Metrics"
+    uids = [d["uid"] for d in dashboards]
+    assert len(set(uids)) == 5 and DASHBOARD_UID in uids, f"one stable uid each: {uids}"
 
 
 def test_datasources_are_provisioned_with_fixed_uids() -> None:
@@ -49,11 +65,11 @@ def test_the_dashboard_provider_loads_the_dashboards_folder_read_only() -> None:
 def test_the_dashboard_is_json_with_a_stable_uid() -> None:
     dashboard = _dashboard()
     assert dashboard["uid"] == DASHBOARD_UID, "a stable uid keeps links working across redeploys"
-    assert dashboard["title"] == "Big Pods overview", "title"
+    assert dashboard["title"] == "Services Overview", "title"
 
 
 def test_every_panel_and_query_uses_a_provisioned_datasource_uid() -> None:
-    for panel in _panels():
+    for panel in _all_panels():
         assert panel["datasource"]["uid"] in DATASOURCE_UIDS, f"panel {panel['title']!r} datasource"
         assert panel["targets"], f"panel {panel['title']!r} must query something"
         for target in panel["targets"]:
@@ -85,9 +101,15 @@ def test_per_pod_panels_select_the_pod_label_values_of_the_scrape_view() -> None
 
 
 def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> None:
-    exprs = " ".join(t["expr"] for p in _panels() for t in p["targets"])
+    exprs = " ".join(t["expr"] for p in _all_panels() for t in p["targets"])
     for metric in (
         "pg_stat_activity_count",
+        "pg_stat_database_xact_commit",
+        "pg_stat_database_blks_hit",
+        "redis_keyspace_hits_total",
+        "redis_evicted_keys_total",
+        "minio_s3_requests_ttfb_seconds_distribution",
+        "kube_pod_container_status_restarts_total",
         "redis_memory_used_bytes",
         "kafka_consumergroup_lag",
         "minio_cluster_capacity_usable_free_bytes",
@@ -101,10 +123,18 @@ def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> No
 
 
 def test_panels_have_unique_ids_and_fit_the_grid() -> None:
-    panels = _dashboard()["panels"]
-    ids = [p["id"] for p in panels]
-    assert len(ids) == len(set(ids)), "panel ids must be unique"
-    assert all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in panels), "panels must fit 24 columns"
+    for dashboard in _all_dashboards():
+        panels = dashboard["panels"]
+        ids = [p["id"] for p in panels]
+        assert len(ids) == len(set(ids)), f"{dashboard['title']}: panel ids must be unique"
+        assert all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in panels), (
+            f"{dashboard['title']}: panels must fit 24 columns")
+
+
+def test_the_error_tracking_logs_panel_reads_the_big_pods_error_lines() -> None:
+    (errors,) = [d for d in _all_dashboards() if d["title"] == "Error Tracking"]
+    (logs,) = [p for p in errors["panels"] if p["type"] == "logs"]
+    assert logs["targets"][0]["expr"] == '{pod=~"core|business", level="error"}', "error lines of the Big Pods"
 
 
 def test_grafana_reads_the_admin_password_from_a_file() -> None:

@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
+from components.monitoring.grafana.config import DASHBOARDS
+from components.spec import MetricSignal
 from tests import kube
 from tests.harness import Evaluation
 from tests.monitoring.exporter_metrics import exposition_for
@@ -46,8 +48,11 @@ DEADLINE_SECONDS = 40
 class Running:
     url: str
     config: dict[str, Any]
-    dashboard: dict[str, Any]
+    dashboards: list[dict[str, Any]]
+    """Every provisioned dashboard (components.monitoring.grafana.config.DASHBOARDS)."""
     rules: dict[str, Any]
+    scaling_queries: list[tuple[str, str]]
+    """(service, query) of every autoscaling signal read from Prometheus (KEDA's `prometheus` triggers)."""
 
     def get(self, path: str, **params: str) -> Any:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
@@ -61,13 +66,16 @@ class Running:
         return result
 
 
-def _files(stack: Evaluation) -> tuple[str, str]:
+def _files(stack: Evaluation) -> tuple[str, list[str]]:
+    """The rules file and every dashboard, as the target received them."""
+    names = [d.file_name for d in DASHBOARDS]
     if stack.stack == "dev":
         prometheus = docker_container(stack, "prometheus-0")
+        grafana = docker_container(stack, "grafana")
         return (uploaded(prometheus, "/etc/prometheus/rules/dreamscape.rules.yml"),
-                uploaded(docker_container(stack, "grafana"), "/etc/grafana/dashboards/bigpods-overview.json"))
+                [uploaded(grafana, f"/etc/grafana/dashboards/{name}") for name in names])
     return (config_map_file(stack, "prometheus", "etc-prometheus-rules-dreamscape.rules.yml"),
-            config_map_file(stack, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
+            [config_map_file(stack, "grafana", f"etc-grafana-dashboards-{name}") for name in names])
 
 
 def _meta(label: str) -> str:
@@ -133,7 +141,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     stack: Evaluation = request.getfixturevalue(request.param)
     base = tmp_path_factory.mktemp(f"prometheus-{request.param}")
     config = prometheus_yml(stack)
-    rules_text, dashboard_text = _files(stack)
+    rules_text, dashboard_texts = _files(stack)
     (base / "rules.yml").write_text(rules_text)
     (base / "token").write_text(TOKEN)
     endpoints: list[Endpoint] = []
@@ -166,8 +174,8 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
              f"--web.listen-address=127.0.0.1:{web}"],
             stdout=subprocess.DEVNULL, stderr=(base / "prometheus.log").open("w"))
         try:
-            server = Running(f"http://127.0.0.1:{web}", config, json.loads(dashboard_text),
-                             yaml.safe_load(rules_text))
+            server = Running(f"http://127.0.0.1:{web}", config, [json.loads(text) for text in dashboard_texts],
+                             yaml.safe_load(rules_text), _scaling_queries(stack))
             _wait(lambda: urllib.request.urlopen(f"{server.url}/-/ready", timeout=2).status == 200, "readiness")
 
             def scraped_twice() -> bool:
@@ -181,6 +189,11 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def _scaling_queries(stack: Evaluation) -> list[tuple[str, str]]:
+    return [(service.name, signal.query) for service in stack.services if service.autoscale is not None
+            for signal in service.autoscale.signals if isinstance(signal, MetricSignal)]
 
 
 def _auth_flags(dev_targets: list[str], groups: list[dict[str, Any]], config: dict[str, Any]) -> list[bool]:
@@ -244,9 +257,16 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
             assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
 
 
-def _panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(panel["title"], target["expr"]) for panel in dashboard["panels"]
+def _panel_queries(dashboards: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(f'{dashboard["title"]}: {panel["title"]}', target["expr"]) for dashboard in dashboards
+            for panel in dashboard["panels"]
             if panel.get("type") not in ("row", "logs") for target in panel.get("targets", [])]
+
+
+def test_the_five_dashboards_of_the_monitoring_plan_are_provisioned(running: Running) -> None:
+    titles = sorted(d["title"] for d in running.dashboards)
+    assert titles == ["API Gateway", "Business Metrics", "Database Metrics", "Error Tracking", "Services Overview"], (
+        f"the dashboards the product's monitoring plan lists: {titles}")
 
 
 def test_the_core_auth_process_is_the_real_reference_service(running: Running) -> None:
@@ -260,7 +280,7 @@ def test_every_dashboard_panel_returns_series_with_the_labels_it_groups_by(runni
     cluster_only = running.config["scrape_configs"] and not any(
         job["job_name"] == "kube-state-metrics" for job in running.config["scrape_configs"])
     empty = []
-    for title, expr in _panel_queries(running.dashboard):
+    for title, expr in _panel_queries(running.dashboards):
         result = running.query(expr)
         if not result and not (cluster_only and "kube_" in expr):
             empty.append((title, expr))
@@ -291,3 +311,12 @@ def test_every_alert_expression_evaluates_and_every_rule_is_healthy(running: Run
     alerts = [(a["labels"]["alertname"], a["state"]) for a in running.get("/api/v1/alerts")["data"]["alerts"]]
     assert not alerts, f"healthy stand-ins page nobody, not even pending: {alerts}"
 
+
+
+def test_every_autoscaling_query_returns_one_number_over_the_reference_series(running: Running) -> None:
+    assert {name for name, _ in running.scaling_queries} == {"core-pod", "experience-pod"}, (
+        f"core scales on sessions and experience on requests/s, both from Prometheus: {running.scaling_queries}")
+    for name, query in running.scaling_queries:
+        result = running.query(query)
+        assert len(result) == 1, f"{name}: KEDA reads one value from {query!r}, got {result}"
+        assert float(result[0]["value"][1]) >= 0, f"{name}: a load, not NaN: {result}"

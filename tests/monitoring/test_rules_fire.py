@@ -75,6 +75,31 @@ CASES = (
         (series("http_requests_total", AUTH, method="POST", code="500"), "0+60x10"),
         (series("http_requests_total", AUTH, method="GET", code="200"), "0+60x10"),
     ), "10m", ({"environment": "prod", "pod": "core", "service": "auth"},), "critical"),
+    Case("HighLatency", (
+        # 60 requests a minute, all between 1 s and 2.5 s: p95 is about 2.4 s, far above the 0.5 s SLO.
+        *((series("http_request_duration_seconds_bucket", AUTH, route="/api/v1/auth", method="POST", status="200",
+                  le=le), "0+60x20" if float(le) >= 2.5 else "0x20")
+          for le in ("0.5", "1", "2.5", "+Inf")),
+        # The probes' route stays fast and out of the quantile.
+        (series("http_request_duration_seconds_bucket", AUTH, route="/health", method="GET", status="200",
+                le="0.005"), "0+600x20"),
+        (series("http_request_duration_seconds_bucket", AUTH, route="/health", method="GET", status="200",
+                le="+Inf"), "0+600x20"),
+    ), "16m", ({"environment": "prod", "pod": "core", "service": "auth"},), "warning"),
+    Case("ErrorBudgetBurnFast", (
+        # 10% of user requests fail: 20x the 0.5% budget, above 14.4x over both 1h and 5m.
+        (series("http_request_duration_seconds_count", AUTH, route="/api/v1/auth", method="POST", status="500"),
+         "0+6x70"),
+        (series("http_request_duration_seconds_count", AUTH, route="/api/v1/auth", method="POST", status="200"),
+         "0+54x70"),
+    ), "65m", ({"environment": "prod", "pod": "core", "service": "auth"},), "critical"),
+    Case("ErrorBudgetBurnSlow", (
+        # 4% fail: 8x the budget, above 6x over 6h and 30m, below the fast alert's 14.4x.
+        (series("http_request_duration_seconds_count", AUTH, route="/api/v1/auth", method="POST", status="500"),
+         "0+4x400"),
+        (series("http_request_duration_seconds_count", AUTH, route="/api/v1/auth", method="POST", status="200"),
+         "0+96x400"),
+    ), "390m", ({"environment": "prod", "pod": "core", "service": "auth"},), "warning"),
     Case("DependencyDown", ((series("dreamscape_dependency_up", AUTH, dependency="postgres"), "0x10"),), "8m",
          ({**AUTH, "dependency": "postgres"},), "warning"),
     Case("PodMemoryNearLimit", (
@@ -116,6 +141,17 @@ CASES = (
          "0x5"),
     ), "2m", ({**KSM, "namespace": "dreamscape", "job_name": "postgres-backup-29000000",
                "reason": "BackoffLimitExceeded"},), "warning"),
+    Case("PodCrashLooping", (
+        # Our target label `pod` wins, so the scraped `pod` arrives as `exported_pod`.
+        (series("kube_pod_container_status_waiting_reason", KSM, namespace="dreamscape",
+                exported_pod="core-pod-7d9f8-abcde", uid="u1", container="core", reason="CrashLoopBackOff"), "1x20"),
+    ), "15m", ({"environment": "prod", "namespace": "dreamscape", "kubernetes_pod": "core-pod-7d9f8-abcde",
+               "container": "core"},), "critical"),
+    Case("ContainerRestartingOften", (
+        (series("kube_pod_container_status_restarts_total", KSM, namespace="dreamscape",
+                exported_pod="core-pod-7d9f8-abcde", uid="u1", container="core"), "0 1 2 3 4 5 6"),
+    ), "6m", ({"environment": "prod", "namespace": "dreamscape", "kubernetes_pod": "core-pod-7d9f8-abcde",
+               "container": "core"},), "warning"),
     Case("BackupTooOld", (
         # promtool starts at the epoch: a success 100000 s before it is older than 26 hours.
         (series("kube_cronjob_status_last_successful_time", KSM, namespace="dreamscape", cronjob="postgres-backup"),
@@ -165,10 +201,11 @@ def test_cases_feed_only_metric_names_a_real_source_emits() -> None:
 
 
 def test_the_node_service_stand_in_serves_exactly_what_the_reference_application_renders() -> None:
-    """The names the reference kit sets or counts (`metrics.inc('…'` / `this.set('…'`), read from its source."""
+    """The families the reference kit sets, counts or observes (`metrics.inc('…'`, `this.set('…'`,
+    `metrics.observe('…'`), read from its source, against the stand-in's `# TYPE` lines."""
     kit = (ROOT / "reference-app" / "dreamscape-services" / "auth" / "lib" / "kit.js").read_text()
-    rendered = set(re.findall(r"(?:metrics\.inc|metrics\.set|this\.set)\('([a-z_]+)'", kit))
-    served = {line.split("{")[0].split(" ")[0] for line in NODE_SERVICE.splitlines() if line and line[0] != "#"}
+    rendered = set(re.findall(r"(?:metrics\.inc|metrics\.set|metrics\.observe|this\.set)\('([a-z_]+)'", kit))
+    served = {line.split()[2] for line in NODE_SERVICE.splitlines() if line.startswith("# TYPE ")}
     assert rendered and served == rendered, f"stand-in {sorted(served)} vs reference app {sorted(rendered)}"
 
 

@@ -34,11 +34,14 @@ def _named(prod: Evaluation, kind: str, name: str) -> dict[str, Any]:
     return matches[0]
 
 
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+
+
 def test_deployments_run_at_least_the_seeds_replicas_through_their_autoscaler(prod: Evaluation) -> None:
     for name, replicas in SEED.items():
-        hpa = _named(prod, "HorizontalPodAutoscaler", name)["spec"]
-        assert hpa["minReplicas"] == replicas, f"{name} never runs fewer than the seed's {replicas} replicas"
-        assert "replicas" not in _deployment(prod, name)["spec"], f"{name}'s count is the HPA's alone"
+        scaler = _named(prod, "ScaledObject", name)["spec"]
+        assert scaler["minReplicaCount"] == replicas, f"{name} never runs fewer than the seed's {replicas} replicas"
+        assert "replicas" not in _deployment(prod, name)["spec"], f"{name}'s count is its autoscaler's alone"
 
 
 def test_requests_and_limits_come_from_the_catalog(prod: Evaluation) -> None:
@@ -54,12 +57,11 @@ def test_a_pods_config_section_overrides_replicas_resources_and_the_autoscaler_m
     overrides = {"pods": {"business": {"replicas": 6, "maxReplicas": 9, "resources": resources}}}
     evaluation = evaluate("prod", overrides)
     deployment = kube.manifest(evaluation.named(DEPLOYMENT, "business-pod"))
-    assert "replicas" not in deployment["spec"], "the HPA, not the Deployment, owns the replica count"
+    assert "replicas" not in deployment["spec"], "the autoscaler, not the Deployment, owns the replica count"
     limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
     assert limits == {"cpu": "2", "memory": "2Gi"}, "resources are overridable"
-    hpa_type = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-    hpa = kube.manifest(evaluation.named(hpa_type, "business-pod-hpa"))
-    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (6, 9), "the HPA follows the override"
+    scaler = kube.manifest(evaluation.named(SCALED_OBJECT, "business-pod-scaler"))["spec"]
+    assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (6, 9), "the autoscaler follows the override"
 
 
 @pytest.mark.parametrize("pods", [{"nope": {"maxReplicas": 2}}, {"core": {"replicas": 4, "maxReplicas": 3}}])
@@ -68,27 +70,46 @@ def test_unknown_pods_and_a_maximum_below_the_replicas_are_config_errors(pods: d
         load("prod", config_bag("prod", {"pods": pods}))
 
 
-def test_every_pod_autoscales_on_cpu_from_its_seed_replicas(prod: Evaluation) -> None:
-    for name, replicas in SEED.items():
-        spec = _named(prod, "HorizontalPodAutoscaler", name)["spec"]
-        target_ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
-        assert spec["scaleTargetRef"] == target_ref, f"{name} scales its Deployment"
-        assert spec["minReplicas"] == replicas, f"{name} never scales below the seed's {replicas}"
-        assert spec["maxReplicas"] > replicas, f"{name} can scale out"
-        target = spec["metrics"][0]["resource"]["target"]
-        assert target == {"type": "Utilization", "averageUtilization": 70}, f"{name} targets 70% CPU"
+def test_each_pod_scales_on_the_signal_the_seed_names_and_keda_owns_the_hpa(prod: Evaluation) -> None:
+    ns = "dreamscape-prod.svc.cluster.local"
+    prometheus = f"http://prometheus.{ns}:9090"
+    expected = {
+        "core-pod": [{"type": "prometheus", "metadata": {
+            "serverAddress": prometheus, "query": 'sum(dreamscape_active_sessions{pod="core"})', "threshold": "1000"}}],
+        "business-pod": [
+            {"type": "kafka", "metadata": {"bootstrapServers": f"kafka.{ns}:9092", "consumerGroup": "reference-ai",
+                                           "topic": "voyage.booked", "lagThreshold": "100"}},
+            {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}},
+        ],
+        "experience-pod": [{"type": "prometheus", "metadata": {
+            "serverAddress": prometheus, "threshold": "1000",
+            "query": 'sum(rate(http_request_duration_seconds_count{pod="experience", '
+                     'route!~"/health|/metrics"}[2m]))'}}],
+    }
+    for name, triggers in expected.items():
+        spec = _named(prod, "ScaledObject", name)["spec"]
+        assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, name
+        assert spec["maxReplicaCount"] > spec["minReplicaCount"] == SEED[name], f"{name} scales out from the seed's"
+        assert spec["triggers"] == triggers, f"{name} scales on what seed 001 names"
+    assert not prod.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"), (
+        "KEDA creates and owns each HPA: none of ours fights it")
+
+
+def test_dev_and_review_do_not_autoscale(dev: Evaluation, review: Evaluation) -> None:
+    assert not review.of_type(SCALED_OBJECT), "a review environment runs its one replica per pod, unscaled"
+    assert not any(r.type.startswith("kubernetes:") for r in dev.resources), "dev has no scheduler to scale"
+    assert all(s.replicas == 1 for s in dev.services if s.name in SEED), "dev runs one replica per pod"
 
 
 def test_autoscaled_deployments_leave_the_replica_count_to_their_autoscaler(prod: Evaluation) -> None:
     for name in SEED:
         spec = _deployment(prod, name)["spec"]
-        assert "replicas" not in spec, f"{name}: `pulumi up` must not reset what its HPA scaled out"
+        assert "replicas" not in spec, f"{name}: `pulumi up` must not reset what its autoscaler scaled out"
+    scaled = {kube.manifest(r)["spec"]["scaleTargetRef"]["name"] for r in prod.of_type(SCALED_OBJECT)}
     for resource in prod.of_type(DEPLOYMENT):
         manifest = kube.manifest(resource)
         name = manifest["metadata"]["name"]
-        autoscaled = any(kube.manifest(h)["spec"]["scaleTargetRef"]["name"] == name
-                         for h in prod.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"))
-        if not autoscaled:
+        if name not in scaled:
             assert "replicas" in manifest["spec"], f"{name} has no autoscaler, so it states its replicas"
 
 

@@ -377,6 +377,7 @@ def test_every_service_serves_health_and_prometheus_metrics_on_its_port(running:
             status, metrics = _get(base + "/metrics")
             text = metrics.decode()
             assert status == 200 and "# TYPE http_requests_total counter" in text, f"{service.name} /metrics"
+            assert "# TYPE http_request_duration_seconds histogram" in text, f"{service.name} serves its latency"
             assert "process_start_time_seconds " in text, f"{service.name} exports its start time"
 
 

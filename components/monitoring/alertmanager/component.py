@@ -1,4 +1,5 @@
-"""Alertmanager: receivers from the optional secret `alerting` config; with none set, alerts go nowhere.
+"""Alertmanager: receivers from the secret `alerting` config; with none set (dev, review, or an explicit
+opt-out), alerts go nowhere.
 
 Routing and inhibition are in `alertmanager/config.py`.
 

@@ -4,8 +4,9 @@ Routing, by the `severity` every rule sets (components.monitoring.prometheus.rul
 - `severity="critical"` -> receiver `critical`: PagerDuty and Slack. Without PagerDuty it falls back to
   email too, so a critical alert never has fewer channels than a warning;
 - `severity="warning"` (and anything unlabelled, the root) -> receiver `warning`: Slack and email.
-Each receiver is optional; a receiver without integrations is valid and drops what it gets, so the stack
-comes up before anyone has configured alerting.
+Each integration is optional here; a receiver without integrations is valid and drops what it gets, which
+is why the config refuses prod (and any stack with protectData) without one unless it gives the reason
+(`alerting.withoutReceivers`).
 
 Inhibition, so one fault pages once:
 - `NodeDown` silences every other alert of the same node (`environment`, `node`);

@@ -7,11 +7,13 @@ is (zone policies admit every port); outside it, only the scraper reaches its me
 - postgres-exporter, redis-exporter, kafka-exporter: one per data service;
 - `<pod>-nginx-exporter`: the official nginx-prometheus-exporter beside each Big Pod gateway, reading its
   `stub_status` page through the pod's Service (NGINX serves no Prometheus metrics itself). It carries the
-  Big Pod label, so its series are `pod=<big pod>, service=nginx`. Behind a Service with several
+  Big Pod label, so its series are `pod=<big pod>, service=nginx`, and the reporter label, so nothing
+  mistakes its own container (and memory limit) for the pod's. Behind a Service with several
   replicas each scrape reads one replica: `nginx_up` (what the alert uses) is exact, the connection
   gauges are a sample of one replica;
-- kube-state-metrics (when `cluster_state` is given): Deployments, StatefulSets, Jobs, CronJobs and PVCs
-  of the environment's namespace, listed with a namespace Role (`--namespaces`), nothing cluster-wide.
+- kube-state-metrics (when `cluster_state` is given): Deployments, StatefulSets, Jobs, CronJobs, PVCs and
+  Pods (container restarts and waiting reasons) of the environment's namespace, listed with a namespace
+  Role (`--namespaces`), nothing cluster-wide.
 
 - postgres_exporter reads the password from `DATA_SOURCE_PASS_FILE`. It connects as the superuser for
   now (the statistics views need `pg_monitor`); a dedicated monitoring role belongs to the Postgres
@@ -96,8 +98,9 @@ class ClusterState:
 NGINX_EXPORTER_PORT = 9113
 KUBE_STATE_METRICS_PORT = 8080
 KUBE_STATE_METRICS_TELEMETRY_PORT = 8081
-KUBE_STATE_METRICS_RESOURCES = ("cronjobs", "deployments", "jobs", "persistentvolumeclaims", "statefulsets")
-"""What the rules and dashboards read; `pods` stays off (its `pod` label would clash with ours)."""
+KUBE_STATE_METRICS_RESOURCES = ("cronjobs", "deployments", "jobs", "persistentvolumeclaims", "pods", "statefulsets")
+"""What the rules and dashboards read. The pods' own `pod` label meets our target label `pod`: Prometheus
+keeps it as `exported_pod` (honor_labels is off), and the crash-loop rules name it `kubernetes_pod`."""
 
 
 def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -138,7 +141,7 @@ def nginx_exporter(gateway: NginxStatus, image: str, resources: spec.Resources) 
         component="bigpods",
         zone=spec.Zone.BIGPODS,
         ports=(spec.Port("nginx", NGINX_EXPORTER_PORT, metrics_path="/metrics", audience=spec.PortAudience.SCRAPER),),
-        labels={labels.BIG_POD_LABEL: gateway.pod},
+        labels={labels.BIG_POD_LABEL: gateway.pod, labels.REPORTER_LABEL: gateway.pod},
         probes=spec.Probes(readiness=_alive(NGINX_EXPORTER_PORT), liveness=_alive(NGINX_EXPORTER_PORT)),
         container=spec.Container(
             image=image,
@@ -152,7 +155,8 @@ def nginx_exporter(gateway: NginxStatus, image: str, resources: spec.Resources) 
 def kube_state_metrics(state: ClusterState, image: str, resources: spec.Resources) -> spec.Service:
     """kube-state-metrics for one namespace: flags and RBAC follow the upstream standard example, narrowed
     to the namespace and to the resources the rules read."""
-    groups = {"": ("persistentvolumeclaims",), "apps": ("deployments", "statefulsets"), "batch": ("cronjobs", "jobs")}
+    groups = {"": ("persistentvolumeclaims", "pods"), "apps": ("deployments", "statefulsets"),
+              "batch": ("cronjobs", "jobs")}
     return spec.Service(
         name="kube-state-metrics",
         component=COMPONENT,

@@ -1,4 +1,4 @@
-"""Grafana: datasources and the Big Pods dashboard provisioned as files, admin password from a file.
+"""Grafana: datasources and the five dashboards provisioned as files, admin password from a file.
 
 Stateless on purpose: everything it shows is provisioned, so its SQLite database lives in scratch space
 and the admin password (`GF_SECURITY_ADMIN_PASSWORD__FILE`, generated secret `grafanaAdmin`) is applied
@@ -19,13 +19,12 @@ from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
 from components.monitoring.grafana.config import (
-    DASHBOARD_FILE_NAME,
     DashboardArgs,
     GrafanaDatasourcesArgs,
     GrafanaPaths,
     grafana_env,
-    render_bigpods_dashboard,
     render_dashboard_provider,
+    render_dashboards,
     render_datasources,
 )
 from components.targets.labels import EGRESS_LABEL
@@ -57,8 +56,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
     files = (
         spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
         spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
-        spec.ConfigFile(f"{paths.dashboards_dir}/{DASHBOARD_FILE_NAME}",
-                        render_bigpods_dashboard(DashboardArgs(pods=args.pods))),
+        *(spec.ConfigFile(f"{paths.dashboards_dir}/{name}", text)
+          for name, text in render_dashboards(DashboardArgs(pods=args.pods)).items()),
     )
     health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
     service = spec.Service(

@@ -1,6 +1,7 @@
-"""Grafana provisioning: datasources with fixed uids, the dashboard provider, the Big Pods dashboard.
+"""Grafana provisioning: datasources with fixed uids, the dashboard provider, and the five dashboards
+(Services Overview, Database Metrics, API Gateway, Error Tracking, Business Metrics).
 
-The dashboard is built with grafana-foundation-sdk (Grafana's maintained dashboards-as-code library) and
+Dashboards are built with grafana-foundation-sdk (Grafana's maintained dashboards-as-code library) and
 every panel and query points at one of the provisioned datasource uids, so it works without any manual
 datasource selection. The admin password reaches Grafana as a file via `GF_SECURITY_ADMIN_PASSWORD__FILE`.
 """
@@ -8,7 +9,7 @@ datasource selection. The admin password reaches Grafana as a file via `GF_SECUR
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -195,8 +196,11 @@ def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel
 
 def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tuple[str, list[_Panel]]:
     """One row per Big Pod, on what its processes serve (the reference application: requests by `code`,
-    resident memory, dependency checks) plus NGINX when the pod has a gateway."""
+    the request duration histogram, resident memory, dependency checks) plus NGINX when the pod has a
+    gateway. Latency and 4xx/5xx leave out the probes' and the scraper's routes, as the alerts do."""
     sel = f'{labels.POD}="{pod}"'
+    users = f'{sel}, route!~"{http.platform_routes}"'
+    buckets = f"{http.duration}_bucket{{{users}}}"
     total = f"{http.requests_total}{{{sel}}}"
     errors = f'{http.requests_total}{{{sel}, {http.status_label}=~"5.."}}'
     by_service = f"{{{{{labels.SERVICE}}}}}"
@@ -211,6 +215,17 @@ def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tup
         _ts(f"{pod}: 5xx error rate", "percentunit", _Query(
             f"sum by ({labels.SERVICE}) (rate({errors}[5m])) / sum by ({labels.SERVICE}) (rate({total}[5m]))",
             by_service)),
+        _ts(f"{pod}: latency (whole pod)", "s", *(
+            _Query(f"histogram_quantile({q}, sum by (le) (rate({buckets}[5m])))", f"p{q * 100:g}")
+            for q in LATENCY_QUANTILES)),
+        _ts(f"{pod}: latency by service", "s", *(
+            _Query(f"histogram_quantile({q}, sum by ({labels.SERVICE}, le) (rate({buckets}[5m])))",
+                   f"{by_service} p{q * 100:g}")
+            for q in LATENCY_QUANTILES)),
+        _ts(f"{pod}: 4xx and 5xx responses/s", "reqps", *(
+            _Query(f'sum by ({labels.SERVICE}) (rate({http.duration}_count{{{users}, '
+                   f'{http.duration_status_label}=~"{klass[0]}.."}}[5m]))', f"{by_service} {klass}")
+            for klass in ("4xx", "5xx"))),
     ]
     if NGINX in processes:
         panels.append(_ts(f"{pod}: NGINX connections", "none",
@@ -218,148 +233,253 @@ def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tup
     return f"{pod} pod", panels
 
 
+LATENCY_QUANTILES = (0.5, 0.95, 0.99)
+
 NGINX = "nginx"
 """The `service` label of a gateway's NGINX (its exporter's metrics port name)."""
 
 
-def _infra_sections() -> list[tuple[str, list[_Panel]]]:
+def _postgres(name: str) -> str:
+    """A Postgres statistic under both exporters' names: postgres_exporter (`pg_<name>`, dev) and
+    CloudNativePG's default monitoring queries (`cnpg_pg_<name>`, on Kubernetes once Postgres runs there
+    under the operator), so the panel reads whichever of the two is scraped."""
+    return f'{{__name__=~"pg_{name}|cnpg_pg_{name}"}}'
+
+
+def _rate_sum(selector: str, by: str = "") -> str:
+    grouping = f" by ({by})" if by else ""
+    return f"sum{grouping} (rate({selector}[5m]))"
+
+
+def _ratio(hit: str, miss: str, by: str = "") -> str:
+    """hits / (hits + misses) over 5 minutes."""
+    return f"{_rate_sum(hit, by)} / ({_rate_sum(hit, by)} + {_rate_sum(miss, by)})"
+
+
+def _database_sections() -> list[tuple[str, list[_Panel]]]:
     return [
         (
             "PostgreSQL",
             [
-                _st("Postgres up", "none", _Query("min(pg_up)", "up")),
+                _st("Postgres up", "none", _Query("min(pg_up)", "up"), width=4),
                 _ts(
                     "Postgres connections",
                     "none",
                     _Query("sum(pg_stat_activity_count)", "in use"),
                     _Query("max(pg_settings_max_connections)", "max_connections"),
-                    width=6,
+                    width=5,
                 ),
                 _ts("Postgres database size", "bytes",
-                    _Query("sum by (datname) (pg_database_size_bytes)", "{{datname}}"), width=6),
-            ],
-        ),
-        (
-            "Cluster state (Kubernetes)",
-            [
-                _st("Last successful backup age", "s",
-                    _Query("time() - max by (cronjob) (kube_cronjob_status_last_successful_time)", "{{cronjob}}")),
-                _ts("Unavailable replicas", "none",
-                    _Query("sum by (deployment) (kube_deployment_spec_replicas - "
-                           "kube_deployment_status_replicas_available)", "{{deployment}}"),
-                    width=9),
-                _ts("Volume claims", "bytes",
-                    _Query("sum by (persistentvolumeclaim) "
-                           "(kube_persistentvolumeclaim_resource_requests_storage_bytes)", "{{persistentvolumeclaim}}"),
-                    width=9),
+                    _Query("sum by (datname) (pg_database_size_bytes)", "{{datname}}"), width=5),
+                _ts("Postgres transactions/s", "ops",
+                    _Query(_rate_sum(_postgres("stat_database_xact_commit"), "datname"), "{{datname}} commits"),
+                    _Query(_rate_sum(_postgres("stat_database_xact_rollback"), "datname"), "{{datname}} rollbacks"),
+                    width=5),
+                _ts("Postgres cache hit ratio", "percentunit",
+                    _Query(_ratio(_postgres("stat_database_blks_hit"), _postgres("stat_database_blks_read"),
+                                  "datname"), "{{datname}}"), width=5),
             ],
         ),
         (
             "Redis",
             [
-                _st("Redis nodes up", "none", _Query("sum(redis_up)", "up")),
-                _ts(
-                    "Redis memory used",
-                    "bytes",
-                    _Query("sum by (instance) (redis_memory_used_bytes)", "{{instance}}"),
-                    width=6,
-                ),
-                _ts(
-                    "Redis commands/s",
-                    "ops",
-                    _Query("sum by (instance) (rate(redis_commands_processed_total[5m]))", "{{instance}}"),
-                    width=6,
-                ),
-                _ts(
-                    "Redis clients",
-                    "none",
-                    _Query("sum by (instance) (redis_connected_clients)", "{{instance}}"),
-                    width=6,
-                ),
-            ],
-        ),
-        (
-            "Kafka",
-            [
-                _st("Kafka brokers", "none", _Query("max(kafka_brokers)", "brokers")),
-                _ts(
-                    "Messages in/s by topic",
-                    "none",
-                    _Query("sum by (topic) (rate(kafka_topic_partition_current_offset[5m]))", "{{topic}}"),
-                    width=9,
-                ),
-                _ts(
-                    "Consumer group lag",
-                    "none",
-                    _Query(
-                        "sum by (consumergroup, topic) (kafka_consumergroup_lag)",
-                        "{{consumergroup}} / {{topic}}",
-                    ),
-                    width=9,
-                ),
+                _st("Redis nodes up", "none", _Query("sum(redis_up)", "up"), width=4),
+                _ts("Redis memory used", "bytes",
+                    _Query("sum by (instance) (redis_memory_used_bytes)", "{{instance}}"), width=4),
+                _ts("Redis commands/s", "ops",
+                    _Query(_rate_sum("redis_commands_processed_total", "instance"), "{{instance}}"), width=4),
+                _ts("Redis clients", "none",
+                    _Query("sum by (instance) (redis_connected_clients)", "{{instance}}"), width=4),
+                _ts("Redis hit ratio", "percentunit",
+                    _Query(_ratio("redis_keyspace_hits_total", "redis_keyspace_misses_total", "instance"),
+                           "{{instance}}"), width=4),
+                _ts("Redis evictions/s", "ops",
+                    _Query(_rate_sum("redis_evicted_keys_total", "instance"), "{{instance}}"), width=4),
             ],
         ),
         (
             "MinIO",
             [
-                _st(
-                    "MinIO nodes offline", "none", _Query("max(minio_cluster_nodes_offline_total)", "offline")
-                ),
-                _ts(
-                    "MinIO usable capacity",
-                    "bytes",
+                _st("MinIO nodes offline", "none", _Query("max(minio_cluster_nodes_offline_total)", "offline"),
+                    width=4),
+                _ts("MinIO usable capacity", "bytes",
                     _Query("max(minio_cluster_capacity_usable_free_bytes)", "free"),
-                    _Query("max(minio_cluster_capacity_usable_total_bytes)", "total"),
-                    width=9,
-                ),
-                _ts(
-                    "MinIO S3 requests/s",
-                    "reqps",
-                    _Query("sum by (api) (rate(minio_s3_requests_total[5m]))", "{{api}}"),
-                    width=9,
-                ),
+                    _Query("max(minio_cluster_capacity_usable_total_bytes)", "total"), width=6),
+                _ts("MinIO S3 requests/s", "reqps",
+                    _Query(_rate_sum("minio_s3_requests_total", "api"), "{{api}}"), width=7),
+                # MinIO's time-to-first-byte buckets are cumulative (typed gauge, counting up), so they
+                # take rate() and histogram_quantile() like any histogram.
+                _ts("MinIO request latency (time to first byte, p95)", "s",
+                    _Query("histogram_quantile(0.95, sum by (api, le) "
+                           "(rate(minio_s3_requests_ttfb_seconds_distribution[5m])))", "{{api}}"), width=7),
             ],
         ),
     ]
 
 
-def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
-    """The "Big Pods overview" dashboard as JSON-ready data."""
+def _cluster_section() -> tuple[str, list[_Panel]]:
+    return (
+        "Cluster state (Kubernetes)",
+        [
+            _st("Last successful backup age", "s",
+                _Query("time() - max by (cronjob) (kube_cronjob_status_last_successful_time)", "{{cronjob}}")),
+            _ts("Unavailable replicas", "none",
+                _Query("sum by (deployment) (kube_deployment_spec_replicas - "
+                       "kube_deployment_status_replicas_available)", "{{deployment}}"),
+                width=6),
+            _ts("Container restarts (1h)", "none",
+                _Query("sum by (exported_pod, container) (increase(kube_pod_container_status_restarts_total[1h]))",
+                       "{{exported_pod}} / {{container}}"), width=6),
+            _ts("Volume claims", "bytes",
+                _Query("sum by (persistentvolumeclaim) "
+                       "(kube_persistentvolumeclaim_resource_requests_storage_bytes)", "{{persistentvolumeclaim}}"),
+                width=6),
+        ],
+    )
+
+
+def _gateway_sections(pods: Mapping[str, tuple[str, ...]], http: HttpMetrics) -> list[tuple[str, list[_Panel]]]:
+    """Traffic and latency at the edge of each Big Pod (NGINX) and per service across pods."""
+    users = f'route!~"{http.platform_routes}"'
+    nginx = [pod for pod, processes in pods.items() if NGINX in processes]
+    sel = f'{labels.SERVICE}="{NGINX}", {labels.POD}=~"{"|".join(nginx)}"'
+    by_pod = f"{{{{{labels.POD}}}}}"
+    by_service = f"{{{{{labels.SERVICE}}}}}"
+    gateway = [
+        _ts("NGINX requests/s", "reqps",
+            _Query(_rate_sum(f"nginx_http_requests_total{{{sel}}}", labels.POD), by_pod), width=12),
+        _ts("NGINX active connections", "none",
+            _Query(f"sum by ({labels.POD}) (nginx_connections_active{{{sel}}})", by_pod), width=12),
+    ] if nginx else []
+    buckets = _rate_sum(f"{http.duration}_bucket{{{users}}}", f"{labels.SERVICE}, le")
+    services = [
+        _ts("Requests/s by service", "reqps",
+            _Query(_rate_sum(f"{http.duration}_count{{{users}}}", labels.SERVICE), by_service), width=8),
+        *(_ts(f"Latency p{q * 100:g} by service", "s", _Query(f"histogram_quantile({q}, {buckets})", by_service))
+          for q in LATENCY_QUANTILES[1:]),
+    ]
+    return [("Gateways (NGINX)", gateway), ("Services", services)] if gateway else [("Services", services)]
+
+
+def _error_sections(http: HttpMetrics) -> list[tuple[str, list[_Panel]]]:
+    users = f'route!~"{http.platform_routes}"'
+    by_service = f"{{{{{labels.SERVICE}}}}}"
+    status = http.duration_status_label
+    failed = f'{http.duration}_count{{{users}, {status}=~"5.."}}'
+    total = f"{http.duration}_count{{{users}}}"
+    return [(
+        "Errors",
+        [
+            _ts("5xx share of user requests", "percentunit",
+                _Query(f"{_rate_sum(failed, labels.SERVICE)} / {_rate_sum(total, labels.SERVICE)}", by_service),
+                width=8),
+            _ts("4xx responses/s by route", "reqps",
+                _Query(_rate_sum(f'{http.duration}_count{{{users}, {status}=~"4.."}}', f"{labels.SERVICE}, route"),
+                       f"{by_service} {{{{route}}}}"), width=8),
+            _ts("Failing dependency checks", "none",
+                _Query(f"sum by ({labels.SERVICE}, dependency) (1 - {http.dependency_up})",
+                       f"{by_service} -> {{{{dependency}}}}"), width=8),
+        ],
+    )]
+
+
+def _business_sections(http: HttpMetrics) -> list[tuple[str, list[_Panel]]]:
+    users = f'route!~"{http.platform_routes}"'
+    return [(
+        "Business",
+        [
+            _ts("Events published/s by topic (bookings, payments, ...)", "ops",
+                _Query(_rate_sum("kafka_topic_partition_current_offset", "topic"), "{{topic}}"), width=8),
+            _ts("Consumer group lag (the AI queue)", "none",
+                _Query("sum by (consumergroup, topic) (kafka_consumergroup_lag)", "{{consumergroup}} / {{topic}}"),
+                width=8),
+            _ts("API calls/s by route", "reqps",
+                _Query(_rate_sum(f"{http.duration}_count{{{users}}}", f"{labels.SERVICE}, route"),
+                       f"{{{{{labels.SERVICE}}}}} {{{{route}}}}"), width=8),
+            _st("Kafka brokers", "none", _Query("max(kafka_brokers)", "brokers")),
+        ],
+    )]
+
+
+def _dashboard(uid: str, title: str, tags: list[str], sections: list[tuple[str, list[_Panel]]],
+               refresh: str, logs_expr: str | None = None, logs_title: str = "Logs") -> dict[str, object]:
     layout = _Layout()
     builder = (
-        dash.Dashboard("Big Pods overview")
-        .uid(DASHBOARD_UID)
-        .tags(["dreamscape", "big-pods"])
-        .refresh(args.refresh)
+        dash.Dashboard(title)
+        .uid(uid)
+        .tags(["dreamscape", *tags])
+        .refresh(refresh)
         .time("now-6h", "now")
         .timezone("browser")
     )
-    sections = [_pod_section(pod, processes, args.http) for pod, processes in args.pods.items()]
-    sections += _infra_sections()
-    for title, panels in sections:
+    for section, panels in sections:
         row_id, row_pos = layout.row()
-        builder = builder.with_row(dash.Row(title).id(row_id).grid_pos(row_pos))
+        builder = builder.with_row(dash.Row(section).id(row_id).grid_pos(row_pos))
         for spec in panels:
             builder = builder.with_panel(_build_panel(spec, layout))
-    row_id, row_pos = layout.row()
-    builder = builder.with_row(dash.Row("Logs").id(row_id).grid_pos(row_pos))
-    log_id, log_pos = layout.panel(_WIDTH, 10)
-    builder = builder.with_panel(
-        logs.Panel()
-        .id(log_id)
-        .title("Big Pods logs")
-        .datasource(_LOKI)
-        .grid_pos(log_pos)
-        .with_target(loki.Dataquery().expr(logs_selector(args.pods)).ref_id("A").datasource(_LOKI))
-    )
+    if logs_expr is not None:
+        row_id, row_pos = layout.row()
+        builder = builder.with_row(dash.Row("Logs").id(row_id).grid_pos(row_pos))
+        log_id, log_pos = layout.panel(_WIDTH, 10)
+        builder = builder.with_panel(
+            logs.Panel()
+            .id(log_id)
+            .title(logs_title)
+            .datasource(_LOKI)
+            .grid_pos(log_pos)
+            .with_target(loki.Dataquery().expr(logs_expr).ref_id("A").datasource(_LOKI))
+        )
     data: dict[str, object] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     return data
 
 
-def logs_selector(pods: Mapping[str, tuple[str, ...]]) -> str:
+def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
+    """Services Overview: a row per Big Pod (what its processes serve), the cluster state, the logs."""
+    sections = [_pod_section(pod, processes, args.http) for pod, processes in args.pods.items()]
+    sections.append(_cluster_section())
+    return _dashboard(DASHBOARD_UID, "Services Overview", ["big-pods"], sections, args.refresh,
+                      logs_selector(args.pods), "Big Pods logs")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dashboard:
+    """One provisioned dashboard: its file under the dashboards folder and its builder."""
+
+    file_name: str
+    uid: str
+    build: Callable[[DashboardArgs], dict[str, object]]
+
+
+DASHBOARDS = (
+    Dashboard(file_name=DASHBOARD_FILE_NAME, uid=DASHBOARD_UID, build=bigpods_dashboard),
+    Dashboard(file_name="database-metrics.json", uid="dreamscape-database-metrics",
+              build=lambda a: _dashboard("dreamscape-database-metrics", "Database Metrics", ["data"],
+                                         _database_sections(), a.refresh)),
+    Dashboard(file_name="api-gateway.json", uid="dreamscape-api-gateway",
+              build=lambda a: _dashboard("dreamscape-api-gateway", "API Gateway", ["traffic", "latency"],
+                                         _gateway_sections(a.pods, a.http), a.refresh)),
+    Dashboard(file_name="error-tracking.json", uid="dreamscape-error-tracking",
+              build=lambda a: _dashboard("dreamscape-error-tracking", "Error Tracking", ["errors"],
+                                         _error_sections(a.http), a.refresh,
+                                         logs_selector(a.pods, level="error"), "Error logs")),
+    Dashboard(file_name="business-metrics.json", uid="dreamscape-business-metrics",
+              build=lambda a: _dashboard("dreamscape-business-metrics", "Business Metrics", ["business"],
+                                         _business_sections(a.http), a.refresh)),
+)
+"""The five dashboards of the product's monitoring plan: Services Overview, Database Metrics, API Gateway,
+Error Tracking and Business Metrics."""
+
+
+def render_dashboards(args: DashboardArgs) -> dict[str, str]:
+    """File name -> JSON, for `<GrafanaPaths.dashboards_dir>/`."""
+    return {d.file_name: json.dumps(d.build(args), indent=2, sort_keys=False) + "\n" for d in DASHBOARDS}
+
+
+def logs_selector(pods: Mapping[str, tuple[str, ...]], level: str | None = None) -> str:
     """The Big Pods' log streams: the same `pod` values the metrics carry (Alloy sets them from the same
-    Big Pod label)."""
-    return f'{{{labels.POD}=~"{"|".join(pods)}"}}'
+    Big Pod label), of one `level` when given."""
+    matchers = [f'{labels.POD}=~"{"|".join(pods)}"', *([f'{labels.LEVEL}="{level}"'] if level else [])]
+    return "{" + ", ".join(matchers) + "}"
 
 
 def render_bigpods_dashboard(args: DashboardArgs) -> str:

@@ -3,12 +3,14 @@
 Every rule here fires in a promtool rule unit test fed with the metric names its real source emits
 (tests/monitoring/test_rules_fire.py); a rule whose metric nothing emits is not written. Sources:
 - `up`, and what the Node services serve on `/metrics` (the reference application, reference-app/):
-  `http_requests_total{code}`, `process_resident_memory_bytes` and `dreamscape_dependency_up`. They
-  serve no CPU counter and no latency histogram, so there is no CPU or latency alert;
+  `http_requests_total{code}`, the `http_request_duration_seconds{route, method, status}` histogram,
+  `process_resident_memory_bytes` and `dreamscape_dependency_up`. They serve no CPU counter, so there is
+  no CPU alert here;
 - nginx-prometheus-exporter (`nginx_up`) beside each Big Pod gateway;
 - postgres_exporter (`pg_*`), redis_exporter (`redis_*`), danielqsj/kafka_exporter (`kafka_*`),
   MinIO's v2 cluster metrics (`minio_cluster_*`);
-- kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs and PVC sizes. The
+- kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs, PVC sizes and the
+  containers' restarts and waiting reasons. The
   backup's success is `kube_cronjob_status_last_successful_time` of its CronJob: the CronJob controller
   sets it when a Job it started completes, and a Job completes only when the dump and the upload both
   exited 0. On Docker these series do not exist and the rules stay silent (Docker runs no schedule).
@@ -41,6 +43,12 @@ class HttpMetrics:
 
     requests_total: str = "http_requests_total"
     status_label: str = "code"
+    duration: str = "http_request_duration_seconds"
+    """A histogram labelled `route`, `method` and `status` (docs/application-contract.md)."""
+    duration_status_label: str = "status"
+    platform_routes: str = "/health|/metrics"
+    """The probes' and the scraper's routes: answered for the platform, not for users, so left out of the
+    latency and the error budget."""
     memory: str = "process_resident_memory_bytes"
     dependency_up: str = "dreamscape_dependency_up"
     """1 when the service's last check of one dependency (`dependency` label) succeeded."""
@@ -58,14 +66,48 @@ class PodLimits:
 
 
 def pod_limits(services: Iterable[spec.Service]) -> tuple[PodLimits, ...]:
-    """The limits of every Big Pod container among `services` (the deployed services, not the monitoring
-    stack's own exporters), read from what is deployed."""
+    """The limits of every Big Pod container among `services`, read from what is deployed. Workloads that
+    only report for a Big Pod (its NGINX exporter) are not the pod: their memory is not the pod's."""
     return tuple(
         PodLimits(pod=labels.pod_of(s),
                   processes=tuple(labels.process_of(s, p) for p in s.ports if p.metrics_path is not None),
                   memory_bytes=memory_bytes(s.container.resources.memory_limit))
-        for s in services if labels.BIG_POD_LABEL in s.labels
+        for s in services if labels.is_big_pod(s)
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slo:
+    """The HTTP services' service level objective (`monitoring.slo`)."""
+
+    availability: float = 0.995
+    """Fraction of user requests answered without a 5xx."""
+    latency_seconds: float = 0.5
+    """The p95 request duration each service stays under."""
+
+    @property
+    def error_budget(self) -> float:
+        return 1 - self.availability
+
+
+@dataclass(frozen=True, kw_only=True)
+class BurnWindow:
+    """A multi-window burn-rate alert: the budget burns `factor` times faster than the SLO allows over both
+    the long window (it is significant) and the short one (it is still happening)."""
+
+    alert: str
+    factor: float
+    long: str
+    short: str
+    severity: Severity
+
+
+BURN_WINDOWS = (
+    BurnWindow(alert="ErrorBudgetBurnFast", factor=14.4, long="1h", short="5m", severity="critical"),
+    BurnWindow(alert="ErrorBudgetBurnSlow", factor=6.0, long="6h", short="30m", severity="warning"),
+)
+"""The Google SRE Workbook's pair for a 30-day SLO ("Alerting on SLOs", multiwindow multi-burn-rate):
+2% of the month's budget spent in one hour pages, 5% in six hours opens a ticket."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +119,7 @@ class Thresholds:
     backup_max_age_hours: float = 26.0
     redis_memory_ratio: float = 0.9
     kafka_consumer_lag: int = 1000
+    restarts_per_hour: int = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +138,7 @@ class RulesArgs:
     """Regex of the Postgres PVC names (`<volume>-<statefulset>-<ordinal>`)."""
     http: HttpMetrics = field(default_factory=HttpMetrics)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    slo: Slo = field(default_factory=Slo)
     down_for: str = "2m"
 
 
@@ -151,8 +195,28 @@ def _availability(args: RulesArgs) -> RuleGroup:
     ))
 
 
+def _error_ratio(args: RulesArgs, window: str) -> str:
+    h = args.http
+    users = f'route!~"{h.platform_routes}"'
+    failed = f'sum by ({_BY}) (rate({h.duration}_count{{{users}, {h.duration_status_label}=~"5.."}}[{window}]))'
+    return f"({failed} / sum by ({_BY}) (rate({h.duration}_count{{{users}}}[{window}])))"
+
+
+def _burn(args: RulesArgs, window: BurnWindow) -> AlertRule:
+    rate = window.factor * args.slo.error_budget
+    return AlertRule(
+        window.alert,
+        f"{_error_ratio(args, window.long)} > {rate:g} and {_error_ratio(args, window.short)} > {rate:g}",
+        "2m" if window.severity == "critical" else "15m", window.severity,
+        "{{ $labels.service }} burns its error budget",
+        f"5xx above {window.factor:g}x the {args.slo.availability:.2%} SLO's budget over {window.long} and "
+        f"{window.short}: at this pace the 30-day budget lasts {30 / window.factor:.1f} days.",
+    )
+
+
 def _http(args: RulesArgs) -> RuleGroup:
     h, t = args.http, args.thresholds
+    user_routes = f'route!~"{h.platform_routes}"'
     errors = f'sum by ({_BY}) (rate({h.requests_total}{{{h.status_label}=~"5.."}}[5m]))'
     total = f"sum by ({_BY}) (rate({h.requests_total}[5m]))"
     return RuleGroup("dreamscape-http", (
@@ -162,6 +226,18 @@ def _http(args: RulesArgs) -> RuleGroup:
             f"More than {t.error_ratio:.0%} of requests failed with 5xx for 5 minutes "
             "(now {{ $value | humanizePercentage }}).",
         ),
+        AlertRule(
+            # The seed's "High latency": p95 per process above the SLO's latency for 10 minutes. A warning:
+            # slow is not down, and the burn-rate alerts page when users really fail.
+            "HighLatency",
+            f"histogram_quantile(0.95, sum by ({_BY}, le) (rate({h.duration}_bucket{{{user_routes}}}[5m])))"
+            f" > {args.slo.latency_seconds:g}",
+            "10m", "warning",
+            "{{ $labels.service }} answers slowly",
+            f"p95 request duration above {args.slo.latency_seconds:g}s for 10 minutes "
+            "(now {{ $value | humanizeDuration }}).",
+        ),
+        *(_burn(args, window) for window in BURN_WINDOWS),
         AlertRule(
             "DependencyDown", f"{h.dependency_up} == 0", "5m", "warning",
             "{{ $labels.service }} cannot reach {{ $labels.dependency }}",
@@ -263,6 +339,7 @@ def _cluster(args: RulesArgs) -> RuleGroup:
             "A run-to-completion job (bootstrap, topic creation or backup) has failed pods.",
         ),
     ]
+    rules += _containers(args)
     for backup in args.backups:
         selector = f'{{cronjob="{backup.cronjob}"}}'
         rules += [
@@ -283,6 +360,35 @@ def _cluster(args: RulesArgs) -> RuleGroup:
             ),
         ]
     return RuleGroup("dreamscape-cluster", tuple(rules))
+
+
+_CONTAINER = f"{labels.ENVIRONMENT}, namespace, {labels.KUBERNETES_POD}, container"
+
+
+def _as_kubernetes_pod(expr: str) -> str:
+    """kube-state-metrics' `pod` label arrives as `exported_pod` (our target label `pod` wins); it names a
+    replica, which our vocabulary calls `kubernetes_pod`."""
+    return f'label_replace({expr}, "{labels.KUBERNETES_POD}", "$1", "exported_pod", "(.+)")'
+
+
+def _containers(args: RulesArgs) -> list[AlertRule]:
+    t = args.thresholds
+    waiting = _as_kubernetes_pod('kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}')
+    restarts = _as_kubernetes_pod("increase(kube_pod_container_status_restarts_total[1h])")
+    return [
+        AlertRule(
+            "PodCrashLooping", f"max by ({_CONTAINER}) ({waiting}) == 1", "10m", "critical",
+            "Container {{ $labels.container }} of {{ $labels.kubernetes_pod }} is crash-looping",
+            "The kubelet backs off restarting it (CrashLoopBackOff) for 10 minutes: read its last logs "
+            "(`kubectl logs --previous`).",
+        ),
+        AlertRule(
+            "ContainerRestartingOften", f"max by ({_CONTAINER}) ({restarts}) > {t.restarts_per_hour}", "0m",
+            "warning",
+            "Container {{ $labels.container }} of {{ $labels.kubernetes_pod }} restarts often",
+            f"More than {t.restarts_per_hour} restarts in the last hour (now {{{{ $value }}}}).",
+        ),
+    ]
 
 
 def _redis_kafka(args: RulesArgs) -> RuleGroup:

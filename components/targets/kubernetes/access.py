@@ -52,7 +52,7 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
     ("batch", "jobs"),
     ("batch", "cronjobs"),
     ("policy", "poddisruptionbudgets"),
-    ("autoscaling", "horizontalpodautoscalers"),
+    ("keda.sh", "scaledobjects"),
     ("networking.k8s.io", "networkpolicies"),
     ("networking.k8s.io", "ingresses"),
     ("rbac.authorization.k8s.io", "roles"),

@@ -28,7 +28,7 @@ from components.spec import Probes, Redundancy, Route, Service, Task, Text, Work
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import workloads
+from components.targets.kubernetes import scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import (
@@ -122,6 +122,10 @@ class KubernetesPlatform(pulumi.ComponentResource):
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
+
+    def _qualify(self, name: str) -> str:
+        """A service of the environment's namespace, as a resolver in another namespace names it."""
+        return f"{name}.{self.namespace_name}.svc.{CLUSTER_DOMAIN}"
 
     def _kubeconfig(self, name: str, config: KubernetesConfig) -> pulumi.Input[str] | None:
         """The cluster stack's `kubeconfig` output when `clusterStack` is set (kept secret); else the
@@ -360,12 +364,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.peers_service_spec(service, selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        hpa = workloads.hpa_spec(service)
-        if hpa is not None:
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{service.name}-hpa",
+        scaler = scaling.scaled_object_spec(service, self._qualify)
+        if scaler is not None:
+            # KEDA owns the HPA it creates for this Deployment; none of ours competes with it.
+            k8s.apiextensions.CustomResource(
+                f"{service.name}-scaler",
+                api_version=scaling.API_VERSION,
+                kind=scaling.KIND,
                 metadata=meta(service.name),
-                spec=hpa,
+                spec=scaler,
                 opts=self._opts(parent, depends_on=[workload]),
             )
         if service.redundancy is not None:

@@ -54,8 +54,8 @@ def daemonset_spec(selector: dict[str, str], template: JsonDict) -> JsonDict:
 
 
 def deployment_spec(service: Service, selector: dict[str, str], template: JsonDict) -> JsonDict:
-    """An autoscaled Deployment leaves its replica count to the HPA: setting it here would reset the
-    scaled-out Deployment to the minimum on every `pulumi up`."""
+    """An autoscaled Deployment leaves its replica count to the autoscaler (KEDA's HPA): setting it here
+    would reset the scaled-out Deployment to the minimum on every `pulumi up`."""
     replicas: JsonDict = {} if service.autoscale is not None else {"replicas": service.replicas}
     return {
         **replicas,
@@ -77,20 +77,6 @@ def peers_service_spec(service: Service, selector: dict[str, str]) -> JsonDict:
         "publish_not_ready_addresses": True,
         "selector": selector,
         "ports": _ports(service),
-    }
-
-
-def hpa_spec(service: Service) -> JsonDict | None:
-    if service.autoscale is None:
-        return None
-    return {
-        "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": service.name},
-        "min_replicas": service.autoscale.min_replicas,
-        "max_replicas": service.autoscale.max_replicas,
-        "metrics": [{"type": "Resource", "resource": {
-            "name": "cpu",
-            "target": {"type": "Utilization", "average_utilization": service.autoscale.cpu_utilization},
-        }}],
     }
 
 

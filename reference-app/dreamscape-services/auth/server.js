@@ -9,10 +9,21 @@ const db = kit.postgresFromEnv();
 const redis = kit.redisFromEnv();
 const accessKey = kit.secret('JWT_ACCESS_SECRET');
 
-async function newSession() {
+const SESSION_SECONDS = 3600;
+const sessions = new Map(); // token -> expiry (ms) of the sessions this process opened for users
+
+async function newSession({ forUser = true } = {}) {
   const token = crypto.randomBytes(16).toString('hex');
-  await redis.command(['SET', `session:${SERVICE}:${token}`, JSON.stringify({ at: Date.now() }), 'EX', '3600']);
+  await redis.command(['SET', `session:${SERVICE}:${token}`, JSON.stringify({ at: Date.now() }), 'EX', String(SESSION_SECONDS)]);
+  if (forUser) sessions.set(token, Date.now() + SESSION_SECONDS * 1000);
   return token;
+}
+
+// The application contract's concurrency gauge (the core pod's autoscaler reads it): sessions still open.
+function activeSessions() {
+  const now = Date.now();
+  for (const [token, expires] of sessions) if (expires <= now) sessions.delete(token);
+  return sessions.size;
 }
 
 const checks = {};
@@ -24,7 +35,7 @@ if (db) {
 }
 if (redis) {
   checks.redis = async () => {
-    const token = await newSession();
+    const token = await newSession({ forUser: false });
     const [value] = await redis.command(['GET', `session:${SERVICE}:${token}`]);
     if (!value) throw new Error('session written but not read back');
     return 'session set and read';
@@ -61,4 +72,6 @@ const service = kit.createService({
     },
   },
 });
+service.metrics.onRender(() => service.metrics.set('dreamscape_active_sessions', {},
+  'Sessions this process opened that have not expired.', activeSessions()));
 service.start();

@@ -24,12 +24,21 @@ function secret(name) {
 
 // --- metrics -------------------------------------------------------------------------------------
 
+// Prometheus' default histogram buckets (client_golang DefBuckets), in seconds.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 class Metrics {
   constructor(service) {
     this.service = service;
     this.counters = new Map(); // "name{labels}" -> value
     this.gauges = new Map();
+    this.histograms = new Map(); // name -> Map(labels key -> { labels, counts, sum, count })
     this.help = new Map();
+    this.collectors = []; // called before each render, to set gauges computed on demand
+  }
+
+  onRender(collect) {
+    this.collectors.push(collect);
   }
 
   static key(name, labels) {
@@ -50,7 +59,28 @@ class Metrics {
     this.gauges.set(Metrics.key(name, labels), value);
   }
 
+  observe(name, labels, help, value, buckets = DURATION_BUCKETS) {
+    this.help.set(name, ['histogram', help]);
+    if (!this.histograms.has(name)) this.histograms.set(name, new Map());
+    const series = this.histograms.get(name);
+    const key = Metrics.key('', labels);
+    if (!series.has(key)) series.set(key, { labels, buckets, counts: buckets.map(() => 0), sum: 0, count: 0 });
+    const entry = series.get(key);
+    entry.buckets.forEach((le, i) => { if (value <= le) entry.counts[i] += 1; });
+    entry.sum += value;
+    entry.count += 1;
+  }
+
+  renderHistogram(name, lines) {
+    for (const { labels, buckets, counts, sum, count } of (this.histograms.get(name) || new Map()).values()) {
+      buckets.forEach((le, i) => lines.push(`${Metrics.key(`${name}_bucket`, { ...labels, le })} ${counts[i]}`));
+      lines.push(`${Metrics.key(`${name}_bucket`, { ...labels, le: '+Inf' })} ${count}`);
+      lines.push(`${Metrics.key(`${name}_sum`, labels)} ${sum}`, `${Metrics.key(`${name}_count`, labels)} ${count}`);
+    }
+  }
+
   render() {
+    for (const collect of this.collectors) collect();
     const mem = process.memoryUsage();
     this.set('process_start_time_seconds', {}, 'Start time of the process since unix epoch in seconds.', startedAt);
     this.set('process_resident_memory_bytes', {}, 'Resident memory size in bytes.', mem.rss);
@@ -60,6 +90,10 @@ class Metrics {
     const lines = [];
     for (const [name, [type, help]] of [...this.help.entries()].sort()) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      if (type === 'histogram') {
+        this.renderHistogram(name, lines);
+        continue;
+      }
       const source = type === 'counter' ? this.counters : this.gauges;
       for (const [key, value] of source) {
         if (key === name || key.startsWith(`${name}{`)) lines.push(`${key} ${value}`);
@@ -67,6 +101,64 @@ class Metrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+// --- error tracking (a Sentry-compatible DSN, SENTRY_DSN_FILE) ------------------------------------
+
+/** `https://<public key>@<host>[/<path>]/<project id>` -> where and how to send events, or null. */
+function parseDsn(dsn) {
+  if (!dsn) return null;
+  const url = new URL(dsn);
+  const parts = url.pathname.split('/').filter(Boolean);
+  const project = parts.pop();
+  if (!url.username || !project) throw new Error('SENTRY_DSN must look like https://<key>@<host>/<project>');
+  const prefix = parts.length ? `/${parts.join('/')}` : '';
+  return {
+    dsn,
+    key: decodeURIComponent(url.username),
+    endpoint: `${url.protocol}//${url.host}${prefix}/api/${project}/envelope/`,
+  };
+}
+
+/**
+ * Reports unhandled errors as Sentry events (the envelope endpoint every Sentry-compatible receiver
+ * accepts) when the service has a DSN; otherwise does nothing. Never throws: error tracking must not
+ * turn one failure into two.
+ */
+function errorTracker(service, dsnText = secret('SENTRY_DSN')) {
+  const target = parseDsn(dsnText);
+  return function report(error, request) {
+    if (!target) return Promise.resolve(false);
+    const eventId = crypto.randomUUID().replace(/-/g, '');
+    const event = {
+      event_id: eventId,
+      timestamp: Date.now() / 1000,
+      platform: 'node',
+      level: 'error',
+      server_name: require('node:os').hostname(),
+      environment: process.env.DREAMSCAPE_ENVIRONMENT || undefined,
+      tags: { service },
+      exception: { values: [{ type: (error && error.name) || 'Error', value: String((error && error.message) || error),
+        stacktrace: error && error.stack ? { frames: error.stack.split('\n').slice(1).reverse().map((line) => ({ function: line.trim() })) } : undefined }] },
+      request: request ? { method: request.method, url: request.url } : undefined,
+    };
+    const body = [JSON.stringify({ event_id: eventId, sent_at: new Date().toISOString(), dsn: target.dsn }),
+      JSON.stringify({ type: 'event' }), JSON.stringify(event)].join('\n') + '\n';
+    const client = target.endpoint.startsWith('https:') ? require('node:https') : http;
+    return new Promise((resolve) => {
+      const req = client.request(target.endpoint, {
+        method: 'POST',
+        timeout: 3000,
+        headers: {
+          'content-type': 'application/x-sentry-envelope',
+          'x-sentry-auth': `Sentry sentry_version=7, sentry_key=${target.key}, sentry_client=dreamscape-reference/1.0`,
+        },
+      }, (response) => { response.resume(); resolve(response.statusCode < 300); });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      req.end(body);
+    });
+  };
 }
 
 // --- Redis (RESP2, AUTH, MOVED redirects for Redis Cluster) ----------------------------------------
@@ -407,6 +499,7 @@ function answerUpgrade(req, socket, message) {
 
 function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15000, events = true }) {
   const metrics = new Metrics(name);
+  const reportError = errorTracker(name);
   const state = {}; // dependency -> { ok, detail, at }
   let running = false;
 
@@ -445,23 +538,43 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 
   const server = http.createServer(async (req, res) => {
     const path = new URL(req.url, 'http://localhost').pathname;
-    res.on('finish', () => metrics.inc('http_requests_total', { method: req.method, code: res.statusCode }, 'HTTP requests served.'));
+    const started = process.hrtime.bigint();
+    // `route` is the route the request matched (the handler's key, never the raw path), so a scan of
+    // random paths adds no series: everything unmatched is `route="unmatched"`.
+    let route = 'unmatched';
+    res.on('finish', () => {
+      metrics.inc('http_requests_total', { method: req.method, code: res.statusCode }, 'HTTP requests served.');
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observe('http_request_duration_seconds', { route, method: req.method, status: res.statusCode },
+        'HTTP request duration in seconds, by matched route, method and status.', seconds);
+    });
     try {
       if (path === '/health') {
+        route = '/health';
         const body = health();
         return send(res, body.status === 'ok' ? 200 : 503, body);
       }
-      if (path === '/metrics') return send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
-      for (const [route, handler] of Object.entries(routes)) {
-        const matches = route === '/' ? path === '/' : path === route || path.startsWith(`${route}/`);
-        if (matches) return await handler(req, res, { send, path, health });
+      if (path === '/metrics') {
+        route = '/metrics';
+        return send(res, 200, metrics.render(), 'text/plain; version=0.0.4');
+      }
+      for (const [candidate, handler] of Object.entries(routes)) {
+        const matches = candidate === '/' ? path === '/' : path === candidate || path.startsWith(`${candidate}/`);
+        if (matches) {
+          route = candidate;
+          return await handler(req, res, { send, path, health });
+        }
       }
       // The prefix itself answers the service's health (the gateway's route check); anything else
       // under it is a dead route, and says so with 404.
-      if (prefix && (path === prefix || path === `${prefix}/`)) return send(res, 200, health());
+      if (prefix && (path === prefix || path === `${prefix}/`)) {
+        route = prefix;
+        return send(res, 200, health());
+      }
       return send(res, 404, { error: 'not found', path });
     } catch (error) {
       if (error instanceof HttpError) return send(res, error.status, { error: error.message });
+      reportError(error, req);
       return send(res, 500, { error: String(error) });
     }
   });
@@ -496,6 +609,13 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // An error nothing caught still ends the process (supervisord restarts it), after it is reported.
+    const crash = (error) => {
+      console.error(`${name}: unhandled error: ${error && error.stack ? error.stack : error}`);
+      reportError(error).finally(() => process.exit(1));
+    };
+    process.once('uncaughtException', crash);
+    process.once('unhandledRejection', crash);
     return server;
   }
 
@@ -503,7 +623,7 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 }
 
 module.exports = {
-  secret, Metrics, createService, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
+  secret, Metrics, createService, errorTracker, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
   minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
   readJson,
   HttpError,
