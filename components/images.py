@@ -6,7 +6,7 @@ import re
 
 from components.config.images import ImageReferenceError, parse_image_reference
 
-_MAJOR = re.compile(r"^v?(\d+)")
+_MAJOR = re.compile(r"v?([0-9]+)")
 
 
 def tag_of(image: str) -> str | None:

@@ -185,7 +185,8 @@ def alert_receivers(config: StackConfig) -> AlertReceivers:
                               username=alerting.email.username, password=secret(alerting.email.password))
     return AlertReceivers(email=email, slack_webhook=secret(alerting.slack_webhook),
                           slack_channel=alerting.slack_channel,
-                          pagerduty_routing_key=secret(alerting.pagerduty_routing_key))
+                          pagerduty_routing_key=secret(alerting.pagerduty_routing_key),
+                          ports=alerting.receiver_ports())
 
 
 def pod_replicas(config: StackConfig, pod: PodDefinition) -> int:

@@ -4,9 +4,12 @@ The program exports `statefulIdentity`: for every stateful service the target wi
 properties whose change loses data *on that target* (the target answers: `PlatformFacts.stateful_identity`).
 On Kubernetes that is volume size, mount path and storage class, the namespace, the peers Service name, the
 member count, the image's major version and the service's declared facts (Kafka's cluster id and voter
-set, Redis' mode). On Docker, named volumes have no size or class, so only members, mount paths, major
-version and declared facts count. It is derived from the blueprints, so a new stateful service is guarded
-without a list here.
+set, Redis' mode, Postgres' database, role and image family, MinIO's buckets and release, the retention of
+Prometheus and Loki). On Docker, named volumes have no size or class, so only members, mount paths, major
+version and declared facts count. `platform.location` (the Docker host or Kubernetes context) covers them
+all: another location has none of the volumes. Retention, MinIO release and buckets are refused only in
+the direction that loses data (shorter, older, fewer). It is derived from the blueprints, so a new
+stateful service is guarded without a list here.
 
 On every run the program reads its own previous `statefulIdentity` with a StackReference to itself. A
 stack that never completed an update has none, and passes. Sizes compare as numbers (`50Gi` equals
@@ -26,12 +29,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from components.config import ConfigError
+from components.config import ConfigError, rules
 from components.config.quantities import format_bytes, memory_bytes
 from components.spec import Service, Text, WorkloadKind
 from components.targets import PlatformFacts
 
 VERSION = 2
+LOCATION_KEY = "platform.location"
+"""Where every volume lives: a switch of the Docker host or Kubernetes context is refused like a rename."""
 RESET_KEY = "statefulIdentity"
 """`allowStatefulChange: {"statefulIdentity": "reset"}` accepts the current identity over a malformed one."""
 
@@ -49,6 +54,16 @@ _WHY = {
     "voters": "the KRaft controller quorum is fixed in the metadata log; changing it needs a controller migration",
     "mode": "switching between standalone and cluster strands the stored keys",
     "removed": "removing a stateful service deletes it; its volumes are retained but orphaned",
+    "location": "another Docker daemon or Kubernetes cluster has none of the volumes: every stateful service "
+                "starts empty there, and the data here is orphaned",
+    "database": "the services would use a new, empty database; the old one and its data are orphaned",
+    "appUser": "a new role owns nothing: the application loses access to its tables, which stay owned by the "
+               "old role",
+    "imageFamily": "alpine (musl) and debian (glibc) sort text differently: every text index built under "
+                   "the old collation is silently corrupt (REINDEX, or dump and restore)",
+    "release": "MinIO does not support downgrades: the older server may not read the newer on-disk format",
+    "buckets": "a bucket dropped from the list (or renamed) is orphaned with every object in it",
+    "retention": "a shorter retention deletes the data older than it at the next compaction",
 }
 _TO_OPERATOR = (
     "the service moves from its StatefulSet to an operator's cluster ({operator}), which starts with empty "
@@ -64,6 +79,8 @@ def identity(services: Iterable[Service], platform: PlatformFacts) -> dict[str, 
     for service in services:
         if service.kind is WorkloadKind.STATEFUL:
             keys.update(platform.stateful_identity(service))
+    if keys:
+        keys[LOCATION_KEY] = platform.location
     return keys
 
 
@@ -102,6 +119,24 @@ def _size_change(key: str, before: str, after: str) -> str | None:
             "the StatefulSet is re-created without its pods losing data")
 
 
+def _ordered_change(prop: str, before: str, after: str) -> bool:
+    """Whether a change of an ordered or set-valued fact loses data: a shorter retention, an older MinIO
+    release (its RELEASE.<UTC timestamp> tags sort in time order) or a bucket that is no longer listed.
+    Growing any of them keeps everything."""
+    if prop == "retention":
+        try:
+            return rules.prometheus_duration_ms(after) < rules.prometheus_duration_ms(before)
+        except ValueError:
+            return before != after
+    if prop == "release":
+        return after < before
+    return bool(set(before.split(",")) - set(after.split(",")))
+
+
+ORDERED_FACTS = frozenset({"retention", "release", "buckets"})
+"""Facts whose change is refused only in the direction that loses data (`_ordered_change`)."""
+
+
 def refused_changes(previous: Mapping[str, str], current: Mapping[str, str],
                     allowed: Mapping[str, str]) -> list[str]:
     """One line per change that is not allowed. New keys (new services, new properties) are fine."""
@@ -120,7 +155,8 @@ def refused_changes(previous: Mapping[str, str], current: Mapping[str, str],
             line = _size_change(key, before, after)
             if line is None:
                 continue
-        elif before == after:
+        elif before == after or (prop in ORDERED_FACTS and after != "removed"
+                                 and not _ordered_change(prop, before, after)):
             continue
         else:
             why = _WHY["removed"] if after == "removed" else _WHY.get(prop, "stored data would be lost")

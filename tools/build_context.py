@@ -121,7 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--ignore-file", type=Path, help="default: <root>/.dockerignore")
     args = parser.parse_args(argv)
-    files, total = context_size(args.root, args.ignore_file or args.root / ".dockerignore")
+    if not args.root.is_dir():
+        what = "does not exist" if not args.root.exists() else "is not a directory"
+        print(f"error: the build context {args.root} {what}", file=sys.stderr)
+        return 2
+    try:
+        files, total = context_size(args.root, args.ignore_file or args.root / ".dockerignore")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read the build context {args.root}: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
     print(f"{args.root}: {files} files, {total} bytes")
     return 0
 

@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.runner import Command, CommandError, Runner, SubprocessRunner
+from tools.stack_guard import StackGuardError, inside, require_target
 
 DATABASE = "dreamscape"
 SUPERUSER = "postgres"
+BACKUPS = Path("backups")
+"""Where default dumps go (relative to the working directory); a default path never leaves it."""
 
 
 def container(stack: str) -> str:
@@ -28,7 +31,7 @@ def container(stack: str) -> str:
 
 
 def default_dump_path(stack: str, now: datetime) -> Path:
-    return Path("backups") / f"{stack}-{DATABASE}-{now.strftime('%Y%m%dT%H%M%SZ')}.dump"
+    return BACKUPS / f"{stack}-{DATABASE}-{now.strftime('%Y%m%dT%H%M%SZ')}.dump"
 
 
 def dump_command(stack: str, target: Path, database: str = DATABASE) -> Command:
@@ -69,8 +72,13 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None,
     args = parser.parse_args(argv)
     runner = runner or SubprocessRunner()
     try:
+        require_target(args.stack, "docker", "dev_db dumps and restores dev (Docker) stacks only; "
+                                             "prod uses its nightly backups (python -m tools.restore_postgres)")
         if args.action == "dump":
-            target = args.file or default_dump_path(args.stack, now or datetime.now(UTC))
+            target = args.file
+            if target is None:
+                target = default_dump_path(args.stack, now or datetime.now(UTC))
+                inside(BACKUPS, target.relative_to(BACKUPS))
             target.parent.mkdir(parents=True, exist_ok=True)
             dump(runner, args.stack, target, args.database)
             print(f"dumped {args.database} of stack {args.stack!r} to {target}")
@@ -80,8 +88,11 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None,
                 return 2
             runner.run(restore_command(args.stack, args.file, args.database))
             print(f"restored {args.file} into {args.database} of stack {args.stack!r}")
-    except CommandError as error:
+    except StackGuardError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (CommandError, OSError) as error:
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return 0
 

@@ -17,8 +17,11 @@ from typing import Any
 
 import yaml
 
+from components.config import ConfigError
+from components.config.loader import stack_name_problems
 from tests.harness import Evaluation, evaluate
 from tests.kube import kube_objects, manifest
+from tools.stack_guard import StackGuardError, inside
 
 PLACEHOLDER = "REDACTED"
 REVIEW_OVERRIDES: dict[str, Any] = {
@@ -42,7 +45,7 @@ def stack_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 def render(stack: str, out: Path) -> list[Path]:
     evaluation = evaluate(stack, REVIEW_OVERRIDES if stack.startswith("review-") else None)
-    directory = out / stack
+    directory = inside(out, Path(stack))
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for obj in stack_manifests(evaluation):
@@ -51,7 +54,7 @@ def render(stack: str, out: Path) -> list[Path]:
         if leaked:
             name = f"{obj['kind']}/{obj['metadata']['name']}"
             raise SystemExit(f"refusing to write {name}: it holds a secret value")
-        path = directory / f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+        path = inside(directory, Path(f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"))
         path.write_text(text)
         written.append(path)
     return written
@@ -63,7 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack", action="append", help="stack to render (default: prod and review-42)")
     args = parser.parse_args(argv)
     for stack in args.stack or DEFAULT_STACKS:
-        written = render(stack, args.out)
+        problems = stack_name_problems(stack)
+        if problems:
+            print(f"error: stack {stack!r}: {problems[0]}", file=sys.stderr)
+            return 2
+        try:
+            written = render(stack, args.out)
+        except (ConfigError, StackGuardError, OSError) as error:
+            print(f"error: {stack}: {' '.join(str(error).split())}", file=sys.stderr)
+            return 1
         print(f"{stack}: {len(written)} objects in {args.out / stack}")
     return 0
 

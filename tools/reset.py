@@ -103,8 +103,8 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None,
         else:
             reset.nuclear(args.stack, None if not sys.stdin.isatty() and confirm is input else confirm,
                           args.yes_destroy_all_data)
-    except (ResetError, CommandError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ResetError, CommandError, OSError, yaml.YAMLError) as error:
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return 0
 

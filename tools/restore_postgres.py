@@ -34,8 +34,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from components.config import BackupConfig, KubernetesConfig, PostgresConfig
-from components.config.loader import file_values, stack_name_problems
+from components.config.loader import file_values
 from tools.runner import Command, CommandError, Runner, SubprocessRunner, lines
+from tools.stack_guard import StackGuardError, require_target
 
 SECRET = "postgres-backup-secrets"
 SECRET_KEY = "mc-config"
@@ -65,9 +66,11 @@ class RestoreTarget:
 
 def target_of(stack: str) -> RestoreTarget:
     """The configured namespace, bucket, database and app role of `stack` (no Pulumi engine needed)."""
-    problems = stack_name_problems(stack)
-    if problems:
-        raise RestoreError(f"stack {stack!r}: {problems[0]}")
+    try:
+        require_target(stack, "kubernetes", "the restore reads a Kubernetes stack's backups; for dev use "
+                                            "python -m tools.dev_db restore <file>")
+    except StackGuardError as error:
+        raise RestoreError(str(error)) from None
     values = file_values(stack)
     try:
         postgres = PostgresConfig.model_validate(values["postgres"])
@@ -85,7 +88,7 @@ def target_of(stack: str) -> RestoreTarget:
 
 def dump_name(text: str) -> str:
     """A dump's file name: letters, digits, '.', '_' and '-', no path, no '..' (it names a local file)."""
-    if not _DUMP_NAME.match(text) or ".." in text:
+    if not _DUMP_NAME.fullmatch(text) or ".." in text:
         raise RestoreError(
             f"invalid dump name {text!r}: give the file name as listed by --list "
             "(e.g. dreamscape-20250101T020005Z.dump), without a path or '..'"

@@ -54,11 +54,14 @@ class SubprocessRunner:
         self._environ = dict(environ if environ is not None else os.environ)
 
     def run(self, command: Command) -> str:
-        stdin = command.stdin.open("rb") if command.stdin else None
-        stdout = command.stdout.open("wb") if command.stdout else None
+        stdin = stdout = None
         try:
+            stdin = command.stdin.open("rb") if command.stdin else None
+            stdout = command.stdout.open("wb") if command.stdout else None
             result = subprocess.run(list(command.argv), stdin=stdin, stdout=stdout or subprocess.PIPE,
                                     stderr=subprocess.PIPE, env={**self._environ, **command.env}, check=False)
+        except OSError as error:
+            raise _os_error(command, error) from None
         finally:
             for handle in (stdin, stdout):
                 if handle:
@@ -69,14 +72,25 @@ class SubprocessRunner:
         return "" if stdout else result.stdout.decode()
 
     def start(self, command: Command) -> Callable[[], None]:
-        process = subprocess.Popen(list(command.argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env={**self._environ, **command.env})
+        try:
+            process = subprocess.Popen(list(command.argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       env={**self._environ, **command.env})
+        except OSError as error:
+            raise _os_error(command, error) from None
 
         def stop() -> None:
             process.terminate()
             process.wait(timeout=10)
 
         return stop
+
+
+def _os_error(command: Command, error: OSError) -> CommandError:
+    """A missing program or an unusable file, as the one-line error every tool prints (no traceback)."""
+    if isinstance(error, FileNotFoundError) and error.filename in (command.argv[0], None):
+        return CommandError(f"`{command.argv[0]}` is not installed or not on PATH (needed for `{command}`)")
+    return CommandError(f"`{command}` cannot run: {error.strerror or error}"
+                        + (f": {error.filename}" if error.filename else ""))
 
 
 def lines(output: str) -> list[str]:

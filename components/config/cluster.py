@@ -18,27 +18,27 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, SecretStr
 
 from components.config import rules
-from components.config.section import Section
+from components.config.section import ConfigInt, Section
 
 # k3s release tags: `v<kubernetes version>+k3s<n>` (github.com/k3s-io/k3s/releases; the installer's
 # INSTALL_K3S_VERSION takes the same string).
-K3S_VERSION = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?\+k3s[0-9]+$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+K3S_VERSION = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?\+k3s[0-9]+")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 # useradd(8) on Debian: NAME_REGEX `^[a-z][-a-z0-9_]*\$?$`, at most 32 characters.
-POSIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,30}\$?$")
+POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,30}\$?")
 # Kubernetes label keys and values (apimachinery validation.IsQualifiedName / IsValidLabelValue); k3s
 # passes `--node-label` and `--node-taint` to the kubelet unchanged.
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
 
 
 def k3s_version(value: str) -> str:
-    if not K3S_VERSION.match(value):
+    if not K3S_VERSION.fullmatch(value):
         raise ValueError(f"expected a k3s release tag such as 'v1.33.7+k3s1', got {value!r}")
     return value
 
 
 def sha256_hex(value: str) -> str:
-    if not SHA256.match(value):
+    if not SHA256.fullmatch(value):
         raise ValueError(f"expected a SHA-256 as 64 lowercase hex digits (sha256sum's output), got {value!r}")
     return value
 
@@ -57,7 +57,7 @@ def host_address(value: str) -> str:
 
 
 def posix_user(value: str) -> str:
-    if not POSIX_USER.match(value):
+    if not POSIX_USER.fullmatch(value):
         raise ValueError(f"expected a POSIX user name (useradd: lowercase letters, digits, '_' or '-', at most "
                          f"32 characters), got {value!r}")
     return value
@@ -66,7 +66,7 @@ def posix_user(value: str) -> str:
 def label_key(value: str) -> str:
     """Kubernetes IsQualifiedName: an optional DNS-subdomain prefix and '/', then a name of at most 63."""
     prefix, _, name = value.rpartition("/")
-    if (prefix and not _valid_subdomain(prefix)) or not _LABEL_NAME.match(name):
+    if (prefix and not _valid_subdomain(prefix)) or not _LABEL_NAME.fullmatch(name):
         raise ValueError(f"expected a Kubernetes label key such as 'dreamscape.io/pool' ([prefix/]name, the name "
                          f"at most 63 of [A-Za-z0-9-_.] starting and ending alphanumeric), got {value!r}")
     return value
@@ -74,7 +74,7 @@ def label_key(value: str) -> str:
 
 def label_value(value: str) -> str:
     """Kubernetes IsValidLabelValue: empty, or a name of at most 63 characters."""
-    if value and not _LABEL_NAME.match(value):
+    if value and not _LABEL_NAME.fullmatch(value):
         raise ValueError(f"expected a Kubernetes label value (at most 63 of [A-Za-z0-9-_.], starting and ending "
                          f"alphanumeric), got {value!r}")
     return value
@@ -127,7 +127,7 @@ class ClusterHost(Section):
     """`server` (control plane and etcd) or `agent` (workloads)."""
     ssh_user: Annotated[str, AfterValidator(posix_user)] = "root"
     """The SSH user; root, or a user whose sudo needs no password."""
-    ssh_port: int = Field(default=22, ge=1, le=65535)
+    ssh_port: ConfigInt = Field(default=22, ge=1, le=65535)
     """The SSH port."""
     host_key: str | None = None
     """The host's public key (`ssh-ed25519 AAAA...`); pins the server's identity when set."""
@@ -154,7 +154,7 @@ class EtcdSnapshotsConfig(Section):
 
     schedule: Annotated[str, AfterValidator(rules.cron_schedule)]
     """When k3s takes a snapshot (`--etcd-snapshot-schedule-cron`, standard 5-field cron)."""
-    retention: int = Field(ge=1, le=1000)
+    retention: ConfigInt = Field(ge=1, le=1000)
     """How many snapshots k3s keeps, locally and in the bucket (`--etcd-snapshot-retention`)."""
     folder: Annotated[str, AfterValidator(rules.dns1123_label)]
     """The folder in the bucket (`--etcd-s3-folder`), apart from the database dumps."""
@@ -173,7 +173,7 @@ class ClusterConfig(Section):
     (docs/cluster.md); servers join in order, then agents."""
     etcd_snapshots: EtcdSnapshotsConfig
     """Scheduled etcd snapshots, shipped to `backup.offsite`."""
-    token_generation: int = Field(default=0, ge=0)
+    token_generation: ConfigInt = Field(default=0, ge=0)
     """Bump to rotate the cluster join token (docs/cluster.md, "Rotating the token")."""
 
     @property

@@ -31,10 +31,10 @@ NAME_TOTAL_LENGTH_MAX = 255
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _IPV6 = r"\[(?:[a-fA-F0-9:]+)\]"
 _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|{_IPV6})"
-_DOMAIN = re.compile(rf"^{_HOST}(?::[0-9]+)?$")
-_PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[_.]|__|[-]+)[a-z0-9]+)*$")
-_TAG = re.compile(r"^[\w][\w.-]{0,127}$", re.ASCII)
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+_DOMAIN = re.compile(rf"{_HOST}(?::[0-9]+)?")
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[_.]|__|[-]+)[a-z0-9]+)*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 # Registered algorithms fix the encoded length and alphabet (go-digest `algorithm.go`).
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 
@@ -81,7 +81,7 @@ def parse_image_reference(text: str) -> ImageReference:
     colon = remainder.rfind(":")
     if colon > remainder.rfind("/"):
         name, tag = remainder[:colon], remainder[colon + 1:]
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise ImageReferenceError(
                 f"image reference {text!r} has an invalid tag {tag!r}: a tag is 1-128 characters of "
                 "[A-Za-z0-9_.-] and does not start with '.' or '-'"
@@ -89,10 +89,10 @@ def parse_image_reference(text: str) -> ImageReference:
     if len(name) > NAME_TOTAL_LENGTH_MAX:
         raise ImageReferenceError(f"image name in {text!r} is longer than {NAME_TOTAL_LENGTH_MAX} characters")
     registry, path = _split_registry(name)
-    if registry is not None and not _DOMAIN.match(registry):
+    if registry is not None and not _DOMAIN.fullmatch(registry):
         raise ImageReferenceError(f"image reference {text!r} has an invalid registry {registry!r}")
     components = path.split("/")
-    bad = [c for c in components if not _PATH_COMPONENT.match(c)]
+    bad = [c for c in components if not _PATH_COMPONENT.fullmatch(c)]
     if bad:
         raise ImageReferenceError(
             f"image reference {text!r} has an invalid repository component {bad[0]!r}: lowercase letters "
@@ -109,7 +109,7 @@ def _split_registry(name: str) -> tuple[str | None, str]:
 
 
 def _check_digest(text: str, digest: str) -> None:
-    if not _DIGEST.match(digest):
+    if not _DIGEST.fullmatch(digest):
         raise ImageReferenceError(f"image reference {text!r} has an invalid digest {digest!r}: expected algorithm:hex")
     algorithm, _, encoded = digest.partition(":")
     length = _DIGEST_HEX_LENGTH.get(algorithm)
@@ -117,3 +117,15 @@ def _check_digest(text: str, digest: str) -> None:
         raise ImageReferenceError(
             f"image reference {text!r} has an invalid {algorithm} digest: expected {length} lowercase hex characters"
         )
+
+
+def is_registry_host(text: str) -> bool:
+    """A registry as the grammar's `domain` (host and optional port), e.g. `ghcr.io` or `registry:5000`."""
+    return _DOMAIN.fullmatch(text) is not None
+
+
+def version_of(reference: ImageReference) -> tuple[int, ...] | None:
+    """The leading dotted numbers of the tag (`4.1.1-rc` -> (4, 1, 1), `v3.5.0` -> (3, 5, 0)); None when
+    the tag does not start with a version (or there is no tag), so a digest is never read as one."""
+    match = re.match(r"v?([0-9]+(?:\.[0-9]+)*)", reference.tag or "")
+    return tuple(int(part) for part in match[1].split(".")) if match else None

@@ -43,7 +43,7 @@ PROFILES = {REVIEW_PREFIX: ROOT / "profiles" / "review.yaml"}
 
 # Kubernetes namespace names are RFC 1123 DNS labels: at most 63 characters of [a-z0-9-], starting and
 # ending alphanumeric (apimachinery validation.IsDNS1123Label, enforced by the API server).
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS_LABEL_MAX = 63
 # A DNS name is at most 253 characters in its text form (RFC 1035 section 2.3.4; Kubernetes
 # IsDNS1123Subdomain and the Ingress host field use the same bound).
@@ -143,7 +143,11 @@ def _differs(value: Any, default: Any) -> Any:
     changed it, so the parts equal to the default carry no information.
     """
     if isinstance(value, dict) and isinstance(default, dict):
-        diff = {k: d for k, v in value.items() if (d := _differs(v, default.get(k))) is not None}
+        # An explicit `null` the default does not have (`pods: {core: null}`) is kept, so validation
+        # refuses it instead of the merge silently dropping the setting.
+        diff = {k: d for k, v in value.items()
+                if (d := _differs(v, default.get(k))) is not None
+                or (v is None and (k not in default or default[k] is not None))}
         return diff or None
     return None if _same(value, default) else value
 
@@ -209,7 +213,7 @@ def file_values(stack: str) -> dict[str, Any]:
 def stack_name_problems(stack: str) -> list[str]:
     """Why `stack` cannot be deployed, if it cannot: it names a namespace and (review) public hosts."""
     problems = []
-    if not DNS_LABEL.match(stack) or len(stack) > MAX_STACK_NAME:
+    if not DNS_LABEL.fullmatch(stack) or len(stack) > MAX_STACK_NAME:
         problems.append(
             f"the stack name must be lowercase letters, digits and '-', start and end with a letter or "
             f"digit, and be at most {MAX_STACK_NAME} characters, because it names the Kubernetes namespace "
@@ -218,7 +222,7 @@ def stack_name_problems(stack: str) -> list[str]:
         )
     if stack.startswith(REVIEW_PREFIX):
         review_id = stack.removeprefix(REVIEW_PREFIX)
-        if not DNS_LABEL.match(review_id):
+        if not DNS_LABEL.fullmatch(review_id) or len(review_id) > DNS_LABEL_MAX:
             problems.append(
                 f"a review stack is 'review-<id>' with <id> a DNS label (it becomes the host "
                 f"'app.<id>.<domain>'); got {stack!r}"
@@ -269,6 +273,12 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
         )
     if config.target is Target.KUBERNETES:
         namespace = config.kubernetes.namespace_for(stack)
+        problems.extend(namespace_ownership_problems(stack, namespace))
+        kubeconfig = config.kubernetes.kubeconfig_path
+        # A path that does not exist fails at the first API call, after the preview looked fine.
+        if kubeconfig is not None and not (ROOT / kubeconfig).is_file():
+            problems.append(f"{PROJECT}:kubernetes.kubeconfig: {str(kubeconfig)!r} is neither kubeconfig contents "
+                            "nor an existing file (relative paths are relative to this repository)")
         for suffix in NAMESPACE_SUFFIXES:
             derived = namespace + suffix
             if len(derived) > DNS_LABEL_MAX:
@@ -286,6 +296,57 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"Ingress host) is at most {DNS_NAME_MAX}"
         )
     return problems
+
+
+SYSTEM_NAMESPACES = frozenset({"default"})
+SYSTEM_NAMESPACE_PREFIX = "kube-"
+"""`default` and `kube-*` (kube-system, kube-public, kube-node-lease) belong to the cluster itself."""
+
+
+def other_stacks_namespaces(stack: str) -> dict[str, str]:
+    """The namespace of every other stack that has a stack file: the one it names, else its default."""
+    found = {}
+    for path in sorted(STACK_DIR.glob("Pulumi.*.*")):
+        other = path.name.removeprefix("Pulumi.").rpartition(".")[0]
+        if other in ("", stack) or path.suffix not in STACK_FILE_EXTENSIONS:
+            continue
+        try:
+            document = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            document = {}
+        config = document.get("config") if isinstance(document, dict) else None
+        kubernetes = config.get(f"{PROJECT}:kubernetes") if isinstance(config, dict) else None
+        namespace = kubernetes.get("namespace") if isinstance(kubernetes, dict) else None
+        found[other] = namespace if isinstance(namespace, str) else f"{NAMESPACE_PREFIX}{other}"
+    return found
+
+
+def namespace_ownership_problems(stack: str, namespace: str) -> list[str]:
+    """A stack labels its namespace, applies default-deny NetworkPolicies and a quota to it, and deletes it
+    on destroy: it must be a namespace no one else owns. Not the cluster's own (`default`, `kube-*`), not
+    another stack's (the namespace another stack file names, or its `dreamscape-<stack>`), and not a review
+    stack's (`dreamscape-review-*`): a review stack could otherwise lock down prod's namespace."""
+    key = f"{PROJECT}:kubernetes.namespace"
+    own = f"{NAMESPACE_PREFIX}{stack}"
+    if namespace in SYSTEM_NAMESPACES or namespace.startswith(SYSTEM_NAMESPACE_PREFIX):
+        return [f"{key}: {namespace!r} belongs to the cluster itself (default, kube-*); the stack would label, "
+                f"lock down and, on destroy, delete it. Leave it unset for {own!r}"]
+    owners = sorted(other for other, theirs in other_stacks_namespaces(stack).items()
+                    if namespace in (theirs, *(theirs + suffix for suffix in NAMESPACE_SUFFIXES)))
+    review_namespace = f"{NAMESPACE_PREFIX}{REVIEW_PREFIX}"
+    if not owners and namespace.startswith(review_namespace) and namespace != own:
+        owners = [namespace.removeprefix(NAMESPACE_PREFIX)]
+    if owners:
+        return [f"{key}: {namespace!r} is the namespace of stack {owners[0]!r}, not of {stack!r}; every stack "
+                f"keeps to its own (leave it unset for {own!r})"]
+    return []
+
+
+PLAIN_SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "alerting": (("slackWebhook",), ("pagerdutyRoutingKey",), ("email", "password")),
+    "registryAuth": (("password",),),
+}
+"""Credentials in other top-level keys: each must come from secret config (`--secret`)."""
 
 
 def kind_problems(config: StackConfig) -> list[str]:
@@ -318,6 +379,20 @@ def secret_problems(values: Mapping[str, Any], secret_keys: frozenset[str]) -> l
                 problems.append(
                     f"{PROJECT}:services.{name}.secrets: set with `pulumi config set --secret --path "
                     f"services.{name}.secrets.<NAME> <value>`; plain config would be stored unencrypted"
+                )
+    for key, paths in PLAIN_SECRET_FIELDS.items():
+        value = values.get(key)
+        if key in secret_keys or not isinstance(value, dict):
+            continue
+        for path in paths:
+            leaf: Any = value
+            for part in path:
+                leaf = leaf.get(part) if isinstance(leaf, dict) else None
+            if leaf is not None:
+                dotted = ".".join(path)
+                problems.append(
+                    f"{PROJECT}:{key}.{dotted}: a credential; set it with `pulumi config set --secret --path "
+                    f"{key}.{dotted} <value>`, plain config would be stored unencrypted in the stack file"
                 )
     return problems
 

@@ -11,7 +11,9 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Address
+from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -25,7 +27,7 @@ from pydantic.alias_generators import to_camel
 
 from components.config import rules
 from components.config.cluster import ClusterConfig, ClusterSshConfig
-from components.config.images import parse_image_reference
+from components.config.images import is_registry_host, parse_image_reference, version_of
 from components.config.offsite import OffsiteConfig
 from components.config.quantities import (
     CpuQuantity,
@@ -35,11 +37,13 @@ from components.config.quantities import (
     SharedBuffers,
     WorkMem,
     cpu_millicores,
+    format_bytes,
+    jvm_heap_bytes,
     memory_bytes,
     postgres_memory_bytes,
     redis_memory_bytes,
 )
-from components.config.section import Section
+from components.config.section import ConfigBool, ConfigInt, Section
 from components.secret_catalog import SECRET_NAMES
 
 MAX_SCRAPE_INTERVAL_MS = 150_000
@@ -59,7 +63,7 @@ def pinned_image(value: str) -> str:
 
 def _matches(pattern: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise ValueError(f"expected {what}, got {value!r}")
         return value
 
@@ -74,7 +78,8 @@ BucketName = Annotated[str, AfterValidator(rules.s3_bucket)]
 DnsLabel = Annotated[str, AfterValidator(rules.dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(rules.dns1123_subdomain)]
 DomainName = Annotated[str, AfterValidator(rules.domain_name)]
-PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+PortNumber = Annotated[ConfigInt, Field(ge=1, le=65535)]
 PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
@@ -106,6 +111,11 @@ class Application(StrEnum):
     """The checkouts when any is present, else the reference application (with a notice)."""
 
 
+MIN_MEMORY_MIB = 6
+"""Docker's smallest memory limit and reservation (moby: "Minimum memory limit allowed is 6MB")."""
+MIN_CPU_LIMIT_MILLICORES = 10
+
+
 class ResourcesConfig(Section):
     """Requests (what the scheduler reserves) and limits (the hard ceiling)."""
 
@@ -124,6 +134,17 @@ class ResourcesConfig(Section):
             raise ValueError(f"cpuLimit {self.cpu_limit!r} is below the cpu request {self.cpu!r}")
         if memory_bytes(self.memory_limit) < memory_bytes(self.memory):
             raise ValueError(f"memoryLimit {self.memory_limit!r} is below the memory request {self.memory!r}")
+        # The Docker target passes memory in whole MiB, and Docker refuses anything below 6MB (moby
+        # daemon_unix.go `linuxMinMemory`): a smaller value would round down to 0, Docker's "no limit".
+        for key, value in (("memory", self.memory), ("memoryLimit", self.memory_limit)):
+            if memory_bytes(value) // 2**20 < MIN_MEMORY_MIB:
+                raise ValueError(f"{key} {value!r} is below {MIN_MEMORY_MIB}Mi: Docker refuses it (or rounds it "
+                                 "down to 0, no limit at all) and no container starts in it")
+        # The kernel's CFS quota is at least 1ms of the 100ms period: a smaller CPU ceiling is raised to
+        # 10m by the kubelet and refused by runc on Docker.
+        if cpu_millicores(self.cpu_limit) < MIN_CPU_LIMIT_MILLICORES:
+            raise ValueError(f"cpuLimit {self.cpu_limit!r} is below {MIN_CPU_LIMIT_MILLICORES}m, the smallest CFS "
+                             "quota (1ms per 100ms period)")
         return self
 
 
@@ -134,18 +155,27 @@ class PostgresRecoveryConfig(Section):
     """Replay the archived WAL up to this moment (RFC 3339 with a zone, in the past)."""
 
 
+MIN_POSTGRES_MAJOR = 10
+"""scram-sha-256 (password_encryption and pg_hba) arrived in PostgreSQL 10."""
+MIN_REDIS_CLUSTER_MAJOR = 7
+"""`cluster-preferred-endpoint-type` and `cluster-announce-hostname` arrived in Redis 7.0."""
+KAFKA_REPOSITORIES = ("apache/kafka", "apache/kafka-native")
+MIN_KAFKA_VERSION = (3, 7)
+"""The apache/kafka images carry the `/etc/kafka/docker/run` launcher the start command runs from 3.7.0."""
+
+
 class PostgresConfig(Section):
     image: Image
     """Pinned image; the data mount follows the major version (18+: /var/lib/postgresql)."""
-    cluster_image_repository: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$"),
+    cluster_image_repository: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$"),
                                                       "an image repository without a tag")]
     """Kubernetes: CloudNativePG's operand images; the tag is `image`'s version plus `clusterImageVariant`
     (`postgres:18.4-alpine` -> `<repository>:18.4-standard-trixie`), so both platforms run one version."""
     cluster_image_variant: Annotated[str, _matches(re.compile(r"^[a-z0-9][a-z0-9.-]*$"), "an image tag suffix")]
     """`standard-trixie` (locales and extensions; the Barman Cloud plugin brings its own tools) or `minimal-trixie`."""
-    instances: Annotated[int, Field(ge=1, le=9), AfterValidator(rules.odd_members)]
+    instances: Annotated[ConfigInt, Field(ge=1, le=9), AfterValidator(rules.odd_members)]
     """Members of the CloudNativePG cluster (a primary and streaming replicas), odd. Docker runs one server."""
-    synchronous: bool
+    synchronous: ConfigBool
     """Kubernetes: a commit waits for one standby (no committed transaction lost with the primary); needs 3+ members."""
     recovery: PostgresRecoveryConfig | None = None
     """Kubernetes: bootstrap from the off-site backups up to `targetTime` instead of an empty database."""
@@ -155,7 +185,7 @@ class PostgresConfig(Section):
     """Database the services use: not `postgres` nor a template, nor a reserved key word."""
     app_user: PostgresRole
     """Login role the services use (its password is generated): never the superuser `postgres`, nor `pg_*`."""
-    max_connections: int = Field(ge=10, le=10000)
+    max_connections: ConfigInt = Field(ge=10, le=10000)
     """`max_connections` (seed: 500)."""
     shared_buffers: SharedBuffers
     """`shared_buffers` (seed: 2GB): 128kB to 8TB, and with `workMem` below the memory limit."""
@@ -170,10 +200,16 @@ class PostgresConfig(Section):
     @classmethod
     def _tag_names_the_major_version(cls, image: str) -> str:
         tag = parse_image_reference(image).tag or ""
-        if not re.match(r"\d+", tag):
+        if not re.match(r"[0-9]+", tag):
             raise ValueError(
                 f"image {image!r} needs a tag starting with the PostgreSQL major version (such as "
                 "'18.4-alpine', a digest may follow): the data mount depends on it"
+            )
+        major = (version_of(parse_image_reference(image)) or (0,))[0]
+        if major < MIN_POSTGRES_MAJOR:
+            raise ValueError(
+                f"image {image!r} is PostgreSQL {major}: the server is configured with scram-sha-256 "
+                f"(password_encryption, initdb --auth-host), which PostgreSQL has from {MIN_POSTGRES_MAJOR}"
             )
         return image
 
@@ -210,9 +246,9 @@ class RedisConfig(Section):
     """Pinned image."""
     mode: Literal["standalone", "cluster"]
     """`standalone` (one node) or `cluster` (Redis Cluster of `nodes` masters)."""
-    nodes: int = Field(ge=1, le=9)
+    nodes: ConfigInt = Field(ge=1, le=9)
     """Masters in cluster mode (at least 3); 1 when standalone."""
-    replicas_per_master: int = Field(ge=0, le=1)
+    replicas_per_master: ConfigInt = Field(ge=0, le=1)
     """Cluster mode: 1 gives every master a replica on another node (`redis-replica-<i>` follows
     `redis-<i>`), so losing a node or a master keeps every hash slot writable; 0 when standalone."""
     maxmemory: RedisMaxmemory
@@ -237,6 +273,17 @@ class RedisConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _image_knows_cluster_hostnames(self) -> Self:
+        version = version_of(parse_image_reference(self.image))
+        if self.mode == "cluster" and version is not None and version[0] < MIN_REDIS_CLUSTER_MAJOR:
+            raise ValueError(
+                f"image {self.image!r} is Redis {version[0]}: cluster mode uses cluster-preferred-endpoint-type "
+                f"and cluster-announce-hostname, which Redis has from {MIN_REDIS_CLUSTER_MAJOR}.0 (the server "
+                "would refuse its config and crash-loop)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _cluster_shape(self) -> Self:
         if self.mode == "cluster" and self.nodes < 3:
             raise ValueError(f"a Redis Cluster needs at least 3 masters, got nodes={self.nodes}")
@@ -250,13 +297,13 @@ class RedisConfig(Section):
 class KafkaConfig(Section):
     image: Image
     """Pinned apache/kafka image (4.x is KRaft-only)."""
-    brokers: int = Field(ge=1, le=9)
+    brokers: ConfigInt = Field(ge=1, le=9)
     """Brokers, each also a KRaft controller voter: an odd count (a majority quorum), on distinct nodes."""
-    partitions: int = Field(ge=1, le=1000)
+    partitions: ConfigInt = Field(ge=1, le=1000)
     """`num.partitions` and the partitions of provisioned topics (seed: 6)."""
-    replication_factor: int = Field(ge=1)
+    replication_factor: ConfigInt = Field(ge=1)
     """Replication of topics and internal topics (seed: 3); at most `brokers`."""
-    retention_hours: int = Field(ge=1, le=rules.INT32_MAX)
+    retention_hours: ConfigInt = Field(ge=1, le=rules.INT32_MAX)
     """`log.retention.hours` (seed: 168); Kafka declares it an INT."""
     topics: list[TopicName]
     """Event topics created (if missing) on every `up`."""
@@ -269,6 +316,31 @@ class KafkaConfig(Section):
     @classmethod
     def _voters_form_a_majority_quorum(cls, brokers: int) -> int:
         return rules.majority_quorum(brokers, "brokers (every broker is a KRaft controller voter)")
+
+    @field_validator("image")
+    @classmethod
+    def _image_has_the_launcher(cls, image: str) -> str:
+        reference = parse_image_reference(image)
+        version = version_of(reference)
+        if not reference.name.endswith(KAFKA_REPOSITORIES) or (version is not None and version < MIN_KAFKA_VERSION):
+            raise ValueError(
+                f"image {image!r} cannot run the broker's start command, which execs the apache/kafka image's "
+                f"launcher /etc/kafka/docker/run (apache/kafka or apache/kafka-native, "
+                f"{'.'.join(map(str, MIN_KAFKA_VERSION))} or newer)"
+            )
+        return image
+
+    @model_validator(mode="after")
+    def _heap_fits_the_container(self) -> Self:
+        # The broker's heap (-Xmx/-Xms) is half the limit but at least 128MiB; with metaspace, threads and
+        # direct buffers on top, a heap of half the limit or more gets the JVM OOM-killed at start.
+        heap, limit = jvm_heap_bytes(self.resources.memory_limit), memory_bytes(self.resources.memory_limit)
+        if heap * 2 > limit:
+            raise ValueError(
+                f"the JVM heap ({format_bytes(heap)}) would take more than half of resources.memoryLimit "
+                f"{self.resources.memory_limit}: the broker needs at least {format_bytes(2 * heap)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _replication_fits(self) -> Self:
@@ -335,7 +407,7 @@ class MonitoredServiceConfig(Section):
 
 class LokiConfig(Section):
     image: Image
-    retention_hours: int = Field(ge=24, le=2562047, multiple_of=24)
+    retention_hours: ConfigInt = Field(ge=24, le=2562047, multiple_of=24)
     """720 (30 days) in prod; a multiple of Loki's 24h index period."""
     storage: MemoryQuantity
     resources: ResourcesConfig
@@ -395,8 +467,9 @@ class MonitoringConfig(Section):
     exporters: ExportersConfig
 
 
-_SMARTHOST = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HTTPS_PORT = 443
+_SMARTHOST = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+", re.ASCII)
 
 
 class EmailAlertingConfig(Section):
@@ -410,14 +483,14 @@ class EmailAlertingConfig(Section):
     @field_validator("to", "from_")
     @classmethod
     def _address(cls, value: str) -> str:
-        if not _EMAIL.match(value):
+        if not value.isascii() or not _EMAIL.fullmatch(value):
             raise ValueError(f"{value!r} is not an email address")
         return value
 
     @field_validator("smarthost")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        match = _SMARTHOST.match(value)
+        match = _SMARTHOST.fullmatch(value)
         if not match or not 1 <= int(match.group("port")) <= 65535:
             raise ValueError(f"smarthost {value!r} must be host:port, e.g. smtp.example.com:587")
         return value
@@ -473,8 +546,12 @@ class AlertingConfig(Section):
     @classmethod
     def _https_webhook(cls, value: SecretStr | None) -> SecretStr | None:
         # The message never repeats the value: it is a secret.
-        if value is not None and not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?/\S*$", value.get_secret_value()):
-            raise ValueError("slackWebhook must be an https:// URL with a host (the value is not shown: secret)")
+        if value is not None:
+            try:
+                rules.https_url(value.get_secret_value(), "slackWebhook")
+            except ValueError:
+                raise ValueError("slackWebhook must be an https:// URL with a host (the value is not shown: "
+                                 "secret)") from None
         return value
 
     @field_validator("pagerduty_routing_key")
@@ -491,6 +568,27 @@ class AlertingConfig(Section):
             raise ValueError("slackChannel must not be empty (leave it unset for the webhook's default)")
         return value
 
+    def receiver_ports(self) -> tuple[int, ...]:
+        """The TCP ports Alertmanager opens to reach the configured receivers: the webhook URL's port
+        (443 unless it names one), PagerDuty's events API (Alertmanager's default https URL) and the
+        SMTP relay's port. Nothing when no receiver is set."""
+        ports = set()
+        if self.slack_webhook is not None:
+            ports.add(urlsplit(self.slack_webhook.get_secret_value()).port or HTTPS_PORT)
+        if self.pagerduty_routing_key is not None:
+            ports.add(HTTPS_PORT)
+        if self.email is not None:
+            ports.add(int(self.email.smarthost.rpartition(":")[2]))
+        return tuple(sorted(ports))
+
+    @model_validator(mode="after")
+    def _channel_needs_webhook(self) -> Self:
+        # The Slack receiver exists only with a webhook; a channel alone would be silently ignored.
+        if self.slack_channel is not None and self.slack_webhook is None:
+            raise ValueError("slackChannel is set without slackWebhook: no Slack receiver is configured, so the "
+                             "channel would be ignored; set alerting.slackWebhook (secret) too, or remove it")
+        return self
+
 
 class RegistryAuthConfig(Section):
     """Pull credentials for the private image registry (`registry`). Set as SECRET config:
@@ -506,14 +604,25 @@ class RegistryAuthConfig(Section):
     def _credentials_pair(self) -> Self:
         if (self.username is None) != (self.password is None):
             raise ValueError("registryAuth username and password go together")
+        # An empty user or password makes the registry answer 401 on every pull (the kubelet then backs
+        # off; Docker reports "unauthorized"), never a config-time error.
+        if self.username is not None and not self.username.strip():
+            raise ValueError("registryAuth username must not be empty")
+        if self.password is not None and not self.password.get_secret_value().strip():
+            raise ValueError("registryAuth password must not be empty")
+        if self.server is not None and self.username is None:
+            raise ValueError("registryAuth server is set without username and password: it would be ignored")
+        if self.server is not None and not is_registry_host(self.server):
+            raise ValueError(f"registryAuth server {self.server!r} is not a registry host such as 'ghcr.io'")
         return self
 
 
 class DockerConfig(Section):
     """Local Docker daemon settings (dev)."""
 
-    host: str | None = None
-    """Docker daemon address; the local default socket when unset."""
+    host: Annotated[str, AfterValidator(rules.docker_host)] | None = None
+    """Docker daemon address (`unix:///var/run/docker.sock`, `tcp://host:2376`, `ssh://user@host`); the
+    local default socket when unset."""
     publish_address: IPv4Address
     """Address host ports are published on (keep 127.0.0.1: only this machine)."""
     host_ports: dict[str, PortNumber]
@@ -524,17 +633,19 @@ class DockerConfig(Section):
 class EdgeConfig(Section):
     """The public edge on k3s: Traefik, Let's Encrypt through Traefik's ACME resolver (docs/edge.md)."""
 
-    manage_traefik: bool
+    manage_traefik: ConfigBool
     """Own the cluster-wide `traefik` HelmChartConfig (ACME resolver). Shared review clusters leave it
     to the cluster's owner (prod)."""
-    acme_email: Annotated[str, _matches(re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$"), "an e-mail address")]
-    acme_server: Annotated[str, _matches(re.compile(r"^https://"), "an https:// ACME directory URL")]
+    acme_email: Annotated[str, AfterValidator(rules.acme_email)]
+    """The ACME account contact: a real address (Let's Encrypt refuses reserved domains such as example.com)."""
+    acme_server: Annotated[str, AfterValidator(lambda url: rules.https_url(url, "acmeServer"))]
+    """The ACME directory URL Traefik's resolver registers with (`caServer`)."""
     cert_resolver: DnsLabel
-    rate_limit_average: int = Field(ge=1)
+    rate_limit_average: ConfigInt = Field(ge=1)
     """Requests per second per client, on average."""
-    rate_limit_burst: int = Field(ge=1)
+    rate_limit_burst: ConfigInt = Field(ge=1)
     """Requests a client may send at once above the average; at least the average."""
-    hsts_seconds: int = Field(ge=0, le=rules.INT64_MAX)
+    hsts_seconds: ConfigInt = Field(ge=0, le=rules.INT64_MAX)
 
     @model_validator(mode="after")
     def _burst_covers_average(self) -> Self:
@@ -563,8 +674,42 @@ class KubernetesConfig(Section):
     """StorageClass of every volume claim (k3s: local-path); a Kubernetes object name (DNS subdomain)."""
     cluster_dns: IPv4Address
     """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("kubeconfig must not be empty (leave it unset for the ambient KUBECONFIG)")
+        return value
+
+    @property
+    def kubeconfig_path(self) -> Path | None:
+        """The file `kubeconfig` names, when it is a path rather than contents: pulumi-kubernetes reads a
+        one-line value that is not JSON or YAML as a path."""
+        value = self.kubeconfig
+        if value is None or "\n" in value.strip() or value.lstrip().startswith("{"):
+            return None
+        return Path(value).expanduser()
+
+    @field_validator("context")
+    @classmethod
+    def _context_named(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("context must not be empty (leave it unset for the kubeconfig's current context)")
+        return value
+
+    @field_validator("cluster_dns")
+    @classmethod
+    def _cluster_dns_inside(cls, value: IPv4Address) -> IPv4Address:
+        # The cluster DNS is a ClusterIP from the service CIDR (k3s: 10.43.0.0/16), always a private
+        # range: a public resolver cannot answer `<service>.<namespace>.svc.cluster.local`, and NGINX would
+        # send every internal name to the internet.
+        if not value.is_private or value.is_loopback or value.is_unspecified:
+            raise ValueError(f"clusterDns {value} is not a cluster address: it must be the kube-dns Service's "
+                             "ClusterIP, in a private range (k3s: 10.43.0.10)")
+        return value
     edge: EdgeConfig
-    install_operators: bool
+    install_operators: ConfigBool
     """Install the cluster-wide operators (cert-manager, CloudNativePG and its Barman Cloud plugin, KEDA)
     and their CRDs. One stack per cluster does (prod); shared review clusters rely on the cluster owner's
     installation (docs/review-environments.md)."""
@@ -583,9 +728,9 @@ class KubernetesConfig(Section):
 class PodConfig(Section):
     """Per Big Pod overrides of the catalog (components/pods/catalog.py)."""
 
-    replicas: int | None = Field(default=None, ge=1, le=rules.INT32_MAX)
+    replicas: ConfigInt | None = Field(default=None, ge=1, le=rules.INT32_MAX)
     """Replicas (and the autoscaler's minimum); the catalog's production count when unset."""
-    max_replicas: int = Field(ge=1, le=rules.INT32_MAX)
+    max_replicas: ConfigInt = Field(ge=1, le=rules.INT32_MAX)
     """The autoscaler's maximum."""
     resources: ResourcesConfig | None = None
     """Requests and limits per replica; the catalog's when unset."""
@@ -594,9 +739,9 @@ class PodConfig(Section):
 class ReviewConfig(Section):
     """Set by the review-environment command; present only on `review-*` stacks."""
 
-    pr: int = Field(ge=1)
+    pr: ConfigInt = Field(ge=1)
     """Pull request number."""
-    commit: Annotated[str, _matches(re.compile(r"^[0-9a-f]{7,40}$"), "a git commit sha")]
+    commit: Annotated[str, _matches(re.compile(r"[0-9a-f]{7,40}"), "a git commit sha")]
     expires_at: datetime
     """When `gc` may destroy the environment."""
 
@@ -612,11 +757,11 @@ class BackupConfig(Section):
     """Backups: the logical dump to MinIO (Kubernetes; dev uses tools/dev_db.py) and, with `offsite`,
     CloudNativePG's continuous WAL archive and base backups to an object store outside the cluster."""
 
-    enabled: bool
+    enabled: ConfigBool
     schedule: CronSchedule
     """When the CronJob and the base backup run, in the controller's time zone (5 fields or @daily-style)."""
     bucket: BucketName
-    keep: int = Field(ge=1, le=365)
+    keep: ConfigInt = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
     retention: BarmanRetention
     """How long base backups and WAL stay in the off-site store (Barman Cloud: `30d`, `4w`, `3m`)."""
@@ -628,15 +773,15 @@ class BackupConfig(Section):
 class DevToolsConfig(Section):
     """Optional admin UIs, opt-in per stack, Docker (dev) only, published on the publish address."""
 
-    pgadmin: bool
-    redis_insight: bool
-    kafka_ui: bool
+    pgadmin: ConfigBool
+    redis_insight: ConfigBool
+    kafka_ui: ConfigBool
     images: dict[Literal["pgadmin", "redisInsight", "kafkaUi"], Image]
 
 
 # POSIX environment variable names (IEEE Std 1003.1, 8.1: "uppercase letters, digits, and the
 # <underscore> from the portable character set ... and do not begin with a digit").
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 RESERVED_ENV_PREFIXES = ("DATABASE_", "POSTGRES_", "PG", "REDIS_", "KAFKA_", "MINIO_", "JWT_", "DREAMSCAPE_",
                          "SUPERVISOR_", "NGINX_", "NPM_")
 """Prefixes the program's links and the pod runtime own (infra links, token keys, supervisord, npm, libpq)."""
@@ -649,7 +794,7 @@ FILE_SUFFIX = "_FILE"
 
 def env_name(value: str) -> str:
     """A POSIX environment variable name that no link or the pod runtime sets."""
-    if not _ENV_NAME.match(value):
+    if not _ENV_NAME.fullmatch(value):
         raise ValueError(f"expected a POSIX environment variable name (A-Z, 0-9, '_', not starting with a "
                          f"digit), got {value!r}")
     if value in RESERVED_ENV_NAMES or value.startswith(RESERVED_ENV_PREFIXES):
@@ -694,16 +839,16 @@ class StackConfig(Section):
     """Cluster stacks only: the hosts' SSH private keys, as secret config (docs/cluster.md)."""
     target: Target
     """`docker` (the local daemon) or `kubernetes` (k3s)."""
-    protect_data: bool
+    protect_data: ConfigBool
     """Protect stateful resources and secret generators against deletion and replacement."""
-    preview_identity: bool = True
+    preview_identity: ConfigBool = True
     """Kubernetes: the read-only `preview` ServiceAccount that CI previews pull requests with."""
     domain: DomainName
     """Public domain; app., api. and grafana. hosts derive from it."""
-    image_tag: Annotated[str, _matches(re.compile(r"^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
+    image_tag: Annotated[str, _matches(re.compile(r"(?!latest\Z)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"),
                                       "an image tag other than 'latest'")]
     """Tag of the Big Pod images (`<registry>/dreamscape-<pod>:<imageTag>`); never `latest`."""
-    secret_rotation: dict[str, Annotated[int, Field(ge=0)]]
+    secret_rotation: dict[str, Annotated[ConfigInt, Field(ge=0)]]
     """Generation per secret; bumping one rotates that secret on the next `pulumi up`."""
     postgres: PostgresConfig
     """PostgreSQL server."""
@@ -722,7 +867,7 @@ class StackConfig(Section):
     alerting: AlertingConfig
     """Alert receivers (email, Slack, PagerDuty for critical alerts), set as secret config. Prod and stacks with
     protectData need one, or `withoutReceivers` with the reason."""
-    registry: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$"),
+    registry: Annotated[str, _matches(re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*"),
                                       "an image registry such as 'ghcr.io/dreamscape'")]
     """Where prod and review stacks pull the Big Pod images from: `<registry>/dreamscape-<pod>:<imageTag>`."""
     registry_auth: RegistryAuthConfig = RegistryAuthConfig()
@@ -748,7 +893,7 @@ class StackConfig(Section):
     """Nightly PostgreSQL backup to MinIO (Kubernetes targets)."""
     dev_tools: DevToolsConfig
     """Opt-in pgAdmin, RedisInsight and Kafka UI (Docker only; refused on Kubernetes)."""
-    seed_data: bool = False
+    seed_data: ConfigBool = False
     """Dev and review: after the migrations, load the seed data and the test accounts (`npm run seed`:
     dev@dreamscape.ai, john@example.com). Refused on prod and on any stack that protects its data."""
     services: dict[str, ServiceConfig] = {}

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_CPU = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>m?)$")
-_MEMORY = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_CPU = re.compile(r"(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>m?)")
+_MEMORY = re.compile(r"(?P<num>[0-9]+(\.[0-9]+)?)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
 _MEMORY_FACTORS = {
     None: 1,
     "k": 10**3,
@@ -24,15 +24,15 @@ _MEMORY_FACTORS = {
     "Gi": 2**30,
     "Ti": 2**40,
 }
-_PG_MEMORY = re.compile(r"^(?P<num>\d+)(?P<unit>kB|MB|GB|TB)$")
+_PG_MEMORY = re.compile(r"(?P<num>[0-9]+)(?P<unit>kB|MB|GB|TB)")
 _PG_FACTORS = {"kB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
-_REDIS_MEMORY = re.compile(r"^(?P<num>\d+)(?P<unit>kb|mb|gb)$", re.IGNORECASE)
+_REDIS_MEMORY = re.compile(r"(?P<num>[0-9]+)(?P<unit>kb|mb|gb)", re.IGNORECASE)
 _REDIS_FACTORS = {"kb": 2**10, "mb": 2**20, "gb": 2**30}
 
 
 def cpu_millicores(value: str) -> int:
     """`"500m"` -> 500, `"2"` -> 2000, `"0.5"` -> 500."""
-    match = _CPU.match(str(value))
+    match = _CPU.fullmatch(str(value))
     if not match:
         raise ValueError(f"expected a CPU quantity such as '500m' or '2', got {value!r}")
     number = float(match["num"])
@@ -44,7 +44,7 @@ def cpu_millicores(value: str) -> int:
 
 def memory_bytes(value: str) -> int:
     """`"512Mi"` -> 536870912. Accepts the Kubernetes binary and decimal suffixes."""
-    match = _MEMORY.match(str(value))
+    match = _MEMORY.fullmatch(str(value))
     if not match:
         raise ValueError(f"expected a memory quantity such as '512Mi' or '4Gi', got {value!r}")
     size = round(float(match["num"]) * _MEMORY_FACTORS[match["unit"]])
@@ -55,7 +55,7 @@ def memory_bytes(value: str) -> int:
 
 def postgres_memory_bytes(value: str) -> int:
     """PostgreSQL memory settings use kB/MB/GB/TB (case-sensitive)."""
-    match = _PG_MEMORY.match(str(value))
+    match = _PG_MEMORY.fullmatch(str(value))
     if not match:
         raise ValueError(f"expected a PostgreSQL memory setting such as '256MB' or '2GB', got {value!r}")
     return int(match["num"]) * _PG_FACTORS[match["unit"]]
@@ -88,7 +88,7 @@ def postgres_guc_base_units(name: str, value: str) -> int:
 
 
 def redis_memory_bytes(value: str) -> int:
-    match = _REDIS_MEMORY.match(str(value))
+    match = _REDIS_MEMORY.fullmatch(str(value))
     if not match:
         raise ValueError(f"expected a Redis memory setting such as '256mb' or '2gb', got {value!r}")
     return int(match["num"]) * _REDIS_FACTORS[match["unit"].lower()]
@@ -101,6 +101,16 @@ def redis_maxmemory_bytes(value: str) -> int:
     if size <= 0:
         raise ValueError(f"maxmemory {value!r} means 'no limit' to Redis; set a positive size below the memory limit")
     return size
+
+
+JVM_HEAP_SHARE = 0.5
+JVM_MIN_HEAP_MIB = 128
+
+
+def jvm_heap_bytes(memory_limit: str) -> int:
+    """The heap a JVM service gets (`-Xmx`): half its memory limit, in whole MiB, and at least 128MiB,
+    leaving the rest for page cache and off-heap memory."""
+    return max(JVM_MIN_HEAP_MIB, int(memory_bytes(memory_limit) * JVM_HEAP_SHARE) // 2**20) * 2**20
 
 
 def format_bytes(size: int) -> str:

@@ -14,17 +14,30 @@ from datetime import UTC, datetime
 INT32_MAX = 2**31 - 1
 """Kubernetes `int32` fields (replicas, minReplicas/maxReplicas) and Kafka `INT` configs stop here."""
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 # Kubernetes apimachinery `validation.IsDNS1123Label` / `IsDNS1123Subdomain` (used for namespaces, object
 # names such as StorageClass, and Ingress hosts).
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
 
 
+def _is_label(value: str) -> bool:
+    """IsDNS1123Label: the pattern over the whole text (never a prefix, nor up to a trailing newline)
+    and the 63-character bound that RFC 1035 sets on every label of a name."""
+    return len(value) <= DNS1123_LABEL_MAX and DNS1123_LABEL.fullmatch(value) is not None
+
+
+def is_ascii_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts '²' and other scripts' digits, which no consumer
+    (Go's strconv, the cron parser, the Kubernetes API) reads as a number."""
+    return text.isascii() and text.isdigit()
+
+
 def dns1123_label(value: str) -> str:
     """Kubernetes IsDNS1123Label: at most 63 of [a-z0-9-], starting and ending alphanumeric."""
-    if len(value) > DNS1123_LABEL_MAX or not DNS1123_LABEL.match(value):
+    if not _is_label(value):
         raise ValueError(
             f"expected an RFC 1123 label (Kubernetes name rule: at most 63 lowercase letters, digits or '-', "
             f"starting and ending with a letter or digit), got {value!r}"
@@ -35,7 +48,7 @@ def dns1123_label(value: str) -> str:
 def dns1123_subdomain(value: str) -> str:
     """Kubernetes IsDNS1123Subdomain: dot-separated RFC 1123 labels, at most 253 characters in all."""
     labels = value.split(".")
-    if len(value) > DNS1123_SUBDOMAIN_MAX or not all(DNS1123_LABEL.match(label) for label in labels):
+    if len(value) > DNS1123_SUBDOMAIN_MAX or not all(_is_label(label) for label in labels):
         raise ValueError(
             f"expected an RFC 1123 subdomain (Kubernetes object name rule: lowercase labels of [a-z0-9-] "
             f"joined by '.', at most 253 characters), got {value!r}"
@@ -50,7 +63,7 @@ def domain_name(value: str) -> str:
     if (
         len(labels) < 2
         or len(value) > DNS1123_SUBDOMAIN_MAX
-        or not all(DNS1123_LABEL.match(label) for label in labels)
+        or not all(_is_label(label) for label in labels)
         or not re.fullmatch(r"[a-z]{2,63}", labels[-1])
     ):
         raise ValueError(
@@ -63,7 +76,7 @@ def domain_name(value: str) -> str:
 # Prometheus `model.ParseDuration` (prometheus/common model/time.go): units from largest to smallest,
 # each at most once, or the bare "0".
 _PROM_DURATION = re.compile(
-    r"^(?:(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?|0)$"
+    r"(?:(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?|0)"
 )
 _PROM_UNIT_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
 
@@ -71,7 +84,7 @@ _PROM_UNIT_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 10
 def prometheus_duration_ms(value: str) -> int:
     """Milliseconds of a Prometheus duration; refuses what `model.ParseDuration` refuses (units out of
     order or repeated, unknown units, empty, overflow of its int64 milliseconds)."""
-    match = _PROM_DURATION.match(value)
+    match = _PROM_DURATION.fullmatch(value)
     if not value or not match:
         raise ValueError(
             f"expected a Prometheus duration such as '30d' or '1h30m' (units y, w, d, h, m, s, ms from "
@@ -104,8 +117,12 @@ _CRON_DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@
 
 
 def cron_schedule(value: str) -> str:
-    """A schedule the Kubernetes CronJob controller accepts (robfig/cron v3 ParseStandard)."""
-    if value.strip() in _CRON_DESCRIPTORS:
+    """A schedule the Kubernetes CronJob controller accepts (robfig/cron v3 ParseStandard), written as
+    fields separated by single spaces: the parser would skip a trailing newline or a tab, but the value is
+    also rendered into the manifest and shown in messages, where stray whitespace only hides mistakes."""
+    if value != " ".join(value.split()) or not value.isascii():
+        raise ValueError(f"expected a cron schedule of ASCII fields separated by single spaces, got {value!r}")
+    if value in _CRON_DESCRIPTORS:
         return value
     fields = value.split()
     if len(fields) != 5:
@@ -125,12 +142,12 @@ def _cron_part(value: str, part: str, what: str, low: int, high: int, names: dic
     def number(text: str) -> int:
         if text.lower() in names:
             return names[text.lower()]
-        if not text.isdigit():
+        if not is_ascii_number(text):
             raise bad("is not a number")
         return int(text)
 
     span, slash, step = part.partition("/")
-    if slash and (not step.isdigit() or int(step) == 0):
+    if slash and (not is_ascii_number(step) or int(step) == 0):
         raise bad("has a step that is not a positive number")
     if span in ("*", "?"):
         if span == "?" and what not in ("day of month", "day of week"):
@@ -147,7 +164,7 @@ def _cron_part(value: str, part: str, what: str, low: int, high: int, names: dic
 
 # Kafka `Topic.validate` (clients/src/main/java/org/apache/kafka/common/internals/Topic.java).
 KAFKA_TOPIC_MAX = 249
-_KAFKA_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
+_KAFKA_TOPIC = re.compile(r"[a-zA-Z0-9._-]+")
 
 
 def majority_quorum(members: int, what: str) -> int:
@@ -168,7 +185,7 @@ def kafka_topic(value: str) -> str:
     """Kafka's topic rule: 1-249 of [a-zA-Z0-9._-], not '.' or '..'; '__'-prefixed names are internal."""
     if value in (".", ".."):
         raise ValueError(f"Kafka refuses the topic names '.' and '..', got {value!r}")
-    if not value or len(value) > KAFKA_TOPIC_MAX or not _KAFKA_TOPIC.match(value):
+    if not value or len(value) > KAFKA_TOPIC_MAX or not _KAFKA_TOPIC.fullmatch(value):
         raise ValueError(
             f"expected a Kafka topic name (1-249 characters of [a-zA-Z0-9._-], Kafka's Topic.validate), "
             f"got {value!r}"
@@ -218,7 +235,7 @@ def s3_bucket(value: str) -> str:
 # PostgreSQL identifiers (docs: "SQL Syntax - Identifiers and Key Words"): the bootstrap SQL writes the
 # role and database names unquoted, so they must be lowercase identifiers of at most NAMEDATALEN - 1 = 63
 # bytes that the grammar does not reserve.
-_SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SQL_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 POSTGRES_RESERVED_KEYWORDS = frozenset({
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
     "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
@@ -242,7 +259,7 @@ POSTGRES_SYSTEM_DATABASES = frozenset({"postgres", "template0", "template1"})
 
 
 def _sql_identifier(value: str, what: str) -> None:
-    if not _SQL_IDENTIFIER.match(value):
+    if not _SQL_IDENTIFIER.fullmatch(value):
         raise ValueError(f"expected a lowercase PostgreSQL identifier for the {what} (a letter or '_', then "
                          f"letters, digits or '_', at most 63 bytes), got {value!r}")
     if value in POSTGRES_RESERVED_KEYWORDS:
@@ -274,14 +291,14 @@ def postgres_database(value: str) -> str:
 
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
 def rfc3339_in_the_past(value: str, now: datetime | None = None) -> str:
     """A point-in-time recovery target: CloudNativePG reads `recoveryTarget.targetTime` as RFC 3339 (and
     would take a time without a zone as UTC: a zone is required here, so nobody restores to the wrong hour).
     A target in the future can never be reached: recovery would replay every WAL and then fail."""
-    if not _RFC3339.match(value):
+    if not _RFC3339.fullmatch(value):
         raise ValueError(f"expected an RFC 3339 time with a zone such as '2026-03-01T14:30:00Z', got {value!r}")
     try:
         moment = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
@@ -292,13 +309,13 @@ def rfc3339_in_the_past(value: str, now: datetime | None = None) -> str:
     return value
 
 
-_BARMAN_RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
+_BARMAN_RETENTION = re.compile(r"[1-9][0-9]*[dwm]")
 
 
 def barman_retention(value: str) -> str:
     """The Barman Cloud plugin's `ObjectStore.spec.retentionPolicy`: `XXu`, a positive integer and a unit
     of d, w or m (pattern `^[1-9][0-9]*[dwm]$` in its CRD, barmancloud.cnpg.io v0.13.0)."""
-    if not _BARMAN_RETENTION.match(value):
+    if not _BARMAN_RETENTION.fullmatch(value):
         raise ValueError(f"expected a retention such as '30d', '4w' or '3m' (days, weeks, months), got {value!r}")
     return value
 
@@ -308,4 +325,126 @@ def odd_members(value: int) -> int:
     synchronous standbys): an even count adds a member without tolerating one more failure."""
     if value % 2 == 0:
         raise ValueError(f"{value} members cannot hold a majority better than {value - 1}; use an odd count")
+    return value
+
+
+def config_int(value: object) -> object:
+    """An integer as written: a JSON number, or ASCII digits as the engine passes scalars ("3").
+
+    pydantic's lax `int` also takes `true` (as 1), `" 3\\n"`, `"1_0"` and `3.0`; none of them is an
+    integer to the systems downstream (Go's `strconv.Atoi`, the Kubernetes API's int32/int64 fields), and
+    a boolean is always a mistake. Anything else is passed on for pydantic's own bounds."""
+    if isinstance(value, bool):
+        raise ValueError(f"Input should be a valid integer, not the boolean {str(value).lower()}")
+    if isinstance(value, float):
+        raise ValueError(f"Input should be a valid integer, not the number {value!r}")
+    if isinstance(value, str):
+        if not re.fullmatch(r"-?[0-9]+", value):
+            raise ValueError(f"Input should be a valid integer (the digits 0-9 only), got {value!r}")
+        return int(value)
+    return value
+
+
+def config_bool(value: object) -> object:
+    """A boolean as written: `true`/`false` (JSON, or the engine's "true"/"false" text). pydantic's lax
+    `bool` also takes 1, 0, "yes", "on" and "t", which YAML 1.1, YAML 1.2 and the Pulumi CLI do not agree on."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError(f"Input should be a valid boolean, true or false, got {value!r}")
+
+
+def https_url(value: str, what: str) -> str:
+    """An https URL with a host, as Go's `net/url.Parse` plus an HTTP client need it (Traefik's ACME
+    `caServer`, Slack's webhook): ASCII, no whitespace, a DNS name or IP address, an optional port."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    if not value.isascii() or any(c.isspace() or not c.isprintable() for c in value):
+        problem = "only printable ASCII without spaces"
+    else:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError:
+            port, problem = None, "a port from 1 to 65535"
+        if parts.scheme != "https":
+            problem = "the https:// scheme"
+        elif not host or not (_is_host_name(host) or _is_ip(host)):
+            problem = "a host (a DNS name or an IP address) after https://"
+        elif port == 0:
+            problem = "a port from 1 to 65535"
+    if problem:
+        raise ValueError(f"{what} must be an https:// URL with {problem}, got {value!r}")
+    return value
+
+
+def _is_host_name(host: str) -> bool:
+    return len(host) <= DNS1123_SUBDOMAIN_MAX and all(
+        len(label) <= DNS1123_LABEL_MAX and re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?", label)
+        for label in host.split("."))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+# RFC 2606 and RFC 6761 reserve these names for documentation and tests; Let's Encrypt's Boulder refuses
+# an account contact there (policy `ValidEmail`: "contact email has forbidden domain").
+RESERVED_EMAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+RESERVED_TOP_LEVEL = frozenset({"example", "invalid", "localhost", "test", "local"})
+
+
+def acme_email(value: str) -> str:
+    """An ACME account contact Let's Encrypt accepts: one ASCII address whose domain is a public DNS name,
+    not a reserved documentation or test domain."""
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+", local):
+        raise ValueError(f"expected an e-mail address such as 'ops@dreamscape.ai', got {value!r}")
+    domain_name(domain.lower())
+    if domain.lower() in RESERVED_EMAIL_DOMAINS or domain.lower().rsplit(".", 1)[-1] in RESERVED_TOP_LEVEL \
+            or any(domain.lower().endswith(f".{reserved}") for reserved in RESERVED_EMAIL_DOMAINS):
+        raise ValueError(f"{value!r} is at a reserved domain (RFC 2606/6761); Let's Encrypt refuses it as an "
+                         "account contact, so no certificate would ever be issued")
+    return value
+
+
+# The Docker client's host grammar (docker/cli `opts.ParseHost`, docker/go-connections `sockets`, and the
+# `ssh://` connection helper): one of these schemes, then an address the scheme can dial.
+DOCKER_HOST_SCHEMES = ("unix", "tcp", "ssh", "npipe")
+
+
+def docker_host(value: str) -> str:
+    """A Docker daemon address the Docker client can dial (what pulumi-docker's `host` hands it)."""
+    from urllib.parse import urlsplit
+
+    scheme, sep, rest = value.partition("://")
+    problem = None
+    if not value.isascii() or any(c.isspace() for c in value) or not sep or scheme not in DOCKER_HOST_SCHEMES:
+        problem = f"one of {', '.join(s + '://' for s in DOCKER_HOST_SCHEMES)} followed by an address"
+    elif scheme in ("unix", "npipe"):
+        if not rest.startswith("/"):
+            problem = f"an absolute socket path after {scheme}://"
+    else:
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port, problem = None, "a port from 1 to 65535"
+        if problem is None and not parts.hostname:
+            problem = f"a host after {scheme}://"
+        elif problem is None and scheme == "tcp" and port is None:
+            problem = "a port (tcp://host:2376): the Docker client does not guess one for a remote daemon"
+        elif problem is None and port == 0:
+            problem = "a port from 1 to 65535"
+        elif problem is None and scheme == "tcp" and parts.path not in ("", "/"):
+            problem = "no path after tcp://host:port"
+    if problem:
+        raise ValueError(f"docker.host must be {problem}, got {value!r}")
     return value

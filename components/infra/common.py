@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components import spec
 from components.config import ResourcesConfig
-from components.config.quantities import memory_bytes
+from components.config.quantities import jvm_heap_bytes
 
 
 def resources_of(config: ResourcesConfig) -> spec.Resources:
@@ -16,6 +16,6 @@ def resources_of(config: ResourcesConfig) -> spec.Resources:
     )
 
 
-def jvm_heap_mib(config: ResourcesConfig, share: float = 0.5) -> int:
+def jvm_heap_mib(config: ResourcesConfig) -> int:
     """A JVM heap that leaves room for page cache and off-heap memory inside the limit."""
-    return max(128, int(memory_bytes(config.memory_limit) * share) // 2**20)
+    return jvm_heap_bytes(config.memory_limit) // 2**20

@@ -96,7 +96,7 @@ def blueprint(config: KafkaConfig, cluster_id: spec.Text, external_address: str 
     """The brokers and the topics task. `external_address` (`host:port`) adds a listener for clients
     outside the environment, published on that port (the developer's machine)."""
     external = external_address is not None
-    ports = [spec.Port("kafka", PORT), spec.Port("controller", CONTROLLER_PORT)]
+    ports = [spec.Port("kafka", PORT), spec.Port("controller", CONTROLLER_PORT, audience=spec.PortAudience.PEERS)]
     if external_address is not None:
         published = int(external_address.rsplit(":", 1)[1])
         ports.append(spec.Port("kafka-external", EXTERNAL_PORT, host_port=published))

@@ -17,6 +17,7 @@ import pulumi
 from components import spec
 from components.config import MinioConfig
 from components.deploy import BlueprintComponent
+from components.images import tag_of
 from components.infra.common import resources_of
 
 NAME = "minio"
@@ -64,7 +65,16 @@ def volumes(config: MinioConfig) -> tuple[spec.DataVolume, ...]:
     return (spec.DataVolume("data", "/data", config.storage),)
 
 
-def blueprint(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Blueprint:
+def stored_identity(config: MinioConfig, backup_bucket: str | None) -> dict[str, str]:
+    """The buckets that hold data (the configured ones and the backup bucket), and the server release:
+    MinIO never supports running an older release over newer data."""
+    buckets = sorted({*config.buckets, *([backup_bucket] if backup_bucket else [])})
+    tag = tag_of(config.image)
+    return {"buckets": ",".join(buckets), **({"release": tag} if tag and tag.startswith("RELEASE.") else {})}
+
+
+def blueprint(config: MinioConfig, root_password: pulumi.Output[str],
+              backup_bucket: str | None = None) -> spec.Blueprint:
     env_file = spec.SecretFile(
         ENV_FILE,
         pulumi.Output.format("MINIO_ROOT_USER={0}\nMINIO_ROOT_PASSWORD={1}\n", ROOT_USER, root_password),
@@ -77,9 +87,10 @@ def blueprint(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Bl
         ports=(
             # Its cluster metrics need a bearer token (Prometheus derives it from the root credentials).
             spec.Port("minio-api", API_PORT, host_port=API_PORT, metrics_path="/minio/v2/metrics/cluster"),
-            spec.Port("minio-console", CONSOLE_PORT, host_port=CONSOLE_PORT),
+            spec.Port("minio-console", CONSOLE_PORT, host_port=CONSOLE_PORT, audience=spec.PortAudience.OPERATORS),
         ),
         volumes=volumes(config),
+        identity=stored_identity(config, backup_bucket),
         probes=spec.Probes(
             readiness=spec.Probe(command=("mc", "ready", "local"), period_seconds=10),
             liveness=spec.Probe(http_path="/minio/health/live", port=API_PORT, period_seconds=20),

@@ -22,7 +22,7 @@ import pulumi
 from components import spec
 from components.config import BackupConfig, PostgresConfig
 from components.deploy import BlueprintComponent
-from components.images import major_version
+from components.images import major_version, tag_of
 from components.infra.common import resources_of
 from components.targets.facts import DatabaseHosts
 
@@ -175,6 +175,22 @@ def database(args: PostgresArgs) -> spec.Database:
     )
 
 
+def image_family(image: str) -> str | None:
+    """The C library the official image is built on, which decides text collation: `-alpine` tags are musl,
+    every other tag glibc (Debian); None for a digest without a tag."""
+    tag = tag_of(image)
+    if tag is None:
+        return None
+    return "alpine (musl)" if "alpine" in tag else "debian (glibc)"
+
+
+def stored_identity(config: PostgresConfig) -> dict[str, str]:
+    """What names or orders the stored data beyond the volume: the database, its owning role, and the
+    collation the image's C library gives every text index."""
+    family = image_family(config.image)
+    return {"database": config.database, "appUser": config.app_user, **({"imageFamily": family} if family else {})}
+
+
 def blueprint(args: PostgresArgs) -> spec.Blueprint:
     """The server (a replicated database where the platform has an operator) and its idempotent bootstrap."""
     config, superuser_password, app_password, run_id = (args.config, args.superuser_password,
@@ -197,6 +213,7 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         database=database(args),
         ports=(spec.Port("postgres", PORT, host_port=PORT),),
         volumes=volumes(config),
+        identity=stored_identity(config),
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),

@@ -147,7 +147,7 @@ def _members(config: RedisConfig, name: str, secrets: tuple[spec.SecretFile, ...
     ping = spec.Probe(command=("/bin/sh", "-c", f"{_AUTH} redis-cli ping | grep -q PONG"))
     ports = [spec.Port("redis", PORT, host_port=PORT if name == NAME else None)]
     if config.mode == "cluster":
-        ports.append(spec.Port("cluster-bus", BUS_PORT))
+        ports.append(spec.Port("cluster-bus", BUS_PORT, audience=spec.PortAudience.PEERS))
     return spec.Service(
         name=name,
         component="cache",

@@ -92,7 +92,9 @@ def _kafka(inputs: InfraInputs) -> InfraPlan:
 
 def _minio(inputs: InfraInputs) -> InfraPlan:
     config, password = inputs.config.minio, inputs.secrets["minioRoot"]
-    return InfraPlan(blueprint=minio.blueprint(config, password), link=minio.link(config, password),
+    backup = inputs.config.backup
+    return InfraPlan(blueprint=minio.blueprint(config, password, backup.bucket if backup.enabled else None),
+                     link=minio.link(config, password),
                      outputs={"endpoint": minio.ENDPOINT})
 
 

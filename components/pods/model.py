@@ -20,7 +20,7 @@ from components import spec
 APP_ROOT = PurePosixPath("/app")
 """Where each service's code lives in the image: ``/app/<service name>``."""
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
 class Infra(StrEnum):
@@ -33,7 +33,7 @@ class Infra(StrEnum):
 
 
 def _check_name(kind: str, name: str) -> None:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"{kind} name {name!r} must be lowercase letters, digits and '-'")
 
 

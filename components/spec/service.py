@@ -53,6 +53,20 @@ class Exposure:
     """Connections stay open (WebSocket): the edge must not cut them at its usual timeouts."""
 
 
+class PortAudience(StrEnum):
+    """Who may open a connection to a port, beyond the members of the service's own zone (who reach
+    every port of their zone: replication, cluster gossip, the exporter beside its data service)."""
+
+    CLIENTS = "clients"
+    """Every workload that declares it reaches the zone: a service's client port."""
+    PEERS = "peers"
+    """Only the zone's own members: a cluster bus or a controller quorum port, never a client."""
+    SCRAPER = "scraper"
+    """Only the metrics scraper: a port that serves metrics and nothing else (an exporter's)."""
+    OPERATORS = "operators"
+    """No workload: people, through a published dev port or a port-forward (an admin console)."""
+
+
 @dataclass(frozen=True)
 class Port:
     """A port the service listens on, and everything said about it in one place.
@@ -70,8 +84,12 @@ class Port:
     exposure: Exposure | None = None
     dev_only: bool = False
     """Only in development mode (debuggers, hot-module reload)."""
+    audience: PortAudience = PortAudience.CLIENTS
+    """Who may connect from outside the zone; targets that can filter by port (Kubernetes) enforce it."""
 
     def __post_init__(self) -> None:
+        if self.audience is PortAudience.SCRAPER and self.metrics_path is None:
+            raise ValueError(f"port {self.name}: a port for the scraper only needs a metrics path")
         if not 1 <= self.number <= 65535:
             raise ValueError(f"port {self.name}: {self.number} is outside 1..65535")
         if self.host_port is not None and not 1 <= self.host_port <= 65535:
@@ -333,6 +351,11 @@ class Service:
     database: Database | None = None
     """This service is a replicated database: a platform with a database operator realises it from this
     record (components/spec/database.py); others run the container."""
+    scrapes: frozenset[Zone] = frozenset()
+    """Zones whose metrics ports this service scrapes, and nothing else there (unlike `reaches`, which
+    opens a zone's client ports). Docker joins the zones' networks; Kubernetes admits it to metrics ports."""
+    internet_ports: tuple[int, ...] = ()
+    """TCP ports it opens to public addresses (never a private range), e.g. its notification receivers'."""
     redundancy: Redundancy | None = None
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
 
@@ -363,6 +386,11 @@ class Service:
     @property
     def metrics_ports(self) -> tuple[Port, ...]:
         return tuple(port for port in self.ports if port.metrics_path is not None)
+
+    @property
+    def client_ports(self) -> tuple[Port, ...]:
+        """The ports workloads outside the zone may open (those that declare they reach it)."""
+        return tuple(port for port in self.ports if port.audience is PortAudience.CLIENTS)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
     if config.target is TargetKind.DOCKER:
         from components.targets.docker.facts import DockerFacts
 
-        return DockerFacts(environment=environment)
+        return DockerFacts(environment=environment,
+                           location=f"docker host {config.docker.host or '(the local default socket)'}")
     from components.targets.kubernetes.facts import KubernetesFacts
 
     return KubernetesFacts(
@@ -32,6 +33,7 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
         storage_class=config.kubernetes.storage_class,
         dns_resolver=str(config.kubernetes.cluster_dns),
         installs_operators=config.kubernetes.install_operators,
+        location=f"kubernetes context {config.kubernetes.context or '(the kubeconfig current context)'}",
     )
 
 

@@ -51,6 +51,12 @@ class PlatformFacts(Protocol):
     """Read-only answers; each target's `facts` module implements them as a frozen dataclass."""
 
     @property
+    def location(self) -> str:
+        """Where the stored data lives (the Docker daemon, the Kubernetes context): another location has
+        none of the volumes, so the stateful guard refuses a switch."""
+        ...
+
+    @property
     def environment(self) -> str: ...
 
     @property

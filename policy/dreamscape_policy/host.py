@@ -11,6 +11,7 @@ system paths.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
@@ -135,15 +136,19 @@ def validate_host_paths(args: ResourceValidationArgs, report_violation: ReportVi
     """hostPath only read-only and in the node-agents namespaces; Docker: no writable or system host paths."""
     config = args.get_config()
     if args.resource_type == DOCKER_CONTAINER:
-        allowed = _patterns(config, READ_ONLY_HOST_PATHS_KEY, DEFAULT_READ_ONLY_HOST_PATHS)
+        patterns = _patterns(config, READ_ONLY_HOST_PATHS_KEY, DEFAULT_READ_ONLY_HOST_PATHS)
+        # An allowed literal path is allowed where it resolves to as well (/var/run -> /run).
+        allowed = (*patterns, *(os.path.realpath(p) for p in patterns if not any(c in p for c in "*?[")))
         for path, read_only in _docker_host_paths(args.props):
-            if not _is_system_path(path):
+            system = [form for form in _path_forms(path) if _is_system_path(form)]
+            if not system:
                 continue
-            if read_only and any(fnmatchcase(path, p) for p in allowed):
+            if read_only and all(any(fnmatchcase(form, p) for p in allowed) for form in system):
                 continue
+            resolved = f" (resolves to {', '.join(f for f in system if f != path)})" if system != [path] else ""
             report_violation(
-                f"container mounts the host path {path}{' read-only' if read_only else ''}; system paths stay "
-                f"off dev containers (allow a read-only one in {READ_ONLY_HOST_PATHS_KEY}).",
+                f"container mounts the host path {path}{resolved}{' read-only' if read_only else ''}; system "
+                f"paths stay off dev containers (allow a read-only one in {READ_ONLY_HOST_PATHS_KEY}).",
                 None,
             )
         return
@@ -182,6 +187,14 @@ def _docker_host_paths(props: Mapping[str, Any]) -> Iterator[tuple[str, bool]]:
         mount = as_mapping(raw)
         if mount.get("type") == "bind" and isinstance(mount.get("source"), str):
             yield mount["source"], _is_true(mount.get("readOnly"))
+
+
+def _path_forms(path: str) -> list[str]:
+    """The path as written, without `..` and repeated slashes, and with every symlink resolved: the
+    policy runs where `pulumi preview` runs, which for the dev stack is the Docker host, so a bind mount
+    of `~/src/etc-link` (a symlink to /etc) is caught as /etc."""
+    forms = [path, os.path.normpath(path), os.path.realpath(path)]
+    return list(dict.fromkeys(forms))
 
 
 def _is_system_path(path: str) -> bool:

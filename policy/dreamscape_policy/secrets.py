@@ -65,17 +65,21 @@ HARMLESS_WORDS = frozenset({"PUBLIC"})
 _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_LETTERS_DIGITS = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 
 
 def name_words(name: str) -> list[str]:
-    """Upper-case words of `name`: ``jwtSecretFile`` and ``JWT_SECRET_FILE`` both give JWT SECRET FILE."""
+    """Upper-case words of `name`: ``jwtSecretFile`` and ``JWT_SECRET_FILE`` both give JWT SECRET FILE;
+    digits are words of their own, so ``DB_PASSWORD2`` gives DB PASSWORD 2."""
     spaced = _CAMEL_ACRONYM.sub(r"\1_\2", _CAMEL_LOWER_UPPER.sub(r"\1_\2", name))
+    spaced = _LETTERS_DIGITS.sub("_", spaced)
     return [word.upper() for word in _NON_ALNUM.split(spaced) if word]
 
 
 def looks_secret(name: str) -> bool:
-    """True if `name` names a secret value (not a file/path reference to one)."""
-    words = name_words(name)
+    """True if `name` names a secret value (not a file/path reference to one). A trailing number
+    (`DB_PASSWORD2`, `API_KEY_2`) numbers a value; it does not make it a reference."""
+    words = [word for word in name_words(name) if not word.isdigit()]
     if not words or words[-1] in REFERENCE_WORDS:
         return False
     if HARMLESS_WORDS.intersection(words):
@@ -83,7 +87,9 @@ def looks_secret(name: str) -> bool:
     return bool(SECRET_WORDS.intersection(words))
 
 
-_URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:'\"]*:([^\s/@'\"]+)@")
+# The userinfo may hold any character but '/', '@' and whitespace, quotes included (`p'w"d`): a quote
+# inside a password must not hide the URL from the rule.
+_URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:([^\s/@]+)@")
 _ASSIGNMENT = re.compile(
     r"""(?im)^[ \t]*(?:-[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[:=][ \t]*(.*?)[ \t]*[;,]?[ \t]*$"""
 )

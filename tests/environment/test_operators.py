@@ -147,7 +147,8 @@ def test_the_budget_counts_every_operator_pod_prod_installs_with_the_requests_it
     from components.targets.kubernetes.facts import KubernetesFacts
 
     facts = KubernetesFacts(environment="prod", namespace="dreamscape-prod", storage_class="local-path",
-                            dns_resolver="10.43.0.10", installs_operators=True)
+                            dns_resolver="10.43.0.10", installs_operators=True,
+                            location="kubernetes context prod")
     budgeted = sorted((cpu_millicores(r.resources.cpu_request), memory_bytes(r.resources.memory_request))
                       for r in facts.reserved)
     given = []
@@ -160,5 +161,6 @@ def test_the_budget_counts_every_operator_pod_prod_installs_with_the_requests_it
                 node = node[key]
             given.append((cpu_millicores(node["requests"]["cpu"]), memory_bytes(node["requests"]["memory"])))
     assert budgeted == sorted(given), "the budget counts what each operator pod is told to request, no more, no less"
-    assert not KubernetesFacts(environment="review-42", namespace="n", storage_class="local-path",
-                               dns_resolver="10.43.0.10").reserved, "a stack that installs none reserves none"
+    none = KubernetesFacts(environment="review-42", namespace="n", storage_class="local-path",
+                           dns_resolver="10.43.0.10", location="kubernetes context review")
+    assert not none.reserved, "a stack that installs none reserves none"

@@ -86,7 +86,10 @@ def test_the_members_talk_to_the_operator_the_api_server_and_the_store_through_d
     labels = one(prod, "Cluster")["spec"]["inheritedMetadata"]["labels"]
     assert labels["dreamscape.io/zone"] == "database", "members are in the database zone (replication, apps)"
     assert labels["dreamscape.io/kube-api"] == "true", "the instance manager talks to the API server"
-    assert policies["metrics-postgres"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 9187}]
+    clients = policies["clients-postgres"]
+    assert clients["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres"}}, "the members, not a Deployment"
+    assert clients["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 5432}], "apps reach the client port only"
+    assert "metrics-postgres" not in policies, "no port is opened to the scraper that it does not scrape"
 
 
 def test_dev_keeps_one_postgres_container_and_no_operator(dev: Evaluation) -> None:

@@ -65,11 +65,13 @@ ALERTING = {
         "pagerdutyRoutingKey": "ALERTSECRET-pagerduty",
     }
 }
+ALERTING_IS_SECRET = ("dreamscape:alerting",)
+"""Receiver credentials are accepted only from secret config."""
 
 
 def test_alerting_receiver_secrets_never_travel_in_plain_text() -> None:
     for stack in ("dev", "prod"):
-        evaluation = evaluate(stack, ALERTING)
+        evaluation = evaluate(stack, ALERTING, secret_keys=ALERTING_IS_SECRET)
         delivered = [r for r in evaluation.resources if "ALERTSECRET" in str(r.inputs)]
         assert delivered, f"{stack}: the receiver secrets reach Alertmanager"
         leaks = [f"{r.type} {r.name}{path}" for r in evaluation.resources for path, leaf in walk_plain(r.wire)
@@ -78,7 +80,7 @@ def test_alerting_receiver_secrets_never_travel_in_plain_text() -> None:
 
 
 def test_alerting_receivers_with_secrets_stay_out_of_config_maps() -> None:
-    evaluation = evaluate("prod", ALERTING)
+    evaluation = evaluate("prod", ALERTING, secret_keys=ALERTING_IS_SECRET)
     maps = [r.name for r in evaluation.resources
             if r.type == "kubernetes:core/v1:ConfigMap" and "alertmanager" in r.name]
     assert not maps, f"alertmanager.yml carries email settings from secret config, so no ConfigMap: {maps}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, load, loader
-from tests.harness import config_bag, evaluate, refuse
+from tests.harness import OPERATOR_SECRETS, config_bag, evaluate, refuse
 from tests.kube import kube_objects, manifest
 
 REVIEW = {"pr": 7, "commit": "1a2b3c4d", "expiresAt": "2030-01-01T00:00:00Z"}
@@ -92,7 +92,7 @@ def test_a_secret_set_in_the_stack_file_is_taken_from_the_decrypted_bag(stack_di
     )
     bag = config_bag("review-pr-7", {"alerting": {"slackWebhook": "https://hooks.slack.com/services/T/B/x"},
                                      "review": REVIEW})
-    config = load("review-pr-7", bag)
+    config = load("review-pr-7", bag, secret_keys=["dreamscape:alerting"])
     webhook = config.alerting.slack_webhook
     assert webhook is not None and webhook.get_secret_value().startswith("https://hooks"), "decrypted value used"
 
@@ -107,7 +107,8 @@ def test_a_namespace_that_leaves_no_room_for_the_node_agents_suffix_is_refused()
     with pytest.raises(ConfigError, match=r"dreamscape:kubernetes.namespace: .* is 64 characters") as caught:
         load("prod", config_bag("prod", {"kubernetes": {"namespace": namespace}}))
     assert "at most 51" in str(caught.value), f"the message says the real limit: {caught.value}"
-    load("prod", config_bag("prod", {"kubernetes": {"namespace": "n" * 51}}))
+    load("prod", config_bag("prod", {"kubernetes": {"namespace": "n" * 51}}),
+         secret_keys=[f"dreamscape:{key}" for key in OPERATOR_SECRETS["prod"]])
 
 
 def test_a_review_host_over_253_characters_is_refused() -> None:

@@ -33,7 +33,8 @@ def test_a_receiver_alertmanager_would_crash_or_drop_alerts_on_is_refused_at_loa
 def test_valid_receivers_are_accepted() -> None:
     alerting = {"email": {**EMAIL, "username": "alerts", "password": "pw"},
                 "slackWebhook": "https://hooks.slack.com/services/T0/B0/abc", "pagerdutyRoutingKey": "R0UT1NGKEY"}
-    assert evaluate("dev", {"alerting": alerting}).resources, "a valid alerting section deploys"
+    evaluation = evaluate("dev", {"alerting": alerting}, secret_keys=["dreamscape:alerting"])
+    assert evaluation.resources, "a valid alerting section (from secret config) deploys"
 
 
 def test_prod_without_a_receiver_is_refused_before_anything_is_registered() -> None:

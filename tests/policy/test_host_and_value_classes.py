@@ -7,8 +7,10 @@ caught by the named policy and one compliant resource passes the whole pack.
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,6 +110,11 @@ def _root(props: dict[str, Any]) -> None:
     main_container(props)["securityContext"]["runAsUser"] = 0
 
 
+SYMLINK_TO_ETC = Path(tempfile.mkdtemp(prefix="dreamscape-policy-")) / "etc-link"
+"""A checkout-looking path that is a symlink to /etc: the policy runs where the Docker host is."""
+SYMLINK_TO_ETC.symlink_to("/etc")
+
+
 @dataclass(frozen=True)
 class Case:
     policy: str
@@ -139,6 +146,14 @@ CASES = {
     "docker system host path": Case(HOST_PATH, DOCKER_CONTAINER,
                                     docker(mounts=[{"type": "bind", "source": "/etc", "target": "/host-etc"}]),
                                     docker(mounts=[{"type": "bind", "source": "/home/dev/src", "target": "/src"}])),
+    "docker system path through a symlink": Case(
+        HOST_PATH, DOCKER_CONTAINER,
+        docker(mounts=[{"type": "bind", "source": str(SYMLINK_TO_ETC), "target": "/src", "readOnly": True}]),
+        docker(mounts=[{"type": "bind", "source": str(SYMLINK_TO_ETC.parent), "target": "/src"}])),
+    "docker system path through '..'": Case(
+        HOST_PATH, DOCKER_CONTAINER,
+        docker(mounts=[{"type": "bind", "source": "/home/dev/../../etc", "target": "/src"}]),
+        docker(mounts=[{"type": "bind", "source": "/home/dev/src/../other", "target": "/src"}])),
     "docker writable docker socket": Case(HOST_PATH, DOCKER_CONTAINER,
                                           docker(volumes=[{"hostPath": "/var/run/docker.sock",
                                                            "containerPath": "/var/run/docker.sock"}]),
@@ -197,6 +212,8 @@ def test_a_url_with_a_password_in_a_docker_env_var_is_caught_whatever_its_name()
     [
         ("postgres://u:p4ss@h/db", True), ("postgres://u@h/db", False), ("https://h/x?a=b@c", False),
         ("http://u:${PASSWORD}@h", False), ("amqp://u:%(password)s@h", False), ("PLAINTEXT://$(hostname):9092", False),
+        ("postgres://app:hun'ter2@db/app", True), ('postgres://app:pa"ss@db/app', True),
+        ("postgres://o'brien:secret@db/app", True),
     ],
 )
 def test_url_passwords_are_found_and_placeholders_are_not(text: str, expected: bool) -> None:

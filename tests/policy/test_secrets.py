@@ -35,6 +35,11 @@ NO_PLAINTEXT = "no-plaintext-secrets"
         "AWS_CREDENTIALS",
         "tls.key",
         "REDIS_PASSWD",
+        "DB_PASSWORD2",
+        "API_KEY_2",
+        "dbPassword2",
+        "S3KEY",
+        "TOKEN1_VALUE",
     ],
 )
 def test_secret_looking_names_are_recognised(name: str) -> None:
@@ -57,6 +62,9 @@ def test_secret_looking_names_are_recognised(name: str) -> None:
         "OAUTH_TOKEN_URL",
         "LOG_LEVEL",
         "PWD",
+        "DB_PASSWORD_FILE2",
+        "OAUTH2_CLIENT_ID",
+        "SHA256_SUM",
     ],
 )
 def test_references_and_look_alikes_are_not_secret(name: str) -> None:

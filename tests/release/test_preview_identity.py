@@ -21,6 +21,8 @@ READ = ("get", "list", "watch")
 WRITE = ("create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate", "approve")
 TOKEN = "ghp_PULLTOKEN0123456789abcdef"
 REGISTRY_AUTH = {"registryAuth": {"username": "dreamscape-bot", "password": TOKEN}}
+REGISTRY_AUTH_IS_SECRET = ("dreamscape:registryAuth",)
+"""Registry credentials are accepted only from secret config."""
 
 
 def plural(kind: str) -> str:
@@ -164,7 +166,7 @@ def test_without_registry_credentials_no_pod_references_a_pull_secret(prod: Eval
 
 @pytest.fixture(scope="module")
 def prod_with_registry() -> Evaluation:
-    return evaluate("prod", REGISTRY_AUTH)
+    return evaluate("prod", REGISTRY_AUTH, secret_keys=REGISTRY_AUTH_IS_SECRET)
 
 
 def test_registry_credentials_become_a_secret_pull_secret_used_by_every_pod_of_the_environment(
@@ -188,14 +190,14 @@ def test_registry_credentials_become_a_secret_pull_secret_used_by_every_pod_of_t
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
 def test_the_registry_token_never_travels_in_plain_text(stack: str) -> None:
-    evaluation = evaluate(stack, REGISTRY_AUTH)
+    evaluation = evaluate(stack, REGISTRY_AUTH, secret_keys=REGISTRY_AUTH_IS_SECRET)
     leaks = [f"{r.type} {r.name}{path}" for r in evaluation.resources for path, value in walk_plain(r.wire)
              if isinstance(value, str) and TOKEN in value]
     assert not leaks, f"the registry token appears outside secret markers: {leaks}"
 
 
 def test_on_docker_the_remote_images_pull_through_a_provider_with_registry_auth() -> None:
-    dev = evaluate("dev", REGISTRY_AUTH)
+    dev = evaluate("dev", REGISTRY_AUTH, secret_keys=REGISTRY_AUTH_IS_SECRET)
     providers = [r for r in dev.resources if r.type == "pulumi:providers:docker" and "registryAuth" in r.inputs]
     assert len(providers) == 1, "one pull provider with the credentials"
     auth = providers[0].inputs["registryAuth"]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from components.spec import Zone
-from components.targets.labels import API_ACCESS_LABEL, DATASOURCE_LABEL, SCRAPER_LABEL, workload_labels
-from tests.harness import Evaluation
+from components.targets.labels import API_ACCESS_LABEL, workload_labels
+from tests.harness import Evaluation, evaluate
 from tests.kube import manifest, pod_spec, validate, workloads
 from tests.netpol import Cluster, Endpoint, Policy
 
@@ -38,11 +38,10 @@ PAYMENTS = Endpoint("payments-provider", "<internet>", {}, "93.184.216.34", {"ht
 EXPERIENCE = pod("experience", Zone.BIGPODS, {Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
                  {"http": 8080, "metrics": 9113})
 ACCOUNTS = pod("accounts", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE}, {"http": 8080, "metrics": 9113})
-PROMETHEUS = pod("prometheus", Zone.MONITORING, set(Zone), {"web": 9090},
-                 extra={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"})
 SLACK = Endpoint("hooks.slack.com", "<internet>", {}, "34.233.0.1", {"https": 443})
-SMTP = Endpoint("smtp-relay", "<internet>", {}, "198.51.100.25", {"submission": 587})
-PRIVATE_SMTP = Endpoint("office-relay", "<lan>", {}, "192.168.1.25", {"submission": 587})
+SMTP = Endpoint("smtp-relay", "<internet>", {}, "198.51.100.25", {"submission": 587, "alt": 2525})
+PAGERDUTY = Endpoint("events.pagerduty.com", "<internet>", {}, "44.242.0.1", {"https": 443})
+PRIVATE_SMTP = Endpoint("office-relay", "<lan>", {}, "192.168.1.25", {"submission": 587, "alt": 2525})
 OPERATOR = pod("operator", Zone.BIGPODS, set(), {"http": 8080}, extra={API_ACCESS_LABEL: "true"})
 FOREIGN = pod("intruder", Zone.BIGPODS, {Zone.DATABASE}, {"http": 8080}, namespace="dreamscape-review-7")
 
@@ -84,7 +83,7 @@ def cluster(prod: Evaluation) -> Cluster:
 @pytest.fixture(scope="module")
 def pods(prod: Evaluation) -> dict[str, Endpoint]:
     recorded = recorded_pods(prod)
-    synthetic = {p.name: p for p in (EXPERIENCE, ACCOUNTS, PROMETHEUS, OPERATOR)}
+    synthetic = {p.name: p for p in (EXPERIENCE, ACCOUNTS, OPERATOR)}
     return {**recorded, **synthetic}
 
 
@@ -130,6 +129,33 @@ def test_data_services_cannot_initiate_connections_to_big_pods(
     for name in ("postgres", "redis", "kafka", "minio"):
         for target in (EXPERIENCE, ACCOUNTS):
             assert not cluster.allowed(pods[name], target, 8080), f"{name} must not initiate to {target.name}"
+
+
+def test_prometheus_reaches_metrics_ports_only(prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    prometheus = pods["prometheus"]
+    for name, port in (("postgres", 5432), ("redis", 6379), ("redis", 16379), ("kafka", 9092), ("kafka", 9093),
+                       ("minio", 9001)):
+        assert not cluster.allowed(prometheus, pods[name], port), f"Prometheus never opens {name}:{port}"
+    scraped = metrics_ports(prod)
+    reached = sorted(f"{name}:{port}" for name, target in pods.items() if target.namespace == NAMESPACE
+                     and target.labels.get("dreamscape.io/zone") != "monitoring"
+                     for port in target.ports.values() if cluster.allowed(prometheus, target, port)
+                     and port not in scraped.get(name, set()))
+    assert not reached, f"outside its own zone Prometheus opens metrics ports only, also opened: {reached}"
+
+
+def test_app_pods_reach_only_the_client_ports_of_data_services(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    app = pod("all-zones-app", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
+              {"http": 8080})
+    for name, port in (("postgres", 5432), ("redis", 6379), ("kafka", 9092), ("minio", 9000)):
+        assert cluster.allowed(app, pods[name], port), f"an app that declares the zone reaches {name}:{port}"
+    for name, port, what in (("redis", 16379, "the Redis cluster bus"), ("kafka", 9093, "the KRaft controller"),
+                             ("minio", 9001, "the MinIO console")):
+        assert not cluster.allowed(app, pods[name], port), f"an app pod never opens {what} ({name}:{port})"
+    for exporter in ("postgres-exporter", "redis-exporter", "kafka-exporter"):
+        for port in pods[exporter].ports.values():
+            assert not cluster.allowed(app, pods[exporter], port), f"an app pod never opens {exporter}:{port}"
 
 
 def test_zone_members_reach_their_peers(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
@@ -192,15 +218,47 @@ def test_grafana_reaches_only_prometheus_and_loki(cluster: Cluster, pods: dict[s
     assert not cluster.allowed(grafana, PAYMENTS, 443), "nor the internet"
 
 
-def test_alertmanager_reaches_only_its_receivers(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+RECEIVERS = {
+    "alerting": {
+        "email": {"to": "ops@dreamscape.ai", "from": "alerts@dreamscape.ai", "smarthost": "smtp.dreamscape.ai:2525",
+                  "username": "alerts", "password": "smtp-password"},
+        "slackWebhook": "https://hooks.dreamscape.ai:8443/services/T/B/x",
+        "pagerdutyRoutingKey": "routing-key",
+    }
+}
+"""Receivers on ports other than the usual ones: the policy follows the URLs, not a fixed list."""
+
+
+@pytest.fixture(scope="module")
+def receivers_cluster() -> tuple[Cluster, dict[str, Endpoint]]:
+    evaluation = evaluate("prod", RECEIVERS, secret_keys=["dreamscape:alerting"])
+    policies = [Policy(manifest(r)["metadata"]["namespace"], manifest(r)["spec"])
+                for r in evaluation.of_type(NETWORK_POLICY)]
+    return Cluster(policies), recorded_pods(evaluation)
+
+
+def test_alertmanager_reaches_only_its_receivers_on_their_configured_ports(
+        receivers_cluster: tuple[Cluster, dict[str, Endpoint]]) -> None:
+    cluster, pods = receivers_cluster
     alertmanager = pods["alertmanager"]
-    assert cluster.allowed(alertmanager, SLACK, 443), "Slack and PagerDuty over HTTPS"
-    assert cluster.allowed(alertmanager, SMTP, 587), "email through an SMTP relay"
-    assert not cluster.allowed(alertmanager, PRIVATE_SMTP, 587), "never a private range"
+    assert cluster.allowed(alertmanager, SLACK, 8443), "the webhook URL's own port (:8443)"
+    assert cluster.allowed(alertmanager, PAGERDUTY, 443), "PagerDuty's events API over HTTPS"
+    assert cluster.allowed(alertmanager, SMTP, 2525), "the smarthost's own port (:2525)"
+    assert not cluster.allowed(alertmanager, SMTP, 587), "no SMTP port that no receiver names"
+    assert not cluster.allowed(alertmanager, PRIVATE_SMTP, 2525), "never a private range"
     assert not cluster.allowed(alertmanager, SLACK, 80), "no plain HTTP"
     reached = sorted(f"{name}:{port}" for name, target in pods.items()
                      for port in target.ports.values() if cluster.allowed(alertmanager, target, port))
     assert not reached, f"Alertmanager opens nothing inside the cluster: {reached}"
+
+
+def test_without_receivers_alertmanager_opens_nothing() -> None:
+    evaluation = evaluate("prod", {"alerting": {"withoutReceivers": "pre-launch: nobody is on call yet"}})
+    cluster = Cluster([Policy(manifest(r)["metadata"]["namespace"], manifest(r)["spec"])
+                       for r in evaluation.of_type(NETWORK_POLICY)])
+    alertmanager = recorded_pods(evaluation)["alertmanager"]
+    for endpoint, port in ((SLACK, 443), (SMTP, 587), (PAGERDUTY, 443)):
+        assert not cluster.allowed(alertmanager, endpoint, port), f"no receiver, no {endpoint.name}:{port}"
 
 
 def test_every_pod_resolves_names_through_cluster_dns(cluster: Cluster, pods: dict[str, Endpoint]) -> None:
@@ -251,8 +309,16 @@ def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evalu
     def names(evaluation: Evaluation) -> set[str]:
         return {manifest(r)["metadata"]["name"] for r in evaluation.of_type(NETWORK_POLICY)}
 
+    # Per-service policies follow the services: a service only prod runs (Redis replicas) has its own.
+    only_in_prod = {w.name for w in workloads(prod)} - {w.name for w in workloads(review)}
+    per_service = {f"{kind}-{service}" for kind in ("clients", "metrics", "internet") for service in only_in_prod}
+    # internet-<service> follows each stack's configured receivers (prod has some, the review profile none).
+    def fixed(found: set[str]) -> set[str]:
+        return {name for name in found if not name.startswith("internet-")}
+
     # The archive's egress exists only where an off-site store is configured (prod; review may set one).
-    assert names(review) == names(prod) - {"postgres-archive-egress"}, "review stacks are as locked down as prod"
+    assert fixed(names(review)) == fixed(names(prod) - per_service - {"postgres-archive-egress"}), \
+        "review stacks are as locked down as prod"
     assert {manifest(r)["metadata"]["namespace"] for r in review.of_type(NETWORK_POLICY)} == \
         {"dreamscape-review-42", "dreamscape-review-42-node-agents"}, "review policies live in the review's namespaces"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from components.config import loader
 from tests.tools.fakes import FakeRunner
 from tools import dev_db, restore_postgres
 from tools.runner import CommandError, SubprocessRunner
@@ -33,6 +34,9 @@ def test_dev_dump_runs_pg_dump_inside_the_stacks_postgres_container(tmp_path: Pa
 def test_dev_dump_defaults_to_a_timestamped_file_per_stack(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    # A second developer stack of its own: a stack file that picks the Docker target.
+    (tmp_path / "Pulumi.alice.yaml").write_text("config:\n  dreamscape:target: docker\n")
+    monkeypatch.setattr(loader, "STACK_DIR", tmp_path)
     runner = FakeRunner()
     now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert dev_db.main(["dump", "--stack", "alice"], runner=runner, now=now) == 0

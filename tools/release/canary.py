@@ -50,7 +50,7 @@ class CanaryPolicy:
     """Fewer canary requests in the window prove nothing: no promotion."""
 
     def __post_init__(self) -> None:
-        if not WINDOW.match(self.window):
+        if not WINDOW.fullmatch(self.window):
             raise ValueError(f"window {self.window!r} is not a PromQL duration like 10m")
 
 

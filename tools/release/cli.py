@@ -139,8 +139,8 @@ def main(argv: Sequence[str] | None = None, factory: BackendFactory | None = Non
     try:
         return run(sys.argv[1:] if argv is None else argv, factory or AutomationBackend,
                    os.environ if environ is None else environ, out)
-    except ReleaseError as error:
-        print(f"release: error: {error}", file=sys.stderr)
+    except (ReleaseError, OSError) as error:
+        print(f"release: error: {' '.join(str(error).split())}", file=sys.stderr)
         return EXIT_ERROR
 
 

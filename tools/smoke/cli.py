@@ -44,11 +44,19 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None, out: T
     try:
         outputs = read_outputs(args.stack, runner, args.outputs)
     except (CommandError, ValueError) as error:
-        print(f"smoke {args.stack}: cannot read the stack outputs: {error}", file=out)
+        print(f"smoke {args.stack}: cannot read the stack outputs: {' '.join(str(error).split())}", file=out)
         return 2
     except FileNotFoundError as error:
-        print(f"smoke {args.stack}: cannot read the stack outputs: {error.filename} is not installed "
-              "(the Pulumi CLI: https://www.pulumi.com/docs/install/)", file=out)
+        missing = (f"{args.outputs} does not exist" if args.outputs is not None else
+                   f"{error.filename} is not installed (the Pulumi CLI: https://www.pulumi.com/docs/install/)")
+        print(f"smoke {args.stack}: cannot read the stack outputs: {missing}", file=out)
+        return 2
+    except OSError as error:
+        print(f"smoke {args.stack}: cannot read the stack outputs: {' '.join(str(error).split())}", file=out)
+        return 2
+    if outputs.environment != args.stack:
+        print(f"smoke {args.stack}: the outputs are those of stack {outputs.environment!r}, not {args.stack!r}; "
+              "nothing was checked (pass the right --stack or --outputs)", file=out)
         return 2
     access = access_for(outputs, args.stack, args.namespace, runner)
     print(f"smoke {outputs.environment} ({outputs.target}):", file=out, flush=True)

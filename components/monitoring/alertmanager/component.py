@@ -48,6 +48,8 @@ class AlertReceivers:
     slack_webhook: pulumi.Output[str] | None = None
     slack_channel: str | None = None
     pagerduty_routing_key: pulumi.Output[str] | None = None
+    ports: tuple[int, ...] = ()
+    """The TCP ports of the configured receivers (`AlertingConfig.receiver_ports`): the only ones opened."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,8 +93,10 @@ def blueprint(args: AlertmanagerComponentArgs) -> spec.Blueprint:
         component=COMPONENT,
         # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
         zone=spec.Zone.MONITORING,
-        # Notifications leave for Slack, PagerDuty (HTTPS) and SMTP; nothing inside the cluster.
+        # Notifications leave for Slack, PagerDuty and SMTP on their configured ports; nothing inside
+        # the cluster.
         labels={EGRESS_LABEL: "receivers"},
+        internet_ports=args.receivers.ports,
         kind=spec.WorkloadKind.STATEFUL,
         ports=(spec.Port("alertmanager", ALERTMANAGER_PORT, metrics_path="/metrics"),),
         volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),

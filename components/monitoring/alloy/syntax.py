@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -30,7 +30,7 @@ AlloyValue: TypeAlias = (
 
 
 def is_identifier(name: str) -> bool:
-    return bool(_IDENT.match(name))
+    return bool(_IDENT.fullmatch(name))
 
 
 def _require_identifier(name: str, what: str) -> str:

@@ -35,6 +35,8 @@ def loki_blueprint(args: LokiArgs) -> spec.Blueprint:
         # Dashboards query it; it calls nobody.
         labels={DATASOURCE_LABEL: "true", EGRESS_LABEL: "declared"},
         volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        # The compactor deletes what is older than the retention: shortening it is a stateful change.
+        identity={"retention": f"{args.config.retention_hours}h"},
         probes=spec.Probes(readiness=ready, liveness=spec.Probe(tcp_port=LOKI_PORT, period_seconds=20,
                                                                 failure_threshold=6),
                            startup=spec.Probe(http_path="/ready", port=LOKI_PORT,

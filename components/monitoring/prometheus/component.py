@@ -85,13 +85,15 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
         name="prometheus",
         component=COMPONENT,
         zone=spec.Zone.MONITORING,
-        # Static targets live in every zone; on Docker that means joining every zone's network.
-        reaches=frozenset(spec.Zone),
+        # Scrape targets live in every zone: their metrics ports, never their client ports.
+        scrapes=frozenset(spec.Zone),
         # The only pod admitted to metrics ports; dashboards may query it.
         labels={SCRAPER_LABEL: "true", DATASOURCE_LABEL: "true"},
         kind=spec.WorkloadKind.STATEFUL,
         ports=(spec.Port("prometheus", PROMETHEUS_PORT, host_port=PROMETHEUS_PORT, metrics_path="/metrics"),),
         volumes=(spec.DataVolume("data", paths.data_dir, args.config.storage),),
+        # The TSDB deletes blocks older than the retention: shortening it is a stateful change.
+        identity={"retention": args.config.retention},
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(http_path="/-/healthy", port=PROMETHEUS_PORT, period_seconds=20),

@@ -22,8 +22,8 @@ from components.monitoring import labels
 from components.monitoring._yaml import dump_yaml
 from components.monitoring.scrape import ScrapeTarget
 
-_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
-_SIZE = re.compile(r"^\d+(B|KB|MB|GB|TB|PB|EB)$")
+_DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
+_SIZE = re.compile(r"[0-9]+(B|KB|MB|GB|TB|PB|EB)")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PrometheusPaths:
 
 
 def _check_duration(value: str, what: str) -> str:
-    if not _DURATION.match(value):
+    if not _DURATION.fullmatch(value):
         raise ValueError(f"{what} must be a Prometheus duration such as 15s, 30d or 1h30m, got {value!r}")
     return value
 
@@ -84,7 +84,7 @@ class PrometheusStorageArgs:
 
     def __post_init__(self) -> None:
         _check_duration(self.retention_time, "retention_time")
-        if self.retention_size is not None and not _SIZE.match(self.retention_size):
+        if self.retention_size is not None and not _SIZE.fullmatch(self.retention_size):
             raise ValueError(f"retention_size must look like 512MB or 8GB, got {self.retention_size!r}")
 
 

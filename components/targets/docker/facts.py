@@ -15,6 +15,7 @@ DOCKER_DNS = "127.0.0.11"
 @dataclass(frozen=True, kw_only=True)
 class DockerFacts:
     environment: str
+    location: str
     discovery: Discovery = Discovery.STATIC
     log_source: LogSource = LogSource.DOCKER_SOCKET
     namespace: str | None = None

@@ -137,9 +137,10 @@ class DockerPlatform(pulumi.ComponentResource):
         alias to the old `docker:index/image:Image` would hand that provider's state to this one, and a
         local build has nothing worth keeping, so the first `up` after the switch simply builds again."""
         if self._build_provider is None:
+            # Gated like every provider: a refused stateful change builds nothing.
             self._build_provider = docker_build.Provider(
                 f"{self.prefix}-build-provider", host=self._config.host,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.settings.provider_opts(self),
             )
         if build.name not in self._builds:
             self._builds[build.name] = docker_build.Image(
@@ -296,7 +297,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 hostname=member,
                 ports=ports,
                 mounts=mounts,
-                networks_advanced=[*self._networks(service.zone, service.reaches, aliases),
+                networks_advanced=[*self._networks(service.zone, service.reaches | service.scrapes, aliases),
                                    *self._publish_network(service, parent)],
                 healthcheck=healthcheck(probe, start_period) if probe else None,
                 wait=probe is not None,
@@ -305,7 +306,8 @@ class DockerPlatform(pulumi.ComponentResource):
                 must_run=True,
                 labels=self._labels(
                     {**workload_labels(service.name, service.component, self.settings.environment,
-                                       service.zone, service.reaches), **service.labels, **service.annotations}
+                                       service.zone, service.reaches | service.scrapes),
+                     **service.labels, **service.annotations}
                 ) + self._gate_labels(after),
                 opts=self._opts(parent, depends_on=[*self.networks.values(),
                                                     *(r for d in after for r in d.ready)]),

@@ -20,6 +20,7 @@ class KubernetesFacts:
     storage_class: str
     dns_resolver: str
     """The cluster DNS Service address (k3s: 10.43.0.10)."""
+    location: str
     discovery: Discovery = Discovery.KUBERNETES_PODS
     log_source: LogSource = LogSource.POD_LOG_FILES
     publishes_host_ports: bool = False

@@ -5,16 +5,22 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
 
 - `default-deny`: selects every pod, Ingress and Egress, no rules (nothing moves unless allowed below);
 - `allow-dns`: every pod may query CoreDNS in kube-system (k3s: `k8s-app=kube-dns`) on UDP/TCP 53;
-- per zone Z, `zone-<Z>-ingress`: pods of zone Z accept traffic from pods labelled `reaches-Z=true`
-  and from pods of zone Z itself (cluster peers: Redis/Kafka members, replication);
+- per zone Z, `zone-<Z>-ingress`: pods of zone Z accept traffic from pods of zone Z itself, on every
+  port (cluster peers: Redis/Kafka members, replication, an exporter beside its data service);
+- per service with client ports, `clients-<service>` (`clients_policy`): pods labelled `reaches-Z=true`
+  may open the service's client ports (`Port.audience` CLIENTS) and no other: never a cluster bus or a
+  controller quorum port (PEERS), an exporter's metrics port (SCRAPER) or an admin console (OPERATORS);
 - per zone Z, `zone-<Z>-egress`: pods labelled `reaches-Z=true` may send to zone Z, and pods of zone Z
   to their own zone;
 - `scraper-egress`: the metrics scraper (`dreamscape.io/scraper=true`) may send to every pod of the
   namespace; the per-service `metrics-<service>` policies (`metrics_policy`) admit it, and only it, to
-  each service's declared metrics ports (a port that also serves an API keeps its other callers);
+  each service's declared metrics ports (a port that also serves an API keeps its other callers). The
+  scraper declares the zones it `scrapes`, not that it `reaches` them, so it opens no client port;
 - explicit egress profiles (`dreamscape.io/egress`) replace a pod's zone-peer egress: `declared` (only
   the zones it declares), `datasources` (dashboards: only Prometheus and Loki, `dreamscape.io/datasource`),
-  `receivers` (Alertmanager: only the internet's HTTPS and SMTP ports, never a private range);
+  `receivers` (Alertmanager: nothing inside the cluster);
+- per service with `internet_ports`, `internet-<service>` (`internet_policy`): exactly those TCP ports to
+  public addresses, never a private range (Alertmanager: the ports of the configured receiver URLs);
 - `bigpods-from-ingress-controller`: only Traefik (kube-system, `app.kubernetes.io/name=traefik`) reaches
   the bigpods zone from outside the namespace, and only on the container port named `http`;
 - `bigpods-internet-egress`: the bigpods zone may open TCP 443 to the internet (payment and AI
@@ -61,8 +67,6 @@ CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
 """k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
 API_SERVER_CIDRS = ("0.0.0.0/0",)
 API_SERVER_PORTS = (443, 6443)
-RECEIVER_PORTS = (443, 465, 587, 25)
-"""HTTPS (Slack, PagerDuty) and SMTP (submission, SMTPS, relay) for notification receivers."""
 
 
 def _zone(zone: Zone) -> JsonDict:
@@ -98,10 +102,7 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
     ]
     for zone in Zone:
         policies.append(_policy(f"zone-{zone.value}-ingress", _zone(zone), ["Ingress"], ingress=[{
-            "from": [
-                {"pod_selector": {"match_labels": {reaches_label(zone): "true"}}},
-                {"pod_selector": _zone(zone)},
-            ],
+            "from": [{"pod_selector": _zone(zone)}],
         }]))
         policies.append(_policy(
             f"zone-{zone.value}-egress",
@@ -121,10 +122,6 @@ def zone_policies(agents_namespace: str | None = None) -> list[JsonDict]:
         ]}]),
         _policy("datasources-egress", {"match_labels": {EGRESS_LABEL: "datasources"}}, ["Egress"],
                 egress=[{"to": [{"pod_selector": {"match_labels": {DATASOURCE_LABEL: "true"}}}]}]),
-        _policy("receivers-egress", {"match_labels": {EGRESS_LABEL: "receivers"}}, ["Egress"], egress=[{
-            "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
-            "ports": _tcp(*RECEIVER_PORTS),
-        }]),
         _policy("bigpods-internet-egress", _zone(Zone.BIGPODS), ["Egress"], egress=[{
             "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
             "ports": _tcp(*INTERNET_PORTS),
@@ -145,6 +142,22 @@ def metrics_policy(service: str, pod_selector: dict[str, str], ports: list[int])
     """Admit the metrics scraper to a service's declared metrics ports (one policy per such service)."""
     return _policy(f"metrics-{service}", {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{
         "from": [{"pod_selector": {"match_labels": {SCRAPER_LABEL: "true"}}}],
+        "ports": _tcp(*ports),
+    }])
+
+
+def clients_policy(service: str, zone: Zone, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Admit the pods that declare they reach `zone` to a service's client ports, and only to those."""
+    return _policy(f"clients-{service}", {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{
+        "from": [{"pod_selector": {"match_labels": {reaches_label(zone): "true"}}}],
+        "ports": _tcp(*ports),
+    }])
+
+
+def internet_policy(service: str, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Let a service open exactly `ports` to public addresses (never a private or cluster range)."""
+    return _policy(f"internet-{service}", {"match_labels": dict(pod_selector)}, ["Egress"], egress=[{
+        "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
         "ports": _tcp(*ports),
     }])
 

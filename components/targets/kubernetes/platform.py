@@ -31,7 +31,14 @@ from components.targets.kubernetes import access as access_grants
 from components.targets.kubernetes import cnpg, operators, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
-from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
+from components.targets.kubernetes.network import (
+    ZoneNetworkArgs,
+    ZoneNetworkPolicies,
+    clients_policy,
+    edge_policy,
+    internet_policy,
+    metrics_policy,
+)
 from components.targets.kubernetes.pod import (
     JsonDict,
     config_hash,
@@ -424,9 +431,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.pdb_spec(selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        metrics_ports = [p.number for p in service.ports if p.metrics_path is not None]
-        if metrics_ports:
-            policy = metrics_policy(service.name, selector, metrics_ports)
+        metrics_ports = [p.number for p in service.metrics_ports]
+        client_ports = [p.number for p in service.client_ports]
+        policies = [
+            *([metrics_policy(service.name, selector, metrics_ports)] if metrics_ports else []),
+            *([clients_policy(service.name, service.zone, selector, client_ports)] if client_ports else []),
+            *([internet_policy(service.name, selector, list(service.internet_ports))]
+              if service.internet_ports else []),
+        ]
+        for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"{service.name}-{policy['name']}",
                 metadata=meta(policy["name"]),
@@ -491,8 +504,13 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=cnpg.recovery_cluster_spec(service, database, database.recovery, archive, storage_class,
                                                 inherited),
                 opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=secrets))
+        # The apps reach the members' client ports. The members' own metrics port stays closed until
+        # Prometheus discovers it: postgres-exporter still reads the primary through `-rw`, and the scraper
+        # is admitted only to ports it scrapes.
+        members = {cnpg.CLUSTER_LABEL: name}
+        client_ports = [p.number for p in service.client_ports]
         for policy in [*cnpg.network_policies(name, archive),
-                       metrics_policy(name, {cnpg.CLUSTER_LABEL: name}, [database.metrics_port])]:
+                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else [])]:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy['name']}" if not policy["name"].startswith(name) else policy["name"],
                 metadata=meta(policy["name"]), spec=policy["spec"],
