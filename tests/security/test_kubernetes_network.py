@@ -312,9 +312,10 @@ def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evalu
     # Per-service policies follow the services: a service only prod runs (Redis replicas) has its own.
     only_in_prod = {w.name for w in workloads(prod)} - {w.name for w in workloads(review)}
     per_service = {f"{kind}-{service}" for kind in ("clients", "metrics", "internet") for service in only_in_prod}
-    # internet-<service> follows each stack's configured receivers (prod has some, the review profile none).
+    # internet-<service> follows each stack's configured receivers (prod has some, the review profile none),
+    # autoscaler-<service>-<source> its autoscaling (review stacks do not autoscale).
     def fixed(found: set[str]) -> set[str]:
-        return {name for name in found if not name.startswith("internet-")}
+        return {name for name in found if not name.startswith(("internet-", "autoscaler-"))}
 
     # The archive's egress exists only where an off-site store is configured (prod; review may set one).
     assert fixed(names(review)) == fixed(names(prod) - per_service - {"postgres-archive-egress"}), \
@@ -332,3 +333,27 @@ def test_the_log_shipper_in_the_node_agents_namespace_reaches_loki_and_nothing_e
     assert not cluster.allowed(alloy, pods["postgres"], 5432), "the node agent gets no data access"
     stranger = pod("stranger", Zone.BIGPODS, set(), namespace=f"{NAMESPACE}-node-agents")
     assert not cluster.allowed(stranger, pods["loki"], 3100), "only monitoring pods of that namespace get in"
+
+
+KEDA_SCALER = Endpoint("keda-operator", "keda", {"app": "keda-operator"}, "10.42.200.4")
+
+
+def test_the_autoscaler_reaches_exactly_the_sources_its_triggers_query(
+        prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    """KEDA's scalers run in its own namespace: default-deny would drop their Prometheus queries and Kafka
+    lag reads, and the Deployments would never scale. Each trigger's source is opened, nothing else."""
+    sources: set[tuple[str, int]] = set()
+    for scaler in (r for r in prod.resources if r.inputs.get("kind") == "ScaledObject"):
+        for trigger in manifest(scaler)["spec"]["triggers"]:
+            address = trigger["metadata"].get("serverAddress") or trigger["metadata"].get("bootstrapServers")
+            if address:
+                host, number = re.sub(r"^https?://", "", address).rsplit(":", 1)
+                sources.add((host.split(".")[0], int(number)))
+    assert {name for name, _ in sources} == {"prometheus", "kafka"}, f"the seed's signals: {sorted(sources)}"
+    for name, source_port in sources:
+        assert cluster.allowed(KEDA_SCALER, pods[name], source_port), f"KEDA reaches {name}:{source_port}"
+    opened = sorted(f"{name}:{port}" for name, target in pods.items() for port in target.ports.values()
+                    if cluster.allowed(KEDA_SCALER, target, port) and (name, port) not in sources)
+    assert not opened, f"KEDA reaches nothing but its triggers' sources, also opened: {opened}"
+    intruder = Endpoint("other", "default", {"app": "keda-operator"}, "10.42.200.5")
+    assert not cluster.allowed(intruder, pods["prometheus"], 9090), "only KEDA's namespace is admitted"

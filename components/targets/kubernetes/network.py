@@ -146,6 +146,15 @@ def metrics_policy(service: str, pod_selector: dict[str, str], ports: list[int])
     }])
 
 
+def from_namespace_policy(name: str, namespace: str, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Admit every pod of another namespace (an operator's: KEDA's scalers) to exactly `ports` of the
+    selected pods; the rest of that namespace's traffic stays denied."""
+    return _policy(name, {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{
+        "from": [{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: namespace}}}],
+        "ports": _tcp(*ports),
+    }])
+
+
 def clients_policy(service: str, zone: Zone, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
     """Admit the pods that declare they reach `zone` to a service's client ports, and only to those."""
     return _policy(f"clients-{service}", {"match_labels": dict(pod_selector)}, ["Ingress"], ingress=[{

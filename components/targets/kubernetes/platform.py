@@ -36,6 +36,7 @@ from components.targets.kubernetes.network import (
     ZoneNetworkPolicies,
     clients_policy,
     edge_policy,
+    from_namespace_policy,
     internet_policy,
     metrics_policy,
 )
@@ -422,6 +423,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 # After KEDA's CRD where this stack installs it (components/targets/kubernetes/operators.py).
                 opts=self.custom_resource_opts(parent, scaling.API_VERSION, scaling.KIND, depends_on=[workload]),
             )
+            for host, port in scaling.scaler_sources(service):
+                policy = from_namespace_policy(f"autoscaler-{service.name}-{host}", operators.KEDA.namespace,
+                                               selector_labels(host, env), [port])
+                k8s.networking.v1.NetworkPolicy(
+                    f"{service.name}-{policy['name']}",
+                    metadata=meta(policy["name"]),
+                    spec=policy["spec"],
+                    opts=self._opts(parent, depends_on=[ns]),
+                )
         if service.redundancy is not None:
             self._group_budget(service.redundancy, labels, parent, ns_name, ns)
         elif service.replicas > 1 and service.kind is not WorkloadKind.PER_NODE:

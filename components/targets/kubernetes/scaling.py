@@ -38,6 +38,24 @@ def trigger(signal: ScaleSignal, qualify: Callable[[str], str]) -> JsonDict:
             }}
 
 
+def scaler_sources(service: Service) -> tuple[tuple[str, int], ...]:
+    """The (service, port) pairs the operator's scalers connect to for `service`'s triggers: each needs an
+    ingress rule from KEDA's namespace, or default-deny drops the query and the Deployment never scales."""
+    scale = service.autoscale
+    if scale is None:
+        return ()
+    sources: dict[tuple[str, int], None] = {}
+    for signal in scale.signals:
+        match signal:
+            case QueueLagSignal():
+                sources[(signal.bootstrap_host, signal.bootstrap_port)] = None
+            case MetricSignal():
+                sources[(signal.server_host, signal.server_port)] = None
+            case CpuSignal():
+                pass  # read from metrics-server through the API server: no connection to our pods
+    return tuple(sources)
+
+
 def scaled_object_spec(service: Service, qualify: Callable[[str], str]) -> JsonDict | None:
     """The ScaledObject of an autoscaled Deployment; None when the service does not autoscale."""
     scale = service.autoscale
