@@ -266,7 +266,7 @@ def test_dev_alloy_reads_the_docker_socket_and_the_docker_targets_labels(dev: Ev
     volumes = alloy.inputs["volumes"]
     assert volumes == [
         {"readOnly": True, "hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"},
-        {"readOnly": True, "hostPath": "/sys", "containerPath": "/sys"},
+        {"readOnly": True, "hostPath": "/sys/fs/cgroup", "containerPath": "/sys/fs/cgroup"},
     ], "the socket and the cgroup files (container metrics) are mounted read-only, nothing else"
     config = uploaded(alloy, "/etc/alloy/config.alloy")
     assert "__meta_docker_container_label_app_kubernetes_io_name" in config, "service label from the service name"

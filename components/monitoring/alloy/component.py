@@ -3,7 +3,7 @@
 Where logs come from is the platform's answer (`PlatformFacts.log_source`):
 - the Docker socket (dev): one container with the socket mounted read-only, keeping only containers that
   carry the service-name label; it also serves the Docker containers' metrics (cAdvisor, reading the
-  host's `/sys` read-only) on its HTTP port for Prometheus;
+  host's `/sys/fs/cgroup` read-only) on its HTTP port for Prometheus;
 - pod log files (prod, review): a DaemonSet (`WorkloadKind.PER_NODE`) tailing `/var/log/pods` on its node
   (`NODE_NAME` from `spec.nodeName`), with a Role to list the environment's pods.
 Labels (pod, service per process, environment, level) are described in `alloy/config.py`.
@@ -78,7 +78,7 @@ def source_ports(source: DockerLogSource | KubernetesLogSource) -> tuple[spec.Po
 def source_mounts(source: DockerLogSource | KubernetesLogSource, paths: AlloyPaths) -> tuple[spec.HostMount, ...]:
     """The log source, plus on Docker the cgroup files cAdvisor reads each container's usage from."""
     if isinstance(source, DockerLogSource):
-        cgroups = spec.HostMount(host_path=paths.sys_dir, mount_path=paths.sys_dir, read_only=True, node=True)
+        cgroups = spec.HostMount(host_path=paths.cgroup_dir, mount_path=paths.cgroup_dir, read_only=True, node=True)
         return source_mount(source, paths), cgroups
     return (source_mount(source, paths),)
 

@@ -35,8 +35,9 @@ class AlloyPaths:
     storage_dir: str = "/var/lib/alloy/data"
     docker_socket: str = "/var/run/docker.sock"
     pod_logs_dir: str = "/var/log/pods"
-    sys_dir: str = "/sys"
-    """The host's sysfs (cgroup files), which cAdvisor reads on Docker."""
+    cgroup_dir: str = "/sys/fs/cgroup"
+    """The host's cgroup files, which cAdvisor reads each container's usage from on Docker (a container's
+    own `/sys/fs/cgroup` shows only itself; the rest of `/sys` is the host's already)."""
 
 
 def _sanitize(label: str) -> str:
