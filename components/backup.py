@@ -49,6 +49,8 @@ class BackupInputs:
     app_password: pulumi.Output[str]
     minio_root_password: pulumi.Output[str]
     backup_secret_key: pulumi.Output[str]
+    postgres_host: str = POSTGRES
+    """The read-write server (PlatformFacts.database_hosts)."""
     run_id: str = "0"
     """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
 
@@ -148,7 +150,7 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
             image=args.postgres.image,
             resources=spec.Resources(cpu_request="50m", cpu_limit="500m", memory_request="64Mi",
                                      memory_limit="256Mi"),
-            command=("/bin/sh", "-c", dump_command(args.postgres, POSTGRES)),
+            command=("/bin/sh", "-c", dump_command(args.postgres, args.postgres_host)),
             secret_files=(spec.SecretFile(PASSWORD_FILE, args.app_password),),
             # The pod's fsGroup (the client's) makes the secret file readable for this UID too.
             security=spec.Security(run_as_user=POSTGRES_UID, run_as_group=POSTGRES_UID, fs_group=None),

@@ -11,7 +11,8 @@ What is measured:
   and so must the sum with every autoscaler at its maximum: a maximum the nodes cannot place is a
   promise the scheduler breaks exactly when the load arrives.
 Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted. A per-node
-service counts once (one node's worth: the laptop, a single-node review cluster).
+service counts once (one node's worth: the laptop, a single-node review cluster). What the platform
+reserves for the stack (the operators a stack installs, `PlatformFacts.reserved`) counts like a service.
 
 Going over raises `ConfigError` with a service-by-service table and the excess.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from components.config import ConfigError, StackConfig, Target
 from components.config.quantities import cpu_millicores, format_bytes, memory_bytes
 from components.spec import Resources, Service
+from components.targets.facts import Reserved
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +62,10 @@ class Footprint:
         return cpu_millicores(self.resources.cpu_request) * self.replicas
 
 
-def footprints(services: Iterable[Service]) -> list[Footprint]:
-    return sorted((Footprint.of(service) for service in services), key=lambda f: f.name)
+def footprints(services: Iterable[Service], reserved: Iterable[Reserved] = ()) -> list[Footprint]:
+    counted = [*(Footprint.of(service) for service in services),
+               *(Footprint(name=r.name, resources=r.resources) for r in reserved)]
+    return sorted(counted, key=lambda f: f.name)
 
 
 def _cpu(millis: int) -> str:
@@ -73,9 +77,9 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
     return [f"    {name.ljust(width)}  {value}" for name, value in rows]
 
 
-def check(stack: str, config: StackConfig, deployed: Iterable[Service]) -> None:
-    """Raise ConfigError when the stack's services do not fit its budget."""
-    services = footprints(deployed)
+def check(stack: str, config: StackConfig, deployed: Iterable[Service], reserved: Iterable[Reserved] = ()) -> None:
+    """Raise ConfigError when the stack's services (and what the platform reserves) do not fit its budget."""
+    services = footprints(deployed, reserved)
     if config.target is Target.DOCKER:
         budget = memory_bytes(config.laptop_budget)
         used = sum(f.memory_limit for f in services)

@@ -30,7 +30,7 @@ from components.pods.bigpod import BigPod
 from components.pods.model import Infra
 from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs, PendingSecrets
-from components.targets import TargetSettings, facts_for, load_target
+from components.targets import PlatformFacts, TargetSettings, facts_for, load_target
 
 
 def review_annotations(config: StackConfig) -> dict[str, str]:
@@ -43,14 +43,14 @@ def review_annotations(config: StackConfig) -> dict[str, str]:
     }
 
 
-def check(name: str, config: StackConfig, planned: plan.EnvironmentPlan) -> None:
+def check(name: str, config: StackConfig, planned: plan.EnvironmentPlan, platform: PlatformFacts) -> None:
     """Everything about the plan that can be refused without a previous state, in one message."""
     problems = publishing.problems(planned.publishing, planned.services())
     if problems:
         raise ConfigError("\n".join([
             f"Invalid configuration for stack '{name}': {len(problems)} problem(s). Nothing was changed.",
             *(f"  - {problem}" for problem in problems)]))
-    budgets.check(name, config, planned.services())
+    budgets.check(name, config, planned.services(), platform.reserved)
 
 
 class Environment(pulumi.ComponentResource):
@@ -72,7 +72,7 @@ class Environment(pulumi.ComponentResource):
             planned = plan.build(plan.PlanInputs(config=config, platform=platform,
                                                  secrets=secrets, kafka_cluster_id=cluster_id,
                                                  source_root=source.root if source else None))
-            check(name, config, planned)
+            check(name, config, planned, platform)
         except Exception:
             # Nothing was registered; outputs built on the pending values must still settle.
             secrets.abandon()
@@ -127,11 +127,13 @@ class Environment(pulumi.ComponentResource):
         reach = planned.publishing
         services = {service.name: service for service in planned.services()}
 
-        def endpoint(service: str, port: str) -> str:
+        def endpoint(service: str, port: str, host: str | None = None) -> str:
             declared = services[service].port(port)
             if declared.host_port is not None:
                 return f"{reach.address}:{declared.host_port}"
-            return f"{service}:{declared.number}"
+            return f"{host or service}:{declared.number}"
+
+        database = planned.infra[Infra.POSTGRES].outputs
 
         if services["minio"].port("minio-console").host_port is not None:
             urls["minioConsole"] = f"http://localhost:{services['minio'].port('minio-console').host_port}"
@@ -139,13 +141,15 @@ class Environment(pulumi.ComponentResource):
             "environment": name,
             "target": config.target.value,
             "endpoints": {
-                "postgres": endpoint("postgres", "postgres"),
+                "postgres": endpoint("postgres", "postgres", database["host"]),
                 "redis": endpoint("redis", "redis"),
                 "kafka": endpoint("kafka", "kafka-external") if reach.enabled else endpoint("kafka", "kafka"),
                 "minio": f"http://{endpoint('minio', 'minio-api')}",
                 "minioConsole": f"http://{endpoint('minio', 'minio-console')}",
             },
-            "postgresUrl": planned.infra[Infra.POSTGRES].outputs["url"],
+            "postgresUrl": database["url"],
+            # Reads that may lag behind the last commit (a replica where the platform runs replicas).
+            "postgresReadOnlyUrl": database["readOnlyUrl"],
             "redisUrl": planned.infra[Infra.REDIS].outputs["url"],
             "redisNodes": redis.nodes(config.redis),
             "kafkaBootstrapServers": kafka.BOOTSTRAP,

@@ -93,7 +93,8 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     publishing = Publishing(enabled=platform.publishes_host_ports, address=str(config.docker.publish_address),
                             overrides=dict(config.docker.host_ports))
     rotation = config.secret_rotation
-    infra_inputs = InfraInputs(config=config, secrets=secrets, publishing=publishing,
+    database_hosts = platform.database_hosts(postgres.NAME)
+    infra_inputs = InfraInputs(config=config, secrets=secrets, publishing=publishing, platform=platform,
                                generated={"kafkaClusterId": inputs.kafka_cluster_id})
     infra = {entry.need: entry.plan(infra_inputs) for entry in REGISTRY}
     links = {need: planned.link for need, planned in infra.items()}
@@ -118,7 +119,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
         backup_plan = backup.blueprint(backup.BackupInputs(
             config=config.backup, postgres=config.postgres, minio=config.minio,
             app_password=secrets["postgresApp"], minio_root_password=secrets["minioRoot"],
-            backup_secret_key=secrets["backup"],
+            backup_secret_key=secrets["backup"], postgres_host=database_hosts.read_write,
             run_id=f"{rotation.get('backup', 0)}-{rotation.get('minioRoot', 0)}",
         ))
     tools = None
@@ -129,7 +130,8 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     monitoring = blueprints(MonitoringInputs(
         config=config.monitoring, platform=platform,
         data=Scraped(
-            postgres_host=postgres.NAME, postgres_port=postgres.PORT, postgres_user=postgres.SUPERUSER,
+            postgres_host=database_hosts.read_write, postgres_port=postgres.PORT,
+            postgres_user=postgres.SUPERUSER,
             postgres_password=secrets["postgresSuperuser"],
             redis_addresses=tuple(dict.fromkeys(f"{h}:{redis.PORT}" for h in [redis.NAME, *redis.nodes(config.redis)])),
             redis_password=secrets["redis"], redis_cluster=config.redis.mode == "cluster",

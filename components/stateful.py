@@ -50,6 +50,12 @@ _WHY = {
     "mode": "switching between standalone and cluster strands the stored keys",
     "removed": "removing a stateful service deletes it; its volumes are retained but orphaned",
 }
+_TO_OPERATOR = (
+    "the service moves from its StatefulSet to an operator's cluster ({operator}), which starts with empty "
+    "volumes while the data stays in the StatefulSet's: copy it with CloudNativePG's "
+    "`bootstrap.initdb.import` from the running server first (docs/operations.md, \"From the StatefulSet to "
+    "CloudNativePG\")"
+)
 
 
 def identity(services: Iterable[Service], platform: PlatformFacts) -> dict[str, Text]:
@@ -105,8 +111,12 @@ def refused_changes(previous: Mapping[str, str], current: Mapping[str, str],
         after = current.get(key, "removed")
         if allowed.get(key) == after:
             continue
-        prop = key.rsplit(".", 1)[-1]
-        if prop == "size" and after != "removed":
+        service, prop = key.rsplit(".", 1) if "." in key else ("", key)
+        operator = current.get(f"{service}.operator")
+        line: str | None
+        if prop == "serviceName" and after == "removed" and operator is not None:
+            line = f"{key}: {before!r} -> {after!r}: {_TO_OPERATOR.format(operator=operator)}"
+        elif prop == "size" and after != "removed":
             line = _size_change(key, before, after)
             if line is None:
                 continue

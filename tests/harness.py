@@ -230,8 +230,43 @@ def _as_config_text(value: Any) -> str:
     return str(value)
 
 
-def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """What the CLI would hand the program: project defaults, then the stack file, then overrides."""
+STACK_SECRETS: dict[str, dict[str, Any]] = {
+    "prod": {"backup": {"offsite": {"accessKeyId": "OFFSITEKEYIDPROD0001",
+                                    "secretAccessKey": "offsite-secret-access-key-of-prod-0001"}}},
+}
+"""Secret parts an operator sets once per stack with `pulumi config set --secret --path` inside an object the
+stack file also holds (encrypted there, which this checkout cannot write): merged into that key's value,
+the key flagged secret. Whole secret keys are `OPERATOR_SECRETS`."""
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        merged[key] = _deep_merge(current, value) if isinstance(current, dict) and isinstance(value, dict) else value
+    return merged
+
+
+def with_stack_secrets(stack: str, bag: dict[str, str]) -> list[str]:
+    """Add the stack's `--path` secret config to `bag` as the CLI would pass it; return the keys it flags
+    secret. A test that overrides the key keeps the stack file's other values under it (the secret parts
+    are set with `--path`, into the same object); `OPERATOR_SECRETS` are whole keys instead."""
+    keys = []
+    for key, secret in STACK_SECRETS.get(stack, {}).items():
+        full = f"{PROJECT}:{key}"
+        if full not in bag:
+            continue
+        current = json.loads(bag[full])
+        from_file = json.loads(stack_file_config(stack).get(full, "{}"))
+        bag[full] = json.dumps(_deep_merge(_deep_merge(from_file, current), secret))
+        keys.append(key)
+    return keys
+
+
+def config_bag(stack: str, overrides: Mapping[str, Any] | None = None, stack_secrets: bool = True) -> dict[str, str]:
+    """What the CLI would hand the program: project defaults, then the stack file, then overrides, then the
+    stack's secret config (`STACK_SECRETS`). Like the CLI, it tells the runtime which keys are secret, so
+    `load(stack, config_bag(stack))` sees the same flags as the program does."""
     bag = project_config()
     bag.update(stack_file_config(stack))
     bag.update({f"{PROJECT}:{key}": _as_config_text(value) for key, value in OPERATOR_SECRETS.get(stack, {}).items()})
@@ -242,7 +277,21 @@ def config_bag(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[s
             bag.pop(full, None)
         else:
             bag[full] = _as_config_text(value)
+    if stack_secrets:
+        with_stack_secrets(stack, bag)
+    pulumi.runtime.set_all_config(bag, sorted(secret_flags(stack, overrides, bag, stack_secrets)))
     return bag
+
+
+def secret_flags(stack: str, overrides: Mapping[str, Any] | None, bag: Mapping[str, str],
+                 stack_secrets: bool = True) -> set[str]:
+    """The keys the CLI would flag secret: the operators' whole keys a test did not override, and the keys
+    that hold a `--path` secret (`STACK_SECRETS`)."""
+    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key in (overrides or {})}
+    operator_keys = {f"{PROJECT}:{key}" for key in OPERATOR_SECRETS.get(stack, {})} - overridden
+    path_keys = {f"{PROJECT}:{key}" for key in STACK_SECRETS.get(stack, {})
+                 if stack_secrets and f"{PROJECT}:{key}" in bag}
+    return operator_keys | path_keys
 
 
 _LAST_RUN: dict[str, RecordingMocks] = {}
@@ -256,12 +305,14 @@ class Refusal:
 
 
 def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
-           previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = ()) -> Refusal:
+           previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = (),
+           stack_secrets: bool = True) -> Refusal:
     """Evaluate a stack that must stop with a ConfigError; return its message and what was registered."""
     from components.config import ConfigError
 
     try:
-        evaluate(stack, overrides, previous_outputs=previous_outputs, secret_keys=secret_keys)
+        evaluate(stack, overrides, previous_outputs=previous_outputs, secret_keys=secret_keys,
+                 stack_secrets=stack_secrets)
     except ConfigError as error:
         return Refusal(str(error), list(_LAST_RUN["mocks"].resources))
     raise AssertionError(f"{stack} with {overrides} was expected to stop with a ConfigError")
@@ -269,13 +320,14 @@ def refuse(stack: str, overrides: Mapping[str, Any] | None = None,
 
 def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bool = False,
              previous_outputs: Mapping[str, Any] | None = None, secret_keys: Iterable[str] = (),
-             exit_codes: Mapping[str, int] | None = None) -> Evaluation:
+             exit_codes: Mapping[str, int] | None = None, stack_secrets: bool = True) -> Evaluation:
     """Run __main__.py for `stack` under mocks; return every registration and the resolved exports.
 
     `previous_outputs` are the stack's outputs of its last update, as a StackReference to itself reads them.
     `secret_keys` name the config keys set with `--secret` (`kubernetes`, or `dreamscape:kubernetes`): they
     reach the program the way the Python exec shim passes them, `set_all_config(config, secret_keys)`.
     `exit_codes` make one-shot Docker containers (tasks) exit with a status other than 0, by name.
+    `stack_secrets`: add the secret config the stack's operator set (`STACK_SECRETS`); off to test its absence.
     """
     _discard_pending_outputs()
     mocks = RecordingMocks()
@@ -283,11 +335,9 @@ def evaluate(stack: str, overrides: Mapping[str, Any] | None = None, preview: bo
     mocks.previous_outputs = dict(previous_outputs or {})
     mocks.exit_codes = dict(exit_codes or {})
     monitor = RecordingMonitor(mocks)
-    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key in (overrides or {})}
-    operator_keys = {f"{PROJECT}:{key}" for key in OPERATOR_SECRETS.get(stack, {})} - overridden
-    pulumi.runtime.set_all_config(config_bag(stack, overrides),
-                                  sorted({key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys}
-                                         | operator_keys))
+    bag = config_bag(stack, overrides, stack_secrets)
+    pulumi.runtime.set_all_config(bag, sorted({key if ":" in key else f"{PROJECT}:{key}" for key in secret_keys}
+                                              | secret_flags(stack, overrides, bag, stack_secrets)))
     sdk_internals.reset_root_resource()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     received: list[Service] = []

@@ -9,7 +9,8 @@ path, never absolute, never `..`, since it becomes a local file name and part of
 1. reads the backup user's credentials from mc's config file in the CronJob's Secret
    (`postgres-backup-secrets`, key `mc-config`), and hands them to the local `mc` as `MC_HOST_backup`,
 2. port-forwards MinIO to 127.0.0.1 and downloads `<bucket>/postgres/<dump name>` with `mc cp`,
-3. streams the dump into `pg_restore --clean --if-exists` inside `postgres-0` (`kubectl exec -i`), as the
+3. streams the dump into `pg_restore --clean --if-exists` inside the primary
+   (`kubectl exec -i service/postgres-rw`), as the
    superuser over the pod's local socket (no password on any command line).
 `python -m tools.restore_postgres --list` shows the available dumps (newest last).
 The credentials only ever live in this process's environment, never on a command line.
@@ -70,7 +71,9 @@ def target_of(stack: str) -> RestoreTarget:
     values = file_values(stack)
     try:
         postgres = PostgresConfig.model_validate(values["postgres"])
-        backup = BackupConfig.model_validate(values["backup"])
+        # The off-site store's credentials are secret config (encrypted, or absent from the files): this tool
+        # restores the in-cluster dumps and never reads them.
+        backup = BackupConfig.model_validate({k: v for k, v in values["backup"].items() if k != "offsite"})
         kubernetes = KubernetesConfig.model_validate(values["kubernetes"])
     except (KeyError, ValidationError) as error:
         first = error.errors(include_url=False)[0] if isinstance(error, ValidationError) else None
@@ -118,6 +121,10 @@ def secret_command(namespace: str) -> Command:
     return Command(kubectl(namespace, "get", "secret", SECRET, "--output", jsonpath))
 
 
+PRIMARY = "service/postgres-rw"
+"""CloudNativePG's read-write Service: it selects the current primary."""
+
+
 def port_forward_command(namespace: str) -> Command:
     return Command(kubectl(namespace, "port-forward", "service/minio", f"{LOCAL_PORT}:9000"))
 
@@ -132,7 +139,9 @@ def list_command(mc_host: str, bucket: str = BUCKET) -> Command:
 
 
 def restore_command(namespace: str, source: Path, database: str = DATABASE, role: str = APP_USER) -> Command:
-    return Command(kubectl(namespace, "exec", "-i", "postgres-0", "--", "pg_restore", "-U", "postgres",
+    # The primary, wherever CloudNativePG runs it: kubectl resolves a Service to one of its pods, and `-rw`
+    # selects only the primary; `-c postgres` skips the Barman Cloud sidecar.
+    return Command(kubectl(namespace, "exec", "-i", PRIMARY, "-c", "postgres", "--", "pg_restore", "-U", "postgres",
                            "-d", database, "--clean", "--if-exists", "--no-owner", f"--role={role}",
                            "--exit-on-error"), stdin=source)
 

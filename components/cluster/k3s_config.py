@@ -71,6 +71,7 @@ def etcd_snapshots(cluster: ClusterConfig, offsite: OffsiteConfig, secrets: Join
         "etcd-s3-folder": snapshots.folder,
         "etcd-s3-access-key": secrets.s3_access_key,
         "etcd-s3-secret-key": secrets.s3_secret_key,
+        **({"etcd-s3-insecure": True} if offsite.insecure else {}),
     }
 
 

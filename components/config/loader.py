@@ -246,6 +246,14 @@ def stack_problems(stack: str, config: StackConfig) -> list[str]:
             f"{PROJECT}:seedData: seed data and test accounts (known passwords) are for dev and review stacks; "
             f"stack {stack!r} {'is prod' if stack == 'prod' else 'protects its data (protectData: true)'}"
         )
+    if stack == "prod" and config.backup.offsite is None:
+        # Volumes are node-local (local-path) and so is the in-cluster MinIO: one lost disk can take the
+        # database and its dumps together. Production keeps its WAL archive and base backups off the cluster.
+        problems.append(
+            f"{PROJECT}:backup.offsite: prod needs an off-site object store (endpoint, bucket, region, and the "
+            "credentials as secret config): its volumes and the in-cluster MinIO are node-local, so one lost "
+            "disk would take the database and its backups together"
+        )
     alerting = config.alerting
     # Only an environment runs Alertmanager (a cluster stack provisions nodes, not monitoring).
     delivers_alerts = config.kind is StackKind.ENVIRONMENT

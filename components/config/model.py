@@ -77,6 +77,8 @@ DomainName = Annotated[str, AfterValidator(rules.domain_name)]
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
 PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)]
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
+PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
+BarmanRetention = Annotated[str, AfterValidator(rules.barman_retention)]
 
 
 class Target(StrEnum):
@@ -125,9 +127,28 @@ class ResourcesConfig(Section):
         return self
 
 
+class PostgresRecoveryConfig(Section):
+    """Point-in-time restore (docs/operations.md): the database is rebuilt from the off-site backups."""
+
+    target_time: PastRfc3339
+    """Replay the archived WAL up to this moment (RFC 3339 with a zone, in the past)."""
+
+
 class PostgresConfig(Section):
     image: Image
     """Pinned image; the data mount follows the major version (18+: /var/lib/postgresql)."""
+    cluster_image_repository: Annotated[str, _matches(re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+$"),
+                                                      "an image repository without a tag")]
+    """Kubernetes: CloudNativePG's operand images; the tag is `image`'s version plus `clusterImageVariant`
+    (`postgres:18.4-alpine` -> `<repository>:18.4-standard-trixie`), so both platforms run one version."""
+    cluster_image_variant: Annotated[str, _matches(re.compile(r"^[a-z0-9][a-z0-9.-]*$"), "an image tag suffix")]
+    """`standard-trixie` (locales and extensions; the Barman Cloud plugin brings its own tools) or `minimal-trixie`."""
+    instances: Annotated[int, Field(ge=1, le=9), AfterValidator(rules.odd_members)]
+    """Members of the CloudNativePG cluster (a primary and streaming replicas), odd. Docker runs one server."""
+    synchronous: bool
+    """Kubernetes: a commit waits for one standby (no committed transaction lost with the primary); needs 3+ members."""
+    recovery: PostgresRecoveryConfig | None = None
+    """Kubernetes: bootstrap from the off-site backups up to `targetTime` instead of an empty database."""
     storage: MemoryQuantity
     """Size of the data volume (PVC on k3s)."""
     database: PostgresDatabase
@@ -155,6 +176,20 @@ class PostgresConfig(Section):
                 "'18.4-alpine', a digest may follow): the data mount depends on it"
             )
         return image
+
+    @property
+    def cluster_image(self) -> str:
+        tag = parse_image_reference(self.image).tag or ""
+        version = re.match(r"\d+(\.\d+)?", tag)
+        return f"{self.cluster_image_repository}:{version.group() if version else tag}-{self.cluster_image_variant}"
+
+    @model_validator(mode="after")
+    def _synchronous_needs_standbys(self) -> Self:
+        # CloudNativePG's `synchronous.number` must be below the members: with fewer than three members a
+        # synchronous commit stops every write as soon as the one standby is lost.
+        if self.synchronous and self.instances < 3:
+            raise ValueError(f"synchronous replication needs at least 3 instances, got {self.instances}")
+        return self
 
     @model_validator(mode="after")
     def _memory_fits_the_container(self) -> Self:
@@ -529,6 +564,10 @@ class KubernetesConfig(Section):
     cluster_dns: IPv4Address
     """The cluster DNS Service address (k3s default 10.43.0.10); NGINX resolves other pods through it."""
     edge: EdgeConfig
+    install_operators: bool
+    """Install the cluster-wide operators (cert-manager, CloudNativePG and its Barman Cloud plugin, KEDA)
+    and their CRDs. One stack per cluster does (prod); shared review clusters rely on the cluster owner's
+    installation (docs/review-environments.md)."""
 
     def namespace_for(self, environment: str) -> str:
         """The namespace of an environment: the configured one, else `dreamscape-<stack>`."""
@@ -570,17 +609,20 @@ class CapacityConfig(Section):
 
 
 class BackupConfig(Section):
-    """Scheduled PostgreSQL dumps uploaded to MinIO (Kubernetes only; dev uses tools/dev_db.py)."""
+    """Backups: the logical dump to MinIO (Kubernetes; dev uses tools/dev_db.py) and, with `offsite`,
+    CloudNativePG's continuous WAL archive and base backups to an object store outside the cluster."""
 
     enabled: bool
     schedule: CronSchedule
-    """When the CronJob runs, in the controller's time zone (5 fields or @daily-style)."""
+    """When the CronJob and the base backup run, in the controller's time zone (5 fields or @daily-style)."""
     bucket: BucketName
     keep: int = Field(ge=1, le=365)
     """How many of the newest dumps to keep; older ones are deleted after each upload."""
+    retention: BarmanRetention
+    """How long base backups and WAL stay in the off-site store (Barman Cloud: `30d`, `4w`, `3m`)."""
     offsite: OffsiteConfig | None = None
-    """The S3 bucket outside the cluster that backups are shipped to; cluster stacks ship etcd snapshots
-    there (credentials as secret config)."""
+    """The S3 bucket outside the cluster that backups are shipped to: CloudNativePG's WAL archive and base
+    backups (required on prod), a cluster stack's etcd snapshots (credentials as secret config)."""
 
 
 class DevToolsConfig(Section):
@@ -744,6 +786,20 @@ class StackConfig(Section):
         if enabled and self.target is not Target.DOCKER:
             names = ", ".join(to_camel(k) for k in enabled)
             raise ValueError(f"devTools ({names}) are for the docker target only; never on kubernetes")
+        return self
+
+    @model_validator(mode="after")
+    def _point_in_time_recovery_needs_kubernetes(self) -> Self:
+        # Point-in-time restore replays CloudNativePG's WAL archive; the Docker target has none.
+        if self.target is Target.DOCKER and self.postgres.recovery is not None:
+            raise ValueError("postgres.recovery needs the kubernetes target (CloudNativePG's WAL archive); "
+                             "restore dev with tools/dev_db.py")
+        return self
+
+    @model_validator(mode="after")
+    def _recovery_reads_the_off_site_store(self) -> Self:
+        if self.postgres.recovery is not None and self.backup.offsite is None:
+            raise ValueError("postgres.recovery restores from backup.offsite: set it (the store the backups are in)")
         return self
 
     @model_validator(mode="after")

@@ -45,3 +45,7 @@ class OffsiteConfig(Section):
     """Access key id (secret config)."""
     secret_access_key: SecretStr
     """Secret access key (secret config)."""
+    insecure: bool = False
+    """Plain http to the endpoint (a lab store): every WAL segment, snapshot and S3 signature would cross the
+    network unencrypted. Off by default: every consumer speaks https to the endpoint (k3s adds https:// unless
+    `--etcd-s3-insecure`; CloudNativePG's `endpointURL` is `https://<endpoint>`)."""

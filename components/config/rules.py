@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import UTC, datetime
 
 INT32_MAX = 2**31 - 1
 """Kubernetes `int32` fields (replicas, minReplicas/maxReplicas) and Kafka `INT` configs stop here."""
@@ -269,4 +270,42 @@ def postgres_database(value: str) -> str:
     if value in POSTGRES_SYSTEM_DATABASES:
         raise ValueError(f"{value!r} is one of the cluster's own databases (postgres, template0, template1); "
                          "the application gets a database of its own")
+    return value
+
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc3339_in_the_past(value: str, now: datetime | None = None) -> str:
+    """A point-in-time recovery target: CloudNativePG reads `recoveryTarget.targetTime` as RFC 3339 (and
+    would take a time without a zone as UTC: a zone is required here, so nobody restores to the wrong hour).
+    A target in the future can never be reached: recovery would replay every WAL and then fail."""
+    if not _RFC3339.match(value):
+        raise ValueError(f"expected an RFC 3339 time with a zone such as '2026-03-01T14:30:00Z', got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a valid time: {error}") from None
+    if moment > (now or datetime.now(UTC)):
+        raise ValueError(f"{value!r} is in the future; a recovery target must be a moment already archived")
+    return value
+
+
+_BARMAN_RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
+
+
+def barman_retention(value: str) -> str:
+    """The Barman Cloud plugin's `ObjectStore.spec.retentionPolicy`: `XXu`, a positive integer and a unit
+    of d, w or m (pattern `^[1-9][0-9]*[dwm]$` in its CRD, barmancloud.cnpg.io v0.13.0)."""
+    if not _BARMAN_RETENTION.match(value):
+        raise ValueError(f"expected a retention such as '30d', '4w' or '3m' (days, weeks, months), got {value!r}")
+    return value
+
+
+def odd_members(value: int) -> int:
+    """Members that elect a primary by majority (CloudNativePG's failover quorum and a quorum of
+    synchronous standbys): an even count adds a member without tolerating one more failure."""
+    if value % 2 == 0:
+        raise ValueError(f"{value} members cannot hold a majority better than {value - 1}; use an odd count")
     return value

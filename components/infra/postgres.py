@@ -1,4 +1,9 @@
-"""PostgreSQL: one primary with the seed's tuning, a database and an application user.
+"""PostgreSQL: a primary (and, where the platform has a database operator, replicas) with the seed's
+tuning, a database and an application user.
+
+The service carries a `spec.Database` record: on Kubernetes CloudNativePG realises it as a `Cluster` of
+`postgres.instances` members with continuous archiving off site; on Docker the container below runs as
+the one server (docs/architecture.md, "The database").
 
 The superuser password reaches the official image as `POSTGRES_PASSWORD_FILE`, which the image reads only
 at initdb; so the server's start script re-applies it over the local socket (trusted) on every start, and a
@@ -9,13 +14,17 @@ initdb script, because initdb scripts run only once in the life of a volume.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import MappingProxyType
+
 import pulumi
 
 from components import spec
-from components.config import PostgresConfig
+from components.config import BackupConfig, PostgresConfig
 from components.deploy import BlueprintComponent
 from components.images import major_version
 from components.infra.common import resources_of
+from components.targets.facts import DatabaseHosts
 
 NAME = "postgres"
 PORT = 5432
@@ -31,15 +40,19 @@ def data_mount(image: str) -> str:
     return "/var/lib/postgresql" if major >= 18 else "/var/lib/postgresql/data"
 
 
-def server_args(config: PostgresConfig) -> tuple[str, ...]:
-    settings = {
+def tuning(config: PostgresConfig) -> dict[str, str]:
+    """The seed's tuning, the same on every platform."""
+    return {
         "max_connections": str(config.max_connections),
         "shared_buffers": config.shared_buffers,
         "effective_cache_size": config.effective_cache_size,
         "work_mem": config.work_mem,
-        "listen_addresses": "*",
         "password_encryption": "scram-sha-256",
     }
+
+
+def server_args(config: PostgresConfig) -> tuple[str, ...]:
+    settings = {**tuning(config), "listen_addresses": "*"}
     args: list[str] = ["postgres"]
     for key, value in settings.items():
         args += ["-c", f"{key}={value}"]
@@ -60,15 +73,20 @@ def bootstrap_sql(config: PostgresConfig) -> str:
     ])
 
 
-BOOTSTRAP_SCRIPT = (
-    f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
-    'until pg_isready -h postgres -U postgres; do sleep 2; done; '
-    # After a superuser rotation the server accepts the new password once it has rolled and re-applied it.
-    'tries=0; until psql -h postgres -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; do '
-    'tries=$((tries + 1)); [ "$tries" -ge 90 ] && break; sleep 2; done; '
-    'exec psql -h postgres -U postgres -d postgres -v ON_ERROR_STOP=1 '
-    f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
-)
+def bootstrap_script(host: str) -> str:
+    """Waits for the read-write server at `host`, then applies bootstrap.sql as the superuser."""
+    return (
+        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
+        f'until pg_isready -h {host} -U postgres; do sleep 2; done; '
+        # After a superuser rotation the server accepts the new password once it has rolled and re-applied it.
+        f'tries=0; until psql -h {host} -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; do '
+        'tries=$((tries + 1)); [ "$tries" -ge 90 ] && break; sleep 2; done; '
+        f'exec psql -h {host} -U postgres -d postgres -v ON_ERROR_STOP=1 '
+        f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
+    )
+
+
+BOOTSTRAP_SCRIPT = bootstrap_script(NAME)
 
 
 SOCKET_DIR = "/var/run/postgresql"
@@ -103,10 +121,64 @@ BOOTSTRAP_TASK = f"{NAME}-bootstrap"
 """Creates the app role and database: migrations run after it."""
 
 
-def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], app_password: pulumi.Output[str],
-              run_id: str) -> spec.Blueprint:
-    """The server and its idempotent bootstrap. `run_id` changes when a password rotates, so the
-    bootstrap runs again and re-applies it."""
+CLUSTER_METRICS_PORT = 9187
+"""CloudNativePG's instance manager serves each member's metrics here (replaces postgres-exporter)."""
+SERVER_NAME = NAME
+"""The running database's name in the off-site archive (the Barman Cloud plugin's `serverName`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostgresArgs:
+    config: PostgresConfig
+    superuser_password: pulumi.Output[str]
+    app_password: pulumi.Output[str]
+    run_id: str
+    """Changes when a password rotates, so the bootstrap runs again and re-applies it."""
+    hosts: DatabaseHosts
+    replicated: bool
+    """The platform runs `instances` members (`PlatformFacts.replicates_databases`); else one server."""
+    archive: spec.ObjectStore | None = None
+
+
+def object_store(backup: BackupConfig, environment: str, access_key_id: pulumi.Output[str],
+                 secret_access_key: pulumi.Output[str]) -> spec.ObjectStore | None:
+    """The off-site store, when configured: one prefix per environment, base backups on the dump's schedule."""
+    offsite = backup.offsite
+    if offsite is None:
+        return None
+    scheme = "http" if offsite.insecure else "https"
+    return spec.ObjectStore(
+        endpoint=f"{scheme}://{offsite.endpoint}", bucket=offsite.bucket, region=offsite.region,
+        path=f"{environment}/",
+        access_key_id=access_key_id, secret_access_key=secret_access_key,
+        retention=backup.retention, schedule=six_field_cron(backup.schedule),
+    )
+
+
+def six_field_cron(schedule: str) -> str:
+    """CloudNativePG's ScheduledBackup reads cron with a seconds field first (robfig/cron with seconds);
+    `@daily`-style descriptors mean the same there."""
+    return schedule if schedule.startswith("@") else f"0 {schedule}"
+
+
+def database(args: PostgresArgs) -> spec.Database:
+    config = args.config
+    recovery = None
+    if config.recovery is not None:
+        recovery = spec.Recovery(target_time=config.recovery.target_time, source_server=SERVER_NAME)
+    return spec.Database(
+        database=config.database, owner=config.app_user,
+        owner_password=args.app_password, superuser_password=args.superuser_password,
+        image=config.cluster_image, parameters=MappingProxyType(tuning(config)),
+        synchronous=config.synchronous, archive=args.archive, recovery=recovery,
+        metrics_port=CLUSTER_METRICS_PORT,
+    )
+
+
+def blueprint(args: PostgresArgs) -> spec.Blueprint:
+    """The server (a replicated database where the platform has an operator) and its idempotent bootstrap."""
+    config, superuser_password, app_password, run_id = (args.config, args.superuser_password,
+                                                        args.app_password, args.run_id)
     security = spec.Security(
         run_as_user=UID, run_as_group=UID, fs_group=UID,
         scratch_paths=("/var/run/postgresql", "/tmp"),
@@ -121,6 +193,8 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
         component="database",
         zone=spec.Zone.DATABASE,
         kind=spec.WorkloadKind.STATEFUL,
+        replicas=config.instances if args.replicated else 1,
+        database=database(args),
         ports=(spec.Port("postgres", PORT, host_port=PORT),),
         volumes=volumes(config),
         probes=spec.Probes(
@@ -154,7 +228,7 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
             image=config.image,
             resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
                                      memory_limit="128Mi"),
-            command=("/bin/sh", "-c", BOOTSTRAP_SCRIPT),
+            command=("/bin/sh", "-c", bootstrap_script(args.hosts.read_write)),
             secret_files=secrets,
             config_files=(spec.ConfigFile("/etc/dreamscape/bootstrap.sql", bootstrap_sql(config)),),
             security=security,
@@ -163,21 +237,23 @@ def blueprint(config: PostgresConfig, superuser_password: pulumi.Output[str], ap
     return spec.Blueprint(services=(service,), tasks=(bootstrap,))
 
 
-def link(config: PostgresConfig, app_password: pulumi.Output[str]) -> spec.Link:
-    """What an application gets: the app database, its role, and the role's password as a file."""
+def link(config: PostgresConfig, app_password: pulumi.Output[str], hosts: DatabaseHosts) -> spec.Link:
+    """What an application gets: the read-write host (and a read-only one for queries that may lag), the app
+    database, its role, and the role's password as a file."""
     secret = spec.SecretFile(PASSWORD_FILE, app_password)
     return spec.Link(
         service=NAME, zone=spec.Zone.DATABASE,
-        env={"DATABASE_HOST": NAME, "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
+        env={"DATABASE_HOST": hosts.read_write, "DATABASE_READ_HOST": hosts.read_only,
+             "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
              "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path},
         setup=(BOOTSTRAP_TASK,),
         secret_files=(secret,),
     )
 
 
-def url(config: PostgresConfig, app_password: pulumi.Output[str]) -> pulumi.Output[str]:
+def url(config: PostgresConfig, app_password: pulumi.Output[str], host: str = NAME) -> pulumi.Output[str]:
     return pulumi.Output.secret(pulumi.Output.format(
-        "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, app_password, NAME, PORT, config.database))
+        "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, app_password, host, PORT, config.database))
 
 
 class Postgres(BlueprintComponent):

@@ -20,6 +20,7 @@ from components.deploy import BlueprintComponent
 from components.infra import kafka, minio, postgres, redis
 from components.pods.model import Infra
 from components.publishing import Publishing
+from components.targets.facts import PlatformFacts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +30,7 @@ class InfraInputs:
     config: StackConfig
     secrets: Mapping[str, pulumi.Output[str]]
     publishing: Publishing
+    platform: PlatformFacts
     generated: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
     """Generated identities that are not passwords (`kafkaClusterId`)."""
 
@@ -54,12 +56,24 @@ class InfraEntry:
 def _postgres(inputs: InfraInputs) -> InfraPlan:
     config, secrets = inputs.config, inputs.secrets
     rotation = config.secret_rotation
+    hosts = inputs.platform.database_hosts(postgres.NAME)
+    offsite = config.backup.offsite
+    archive = None
+    if offsite is not None:
+        archive = postgres.object_store(
+            config.backup, inputs.platform.environment,
+            access_key_id=pulumi.Output.secret(offsite.access_key_id.get_secret_value()),
+            secret_access_key=pulumi.Output.secret(offsite.secret_access_key.get_secret_value()))
     return InfraPlan(
-        blueprint=postgres.blueprint(
-            config.postgres, secrets["postgresSuperuser"], secrets["postgresApp"],
-            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}"),
-        link=postgres.link(config.postgres, secrets["postgresApp"]),
-        outputs={"host": postgres.NAME, "url": postgres.url(config.postgres, secrets["postgresApp"])},
+        blueprint=postgres.blueprint(postgres.PostgresArgs(
+            config=config.postgres, superuser_password=secrets["postgresSuperuser"],
+            app_password=secrets["postgresApp"],
+            run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}",
+            hosts=hosts, replicated=inputs.platform.replicates_databases, archive=archive)),
+        link=postgres.link(config.postgres, secrets["postgresApp"], hosts),
+        outputs={"host": hosts.read_write, "readOnlyHost": hosts.read_only,
+                 "url": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_write),
+                 "readOnlyUrl": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_only)},
     )
 
 

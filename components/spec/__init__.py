@@ -1,6 +1,7 @@
 """Target-neutral service description."""
 
 from components.spec.blueprint import Blueprint, Link, all_services
+from components.spec.database import Database, ObjectStore, Recovery
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
@@ -44,15 +45,18 @@ __all__ = [
     "Container",
     "CpuSignal",
     "DataVolume",
+    "Database",
     "Exposure",
     "HostMount",
     "ImageBuild",
     "Link",
     "MetricSignal",
+    "ObjectStore",
     "Port",
     "Probe",
     "Probes",
     "QueueLagSignal",
+    "Recovery",
     "Redundancy",
     "Resources",
     "Route",

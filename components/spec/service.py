@@ -14,6 +14,7 @@ from types import MappingProxyType
 import pulumi
 
 from components.config.quantities import cpu_millicores, memory_bytes
+from components.spec.database import Database
 from components.spec.zones import Zone
 
 SECRETS_DIR = "/run/secrets/dreamscape"
@@ -329,6 +330,9 @@ class Service:
     identity: Mapping[str, Text] = field(default_factory=lambda: MappingProxyType({}))
     """Facts whose change orphans this service's stored data beyond its volumes (a cluster id, the
     number of voters, a cluster mode). The stateful guard compares them between updates."""
+    database: Database | None = None
+    """This service is a replicated database: a platform with a database operator realises it from this
+    record (components/spec/database.py); others run the container."""
     redundancy: Redundancy | None = None
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
 

@@ -31,6 +31,7 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
         namespace=config.kubernetes.namespace_for(environment),
         storage_class=config.kubernetes.storage_class,
         dns_resolver=str(config.kubernetes.cluster_dns),
+        installs_operators=config.kubernetes.install_operators,
     )
 
 

@@ -7,10 +7,11 @@ provider-free `facts` module implementing `PlatformFacts`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from components.spec import Service, Text
+from components.spec import Resources, Service, Text
 
 
 class Discovery(StrEnum):
@@ -28,6 +29,22 @@ class LogSource(StrEnum):
     DOCKER_SOCKET = "docker-socket"
     POD_LOG_FILES = "pod-log-files"
     """/var/log/pods on every node (a per-node agent)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reserved:
+    """Compute the platform itself takes for this stack besides its services (cluster-wide operators)."""
+
+    name: str
+    resources: Resources
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseHosts:
+    """A replicated database's addresses: writes go to the primary, reads may go to a replica."""
+
+    read_write: str
+    read_only: str
 
 
 class PlatformFacts(Protocol):
@@ -66,6 +83,21 @@ class PlatformFacts(Protocol):
     def builds_from_source(self) -> bool:
         """Images are built from the developer's workspace and sources are mounted for hot reload (a
         laptop); otherwise images are pulled from the registry."""
+        ...
+
+    @property
+    def replicates_databases(self) -> bool:
+        """A database operator runs a database service as replicated members (`spec.Database`); without
+        one, the platform runs the single server its container describes."""
+        ...
+
+    @property
+    def reserved(self) -> tuple[Reserved, ...]:
+        """What the platform runs on this stack's account (operators it installs); budgets count it."""
+        ...
+
+    def database_hosts(self, name: str) -> DatabaseHosts:
+        """Where clients of the database service `name` connect (components/spec/database.py)."""
         ...
 
     def fqdn(self, name: str) -> str:

@@ -38,7 +38,8 @@ def test_the_init_step_dumps_the_app_database_in_custom_format(prod: Evaluation)
     (init,) = pod["initContainers"]
     script = init["command"][-1]
     assert init["image"].startswith("postgres:"), "pg_dump comes from the server's own image"
-    assert "pg_dump -h postgres -p 5432 -U dreamscape_app -d dreamscape -Fc" in script, script
+    # From the primary (CloudNativePG's `-rw` Service): a replica could lag behind the last commit.
+    assert "pg_dump -h postgres-rw -p 5432 -U dreamscape_app -d dreamscape -Fc" in script, script
     assert '-f "/backup/dreamscape-$stamp.dump"' in script, "a timestamped dump in the shared directory"
     mounts = {m["mountPath"]: m["name"] for m in init["volumeMounts"]}
     main_mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
@@ -141,7 +142,7 @@ def test_the_upload_script_really_prunes_the_oldest_dumps_in_bash(
     fake = tmp_path / "mc"
     fake.write_text(f'#!/bin/bash\necho "$*" >> {log}\n[ "$1" = ls ] && cat {tmp_path / "listing"}\nexit 0\n')
     fake.chmod(0o755)
-    config = BackupConfig(enabled=True, schedule="0 2 * * *", bucket="dreamscape-backups", keep=2)
+    config = BackupConfig(enabled=True, schedule="0 2 * * *", bucket="dreamscape-backups", keep=2, retention="30d")
     result = subprocess.run(["bash", "-c", upload_command(config)], capture_output=True, text=True,
                             check=False, env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
     assert result.returncode == 0, result.stderr

@@ -22,7 +22,10 @@ def statefulset(prod: Evaluation, name: str) -> dict[str, Any]:
 def test_stateful_infra_runs_with_the_seed_replica_counts(prod: Evaluation) -> None:
     replicas = {r.name: manifest(r)["spec"]["replicas"] for r in prod.of_type(STS)}
     infra = {name: replicas.get(name) for name in ("postgres", "redis", "kafka", "minio")}
-    assert infra == {"postgres": 1, "redis": 3, "kafka": 3, "minio": 1}, replicas
+    # PostgreSQL is a CloudNativePG Cluster, not a StatefulSet (tests/environment/test_postgres_cluster.py).
+    assert infra == {"postgres": None, "redis": 3, "kafka": 3, "minio": 1}, replicas
+    cluster = manifest(next(r for r in prod.resources if r.inputs.get("kind") == "Cluster"))
+    assert cluster["spec"]["instances"] == 3, "the seed's replicated PostgreSQL: a primary and two standbys"
 
 
 def test_selectors_match_pod_labels_and_services_select_the_right_pods(prod: Evaluation) -> None:
@@ -48,16 +51,17 @@ def test_stateful_sets_keep_their_data_and_are_protected(prod: Evaluation) -> No
         assert resource.options["protect"], f"{resource.name} is protected against deletion and replacement"
 
 
-def test_postgres_gets_the_seed_tuning_and_its_password_from_a_file(prod: Evaluation) -> None:
-    container = statefulset(prod, "postgres")["spec"]["template"]["spec"]["containers"][0]
-    args = container["args"]
-    for setting in ("max_connections=500", "shared_buffers=2GB", "effective_cache_size=6GB", "work_mem=10MB"):
-        assert setting in args, f"postgres runs with {setting}"
-    env = env_of(container)
-    assert env["POSTGRES_PASSWORD_FILE"] == "/run/secrets/dreamscape/postgres-password", "password as a file"
-    assert "POSTGRES_PASSWORD" not in env, "never the password itself in the environment"
-    mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    assert "/var/lib/postgresql" in mounts, "postgres 18 images keep data under /var/lib/postgresql"
+def test_postgres_gets_the_seed_tuning_and_its_password_from_a_secret(prod: Evaluation) -> None:
+    cluster = manifest(next(r for r in prod.resources if r.inputs.get("kind") == "Cluster"))
+    parameters = cluster["spec"]["postgresql"]["parameters"]
+    for key, value in (("max_connections", "500"), ("shared_buffers", "2GB"), ("effective_cache_size", "6GB"),
+                       ("work_mem", "10MB")):
+        assert parameters[key] == value, f"postgres runs with {key}={value}"
+    initdb = cluster["spec"]["bootstrap"]["initdb"]
+    secret = manifest(next(r for r in prod.of_type("kubernetes:core/v1:Secret")
+                           if r.inputs["metadata"]["name"] == initdb["secret"]["name"]))
+    assert secret["type"] == "kubernetes.io/basic-auth", "CloudNativePG reads the owner's password from basic-auth"
+    assert secret["stringData"]["username"] == initdb["owner"] == "dreamscape_app"
 
 
 def test_redis_is_a_password_protected_three_master_cluster(prod: Evaluation) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -10,6 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from components.targets.kubernetes import operators
 from tests.harness import Evaluation, Registered, evaluate
 from tests.kube import CUSTOM_GROUPS, KUBERNETES_VERSION, kube_objects, manifest, validate
 
@@ -41,9 +41,9 @@ def test_the_docker_dev_stack_registers_no_kubernetes_object(dev: Evaluation) ->
     assert not kube_objects(dev), "dev runs on Docker only; nothing there to validate"
 
 
-KEDA_CRD = Path(__file__).resolve().parents[1] / "fixtures" / "keda" / "keda.sh_scaledobjects-v2.20.2.yaml"
-"""KEDA's ScaledObject CRD as released (kedacore/keda v2.20.2, config/crd/bases): the schema the API server
-applies to what the Kubernetes target renders."""
+KEDA_CRD = operators.KEDA.crd_dir / "keda.sh_scaledobjects.yaml"
+"""KEDA's ScaledObject CRD as released (the version and source in operators.py): the schema the API server
+applies to what the Kubernetes target renders, and the CRD the program registers where it installs KEDA."""
 
 
 def test_every_scaled_object_validates_against_kedas_own_crd_schema(prod: Evaluation) -> None:

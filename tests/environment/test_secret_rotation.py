@@ -74,10 +74,21 @@ def test_rotating_a_secret_changes_exactly_its_generator_secrets_and_consumers(b
 
 
 def test_every_pod_that_reads_a_generated_secret_declares_its_generation(baseline: Evaluation) -> None:
-    postgres = next(r for r in baseline.resources if r.type == "kubernetes:apps/v1:StatefulSet"
-                    and r.name == "postgres")
-    annotation = _template_annotations(postgres.inputs)[ANNOTATION]
-    assert annotation == "postgresApp=0,postgresSuperuser=0", f"the server consumes both of its passwords: {annotation}"
+    redis = next(r for r in baseline.resources if r.type == "kubernetes:apps/v1:StatefulSet" and r.name == "redis")
+    annotation = _template_annotations(redis.inputs)[ANNOTATION]
+    assert annotation == "redis=0", f"the server consumes its password: {annotation}"
+
+
+def test_postgres_passwords_reach_cloudnative_pg_as_the_secrets_it_watches(baseline: Evaluation) -> None:
+    # CloudNativePG's members are the operator's pods: it records each Secret's resourceVersion and applies
+    # a changed password itself, so a rotation changes the Secrets, not the Cluster.
+    cluster = next(r for r in baseline.resources if r.inputs.get("kind") == "Cluster")
+    spec = cluster.inputs["spec"]
+    names = {spec["bootstrap"]["initdb"]["secret"]["name"], spec["superuserSecret"]["name"]}
+    secrets = [r for r in baseline.of_type(SECRET) if r.inputs["metadata"]["name"] in names]
+    assert len(secrets) == 2, f"both Secrets the Cluster names are registered: {names}"
+    assert all(r.inputs["stringData"]["password"] in baseline.generated_secrets for r in secrets), (
+        "each holds a generated password")
 
 
 def test_consumption_is_read_from_the_material_not_from_a_list() -> None:

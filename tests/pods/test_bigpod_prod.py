@@ -170,7 +170,9 @@ def test_pods_get_only_the_secrets_their_services_need(prod: Evaluation) -> None
 
 def test_infra_endpoints_reach_the_pods_as_env_vars(prod: Evaluation) -> None:
     env = {e["name"]: e.get("value") for e in _container(prod, "business-pod")["env"]}
-    assert env["DATABASE_HOST"] == "postgres" and env["DATABASE_PORT"] == "5432", "postgres:5432"
+    # CloudNativePG's read-write Service follows the primary; reads that may lag go to the replicas.
+    assert env["DATABASE_HOST"] == "postgres-rw" and env["DATABASE_PORT"] == "5432", "postgres-rw:5432"
+    assert env["DATABASE_READ_HOST"] == "postgres-ro", "postgres-ro for reads"
     assert env["KAFKA_BROKERS"] == "kafka:9092", "kafka:9092"
     assert env["DATABASE_PASSWORD_FILE"] == "/run/secrets/dreamscape/database-password", "password as a file"
     experience = {e["name"]: e.get("value") for e in _container(prod, "experience-pod")["env"]}

@@ -40,10 +40,10 @@ def test_the_pack_would_catch_a_real_workload_losing_its_hardening(prod: Evaluat
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The integration is not vacuous: break one recorded StatefulSet and the pack objects."""
     monkeypatch.setenv("PULUMI_STACK", "prod")
-    postgres = prod.named("kubernetes:apps/v1:StatefulSet", "postgres")
-    broken = {k: v for k, v in postgres.inputs.items() if not k.startswith("__")}
+    kafka = prod.named("kubernetes:apps/v1:StatefulSet", "kafka")
+    broken = {k: v for k, v in kafka.inputs.items() if not k.startswith("__")}
     broken = copy.deepcopy(broken)
     broken["spec"]["template"]["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
-    found = all_violations(make_args(postgres.type, broken, name="postgres", protect=False))
+    found = all_violations(make_args(kafka.type, broken, name="kafka", protect=False))
     expected = {"containers-disallow-privilege-escalation", "stateful-resources-protected-in-prod"}
     assert set(found) >= expected, f"the pack must object to the broken StatefulSet, got {found}"

@@ -57,6 +57,21 @@ def recorded_pods(evaluation: Evaluation) -> dict[str, Endpoint]:
                  for p in c.get("ports") or [] if "name" in p}
         found[workload.name] = Endpoint(workload.name, data["metadata"]["namespace"],
                                         template["metadata"]["labels"], next(_ips), ports)
+    found.update(database_members(evaluation))
+    return found
+
+
+def database_members(evaluation: Evaluation) -> dict[str, Endpoint]:
+    """A CloudNativePG Cluster's primary, as the operator creates it: the inherited labels plus its own
+    `cnpg.io/*` labels, and its container ports (postgresql, the instance manager's status, metrics)."""
+    found = {}
+    for cluster in (r for r in evaluation.resources if r.inputs.get("kind") == "Cluster"):
+        data = manifest(cluster)
+        name = data["metadata"]["name"]
+        labels = {**data["spec"]["inheritedMetadata"]["labels"], "cnpg.io/cluster": name,
+                  "cnpg.io/instanceRole": "primary"}
+        found[name] = Endpoint(name, data["metadata"]["namespace"], labels, next(_ips),
+                               {"postgresql": 5432, "status": 8000, "metrics": 9187})
     return found
 
 
@@ -90,7 +105,7 @@ def test_the_namespace_denies_all_ingress_and_egress_by_default(prod: Evaluation
 
 
 def test_every_recorded_workload_pod_is_modelled(prod: Evaluation, pods: dict[str, Endpoint]) -> None:
-    names = {w.name for w in workloads(prod)}
+    names = {w.name for w in workloads(prod)} | set(database_members(prod))
     assert {"postgres", "postgres-bootstrap", "kafka", "redis", "minio"} <= names, \
         "the model must cover the real infrastructure workloads"
     for name in names:
@@ -214,15 +229,21 @@ def test_big_pods_reach_the_internet_on_443_but_no_private_range(
     assert not cluster.allowed(EXPERIENCE, PAYMENTS, 80), "plain HTTP to the internet is refused"
     assert not cluster.allowed(EXPERIENCE, FOREIGN, 443), "the internet rule never covers pod IPs"
     assert not cluster.allowed(EXPERIENCE, API_SERVER, 6443), "Big Pods without api_rules get no API access"
-    for name in ("postgres", "redis", "kafka", "minio", "postgres-bootstrap"):
+    for name in ("redis", "kafka", "minio", "postgres-bootstrap"):
         assert not cluster.allowed(pods[name], PAYMENTS, 443), f"{name} has no route to the internet"
+    # PostgreSQL's members ship WAL to the off-site store: its port only, and never a private range.
+    assert cluster.allowed(pods["postgres"], PAYMENTS, 443), "the archive reaches the off-site store's port"
+    assert not cluster.allowed(pods["postgres"], PAYMENTS, 80), "and no other internet port"
+    assert not cluster.allowed(pods["postgres"], FOREIGN, 443), "and never another namespace's pods"
 
 
 def test_only_pods_with_api_rules_reach_the_kubernetes_api(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
     assert cluster.allowed(OPERATOR, API_SERVER, 6443), "a pod labelled for API access reaches the API server"
     assert cluster.allowed(OPERATOR, API_SERVER, 443), "... on the Service port too"
-    assert not cluster.allowed(pods["postgres"], API_SERVER, 6443), "postgres has no API access"
+    assert not cluster.allowed(pods["redis"], API_SERVER, 6443), "redis has no API access"
+    # CloudNativePG's instance manager in each member reads and updates its Cluster (status, failover).
+    assert cluster.allowed(pods["postgres"], API_SERVER, 6443), "a database member reaches the API server"
     assert not cluster.allowed(OPERATOR, FOREIGN, 443), "the API rule does not open pod or service IPs"
 
 
@@ -230,7 +251,8 @@ def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evalu
     def names(evaluation: Evaluation) -> set[str]:
         return {manifest(r)["metadata"]["name"] for r in evaluation.of_type(NETWORK_POLICY)}
 
-    assert names(review) == names(prod), "review stacks are as locked down as prod"
+    # The archive's egress exists only where an off-site store is configured (prod; review may set one).
+    assert names(review) == names(prod) - {"postgres-archive-egress"}, "review stacks are as locked down as prod"
     assert {manifest(r)["metadata"]["namespace"] for r in review.of_type(NETWORK_POLICY)} == \
         {"dreamscape-review-42", "dreamscape-review-42-node-agents"}, "review policies live in the review's namespaces"
 

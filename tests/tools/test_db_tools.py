@@ -107,8 +107,10 @@ def test_prod_restore_downloads_with_the_backup_user_and_pg_restores_via_kubectl
     assert download.argv[:3] == ("mc", "cp", f"backup/dreamscape-backups/postgres/{name}")
     assert download.env == {"MC_HOST_backup": "http://dreamscape-backup:KEY123@127.0.0.1:19000"}
     assert not any("KEY123" in arg for c in runner.commands for arg in c.argv), "no secret on a command line"
-    assert pg_restore.argv[:6] == ("kubectl", "--namespace", "dreamscape-prod", "exec", "-i", "postgres-0")
-    assert pg_restore.argv[7:] == ("pg_restore", "-U", "postgres", "-d", "dreamscape", "--clean",
+    # CloudNativePG's primary moves between members: the `-rw` Service finds it; its `postgres` container.
+    assert pg_restore.argv[:8] == ("kubectl", "--namespace", "dreamscape-prod", "exec", "-i", "service/postgres-rw",
+                                   "-c", "postgres")
+    assert pg_restore.argv[9:] == ("pg_restore", "-U", "postgres", "-d", "dreamscape", "--clean",
                                    "--if-exists", "--no-owner", "--role=dreamscape_app", "--exit-on-error")
     assert pg_restore.stdin is not None and pg_restore.stdin.name == name, "the downloaded dump is fed in"
 

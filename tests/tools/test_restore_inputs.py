@@ -54,7 +54,7 @@ def test_the_restore_uses_the_database_role_namespace_and_bucket_the_stack_confi
     _get, download, pg_restore = runner.commands
     assert download.argv[2] == f"backup/shop-backups/postgres/{name}", "the configured bucket"
     assert pg_restore.argv[:3] == ("kubectl", "--namespace", "shop-prod"), "the configured namespace"
-    assert pg_restore.argv[10:12] == ("-d", "shop"), f"the configured database: {pg_restore.argv}"
+    assert pg_restore.argv[12:14] == ("-d", "shop"), f"the configured database: {pg_restore.argv}"
     assert "--role=shop_app" in pg_restore.argv, f"the configured app role: {pg_restore.argv}"
 
 

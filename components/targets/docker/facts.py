@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from components.images import major_version
 from components.spec import Service, Text
-from components.targets.facts import Discovery, LogSource, common_identity
+from components.targets.facts import DatabaseHosts, Discovery, LogSource, Reserved, common_identity
 
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS server on user-defined networks."""
@@ -22,6 +22,12 @@ class DockerFacts:
     dns_resolver: str = DOCKER_DNS
     has_scheduler: bool = False
     builds_from_source: bool = True
+    reserved: tuple[Reserved, ...] = ()
+    replicates_databases: bool = False
+
+    def database_hosts(self, name: str) -> DatabaseHosts:
+        """One server (no operator here): reads and writes go to it."""
+        return DatabaseHosts(read_write=name, read_only=name)
 
     def fqdn(self, name: str) -> str:
         """Network aliases are flat names on the environment's networks."""

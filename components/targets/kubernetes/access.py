@@ -13,9 +13,11 @@ What `pulumi preview` asks of the cluster, with pulumi-kubernetes 4.x:
   program manages, in the stack's namespaces. Secrets are deliberately left out: no preview needs their
   contents, and a pull request's preview must not be able to read prod's secrets.
 Reads outside the stack's namespaces are pinned by name: the two namespaces themselves, this identity's
-own ClusterRole, ClusterRoleBinding and kube-system Role and RoleBinding, and k3s' `traefik`
-HelmChartConfig in kube-system (the edge configures it). `tests/release/test_preview_identity.py` evaluates these rules
-against every object the prod and review programs register.
+own ClusterRole, ClusterRoleBinding and kube-system Role and RoleBinding, k3s' `traefik`
+HelmChartConfig in kube-system (the edge configures it) and, on a stack that installs the operators, their
+HelmCharts in kube-system and their CRDs (components/targets/kubernetes/operators.py).
+`tests/release/test_preview_identity.py` evaluates these rules against every object the prod and review
+programs register.
 
 The registry pull secret
 ------------------------
@@ -36,6 +38,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.spec.access import Access, ReadOnlyIdentity, RegistryCredentials
+from components.targets.kubernetes import operators
 from components.targets.kubernetes.pod import JsonDict
 
 if TYPE_CHECKING:
@@ -59,6 +62,9 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io", "rolebindings"),
     ("traefik.io", "middlewares"),
     ("traefik.io", "tlsoptions"),
+    ("postgresql.cnpg.io", "clusters"),
+    ("postgresql.cnpg.io", "scheduledbackups"),
+    ("barmancloud.cnpg.io", "objectstores"),
 )
 """(API group, resource) of every namespaced kind the Kubernetes target registers, Secrets excepted."""
 EDGE_NAMESPACE = "kube-system"
@@ -133,8 +139,15 @@ def _read_only(platform: KubernetesPlatform, identity: ReadOnlyIdentity, parent:
         (suffix, ns_name, ns, read_rules(NAMESPACED_KINDS)) for suffix, ns_name, ns in namespaces
     ]
     group, resource, object_name = EDGE_CONFIG
+    installed = platform.operators
+    crd_names = sorted(crd["metadata"]["name"] for _, crd in operators.all_crds(installed))
+    chart_rule = [{"api_groups": ["helm.cattle.io"], "resources": ["helmcharts"],
+                   "resource_names": [op.name for op in installed], "verbs": ["get"]}] if installed else []
+    crd_rule = [{"api_groups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
+                 "resource_names": crd_names, "verbs": ["get"]}] if crd_names else []
     grants.append(("edge", EDGE_NAMESPACE, None, [
         {"api_groups": [group], "resources": [resource], "resource_names": [object_name], "verbs": ["get"]},
+        *chart_rule,
         # Its own grant there, so a refresh can read it back.
         {"api_groups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"],
          "resource_names": [cluster_name], "verbs": ["get"]},
@@ -163,6 +176,7 @@ def _read_only(platform: KubernetesPlatform, identity: ReadOnlyIdentity, parent:
             # Its own cluster-scoped grant, so a refresh can read it back.
             {"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"],
              "resource_names": [cluster_name], "verbs": ["get"]},
+            *crd_rule,
         ],
         opts=platform._opts(parent),
     )

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from components.images import major_version
 from components.spec import Service, Text, peers_name
-from components.targets.facts import Discovery, LogSource, common_identity
+from components.targets.facts import DatabaseHosts, Discovery, LogSource, Reserved, common_identity
+from components.targets.kubernetes import operators
 
 CLUSTER_DOMAIN = "cluster.local"
 """k3s' default cluster domain."""
@@ -24,16 +25,35 @@ class KubernetesFacts:
     publishes_host_ports: bool = False
     has_scheduler: bool = True
     builds_from_source: bool = False
+    replicates_databases: bool = True
+    """CloudNativePG (installed by this stack or by the cluster's owner)."""
+    installs_operators: bool = False
+    """This stack installs the cluster-wide operators (`kubernetes.installOperators`)."""
+
+    @property
+    def reserved(self) -> tuple[Reserved, ...]:
+        if not self.installs_operators:
+            return ()
+        return tuple(Reserved(name=name, resources=resources) for name, resources in operators.reserved())
+
+    def database_hosts(self, name: str) -> DatabaseHosts:
+        """CloudNativePG's Services: `<cluster>-rw` follows the primary, `<cluster>-ro` the replicas."""
+        return DatabaseHosts(read_write=f"{name}-rw", read_only=f"{name}-ro")
 
     def fqdn(self, name: str) -> str:
         return f"{name}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
 
     def stateful_identity(self, service: Service) -> dict[str, Text]:
         """A StatefulSet's volumeClaimTemplates and serviceName are immutable, and its claims live in one
-        namespace on one storage class: any of them changing replaces the set or strands the claims."""
+        namespace on one storage class: any of them changing replaces the set or strands the claims.
+        A database service runs as a CloudNativePG Cluster instead (`operator`): its claims are the
+        Cluster's, and a StatefulSet's data does not move into them by itself."""
         image = service.container.image
         keys = common_identity(service, major_version(image) if isinstance(image, str) else None)
-        keys[f"{service.name}.serviceName"] = peers_name(service.name)
+        if service.database is not None:
+            keys[f"{service.name}.operator"] = "cloudnative-pg"
+        else:
+            keys[f"{service.name}.serviceName"] = peers_name(service.name)
         keys[f"{service.name}.namespace"] = self.namespace or ""
         for volume in service.volumes:
             keys[f"{service.name}.{volume.name}.size"] = volume.size

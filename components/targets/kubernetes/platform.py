@@ -24,11 +24,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
+from components.spec import Database, Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import scaling, workloads
+from components.targets.kubernetes import cnpg, operators, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import ZoneNetworkArgs, ZoneNetworkPolicies, edge_policy, metrics_policy
@@ -114,7 +114,51 @@ class KubernetesPlatform(pulumi.ComponentResource):
             annotations=dict(args.settings.annotations),
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
+        self.crds: dict[tuple[str, str], pulumi.Resource] = {}
+        """The CRD this program registers for each (group, kind); custom resources depend on it."""
+        self.operators: tuple[operators.Operator, ...] = (
+            operators.OPERATORS if args.kubernetes.install_operators else ())
+        """The operators this stack installs (none where the cluster's owner installs them)."""
+        self._install_operators(name)
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
+
+    def _install_operators(self, name: str) -> None:
+        """Every operator's vendored CRDs, then its HelmChart (operators.py says why in this order).
+
+        Deleting a CRD deletes every custom resource of its kind, and a CloudNativePG `Cluster` owns its
+        volume claims: CRDs are protected on a protected stack and always retained on delete."""
+        charts: dict[str, pulumi.Resource] = {}
+        for operator in self.operators:
+            crds: list[pulumi.Resource] = []
+            for crd in operator.crds():
+                resource = k8s.apiextensions.v1.CustomResourceDefinition(
+                    f"{name}-crd-{crd['metadata']['name']}",
+                    metadata={"name": crd["metadata"]["name"],
+                              "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                                         "dreamscape.io/operator": operator.name,
+                                         "dreamscape.io/operator-version": operator.app_version}},
+                    spec=crd["spec"],
+                    opts=self._opts(self, protect=self.settings.protect, retain_on_delete=True),
+                )
+                self.crds[operators.crd_kind(crd)] = resource
+                crds.append(resource)
+            charts[operator.name] = k8s.apiextensions.CustomResource(
+                f"{name}-operator-{operator.name}",
+                api_version=operators.HELM_CHART_API,
+                kind="HelmChart",
+                metadata={"name": operator.name, "namespace": operators.HELM_NAMESPACE,
+                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                spec=operators.helm_chart_spec(operator),
+                opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
+            )
+
+    def custom_resource_opts(self, parent: pulumi.Resource, api_version: str, kind: str,
+                             **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a custom resource: after the CRD of its kind when this program registers it."""
+        crd = self.crds.get((api_version.split("/", maxsplit=1)[0], kind))
+        depends = [*kwargs.pop("depends_on", []), *([crd] if crd is not None else [])]
+        return self._opts(parent, depends_on=depends, **kwargs)
 
     def _qualify(self, name: str) -> str:
         """A service of the environment's namespace, as a resolver in another namespace names it."""
@@ -292,6 +336,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
         """`after` services are not awaited: pods retry until their dependencies answer, and probes gate
         traffic. Tasks in `after` gate the rollout (migrations): the workload waits for their Job."""
         gates = [resource for deployed in after if isinstance(deployed.service, Task) for resource in deployed.ready]
+        if service.database is not None:
+            return self._deploy_database(service, service.database, parent, gates)
         env = self.settings.environment
         labels = workload_labels(service.name, service.component, env, service.zone, service.reaches,
                                  dict(service.labels))
@@ -366,7 +412,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 kind=scaling.KIND,
                 metadata=meta(service.name),
                 spec=scaler,
-                opts=self._opts(parent, depends_on=[workload]),
+                # After KEDA's CRD where this stack installs it (components/targets/kubernetes/operators.py).
+                opts=self.custom_resource_opts(parent, scaling.API_VERSION, scaling.KIND, depends_on=[workload]),
             )
         if service.redundancy is not None:
             self._group_budget(service.redundancy, labels, parent, ns_name, ns)
@@ -387,6 +434,70 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 opts=self._opts(parent, depends_on=[ns]),
             )
         return Deployed(service=service, ready=(workload,))
+
+    def _deploy_database(self, service: Service, database: Database, parent: pulumi.Resource,
+                         gates: list[pulumi.Resource]) -> Deployed:
+        """A CloudNativePG Cluster (kubernetes/cnpg.py): the operator runs the members, their volumes and the
+        `-rw`/`-ro` Services; the program declares the cluster, its secrets, its archive and its policies."""
+        name, env = service.name, self.settings.environment
+        labels = workload_labels(name, service.component, env, service.zone, service.reaches, dict(service.labels))
+        # Pods are CloudNativePG's (its own app.kubernetes.io labels): they inherit the zone labels that the
+        # NetworkPolicies select on, and members talk to the API server (leader election, status).
+        inherited = {key: value for key, value in labels.items() if key.startswith("dreamscape.io/")}
+        inherited[API_ACCESS_LABEL] = "true"
+
+        def meta(resource_name: str) -> JsonDict:
+            return self._metadata(resource_name, labels)
+
+        def basic_auth(resource_name: str, username: str, password: pulumi.Output[str]) -> pulumi.Resource:
+            data: dict[str, Any] = {"username": username, "password": password}
+            return k8s.core.v1.Secret(
+                resource_name, metadata=meta(resource_name), type="kubernetes.io/basic-auth",
+                string_data={**data, "password": pulumi.Output.secret(data["password"])},
+                opts=self._opts(parent, depends_on=[self.namespace]))
+
+        secrets = [basic_auth(cnpg.app_secret(name), database.owner, database.owner_password),
+                   basic_auth(cnpg.superuser_secret(name), cnpg.SUPERUSER, database.superuser_password)]
+        archive = database.archive
+        if archive is not None:
+            credentials: dict[str, Any] = {"ACCESS_KEY_ID": archive.access_key_id,
+                                           "ACCESS_SECRET_KEY": archive.secret_access_key}
+            secrets.append(k8s.core.v1.Secret(
+                cnpg.store_secret(name), metadata=meta(cnpg.store_secret(name)), type="Opaque",
+                string_data={**{k: pulumi.Output.secret(v) for k, v in credentials.items()},
+                             "REGION": archive.region},
+                opts=self._opts(parent, depends_on=[self.namespace])))
+            secrets.append(k8s.apiextensions.CustomResource(
+                f"{name}-object-store", api_version=cnpg.BARMAN_API, kind="ObjectStore",
+                metadata=meta(cnpg.store_name(name)), spec=cnpg.object_store_spec(name, archive),
+                opts=self.custom_resource_opts(parent, cnpg.BARMAN_API, "ObjectStore",
+                                               depends_on=[self.namespace])))
+        storage_class = self._config.storage_class
+        cluster = k8s.apiextensions.CustomResource(
+            f"{name}-cluster", api_version=cnpg.API, kind="Cluster", metadata=meta(name),
+            spec=cnpg.cluster_spec(service, database, storage_class, inherited, dict(self.settings.annotations)),
+            opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=[*secrets, *gates],
+                                           protect=self.settings.protect),
+        )
+        if archive is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-scheduled-backup", api_version=cnpg.API, kind="ScheduledBackup", metadata=meta(name),
+                spec=cnpg.scheduled_backup_spec(name, archive),
+                opts=self.custom_resource_opts(parent, cnpg.API, "ScheduledBackup", depends_on=[cluster]))
+        if archive is not None and database.recovery is not None:
+            restored = f"{name}{cnpg.PITR_SUFFIX}"
+            k8s.apiextensions.CustomResource(
+                f"{restored}-cluster", api_version=cnpg.API, kind="Cluster", metadata=meta(restored),
+                spec=cnpg.recovery_cluster_spec(service, database, database.recovery, archive, storage_class,
+                                                inherited),
+                opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=secrets))
+        for policy in [*cnpg.network_policies(name, archive),
+                       metrics_policy(name, {cnpg.CLUSTER_LABEL: name}, [database.metrics_port])]:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}" if not policy["name"].startswith(name) else policy["name"],
+                metadata=meta(policy["name"]), spec=policy["spec"],
+                opts=self._opts(parent, depends_on=[self.namespace]))
+        return Deployed(service=service, ready=(cluster,))
 
     def _group_budget(self, redundancy: Redundancy, labels: dict[str, str], parent: pulumi.Resource,
                       ns_name: str, ns: pulumi.Resource) -> None:

@@ -1,0 +1,46 @@
+"""Print the cluster-wide operators as manifests: `python -m tools.operators > operators.yaml`.
+
+A stack with `kubernetes.installOperators` registers these itself (prod). A shared review cluster runs no
+such stack, so its owner applies the same objects once, and again after each pinned version changes:
+
+    python -m tools.operators > operators.yaml
+    kubectl apply --server-side -f operators.yaml
+
+The output is every vendored CRD, unchanged, then one k3s `HelmChart` per operator, all from
+`components/targets/kubernetes/operators.py` (the only list of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from components.targets.kubernetes import operators
+
+
+def manifests(entries: tuple[operators.Operator, ...] = operators.OPERATORS) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = [crd for _, crd in operators.all_crds(entries)]
+    documents += [{
+        "apiVersion": operators.HELM_CHART_API,
+        "kind": "HelmChart",
+        "metadata": {"name": op.name, "namespace": operators.HELM_NAMESPACE,
+                     "labels": {"app.kubernetes.io/part-of": "dreamscape"}},
+        "spec": operators.helm_chart_spec(op),
+    } for op in entries]
+    return documents
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.operators", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)
+    yaml.safe_dump_all(manifests(), sys.stdout, sort_keys=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
