@@ -17,6 +17,7 @@ import pulumi
 from components import spec
 from components.config import MonitoringConfig
 from components.deploy import BlueprintArgs, Deployments
+from components.monitoring import containers
 from components.monitoring.alertmanager import component as alertmanager
 from components.monitoring.alertmanager.component import Alertmanager, AlertmanagerComponentArgs, AlertReceivers
 from components.monitoring.alloy.component import Alloy, AlloyArgs, alloy_blueprint
@@ -104,7 +105,8 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     # The dashboards' pods and processes: the same scrape view Prometheus renders its config from.
     pods = big_pods(scrape_targets((*inputs.services, *exporter_services.services)))
     dashboards = grafana.blueprint(GrafanaArgs(config=config.grafana, admin_password=inputs.grafana_admin_password,
-                                               pods=pods, scrape_interval=config.prometheus.scrape_interval))
+                                               pods=pods, scrape_interval=config.prometheus.scrape_interval,
+                                               container_metrics=containers.collected(scrape_targets(alloy.services))))
     own = spec.all_services([exporter_services, alerting, loki, alloy, dashboards])
     metrics = prometheus.blueprint(PrometheusArgs(
         config=config.prometheus, platform=inputs.platform, services=(*inputs.services, *own),

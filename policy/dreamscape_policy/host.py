@@ -37,7 +37,7 @@ ALLOWED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 HOST_PATH_NAMESPACES_KEY = "hostPathNamespaces"
 DEFAULT_HOST_PATH_NAMESPACES: tuple[str, ...] = ("*-node-agents",)
 READ_ONLY_HOST_PATHS_KEY = "readOnlyHostPaths"
-DEFAULT_READ_ONLY_HOST_PATHS: tuple[str, ...] = ("/var/run/docker.sock",)
+DEFAULT_READ_ONLY_HOST_PATHS: tuple[str, ...] = ("/var/run/docker.sock", "/sys/fs/cgroup")
 SYSTEM_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/usr", "/bin", "/sbin", "/lib",
                 "/var/lib", "/var/run", "/run")
 """Host paths a dev container must not mount (source checkouts elsewhere are the point of dev)."""

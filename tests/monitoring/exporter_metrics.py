@@ -210,6 +210,25 @@ kube_pod_container_status_restarts_total{{namespace="dreamscape",pod="core-pod-7
 kube_pod_container_status_waiting_reason{{namespace="dreamscape",pod="core-pod-7d9f8-abcde",uid="0f0e0d0c-0b0a-0908-0706-050403020100",container="core",reason="ContainerCreating"}} 0
 """
 
+def _cadvisor_container(pod: str) -> str:
+    return (f'container_label_app_kubernetes_io_name="{pod}-pod",container_label_dreamscape_io_pod="{pod}",'
+            f'id="/system.slice/docker-{pod}.scope",image="dreamscape/{pod}:dev",name="dreamscape-{pod}-pod"')
+
+
+_BIG_PODS = ("core", "business", "experience")
+CADVISOR = f"""\
+# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.
+# TYPE container_cpu_usage_seconds_total counter
+{"".join(f'container_cpu_usage_seconds_total{{{_cadvisor_container(p)},cpu="total"}} 12.5{chr(10)}' for p in _BIG_PODS)}\
+container_cpu_usage_seconds_total{{id="/",cpu="total"}} 4000.25
+# HELP container_start_time_seconds Start time of the container since unix epoch in seconds.
+# TYPE container_start_time_seconds gauge
+{"".join(f'container_start_time_seconds{{{_cadvisor_container(p)}}} {_AN_HOUR_AGO}{chr(10)}' for p in _BIG_PODS)}\
+container_start_time_seconds{{id="/"}} {_AN_HOUR_AGO}
+"""
+"""Alloy's `prometheus.exporter.cadvisor` (cAdvisor's names and base labels, the allowlisted container labels
+as `container_label_*`): one of our containers and the root cgroup, which the scrape job drops."""
+
 PROMETHEUS_SELF = """\
 # HELP prometheus_build_info A metric with a constant '1' value.
 # TYPE prometheus_build_info gauge
@@ -222,6 +241,7 @@ BY_SERVICE_NAME: dict[str, str] = {
     "kafka-exporter": KAFKA_EXPORTER,
     "minio": MINIO,
     "kube-state-metrics": KUBE_STATE_METRICS,
+    "alloy": CADVISOR,
 }
 """Sources by deployed service name; Big Pod processes serve NODE_SERVICE, NGINX exporters NGINX_EXPORTER,
 the monitoring tools their own metrics (PROMETHEUS_SELF stands in)."""
@@ -240,6 +260,6 @@ def exposition_for(service_name: str, service_label: str) -> str:
 
 def all_metric_names() -> set[str]:
     texts = (NODE_SERVICE, NGINX_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, KAFKA_EXPORTER, MINIO,
-             KUBE_STATE_METRICS, PROMETHEUS_SELF)
+             KUBE_STATE_METRICS, CADVISOR, PROMETHEUS_SELF)
     return {line.split("{")[0].split(" ")[0] for text in texts for line in text.splitlines()
             if line and not line.startswith("#")}

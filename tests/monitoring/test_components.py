@@ -264,11 +264,28 @@ def test_loki_keeps_thirty_days_of_logs_in_prod(prod: Evaluation) -> None:
 def test_dev_alloy_reads_the_docker_socket_and_the_docker_targets_labels(dev: Evaluation) -> None:
     alloy = docker_container(dev, "alloy")
     volumes = alloy.inputs["volumes"]
-    assert volumes == [{"readOnly": True, "hostPath": "/var/run/docker.sock",
-                        "containerPath": "/var/run/docker.sock"}], "the socket is mounted read-only"
+    assert volumes == [
+        {"readOnly": True, "hostPath": "/var/run/docker.sock", "containerPath": "/var/run/docker.sock"},
+        {"readOnly": True, "hostPath": "/sys/fs/cgroup", "containerPath": "/sys/fs/cgroup"},
+    ], "the socket and the cgroup files (container metrics) are mounted read-only, nothing else"
     config = uploaded(alloy, "/etc/alloy/config.alloy")
     assert "__meta_docker_container_label_app_kubernetes_io_name" in config, "service label from the service name"
     assert "__meta_docker_container_label_dreamscape_io_pod" in config, "pod label from the Big Pod label"
+    assert 'prometheus.exporter.cadvisor "containers"' in config, "Alloy serves the containers' metrics"
+    assert 'allowlisted_container_labels = ["app.kubernetes.io/name", "dreamscape.io/pod"]' in config, (
+        "only the workload labels become series labels")
+    scrape = {job["job_name"]: job for job in prometheus_yml(dev)["scrape_configs"]}["alloy"]
+    assert scrape["metrics_path"] == "/api/v0/component/prometheus.exporter.cadvisor.containers/metrics", (
+        "Prometheus scrapes the exporter where Alloy serves it")
+    assert scrape["metric_relabel_configs"][0]["action"] == "keep", "only our containers' series are kept"
+
+
+def test_prod_alloy_serves_no_container_metrics(prod: Evaluation) -> None:
+    daemonset = workload(prod, "alloy")
+    assert "ports" not in kube.pod_spec(daemonset)["containers"][0] or all(
+        p["name"] != "http" for p in kube.pod_spec(daemonset)["containers"][0]["ports"]), (
+        "the kubelet serves container metrics on Kubernetes; Alloy's port is no scrape target there")
+    assert "prometheus.exporter.cadvisor" not in config_map_file(prod, "alloy", "etc-alloy-config.alloy")
 
 
 def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:

@@ -248,13 +248,25 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
                 ("alertmanager", "alertmanager"), ("grafana", "grafana"), ("loki", "loki")}
     assert expected <= pairs, f"missing scrape targets: {sorted(expected - pairs)}"
     assert ("experience", "web") not in pairs, "the Vite web server is not scraped"
-    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics")}
+    # Targets of one environment only: kube-state-metrics (k3s), Alloy's container metrics (Docker).
+    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics"), ("alloy", "alloy")}
     assert not extra, f"scraped without a declared metrics port: {sorted(extra)}"
     for target in targets:
         assert target["labels"]["environment"] in ("dev", "prod"), "every target carries its environment"
         discovered = target["discoveredLabels"]
         if "__meta_kubernetes_pod_container_port_name" in discovered:
             assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
+
+
+def test_container_series_carry_their_containers_pod_and_service_and_nothing_else(running: Running) -> None:
+    if running.config["scrape_configs"][0].get("kubernetes_sd_configs"):
+        pytest.skip("container metrics are scraped from Alloy's cAdvisor on Docker only")
+    series = [s["metric"] for s in running.query("container_cpu_usage_seconds_total")]
+    assert series, "the cAdvisor job is scraped"
+    assert sorted((s.get("pod"), s.get("service")) for s in series) == [
+        ("business", "business-pod"), ("core", "core-pod"), ("experience", "experience-pod")], (
+        "our containers' series, labelled like their own metrics; the root cgroup's is dropped")
+    assert not [k for k in series[0] if k.startswith("container_label_")], "the copied Docker labels are dropped"
 
 
 def _panel_queries(dashboards: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -44,6 +44,8 @@ SUBJECTS = (
     Subject("a Job", re.compile(r"^Job "), ("kube_job_",)),
     Subject("a Kubernetes container", re.compile(r"^Container \{\{ \$labels\.container \}\} of "),
             ("kube_pod_container_",)),
+    Subject("a Docker container", re.compile(r"^Docker container \{\{ \$labels\.service \}\} of pod "),
+            ("container_",)),
     Subject("a backup CronJob", re.compile(r"[Bb]ackup \(?\{\{ \$labels\.cronjob \}\}"), ("kube_cronjob_",)),
     Subject("Redis", re.compile(r"^Redis "), ("redis_",)),
     Subject("Kafka", re.compile(r"^Kafka |^Consumer group "), ("kafka_",)),

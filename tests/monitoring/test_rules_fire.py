@@ -47,6 +47,10 @@ REDIS = target("redis-exporter", port=9121)
 KAFKA = target("kafka-exporter", port=9308)
 MINIO = target("minio", port=9000)
 KSM = target("kube-state-metrics", port=8080)
+DOCKER_CORE = {"job": "alloy", "pod": "core", "service": "core-pod", "environment": "dev",
+               "instance": "alloy:12345", "name": "dreamscape-core-pod",
+               "id": "/system.slice/docker-4f2c.scope", "image": "dreamscape/core:dev"}
+"""A Docker container's cAdvisor series as the dev scrape job labels them (components.monitoring.containers)."""
 
 
 def series(metric: str, labels: dict[str, str], **extra: str) -> str:
@@ -152,6 +156,11 @@ CASES = (
                 exported_pod="core-pod-7d9f8-abcde", uid="u1", container="core"), "0 1 2 3 4 5 6"),
     ), "6m", ({"environment": "prod", "namespace": "dreamscape", "kubernetes_pod": "core-pod-7d9f8-abcde",
                "container": "core"},), "warning"),
+    Case("DockerContainerRestartingOften", (
+        # Docker restarts the same container (same name and id): only its start time changes.
+        (series("container_start_time_seconds", DOCKER_CORE), "1000 1060 1120 1180 1240 1300 1360"),
+    ), "6m", ({"environment": "dev", "pod": "core", "service": "core-pod", "name": "dreamscape-core-pod"},),
+        "warning"),
     Case("BackupTooOld", (
         # promtool starts at the epoch: a success 100000 s before it is older than 26 hours.
         (series("kube_cronjob_status_last_successful_time", KSM, namespace="dreamscape", cronjob="postgres-backup"),

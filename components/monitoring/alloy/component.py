@@ -2,7 +2,8 @@
 
 Where logs come from is the platform's answer (`PlatformFacts.log_source`):
 - the Docker socket (dev): one container with the socket mounted read-only, keeping only containers that
-  carry the service-name label;
+  carry the service-name label; it also serves the Docker containers' metrics (cAdvisor, reading the
+  host's `/sys/fs/cgroup` read-only) on its HTTP port for Prometheus;
 - pod log files (prod, review): a DaemonSet (`WorkloadKind.PER_NODE`) tailing `/var/log/pods` on its node
   (`NODE_NAME` from `spec.nodeName`), with a Role to list the environment's pods.
 Labels (pod, service per process, environment, level) are described in `alloy/config.py`.
@@ -25,6 +26,7 @@ from components import spec
 from components.config import ImageConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
+from components.monitoring import containers
 from components.monitoring.alloy.config import (
     AlloyConfigArgs,
     AlloyPaths,
@@ -65,6 +67,22 @@ def source_mount(source: DockerLogSource | KubernetesLogSource, paths: AlloyPath
     return spec.HostMount(host_path=source.socket, mount_path=paths.docker_socket, read_only=True, node=True)
 
 
+def source_ports(source: DockerLogSource | KubernetesLogSource) -> tuple[spec.Port, ...]:
+    """On Docker, Alloy's HTTP port is also the container metrics target (components.monitoring.containers);
+    on Kubernetes the kubelet serves container metrics and Alloy's port is only probed."""
+    if isinstance(source, DockerLogSource):
+        return (spec.Port("http", ALLOY_PORT, metrics_path=containers.METRICS_PATH),)
+    return ()
+
+
+def source_mounts(source: DockerLogSource | KubernetesLogSource, paths: AlloyPaths) -> tuple[spec.HostMount, ...]:
+    """The log source, plus on Docker the cgroup files cAdvisor reads each container's usage from."""
+    if isinstance(source, DockerLogSource):
+        cgroups = spec.HostMount(host_path=paths.cgroup_dir, mount_path=paths.cgroup_dir, read_only=True, node=True)
+        return source_mount(source, paths), cgroups
+    return (source_mount(source, paths),)
+
+
 def source_access(
     source: DockerLogSource | KubernetesLogSource,
 ) -> tuple[tuple[spec.ApiRule, ...], dict[str, str], int]:
@@ -94,13 +112,14 @@ def alloy_blueprint(args: AlloyArgs) -> spec.Blueprint:
         probes=spec.Probes(readiness=ready, liveness=spec.Probe(
             http_path="/-/healthy", port=ALLOY_PORT, period_seconds=30, failure_threshold=5)),
         api_rules=rules,
+        ports=source_ports(source),
         container=spec.Container(
             image=args.config.image,
             resources=resources_of(args.config.resources),
             command=("/bin/alloy",),
             args=tuple(alloy_cli_args(paths)),
             config_files=(spec.ConfigFile(paths.config_file, config_text),),
-            host_mounts=(source_mount(source, paths),),
+            host_mounts=source_mounts(source, paths),
             field_env=MappingProxyType(field_env),
             security=spec.Security(run_as_user=user, run_as_group=0, fs_group=None,
                                    scratch_paths=(paths.storage_dir, "/tmp")),

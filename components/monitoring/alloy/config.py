@@ -1,5 +1,7 @@
 """Grafana Alloy (Promtail's successor) shipping container logs to Loki.
 
+On Docker it also serves container metrics (components.monitoring.containers) for Prometheus to scrape.
+
 Two sources, picked by the type of `source` (the environment says which one its target has):
 - `DockerLogSource` (dev): `discovery.docker` + `loki.source.docker` through the Docker socket, keeping
   only containers that carry the service-name label;
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.monitoring import labels
+from components.monitoring import containers, labels
 from components.monitoring.alloy.syntax import Attribute, Block, call, concat, ref, render_alloy
 from components.monitoring.prometheus.config import PolicyRule
 
@@ -33,6 +35,9 @@ class AlloyPaths:
     storage_dir: str = "/var/lib/alloy/data"
     docker_socket: str = "/var/run/docker.sock"
     pod_logs_dir: str = "/var/log/pods"
+    cgroup_dir: str = "/sys/fs/cgroup"
+    """The host's cgroup files, which cAdvisor reads each container's usage from on Docker (a container's
+    own `/sys/fs/cgroup` shows only itself; the rest of `/sys` is the host's already)."""
 
 
 def _sanitize(label: str) -> str:
@@ -161,7 +166,19 @@ def _docker(args: AlloyConfigArgs, source: DockerLogSource) -> list[Block]:
         ),
         _process(args, cri=False),
         _loki_write(args),
+        _cadvisor(host),
     ]
+
+
+def _cadvisor(docker_host: str) -> Block:
+    """Container metrics of the Docker daemon's containers (components.monitoring.containers): only
+    Docker containers, and only the workload labels copied onto their series."""
+    return Block(containers.EXPORTER_COMPONENT, containers.EXPORTER_LABEL, (
+        Attribute("docker_host", docker_host),
+        Attribute("docker_only", True),
+        Attribute("store_container_labels", False),
+        Attribute("allowlisted_container_labels", list(containers.ALLOWLISTED_LABELS)),
+    ))
 
 
 def _kubernetes(args: AlloyConfigArgs, source: KubernetesLogSource) -> list[Block]:

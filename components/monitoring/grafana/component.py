@@ -41,6 +41,8 @@ class GrafanaArgs:
     pods: Mapping[str, tuple[str, ...]]
     """`pod` label -> its processes' `service` labels (components.monitoring.scrape.big_pods)."""
     scrape_interval: str = "15s"
+    container_metrics: bool = False
+    """Container metrics are scraped (components.monitoring.containers.collected)."""
 
 
 def blueprint(args: GrafanaArgs) -> spec.Blueprint:
@@ -57,7 +59,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
         spec.ConfigFile(paths.datasources_file, render_datasources(datasources)),
         spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
         *(spec.ConfigFile(f"{paths.dashboards_dir}/{name}", text)
-          for name, text in render_dashboards(DashboardArgs(pods=args.pods)).items()),
+          for name, text in render_dashboards(
+              DashboardArgs(pods=args.pods, container_metrics=args.container_metrics)).items()),
     )
     health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
     service = spec.Service(

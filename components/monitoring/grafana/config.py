@@ -17,7 +17,7 @@ from grafana_foundation_sdk.builders import logs, loki, prometheus, stat, timese
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
-from components.monitoring import labels
+from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
 from components.monitoring.prometheus.rules import HttpMetrics
 
@@ -57,6 +57,8 @@ class DashboardArgs:
     (components.monitoring.scrape.big_pods), so every selector matches a scraped series."""
     http: HttpMetrics = field(default_factory=HttpMetrics)
     refresh: str = "30s"
+    container_metrics: bool = False
+    """Container metrics (cAdvisor, components.monitoring.containers) are scraped: CPU panels per pod."""
 
 
 def datasources_config(args: GrafanaDatasourcesArgs) -> dict[str, object]:
@@ -194,7 +196,8 @@ def _build_panel(spec: _Panel, layout: _Layout) -> timeseries.Panel | stat.Panel
     return panel
 
 
-def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tuple[str, list[_Panel]]:
+def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics,
+                 container_metrics: bool) -> tuple[str, list[_Panel]]:
     """One row per Big Pod, on what its processes serve (the reference application: requests by `code`,
     the request duration histogram, resident memory, dependency checks) plus NGINX when the pod has a
     gateway. Latency and 4xx/5xx leave out the probes' and the scraper's routes, as the alerts do."""
@@ -227,6 +230,9 @@ def _pod_section(pod: str, processes: tuple[str, ...], http: HttpMetrics) -> tup
                    f'{http.duration_status_label}=~"{klass[0]}.."}}[5m]))', f"{by_service} {klass}")
             for klass in ("4xx", "5xx"))),
     ]
+    if container_metrics:
+        panels.append(_ts(f"{pod}: CPU (cores)", "none", _Query(
+            f"sum by ({labels.POD}) (rate({containers.CPU_SECONDS}{{{sel}}}[5m]))", f"{{{{{labels.POD}}}}}")))
     if NGINX in processes:
         panels.append(_ts(f"{pod}: NGINX connections", "none",
                           _Query(f'sum by ({labels.SERVICE}) (nginx_connections_active{{{sel}}})', by_service)))
@@ -435,7 +441,7 @@ def _dashboard(uid: str, title: str, tags: list[str], sections: list[tuple[str, 
 
 def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
     """Services Overview: a row per Big Pod (what its processes serve), the cluster state, the logs."""
-    sections = [_pod_section(pod, processes, args.http) for pod, processes in args.pods.items()]
+    sections = [_pod_section(pod, processes, args.http, args.container_metrics) for pod, processes in args.pods.items()]
     sections.append(_cluster_section())
     return _dashboard(DASHBOARD_UID, "Services Overview", ["big-pods"], sections, args.refresh,
                       logs_selector(args.pods), "Big Pods logs")

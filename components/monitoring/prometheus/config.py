@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from components.monitoring import labels
+from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
 from components.monitoring.scrape import ScrapeTarget
 
@@ -111,6 +111,8 @@ def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
     scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path, "scheme": "http"}
     if first.credentials_file is not None:
         scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
+    if first.path == containers.METRICS_PATH:
+        scrape["metric_relabel_configs"] = containers.metric_relabel_configs()
     return scrape
 
 

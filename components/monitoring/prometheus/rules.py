@@ -363,6 +363,7 @@ def _cluster(args: RulesArgs) -> RuleGroup:
 
 
 _CONTAINER = f"{labels.ENVIRONMENT}, namespace, {labels.KUBERNETES_POD}, container"
+_DOCKER_CONTAINER = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.SERVICE}, name"
 
 
 def _as_kubernetes_pod(expr: str) -> str:
@@ -387,6 +388,16 @@ def _containers(args: RulesArgs) -> list[AlertRule]:
             "warning",
             "Container {{ $labels.container }} of {{ $labels.kubernetes_pod }} restarts often",
             f"More than {t.restarts_per_hour} restarts in the last hour (now {{{{ $value }}}}).",
+        ),
+        AlertRule(
+            # cAdvisor has no restart counter; each (re)start gives the container a new start time, and
+            # the container's series keep their identity across restarts (components.monitoring.containers).
+            "DockerContainerRestartingOften",
+            f"max by ({_DOCKER_CONTAINER}) (changes(container_start_time_seconds[1h])) > {t.restarts_per_hour}",
+            "0m", "warning",
+            "Docker container {{ $labels.service }} of pod {{ $labels.pod }} restarts often",
+            f"Started more than {t.restarts_per_hour} times in the last hour (now {{{{ $value }}}}): "
+            "read its last logs (`docker logs`).",
         ),
     ]
 
