@@ -7,7 +7,9 @@ such stack, so its owner applies the same objects once, and again after each pin
     kubectl apply --server-side -f operators.yaml
 
 The output is every vendored CRD, unchanged, then one k3s `HelmChart` per operator, all from
-`components/targets/kubernetes/operators.py` (the only list of them).
+`components/targets/kubernetes/operators.py` (the only list of them), then the Let's Encrypt
+ClusterIssuers (`letsencrypt`, and `letsencrypt-staging` that review stacks name) from
+`components/targets/kubernetes/issuers.py`, with Pulumi.yaml's `kubernetes.edge` contact and server.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 import yaml
 
-from components.targets.kubernetes import operators
+from components.config import EdgeConfig
+from components.config.loader import project_defaults
+from components.targets.kubernetes import issuers, operators
 
 
 def manifests(entries: tuple[operators.Operator, ...] = operators.OPERATORS) -> list[dict[str, Any]]:
@@ -31,6 +35,13 @@ def manifests(entries: tuple[operators.Operator, ...] = operators.OPERATORS) -> 
                      "labels": {"app.kubernetes.io/part-of": "dreamscape"}},
         "spec": operators.helm_chart_spec(op),
     } for op in entries]
+    edge = EdgeConfig.model_validate(project_defaults()["kubernetes"]["edge"])
+    documents += [{
+        "apiVersion": issuers.API_VERSION,
+        "kind": issuers.KIND,
+        "metadata": {"name": issuer.name, "labels": {"app.kubernetes.io/part-of": "dreamscape"}},
+        "spec": issuers.cluster_issuer_spec(issuer, edge.acme_email),
+    } for issuer in issuers.cluster_issuers(edge.acme_server)]
     return documents
 
 

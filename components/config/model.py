@@ -631,16 +631,22 @@ class DockerConfig(Section):
 
 
 class EdgeConfig(Section):
-    """The public edge on k3s: Traefik, Let's Encrypt through Traefik's ACME resolver (docs/edge.md)."""
+    """The public edge on k3s: Traefik, Let's Encrypt through cert-manager (docs/edge.md)."""
 
     manage_traefik: ConfigBool
-    """Own the cluster-wide `traefik` HelmChartConfig (ACME resolver). Shared review clusters leave it
-    to the cluster's owner (prod)."""
+    """Own the cluster-wide `traefik` HelmChartConfig (replicas, disruption budget). Shared review clusters
+    leave it to the cluster's owner (prod)."""
+    traefik_replicas: ConfigInt = Field(ge=2)
+    """Traefik replicas when this stack manages Traefik; at least 2 so that one node lost or drained
+    leaves the edge up (certificates are in Secrets, so replicas share no state)."""
     acme_email: Annotated[str, AfterValidator(rules.acme_email)]
     """The ACME account contact: a real address (Let's Encrypt refuses reserved domains such as example.com)."""
     acme_server: Annotated[str, AfterValidator(lambda url: rules.https_url(url, "acmeServer"))]
-    """The ACME directory URL Traefik's resolver registers with (`caServer`)."""
+    """The ACME directory URL of the production ClusterIssuer (`spec.acme.server`), created by the stack that
+    installs operators."""
     cert_resolver: DnsLabel
+    """The cert-manager ClusterIssuer this stack's Ingresses name (`letsencrypt`, or `letsencrypt-staging` on
+    review stacks)."""
     rate_limit_average: ConfigInt = Field(ge=1)
     """Requests per second per client, on average."""
     rate_limit_burst: ConfigInt = Field(ge=1)

@@ -52,7 +52,7 @@ def test_the_web_app_api_and_grafana_have_https_ingresses(prod: Evaluation) -> N
     assert backends["grafana"] == {"name": "grafana", "port": {"number": 3000}}, "Grafana's Service"
 
 
-def test_every_serving_ingress_host_has_tls_from_the_acme_resolver_and_tls_12(prod: Evaluation) -> None:
+def test_every_serving_ingress_host_has_tls_from_cert_manager_and_tls_12(prod: Evaluation) -> None:
     for name, ingress in _ingresses(prod).items():
         annotations = ingress["metadata"]["annotations"]
         hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
@@ -62,9 +62,12 @@ def test_every_serving_ingress_host_has_tls_from_the_acme_resolver_and_tls_12(pr
             continue
         tls_hosts = {h for entry in ingress["spec"]["tls"] for h in entry["hosts"]}
         assert hosts <= tls_hosts, f"{name}: every host is covered by TLS"
+        assert [entry["secretName"] for entry in ingress["spec"]["tls"]] == [f"{name}-tls"], (
+            f"{name}: cert-manager keeps the certificate in a Secret Traefik reads")
         router = "traefik.ingress.kubernetes.io/router"
         assert annotations[f"{router}.entrypoints"] == "websecure", f"{name} is HTTPS"
-        assert annotations[f"{router}.tls.certresolver"] == "letsencrypt", f"{name} gets Let's Encrypt"
+        assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt", f"{name} gets Let's Encrypt"
+        assert f"{router}.tls.certresolver" not in annotations, f"{name}: not from Traefik's ACME resolver"
         assert annotations[f"{router}.tls.options"] == f"{NS}-tls12@kubernetescrd", f"{name} is TLS 1.2+"
 
 
@@ -108,19 +111,40 @@ def test_traefik_middlewares_and_tls_option_are_well_formed(prod: Evaluation) ->
     assert option["spec"]["minVersion"] == "VersionTLS12", "TLS 1.2 minimum"
 
 
-def test_lets_encrypt_is_configured_on_k3s_traefik_through_its_helmchartconfig(prod: Evaluation) -> None:
+def test_k3s_traefik_runs_stateless_replicas_spread_across_nodes_with_a_budget(prod: Evaluation) -> None:
     (config,) = _objects(prod, "HelmChartConfig")
     assert config["apiVersion"] == "helm.cattle.io/v1", "k3s helm-controller API"
     assert config["metadata"] == {**config["metadata"], "name": "traefik", "namespace": "kube-system"}, "name"
     values = yaml.safe_load(config["spec"]["valuesContent"])
-    acme = values["certificatesResolvers"]["letsencrypt"]["acme"]
-    assert acme["caServer"].startswith("https://acme-v02.api.letsencrypt.org"), "Let's Encrypt production"
-    assert acme["storage"].startswith(values["persistence"]["path"]), "certificates survive restarts"
+    assert "certificatesResolvers" not in values, "no ACME resolver: certificates come from cert-manager"
+    assert "persistence" not in values, "no ACME volume pinning Traefik to one node"
+    assert values["deployment"]["replicas"] >= 2, "one lost node leaves the edge up"
+    (term,) = values["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname", "replicas on different nodes"
+    assert term["podAffinityTerm"]["labelSelector"] == {"matchLabels": {"app.kubernetes.io/name": "traefik"}}
+    assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}, "drains keep one serving"
+
+
+def test_the_operator_stack_creates_lets_encrypt_cluster_issuers_solving_through_traefik(
+        prod: Evaluation) -> None:
+    issuers = {issuer["metadata"]["name"]: issuer for issuer in _objects(prod, "ClusterIssuer")}
+    assert set(issuers) == {"letsencrypt", "letsencrypt-staging"}, "production and staging issuers"
+    servers = {name: issuer["spec"]["acme"]["server"] for name, issuer in issuers.items()}
+    assert servers == {"letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+                       "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory"}
+    for issuer in issuers.values():
+        assert issuer["spec"]["acme"]["solvers"] == [{"http01": {"ingress": {"ingressClassName": "traefik"}}}]
+        assert "namespace" not in issuer["metadata"], "cluster-scoped"
+        kube.validate_custom(issuer)  # also in test_operators; here so that dropping issuers cannot hide it
 
 
 def test_review_stacks_leave_the_shared_traefik_alone() -> None:
     review = evaluate("review-pr-7")
     assert not review.of_type("kubernetes:helm.cattle.io/v1:HelmChartConfig"), "no cluster-wide Traefik edits"
+    assert not _objects(review, "ClusterIssuer"), "the cluster owner's issuers"
+    issuers = {name: ingress["metadata"]["annotations"].get("cert-manager.io/cluster-issuer")
+               for name, ingress in _ingresses(review).items() if not name.endswith("-redirect")}
+    assert issuers and set(issuers.values()) == {"letsencrypt-staging"}, f"staging on review: {issuers}"
     assert review.outputs["urls"].value["web"] == "https://app.pr-7.review.dreamscape.example.com", (
         "a review serves its own subdomain of the review domain")
 

@@ -1,10 +1,11 @@
 """The public edge on k3s: Traefik v3 (built into k3s), Ingresses, Traefik middlewares, Let's Encrypt.
 
 Choices (docs/edge.md):
-- **Certificates: Traefik's own ACME resolver**, configured through the `traefik` HelmChartConfig in
-  `kube-system` (k3s' supported way to configure its bundled Traefik), TLS-ALPN-01 challenge, the account
-  and certificates kept on a local-path volume. Nothing else to install (no cert-manager). Shared review
-  clusters set `kubernetes.edge.manageTraefik: false` and use the resolver the cluster owner configured.
+- **Certificates: cert-manager**, from a ClusterIssuer (kubernetes/issuers.py) named by
+  `cert-manager.io/cluster-issuer`, kept in the Secret `<route>-tls` that `spec.tls[].secretName` names.
+  Traefik reads them from Secrets, so it keeps no state: the `traefik` HelmChartConfig in `kube-system`
+  (k3s' supported way to configure its bundled Traefik) runs `traefikReplicas` replicas spread across
+  nodes, with a PodDisruptionBudget. Shared review clusters set `kubernetes.edge.manageTraefik: false`.
 - **HTTP -> HTTPS**: every host gets two Ingresses: `<route>` on the `websecure` entrypoint with TLS and
   the middlewares, and `<route>-redirect` on `web` whose only middleware is a permanent redirect. A TLS
   router never answers plain HTTP, so nothing is ever served unencrypted.
@@ -44,7 +45,6 @@ REDIRECT = "redirect-https"
 HEADERS = "security-headers"
 RATE_LIMIT = "rate-limit"
 COMPRESS = "compress"
-ACME_STORAGE = "/data/acme.json"
 LONG_LIVED_TIMEOUT = "3600s"
 """How long the edge keeps a WebSocket (a long-lived route) open without it being closed by a timeout."""
 
@@ -61,6 +61,10 @@ def auth_secret(route: Route) -> str:
     return f"{route.name}-edge-auth"
 
 
+def tls_secret(route: Route) -> str:
+    return f"{route.name}-tls"
+
+
 def route_middlewares(route: Route) -> list[str]:
     """In order: auth first (reject early), then rate limit, headers, compression."""
     names = [auth_middleware(route)] if route.auth else []
@@ -69,23 +73,21 @@ def route_middlewares(route: Route) -> list[str]:
 
 
 def traefik_values(config: EdgeConfig, long_lived: bool = False) -> str:
-    """valuesContent of the `traefik` HelmChartConfig: the ACME resolver and its storage; with a
-    long-lived route, the `websecure` entrypoint's long timeouts."""
+    """valuesContent of the `traefik` HelmChartConfig: replicas spread across nodes and a disruption
+    budget (value names of the Traefik chart k3s bundles, docs/edge.md); with a long-lived route, the
+    `websecure` entrypoint's long timeouts."""
     values: JsonDict = {
-        "certificatesResolvers": {
-            config.cert_resolver: {
-                "acme": {
-                    "email": config.acme_email,
-                    "storage": ACME_STORAGE,
-                    "caServer": config.acme_server,
-                    "tlsChallenge": {},
-                }
-            }
-        },
-        "persistence": {"enabled": True, "path": "/data", "size": "128Mi"},
-        # The ACME account and certificates live on one RWO volume: one Traefik replica.
-        "deployment": {"replicas": 1},
-        "podSecurityContext": {"fsGroup": 65532, "fsGroupChangePolicy": "OnRootMismatch"},
+        "deployment": {"replicas": config.traefik_replicas},
+        # Preferred, not required: a cluster with fewer nodes than replicas still runs them all.
+        "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100,
+            "podAffinityTerm": {
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+                "topologyKey": "kubernetes.io/hostname",
+            },
+        }]}},
+        # A drain or upgrade takes one replica at a time; the others keep serving.
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
     }
     if long_lived:
         timeouts = dict.fromkeys(("readTimeout", "writeTimeout", "idleTimeout"), LONG_LIVED_TIMEOUT)
@@ -145,9 +147,9 @@ def ingress_annotations(route: Route, namespace: str, config: EdgeConfig, *,
         }
     return {
         **common,
+        "cert-manager.io/cluster-issuer": config.cert_resolver,
         "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
         "traefik.ingress.kubernetes.io/router.tls": "true",
-        "traefik.ingress.kubernetes.io/router.tls.certresolver": config.cert_resolver,
         "traefik.ingress.kubernetes.io/router.tls.options": middleware_ref(namespace, TLS_OPTION),
         "traefik.ingress.kubernetes.io/router.middlewares": ",".join(
             middleware_ref(namespace, name) for name in route_middlewares(route)
@@ -168,8 +170,8 @@ def ingress_spec(route: Route, *, tls: bool) -> JsonDict:
         }],
     }
     if tls:
-        # No secretName: the certificate comes from Traefik's ACME resolver.
-        spec["tls"] = [{"hosts": [route.host]}]
+        # cert-manager's ingress-shim issues the certificate into this Secret; Traefik serves it.
+        spec["tls"] = [{"hosts": [route.host], "secret_name": tls_secret(route)}]
     return spec
 
 
@@ -185,7 +187,7 @@ class EdgeArgs:
 
 
 class Edge(pulumi.ComponentResource):
-    """Ingresses, middlewares and TLS options of one namespace (and, when managed, Traefik's ACME)."""
+    """Ingresses, middlewares and TLS options of one namespace (and, when managed, Traefik's replicas)."""
 
     urls: dict[str, str]
 

@@ -28,7 +28,7 @@ from components.spec import Database, Probes, Redundancy, Route, Service, Task, 
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import cnpg, operators, scaling, workloads
+from components.targets.kubernetes import cnpg, issuers, operators, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import (
@@ -159,6 +159,23 @@ class KubernetesPlatform(pulumi.ComponentResource):
                                      "app.kubernetes.io/managed-by": "pulumi"}},
                 spec=operators.helm_chart_spec(operator),
                 opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
+            )
+        if operators.CERT_MANAGER.name in charts:
+            self._cluster_issuers(name, charts[operators.CERT_MANAGER.name])
+
+    def _cluster_issuers(self, name: str, cert_manager: pulumi.Resource) -> None:
+        """Let's Encrypt production and staging, cluster-wide, next to cert-manager (kubernetes/issuers.py)."""
+        edge = self._config.edge
+        for issuer in issuers.cluster_issuers(edge.acme_server):
+            k8s.apiextensions.CustomResource(
+                f"{name}-cluster-issuer-{issuer.name}",
+                api_version=issuers.API_VERSION,
+                kind=issuers.KIND,
+                metadata={"name": issuer.name,
+                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                spec=issuers.cluster_issuer_spec(issuer, edge.acme_email),
+                opts=self.custom_resource_opts(self, issuers.API_VERSION, issuers.KIND, depends_on=[cert_manager]),
             )
 
     def custom_resource_opts(self, parent: pulumi.Resource, api_version: str, kind: str,

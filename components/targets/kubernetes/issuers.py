@@ -1,0 +1,52 @@
+"""cert-manager ClusterIssuers for Let's Encrypt: production, and staging for review stacks.
+
+ClusterIssuers are cluster-wide, like the operators: the stack that installs operators
+(`kubernetes.installOperators`, prod) creates both; review stacks only name the staging one
+(`kubernetes.edge.certResolver: letsencrypt-staging`, profiles/review.yaml), and
+`python -m tools.operators` prints both for a shared cluster's owner.
+
+HTTP-01 through the `traefik` ingress class: cert-manager creates a temporary Ingress of that class for
+`/.well-known/acme-challenge/`, which Traefik answers on `web` (port 80) on any of its replicas.
+
+Pure builders: nothing here imports the provider; `platform.py` registers the resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+API_VERSION = "cert-manager.io/v1"
+KIND = "ClusterIssuer"
+INGRESS_CLASS = "traefik"
+STAGING_SERVER = "https://acme-staging-v02.api.letsencrypt.org/directory"
+"""Let's Encrypt's staging directory: untrusted certificates, far higher rate limits."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterIssuer:
+    name: str
+    server: str
+
+    @property
+    def account_secret(self) -> str:
+        """The Secret (in cert-manager's namespace) holding this issuer's ACME account key."""
+        return f"{self.name}-account-key"
+
+
+PRODUCTION = "letsencrypt"
+STAGING = "letsencrypt-staging"
+
+
+def cluster_issuers(production_server: str) -> tuple[ClusterIssuer, ...]:
+    return (ClusterIssuer(name=PRODUCTION, server=production_server),
+            ClusterIssuer(name=STAGING, server=STAGING_SERVER))
+
+
+def cluster_issuer_spec(issuer: ClusterIssuer, email: str) -> dict[str, Any]:
+    return {"acme": {
+        "email": email,
+        "server": issuer.server,
+        "privateKeySecretRef": {"name": issuer.account_secret},
+        "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+    }}
