@@ -38,7 +38,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.spec.access import Access, ReadOnlyIdentity, RegistryCredentials
-from components.targets.kubernetes import operators
+from components.targets.kubernetes import issuers, operators
 from components.targets.kubernetes.pod import JsonDict
 
 if TYPE_CHECKING:
@@ -145,6 +145,10 @@ def _read_only(platform: KubernetesPlatform, identity: ReadOnlyIdentity, parent:
                    "resource_names": [op.name for op in installed], "verbs": ["get"]}] if installed else []
     crd_rule = [{"api_groups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
                  "resource_names": crd_names, "verbs": ["get"]}] if crd_names else []
+    # The ClusterIssuers come with cert-manager (platform.py): a refresh reads them back by name.
+    issuer_rule = [{"api_groups": ["cert-manager.io"], "resources": ["clusterissuers"],
+                    "resource_names": [i.name for i in issuers.cluster_issuers(platform._config.edge.acme_server)],
+                    "verbs": ["get"]}] if operators.CERT_MANAGER in installed else []
     grants.append(("edge", EDGE_NAMESPACE, None, [
         {"api_groups": [group], "resources": [resource], "resource_names": [object_name], "verbs": ["get"]},
         *chart_rule,
@@ -177,6 +181,7 @@ def _read_only(platform: KubernetesPlatform, identity: ReadOnlyIdentity, parent:
             {"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"],
              "resource_names": [cluster_name], "verbs": ["get"]},
             *crd_rule,
+            *issuer_rule,
         ],
         opts=platform._opts(parent),
     )
