@@ -281,6 +281,30 @@ def test_the_ingress_controller_reaches_exactly_the_routed_ports(
     assert not cluster.allowed(FOREIGN, EXPERIENCE, 8080), "other namespaces are refused"
 
 
+ACME_SOLVER = Endpoint(
+    "cm-acme-http-solver-x7k2p", NAMESPACE,
+    {"acme.cert-manager.io/http-domain": "1234567", "acme.cert-manager.io/http-token": "7654321",
+     "acme.cert-manager.io/http01-solver": "true"},
+    "10.42.199.1", {"http": 8089})
+"""An HTTP-01 solver pod as cert-manager v1.21.1 creates it in the Certificate's namespace (the labels of
+`podLabels` and the `http` container port of pkg/issuer/acme/http/pod.go), written out here rather than
+imported so that the test checks the program against upstream, not against itself."""
+
+
+def test_the_ingress_controller_reaches_the_acme_http01_solver_and_nothing_else_opens(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(TRAEFIK, ACME_SOLVER, 8089), \
+        "Traefik forwards /.well-known/acme-challenge/ to the solver pod on 8089, or no certificate is issued"
+    assert not cluster.allowed(TRAEFIK, ACME_SOLVER, 8080), "only the solver's listen port is open"
+    assert not cluster.allowed(METRICS_SERVER, ACME_SOLVER, 8089), "other kube-system pods are refused"
+    for name, source in pods.items():
+        assert not cluster.allowed(source, ACME_SOLVER, 8089), f"{name} has no business with the solver"
+        assert not cluster.allowed(ACME_SOLVER, source, 8080), f"the solver reaches nothing: {name}"
+    assert not cluster.allowed(ACME_SOLVER, PAYMENTS, 443), "the solver opens nothing to the internet"
+    impostor = Endpoint("impostor", NAMESPACE, {"app.kubernetes.io/name": "traefik"}, "10.42.199.2")
+    assert not cluster.allowed(impostor, ACME_SOLVER, 8089), "a Traefik label outside kube-system is refused"
+
+
 def test_big_pods_reach_the_internet_on_443_but_no_private_range(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
     assert cluster.allowed(EXPERIENCE, PAYMENTS, 443), "Big Pods call payment and AI providers over HTTPS"

@@ -34,6 +34,7 @@ from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import (
     ZoneNetworkArgs,
     ZoneNetworkPolicies,
+    acme_solver_policy,
     clients_policy,
     edge_policy,
     from_namespace_policy,
@@ -597,8 +598,11 @@ class KubernetesPlatform(pulumi.ComponentResource):
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
-        for route in routes:
-            policy = edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+        # cert-manager answers each route's HTTP-01 challenge from a solver pod in this namespace.
+        policies = [*(edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+                      for route in routes),
+                    *([acme_solver_policy()] if routes else [])]
+        for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
                 metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
