@@ -14,7 +14,7 @@ from typing import Any
 from components.config import EdgeConfig
 from components.spec import Resources
 
-RESOURCES = Resources(cpu_request="100m", cpu_limit="1", memory_request="128Mi", memory_limit="512Mi")
+RESOURCES = Resources(cpu_request="50m", cpu_limit="1", memory_request="128Mi", memory_limit="512Mi")
 """Per replica. The chart requests nothing by default (`resources: {}` in traefik-helm-chart v34.2.0
 `traefik/values.yaml`), which would leave the edge BestEffort: first evicted under node pressure, and
 invisible to the budget. The chart derives GOMAXPROCS and GOMEMLIMIT from these limits."""
