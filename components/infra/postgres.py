@@ -123,6 +123,8 @@ BOOTSTRAP_TASK = f"{NAME}-bootstrap"
 
 CLUSTER_METRICS_PORT = 9187
 """CloudNativePG's instance manager serves each member's metrics here (replaces postgres-exporter)."""
+CLUSTER_METRICS_PORT_NAME = "metrics"
+"""The members' container port name for it (CloudNativePG v1.30.0 pkg/specs/pods.go): discovery keys on it."""
 SERVER_NAME = NAME
 """The running database's name in the off-site archive (the Barman Cloud plugin's `serverName`)."""
 
@@ -227,7 +229,10 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         kind=spec.WorkloadKind.STATEFUL,
         replicas=config.instances if args.replicated else 1,
         database=database(args),
-        ports=(spec.Port("postgres", PORT, host_port=PORT),),
+        ports=(spec.Port("postgres", PORT, host_port=PORT),
+               # An operator's members serve their own metrics (no postgres-exporter there).
+               *((spec.Port(CLUSTER_METRICS_PORT_NAME, CLUSTER_METRICS_PORT, metrics_path="/metrics",
+                            audience=spec.PortAudience.SCRAPER),) if args.replicated else ())),
         volumes=volumes(config),
         identity=stored_identity(config, args.replicated),
         probes=spec.Probes(

@@ -54,7 +54,7 @@ def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdow
 def test_prod_refuses_autoscaler_maximums_its_nodes_cannot_place_with_the_numbers() -> None:
     message = refusal("prod", {"pods": {"business": {"maxReplicas": 20}}})
     assert "cannot scale to its autoscalers' maximums within its capacity (dreamscape:capacity)" in message, message
-    assert "CPU requests total 58.425 CPU, capacity 40 CPU, over by 18.425 CPU" in message, message
+    assert "CPU requests total 58.4 CPU, capacity 40 CPU, over by 18.4 CPU" in message, message
     assert re.search(r"business-pod +20 x \(2 CPU, 4Gi\) = 40 CPU, 80.0 GiB", message), f"per service:\n{message}"
 
 
@@ -96,7 +96,7 @@ def test_a_stack_that_leaves_traefik_to_the_cluster_owner_budgets_none_of_it() -
 
 def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
     message = refusal("review-pr-7", {"postgres": {"resources": {"cpu": "2", "cpuLimit": "3"}}})
-    assert "CPU requests total 2.925 CPU, capacity 2 CPU, over by 0.925 CPU" in message, message
+    assert "CPU requests total 2.9 CPU, capacity 2 CPU, over by 0.9 CPU" in message, message
     assert "postgres" in message and "redis" in message, f"per service:\n{message}"
 
 

@@ -153,7 +153,8 @@ def test_app_pods_reach_only_the_client_ports_of_data_services(
     for name, port, what in (("redis", 16379, "the Redis cluster bus"), ("kafka", 9093, "the KRaft controller"),
                              ("minio", 9001, "the MinIO console")):
         assert not cluster.allowed(app, pods[name], port), f"an app pod never opens {what} ({name}:{port})"
-    for exporter in ("postgres-exporter", "redis-exporter", "kafka-exporter"):
+    assert not cluster.allowed(app, pods["postgres"], 9187), "an app pod never opens a Postgres member's metrics"
+    for exporter in ("redis-exporter", "kafka-exporter"):
         for port in pods[exporter].ports.values():
             assert not cluster.allowed(app, pods[exporter], port), f"an app pod never opens {exporter}:{port}"
 
@@ -175,11 +176,16 @@ def metrics_ports(prod: Evaluation) -> dict[str, set[int]]:
             for port in container.get("ports") or []:
                 if any(k.match(f"{workload.name};{port['name']}") for k in keep):
                     found.setdefault(workload.name, set()).add(port["containerPort"])
+    # CloudNativePG's members: the postgres job keeps `<cnpg.io/cluster>;<port name>`.
+    for name, member in database_members(prod).items():
+        for port_name, number in member.ports.items():
+            if any(k.match(f"{name};{port_name}") for k in keep):
+                found.setdefault(name, set()).add(number)
     return found
 
 
-DEDICATED = ("postgres-exporter", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
-"""Workloads whose metrics port serves nothing else."""
+DEDICATED = ("postgres", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
+"""Workloads whose metrics port serves nothing else (Postgres: each CloudNativePG member's 9187)."""
 
 
 def test_the_scraper_reaches_every_declared_metrics_port(

@@ -532,13 +532,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=cnpg.recovery_cluster_spec(service, database, database.recovery, archive, storage_class,
                                                 inherited),
                 opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=secrets))
-        # The apps reach the members' client ports. The members' own metrics port stays closed until
-        # Prometheus discovers it: postgres-exporter still reads the primary through `-rw`, and the scraper
-        # is admitted only to ports it scrapes.
+        # The apps reach the members' client ports; the scraper reaches each member's declared metrics port
+        # (Prometheus discovers every member there), and nothing else of it.
         members = {cnpg.CLUSTER_LABEL: name}
         client_ports = [p.number for p in service.client_ports]
+        metrics_ports = [p.number for p in service.metrics_ports]
         for policy in [*cnpg.network_policies(name, archive),
-                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else [])]:
+                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else []),
+                       *([metrics_policy(name, members, metrics_ports)] if metrics_ports else [])]:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy['name']}" if not policy["name"].startswith(name) else policy["name"],
                 metadata=meta(policy["name"]), spec=policy["spec"],
