@@ -12,7 +12,8 @@ What is measured:
   promise the scheduler breaks exactly when the load arrives.
 Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted. A per-node
 service counts once (one node's worth: the laptop, a single-node review cluster). What the platform
-reserves for the stack (the operators a stack installs, `PlatformFacts.reserved`) counts like a service.
+reserves for the stack (the operators a stack installs, the ingress controller replicas it sets:
+`PlatformFacts.reserved`) counts like a service.
 
 Going over raises `ConfigError` with a service-by-service table and the excess.
 """
@@ -64,7 +65,8 @@ class Footprint:
 
 def footprints(services: Iterable[Service], reserved: Iterable[Reserved] = ()) -> list[Footprint]:
     counted = [*(Footprint.of(service) for service in services),
-               *(Footprint(name=r.name, resources=r.resources) for r in reserved)]
+               *(Footprint(name=r.name, resources=r.resources, replicas=r.replicas, max_replicas=r.replicas)
+                 for r in reserved)]
     return sorted(counted, key=lambda f: f.name)
 
 

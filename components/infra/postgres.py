@@ -123,6 +123,8 @@ BOOTSTRAP_TASK = f"{NAME}-bootstrap"
 
 CLUSTER_METRICS_PORT = 9187
 """CloudNativePG's instance manager serves each member's metrics here (replaces postgres-exporter)."""
+CLUSTER_METRICS_PORT_NAME = "metrics"
+"""The members' container port name for it (CloudNativePG v1.30.0 pkg/specs/pods.go): discovery keys on it."""
 SERVER_NAME = NAME
 """The running database's name in the off-site archive (the Barman Cloud plugin's `serverName`)."""
 
@@ -175,19 +177,35 @@ def database(args: PostgresArgs) -> spec.Database:
     )
 
 
+DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie", "forky")
+"""Debian codenames a tag may name (`18.4-bookworm`, CloudNativePG's `18.4-standard-trixie`): each release
+ships its own glibc, and glibc releases change collation order."""
+
+
 def image_family(image: str) -> str | None:
-    """The C library the official image is built on, which decides text collation: `-alpine` tags are musl,
-    every other tag glibc (Debian); None for a digest without a tag."""
+    """The C library the image is built on, which decides text collation: `-alpine` tags are musl, every
+    other tag glibc (Debian), of the Debian release the tag names when it names one; None for a digest
+    without a tag."""
     tag = tag_of(image)
     if tag is None:
         return None
-    return "alpine (musl)" if "alpine" in tag else "debian (glibc)"
+    if "alpine" in tag:
+        return "alpine (musl)"
+    release = next((name for name in DEBIAN_RELEASES if name in tag.split("-")), None)
+    return f"debian {release} (glibc)" if release else "debian (glibc)"
 
 
-def stored_identity(config: PostgresConfig) -> dict[str, str]:
+def served_image(config: PostgresConfig, replicated: bool) -> str:
+    """The image whose C library sorts the stored text: CloudNativePG's operand image where the platform
+    runs the database as an operator's cluster (`PlatformFacts.replicates_databases`), else the
+    container's own image."""
+    return config.cluster_image if replicated else config.image
+
+
+def stored_identity(config: PostgresConfig, replicated: bool) -> dict[str, str]:
     """What names or orders the stored data beyond the volume: the database, its owning role, and the
-    collation the image's C library gives every text index."""
-    family = image_family(config.image)
+    collation the served image's C library gives every text index."""
+    family = image_family(served_image(config, replicated))
     return {"database": config.database, "appUser": config.app_user, **({"imageFamily": family} if family else {})}
 
 
@@ -211,9 +229,12 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         kind=spec.WorkloadKind.STATEFUL,
         replicas=config.instances if args.replicated else 1,
         database=database(args),
-        ports=(spec.Port("postgres", PORT, host_port=PORT),),
+        ports=(spec.Port("postgres", PORT, host_port=PORT),
+               # An operator's members serve their own metrics (no postgres-exporter there).
+               *((spec.Port(CLUSTER_METRICS_PORT_NAME, CLUSTER_METRICS_PORT, metrics_path="/metrics",
+                            audience=spec.PortAudience.SCRAPER),) if args.replicated else ())),
         volumes=volumes(config),
-        identity=stored_identity(config),
+        identity=stored_identity(config, args.replicated),
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),

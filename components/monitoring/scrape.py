@@ -3,6 +3,8 @@
 A port is scraped if and only if its `spec.Port.metrics_path` is set: the Node services of the Big Pods
 (`/metrics`), the exporters, MinIO (`/minio/v2/metrics/cluster`) and the monitoring tools themselves.
 NGINX and Vite ports declare nothing, so nothing pages because an HTML page is not a metrics page.
+A database's own metrics port (where the platform runs it as an operator's cluster) is served by every
+member, in the operator's vocabulary: its target says so (`members`).
 Each target carries its `pod` and `service` label values (components.monitoring.labels), computed here
 once: the static configs (Docker) write them as target labels, the Kubernetes relabelling maps
 `(app.kubernetes.io/name, container port name)` to them, and dashboards and alerts select on them.
@@ -16,6 +18,7 @@ from types import MappingProxyType
 
 from components import spec
 from components.monitoring import labels
+from components.monitoring.database_metrics import CLOUDNATIVE_PG, MemberDiscovery
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +36,9 @@ class ScrapeTarget:
     """`service` label value."""
     credentials_file: str | None = None
     """Bearer token file inside the Prometheus container (MinIO)."""
+    members: MemberDiscovery | None = None
+    """A database operator's members serve this port (components.monitoring.database_metrics): found by
+    the operator's pod label, their role copied, their metric names mapped onto the rules' vocabulary."""
 
     @property
     def address(self) -> str:
@@ -42,6 +48,11 @@ class ScrapeTarget:
     def job(self) -> str:
         """Jobs group the targets of one `pod` label: `up{job="core"}` is the core pod's processes."""
         return self.pod
+
+
+def _served_by_operator(service: spec.Service, port: spec.Port) -> bool:
+    """The database's own members serve this port (the operator's instance manager), not an exporter."""
+    return service.database is not None and port.number == service.database.metrics_port
 
 
 def scrape_targets(services: Iterable[spec.Service],
@@ -54,6 +65,7 @@ def scrape_targets(services: Iterable[spec.Service],
             host=service.host, port_name=port.name, port=port.number, path=port.metrics_path,
             pod=labels.pod_of(service), service=labels.process_of(service, port),
             credentials_file=credentials.get(service.name),
+            members=CLOUDNATIVE_PG if _served_by_operator(service, port) else None,
         )
         for service in services
         for port in service.ports

@@ -89,6 +89,12 @@ def cluster_state(platform: PlatformFacts) -> ClusterState | None:
     return ClusterState(namespace=platform.namespace) if platform.namespace is not None else None
 
 
+def serves_own_metrics(services: tuple[spec.Service, ...]) -> bool:
+    """A database service declares its own metrics port (its operator's members serve it), so no exporter
+    needs to read it."""
+    return any(s.database is not None and s.metrics_ports for s in services)
+
+
 def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     config, data = inputs.config, inputs.data
     exporter_services = exporters.blueprint(ExportersArgs(
@@ -97,6 +103,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
         postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
         redis_password=data.redis_password, redis_cluster=data.redis_cluster,
         kafka_bootstrap=data.kafka_bootstrap, gateways=inputs.gateways, cluster_state=cluster_state(inputs.platform),
+        postgres_exporter=not serves_own_metrics(inputs.services),
     ))
     alerting = alertmanager.blueprint(AlertmanagerComponentArgs(config=config.alertmanager,
                                                                 receivers=inputs.receivers))

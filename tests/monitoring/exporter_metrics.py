@@ -106,6 +106,52 @@ pg_stat_database_blks_hit{datid="16384",datname="dreamscape"} 98000
 pg_stat_database_blks_read{datid="16384",datname="dreamscape"} 2000
 """
 
+
+
+def cloudnative_pg_member(*, up: int = 1) -> str:
+    """What one CloudNativePG member's instance manager serves on 9187 (v1.30.0): the collector's own gauges
+    (pkg/management/postgres/webserver/metricserver/pg_collector.go, namespace `cnpg`, subsystem
+    `collector`) and `cnpg_<query>_<column>` of the default queries (config/manager/default-monitoring.yaml:
+    `backends`, `pg_settings`, `pg_database`, `pg_stat_database`, `pg_replication`). `up=0`: the server does
+    not answer the instance manager, which still serves its own gauges."""
+    return f"""\
+# HELP cnpg_collector_up 1 if PostgreSQL is up, 0 otherwise.
+# TYPE cnpg_collector_up gauge
+cnpg_collector_up{{cluster="postgres"}} {up}
+# HELP cnpg_collector_last_collection_error 1 if the last collection ended with error, 0 otherwise.
+# TYPE cnpg_collector_last_collection_error gauge
+cnpg_collector_last_collection_error {1 - up}
+""" + ("" if not up else """\
+# HELP cnpg_backends_total Number of backends
+# TYPE cnpg_backends_total gauge
+cnpg_backends_total{datname="dreamscape",usename="dreamscape",application_name="",state="active"} 4
+cnpg_backends_total{datname="dreamscape",usename="dreamscape",application_name="",state="idle"} 10
+# HELP cnpg_pg_settings_setting Setting value
+# TYPE cnpg_pg_settings_setting gauge
+cnpg_pg_settings_setting{name="max_connections"} 500
+cnpg_pg_settings_setting{name="work_mem"} 10240
+# HELP cnpg_pg_database_size_bytes Disk space used by the database
+# TYPE cnpg_pg_database_size_bytes gauge
+cnpg_pg_database_size_bytes{datname="dreamscape"} 52428800
+cnpg_pg_database_size_bytes{datname="postgres"} 7500000
+# HELP cnpg_pg_stat_database_xact_commit Number of transactions in this database that have been committed
+# TYPE cnpg_pg_stat_database_xact_commit counter
+cnpg_pg_stat_database_xact_commit{datname="dreamscape"} 1200
+# HELP cnpg_pg_stat_database_xact_rollback Number of transactions in this database that have been rolled back
+# TYPE cnpg_pg_stat_database_xact_rollback counter
+cnpg_pg_stat_database_xact_rollback{datname="dreamscape"} 3
+# HELP cnpg_pg_stat_database_blks_hit Number of times disk blocks were found already in the buffer cache
+# TYPE cnpg_pg_stat_database_blks_hit counter
+cnpg_pg_stat_database_blks_hit{datname="dreamscape"} 98000
+# HELP cnpg_pg_stat_database_blks_read Number of disk blocks read in this database
+# TYPE cnpg_pg_stat_database_blks_read counter
+cnpg_pg_stat_database_blks_read{datname="dreamscape"} 2000
+# HELP cnpg_pg_replication_lag Replication lag behind primary in seconds
+# TYPE cnpg_pg_replication_lag gauge
+cnpg_pg_replication_lag 0
+""")
+
+
 REDIS_EXPORTER = """\
 # HELP redis_up Information about the Redis instance
 # TYPE redis_up gauge
@@ -251,6 +297,8 @@ def exposition_for(service_name: str, service_label: str) -> str:
     """The text the real source behind one scrape target serves."""
     if service_name in BY_SERVICE_NAME:
         return BY_SERVICE_NAME[service_name]
+    if service_name == "postgres" and service_label == "metrics":
+        return cloudnative_pg_member()
     if service_name.endswith("-nginx-exporter"):
         return NGINX_EXPORTER
     if service_name.endswith("-pod"):
@@ -260,6 +308,6 @@ def exposition_for(service_name: str, service_label: str) -> str:
 
 def all_metric_names() -> set[str]:
     texts = (NODE_SERVICE, NGINX_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, KAFKA_EXPORTER, MINIO,
-             KUBE_STATE_METRICS, CADVISOR, PROMETHEUS_SELF)
+             KUBE_STATE_METRICS, CADVISOR, PROMETHEUS_SELF, cloudnative_pg_member())
     return {line.split("{")[0].split(" ")[0] for text in texts for line in text.splitlines()
             if line and not line.startswith("#")}

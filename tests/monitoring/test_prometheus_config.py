@@ -179,3 +179,11 @@ def test_promtool_accepts_the_rendered_config_and_its_rule_file(tmp_path: Path, 
     config.write_text(yaml.safe_dump(document, sort_keys=False))
     result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"promtool check config ({mode}) failed:\n{result.stdout}{result.stderr}"
+
+
+def test_the_postgres_job_finds_the_members_by_the_label_their_network_policies_select() -> None:
+    from components.monitoring import database_metrics
+    from components.targets.kubernetes import cnpg
+
+    assert database_metrics.CLUSTER_POD_LABEL == cnpg.CLUSTER_LABEL, (
+        "discovery and the metrics-postgres policy must select the same CloudNativePG members")

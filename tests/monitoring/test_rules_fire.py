@@ -42,7 +42,9 @@ def target(job: str, service: str | None = None, port: int = 9000, replica: str 
 AUTH = target("core", "auth", 3001, pod="core")
 USER = target("core", "user", 3002, pod="core")
 NGINX = target("core", "nginx", 9113, replica="nginx-exporter-1", pod="core")
-PG = target("postgres-exporter", port=9187)
+PG = {**target("postgres", port=9187, replica="1"), "role": "primary"}
+"""A CloudNativePG member on prod, its `cnpg_*` names already renamed by the scrape job (tests of the
+renaming against the real server: test_prometheus_server.py)."""
 REDIS = target("redis-exporter", port=9121)
 KAFKA = target("kafka-exporter", port=9308)
 MINIO = target("minio", port=9000)
@@ -121,7 +123,8 @@ CASES = (
         (series("pg_stat_activity_count", PG, datname="dreamscape", state="active"), "50x10"),
         (series("pg_stat_activity_count", PG, datname="dreamscape", state="idle"), "40x10"),
         (series("pg_settings_max_connections", PG), "100x10"),
-    ), "8m", ({"environment": "prod", "pod": "postgres-exporter", "service": "postgres-exporter"},), "warning"),
+    ), "8m", ({"environment": "prod", "pod": "postgres", "service": "postgres", "kubernetes_pod": "postgres-1"},),
+        "warning"),
     Case("PostgresVolumeFilling", (
         (series("pg_database_size_bytes", PG, datname="dreamscape"), "48e9x30"),
         (series("pg_database_size_bytes", PG, datname="postgres"), "7e6x30"),

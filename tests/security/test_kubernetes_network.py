@@ -153,7 +153,8 @@ def test_app_pods_reach_only_the_client_ports_of_data_services(
     for name, port, what in (("redis", 16379, "the Redis cluster bus"), ("kafka", 9093, "the KRaft controller"),
                              ("minio", 9001, "the MinIO console")):
         assert not cluster.allowed(app, pods[name], port), f"an app pod never opens {what} ({name}:{port})"
-    for exporter in ("postgres-exporter", "redis-exporter", "kafka-exporter"):
+    assert not cluster.allowed(app, pods["postgres"], 9187), "an app pod never opens a Postgres member's metrics"
+    for exporter in ("redis-exporter", "kafka-exporter"):
         for port in pods[exporter].ports.values():
             assert not cluster.allowed(app, pods[exporter], port), f"an app pod never opens {exporter}:{port}"
 
@@ -175,11 +176,16 @@ def metrics_ports(prod: Evaluation) -> dict[str, set[int]]:
             for port in container.get("ports") or []:
                 if any(k.match(f"{workload.name};{port['name']}") for k in keep):
                     found.setdefault(workload.name, set()).add(port["containerPort"])
+    # CloudNativePG's members: the postgres job keeps `<cnpg.io/cluster>;<port name>`.
+    for name, member in database_members(prod).items():
+        for port_name, number in member.ports.items():
+            if any(k.match(f"{name};{port_name}") for k in keep):
+                found.setdefault(name, set()).add(number)
     return found
 
 
-DEDICATED = ("postgres-exporter", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
-"""Workloads whose metrics port serves nothing else."""
+DEDICATED = ("postgres", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
+"""Workloads whose metrics port serves nothing else (Postgres: each CloudNativePG member's 9187)."""
 
 
 def test_the_scraper_reaches_every_declared_metrics_port(
@@ -279,6 +285,30 @@ def test_the_ingress_controller_reaches_exactly_the_routed_ports(
     assert not cluster.allowed(TRAEFIK, pods["postgres"], 5432), "Traefik never reaches the data zones"
     assert not cluster.allowed(METRICS_SERVER, pods["core-pod"], 8080), "other kube-system pods are refused"
     assert not cluster.allowed(FOREIGN, EXPERIENCE, 8080), "other namespaces are refused"
+
+
+ACME_SOLVER = Endpoint(
+    "cm-acme-http-solver-x7k2p", NAMESPACE,
+    {"acme.cert-manager.io/http-domain": "1234567", "acme.cert-manager.io/http-token": "7654321",
+     "acme.cert-manager.io/http01-solver": "true"},
+    "10.42.199.1", {"http": 8089})
+"""An HTTP-01 solver pod as cert-manager v1.21.1 creates it in the Certificate's namespace (the labels of
+`podLabels` and the `http` container port of pkg/issuer/acme/http/pod.go), written out here rather than
+imported so that the test checks the program against upstream, not against itself."""
+
+
+def test_the_ingress_controller_reaches_the_acme_http01_solver_and_nothing_else_opens(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(TRAEFIK, ACME_SOLVER, 8089), \
+        "Traefik forwards /.well-known/acme-challenge/ to the solver pod on 8089, or no certificate is issued"
+    assert not cluster.allowed(TRAEFIK, ACME_SOLVER, 8080), "only the solver's listen port is open"
+    assert not cluster.allowed(METRICS_SERVER, ACME_SOLVER, 8089), "other kube-system pods are refused"
+    for name, source in pods.items():
+        assert not cluster.allowed(source, ACME_SOLVER, 8089), f"{name} has no business with the solver"
+        assert not cluster.allowed(ACME_SOLVER, source, 8080), f"the solver reaches nothing: {name}"
+    assert not cluster.allowed(ACME_SOLVER, PAYMENTS, 443), "the solver opens nothing to the internet"
+    impostor = Endpoint("impostor", NAMESPACE, {"app.kubernetes.io/name": "traefik"}, "10.42.199.2")
+    assert not cluster.allowed(impostor, ACME_SOLVER, 8089), "a Traefik label outside kube-system is refused"
 
 
 def test_big_pods_reach_the_internet_on_443_but_no_private_range(

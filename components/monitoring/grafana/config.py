@@ -246,10 +246,9 @@ NGINX = "nginx"
 
 
 def _postgres(name: str) -> str:
-    """A Postgres statistic under both exporters' names: postgres_exporter (`pg_<name>`, dev) and
-    CloudNativePG's default monitoring queries (`cnpg_pg_<name>`, on Kubernetes once Postgres runs there
-    under the operator), so the panel reads whichever of the two is scraped."""
-    return f'{{__name__=~"pg_{name}|cnpg_pg_{name}"}}'
+    """A Postgres statistic by postgres_exporter's name (`pg_<name>`): on Kubernetes the CloudNativePG
+    members' `cnpg_pg_<name>` arrive under that name (components.monitoring.database_metrics)."""
+    return f"pg_{name}"
 
 
 def _rate_sum(selector: str, by: str = "") -> str:
@@ -271,12 +270,13 @@ def _database_sections() -> list[tuple[str, list[_Panel]]]:
                 _ts(
                     "Postgres connections",
                     "none",
-                    _Query("sum(pg_stat_activity_count)", "in use"),
+                    # Per server: every CloudNativePG member has its own connections and limit.
+                    _Query(f"max(sum by ({labels.KUBERNETES_POD}) (pg_stat_activity_count))", "in use"),
                     _Query("max(pg_settings_max_connections)", "max_connections"),
                     width=5,
                 ),
                 _ts("Postgres database size", "bytes",
-                    _Query("sum by (datname) (pg_database_size_bytes)", "{{datname}}"), width=5),
+                    _Query("max by (datname) (pg_database_size_bytes)", "{{datname}}"), width=5),
                 _ts("Postgres transactions/s", "ops",
                     _Query(_rate_sum(_postgres("stat_database_xact_commit"), "datname"), "{{datname}} commits"),
                     _Query(_rate_sum(_postgres("stat_database_xact_rollback"), "datname"), "{{datname}} rollbacks"),

@@ -7,7 +7,9 @@ deployed services, nothing else. How Prometheus finds their addresses is data, n
 - `KubernetesDiscovery` (k3s): `kubernetes_sd_configs` role `pod` in one namespace. Every container
   port of every pod is a candidate; the relabelling keeps exactly the `(app.kubernetes.io/name, container
   port name)` pairs of the targets and maps each pair to the same pod / service labels the static
-  configs carry, plus `kubernetes_pod` (the replica) and `node`.
+  configs carry, plus `kubernetes_pod` (the replica) and `node`. A database operator's members are found
+  by the operator's own pod label instead, carry their `role`, and have their metric names mapped onto
+  the rules' vocabulary (components.monitoring.database_metrics).
 One job per `pod` label in both modes, so `job`, `pod` and `service` mean the same everywhere.
 """
 
@@ -100,9 +102,9 @@ def jobs_of(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[ScrapeTarget, ..
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
     for job, members in by_job.items():
-        shapes = {(m.path, m.credentials_file) for m in members}
+        shapes = {(m.path, m.credentials_file, m.members) for m in members}
         if len(shapes) != 1:
-            raise ValueError(f"targets of job {job!r} disagree on metrics path or credentials: "
+            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials or members: "
                              f"{sorted(shapes, key=str)}")
     return {job: tuple(members) for job, members in by_job.items()}
 
@@ -113,6 +115,8 @@ def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
         scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
     if first.path == containers.METRICS_PATH:
         scrape["metric_relabel_configs"] = containers.metric_relabel_configs()
+    if first.members is not None:
+        scrape["metric_relabel_configs"] = [dict(rule) for rule in first.members.metric_relabel]
     return scrape
 
 
@@ -142,7 +146,9 @@ def _pair(target: ScrapeTarget) -> str:
 
 def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: KubernetesDiscovery,
                     environment: str) -> dict[str, object]:
-    pair_sources = [meta_pod_label(labels.NAME_LABEL), PORT_NAME_META]
+    members_of = members[0].members
+    host_label = members_of.host_label if members_of is not None else labels.NAME_LABEL
+    pair_sources = [meta_pod_label(host_label), PORT_NAME_META]
     relabel: list[dict[str, object]] = [
         # Only the declared metrics ports: every other container port of the pod is not a target.
         {"source_labels": pair_sources, "separator": ";", "action": "keep",
@@ -154,6 +160,9 @@ def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: Kube
         for label, value in ((labels.POD, m.pod), (labels.SERVICE, m.service)):
             relabel.append({"source_labels": pair_sources, "separator": ";", "regex": _pair(m),
                             "action": "replace", "target_label": label, "replacement": value})
+    # An operator's members: each one's role (primary or replica) on its series.
+    relabel += [{"source_labels": [meta_pod_label(pod_label)], "action": "replace", "target_label": series_label}
+                for pod_label, series_label in (members_of.member_labels.items() if members_of else ())]
     relabel += [
         {"action": "replace", "replacement": environment, "target_label": labels.ENVIRONMENT},
         {"source_labels": ["__meta_kubernetes_pod_name"], "action": "replace",

@@ -7,7 +7,9 @@ Every rule here fires in a promtool rule unit test fed with the metric names its
   `process_resident_memory_bytes` and `dreamscape_dependency_up`. They serve no CPU counter, so there is
   no CPU alert here;
 - nginx-prometheus-exporter (`nginx_up`) beside each Big Pod gateway;
-- postgres_exporter (`pg_*`), redis_exporter (`redis_*`), danielqsj/kafka_exporter (`kafka_*`),
+- postgres_exporter (`pg_*`; on Kubernetes each CloudNativePG member's `cnpg_*`, renamed onto the same
+  names by the scrape job: components.monitoring.database_metrics), redis_exporter (`redis_*`),
+  danielqsj/kafka_exporter (`kafka_*`),
   MinIO's v2 cluster metrics (`minio_cluster_*`);
 - kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs, PVC sizes and the
   containers' restarts and waiting reasons. The
@@ -35,6 +37,9 @@ Severity = Literal["critical", "warning"]
 _BY = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.SERVICE}"
 _REPLICA = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.KUBERNETES_POD}, {labels.NODE}"
 """One Big Pod replica: `kubernetes_pod` and `node` are absent on Docker, where there is one replica."""
+_MEMBER = f"{_BY}, {labels.KUBERNETES_POD}"
+"""One database server: each CloudNativePG member reports its own connections, settings and copy of the
+data (absent on Docker, where the one postgres-exporter reports the one server)."""
 
 
 @dataclass(frozen=True)
@@ -285,12 +290,14 @@ def _database(args: RulesArgs) -> RuleGroup:
     return RuleGroup("dreamscape-database", (
         AlertRule(
             "PostgresDown", "pg_up == 0", "1m", "critical",
-            "postgres_exporter cannot reach PostgreSQL", "pg_up is 0 on {{ $labels.instance }}.",
+            "PostgreSQL does not answer its metrics collector",
+            "pg_up is 0 on {{ $labels.instance }}: postgres_exporter, or the member's instance manager on "
+            "Kubernetes, cannot query the server.",
         ),
         AlertRule(
             "PostgresConnectionsNearMax",
-            f"sum by ({_BY}) (pg_stat_activity_count)"
-            f" / max by ({_BY}) (pg_settings_max_connections)"
+            f"sum by ({_MEMBER}) (pg_stat_activity_count)"
+            f" / max by ({_MEMBER}) (pg_settings_max_connections)"
             f" > {t.postgres_connections_ratio}",
             "5m", "warning",
             "PostgreSQL connections are close to max_connections",
@@ -301,7 +308,8 @@ def _database(args: RulesArgs) -> RuleGroup:
             # The databases' size against the volume claimed for them (kube-state-metrics): k3s'
             # local-path volumes report no kubelet volume stats, so this is what can see a filling disk.
             "PostgresVolumeFilling",
-            f"sum by ({labels.ENVIRONMENT}) (pg_database_size_bytes)"
+            f"max by ({labels.ENVIRONMENT}) (sum by ({labels.ENVIRONMENT}, {labels.KUBERNETES_POD})"
+            " (pg_database_size_bytes))"
             f" / on ({labels.ENVIRONMENT}) max by ({labels.ENVIRONMENT}) ({claims}) > {t.disk_used_ratio}",
             "15m", "critical",
             "PostgreSQL data fills its volume",

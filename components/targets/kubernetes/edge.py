@@ -35,6 +35,7 @@ import yaml
 
 from components.config import EdgeConfig
 from components.spec import Route
+from components.targets.kubernetes import traefik
 
 JsonDict = dict[str, Any]
 
@@ -78,6 +79,8 @@ def traefik_values(config: EdgeConfig, long_lived: bool = False) -> str:
     `websecure` entrypoint's long timeouts."""
     values: JsonDict = {
         "deployment": {"replicas": config.traefik_replicas},
+        # The budget counts these requests x the replicas (kubernetes/traefik.py).
+        "resources": traefik.resources_values(),
         # Preferred, not required: a cluster with fewer nodes than replicas still runs them all.
         "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
             "weight": 100,

@@ -21,8 +21,9 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
   `receivers` (Alertmanager: nothing inside the cluster);
 - per service with `internet_ports`, `internet-<service>` (`internet_policy`): exactly those TCP ports to
   public addresses, never a private range (Alertmanager: the ports of the configured receiver URLs);
-- `bigpods-from-ingress-controller`: only Traefik (kube-system, `app.kubernetes.io/name=traefik`) reaches
-  the bigpods zone from outside the namespace, and only on the container port named `http`;
+- per edge route, `edge-<route>` (`edge_policy`): only Traefik (kube-system, `app.kubernetes.io/name=traefik`)
+  reaches the routed port of the routed service from outside the namespace; and `edge-acme-http01-solver`
+  (`acme_solver_policy`): Traefik reaches cert-manager's HTTP-01 solver pods on 8089, nothing else does;
 - `bigpods-internet-egress`: the bigpods zone may open TCP 443 to the internet (payment and AI
   providers), never to private/cluster ranges (`PRIVATE_CIDRS`: k3s pod 10.42/16 and service 10.43/16
   are inside 10/8), so in-cluster traffic stays limited to the zones a pod declares;
@@ -45,6 +46,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.spec import Zone
+from components.targets.kubernetes import issuers
 from components.targets.kubernetes.pod import JsonDict
 from components.targets.labels import (
     API_ACCESS_LABEL,
@@ -178,6 +180,14 @@ def edge_policy(route: str, pod_selector: dict[str, str], port: int) -> JsonDict
         "from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
         "ports": _tcp(port),
     }])
+
+
+def acme_solver_policy() -> JsonDict:
+    """Admit the ingress controller to cert-manager's HTTP-01 solver pods on their listen port, so a
+    challenge Traefik forwards is answered; the solver pods get no other ingress and no egress."""
+    return _policy("edge-acme-http01-solver", {"match_labels": dict(issuers.SOLVER_LABELS)}, ["Ingress"],
+                   ingress=[{"from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
+                             "ports": _tcp(issuers.SOLVER_PORT)}])
 
 
 def agent_policies(app_namespace: str) -> list[JsonDict]:

@@ -34,6 +34,7 @@ from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import (
     ZoneNetworkArgs,
     ZoneNetworkPolicies,
+    acme_solver_policy,
     clients_policy,
     edge_policy,
     from_namespace_policy,
@@ -531,13 +532,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=cnpg.recovery_cluster_spec(service, database, database.recovery, archive, storage_class,
                                                 inherited),
                 opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=secrets))
-        # The apps reach the members' client ports. The members' own metrics port stays closed until
-        # Prometheus discovers it: postgres-exporter still reads the primary through `-rw`, and the scraper
-        # is admitted only to ports it scrapes.
+        # The apps reach the members' client ports; the scraper reaches each member's declared metrics port
+        # (Prometheus discovers every member there), and nothing else of it.
         members = {cnpg.CLUSTER_LABEL: name}
         client_ports = [p.number for p in service.client_ports]
+        metrics_ports = [p.number for p in service.metrics_ports]
         for policy in [*cnpg.network_policies(name, archive),
-                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else [])]:
+                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else []),
+                       *([metrics_policy(name, members, metrics_ports)] if metrics_ports else [])]:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy['name']}" if not policy["name"].startswith(name) else policy["name"],
                 metadata=meta(policy["name"]), spec=policy["spec"],
@@ -597,8 +599,11 @@ class KubernetesPlatform(pulumi.ComponentResource):
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
-        for route in routes:
-            policy = edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+        # cert-manager answers each route's HTTP-01 challenge from a solver pod in this namespace.
+        policies = [*(edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+                      for route in routes),
+                    *([acme_solver_policy()] if routes else [])]
+        for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
                 metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
