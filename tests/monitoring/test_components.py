@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from components.monitoring.common import minio_prometheus_token
+from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import SECRETS_DIR
 from tests import kube
 from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered, evaluate
@@ -338,6 +339,24 @@ def test_prod_alloy_serves_no_container_metrics(prod: Evaluation) -> None:
         p["name"] != "http" for p in kube.pod_spec(daemonset)["containers"][0]["ports"]), (
         "the kubelet serves container metrics on Kubernetes; Alloy's port is no scrape target there")
     assert "prometheus.exporter.cadvisor" not in config_map_file(prod, "alloy", "etc-alloy-config.alloy")
+
+
+def test_both_targets_chart_each_big_pods_cpu_from_the_same_query(dev: Evaluation, prod: Evaluation) -> None:
+    def cpu_panels(stack: Evaluation) -> dict[str, list[str]]:
+        panels = {}
+        for dashboard in DASHBOARDS:
+            text = (uploaded(docker_container(stack, "grafana"), f"/etc/grafana/dashboards/{dashboard.file_name}")
+                    if stack.stack == "dev" else
+                    config_map_file(stack, "grafana", f"etc-grafana-dashboards-{dashboard.file_name}"))
+            for panel in json.loads(text)["panels"]:
+                if panel["title"].endswith(": CPU (cores)"):
+                    panels[panel["title"]] = [target["expr"] for target in panel["targets"]]
+        return panels
+
+    prod_panels = cpu_panels(prod)
+    assert sorted(prod_panels) == ["business: CPU (cores)", "core: CPU (cores)", "experience: CPU (cores)"], (
+        f"the kubelets' container metrics give prod a CPU panel per Big Pod: {sorted(prod_panels)}")
+    assert prod_panels == cpu_panels(dev), "the same panels and queries on both targets: one label vocabulary"
 
 
 def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:
