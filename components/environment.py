@@ -104,7 +104,7 @@ class Environment(pulumi.ComponentResource):
                                   gate=gate)
         target = load_target(config, settings, child)
         # Read-only preview identity and registry pull credentials, before any pod exists (components/access.py).
-        target.grant_access(stack_access(config), self)
+        target.grant_access(stack_access(config, planned.services()), self)
         deployments = Deployments()
 
         def deploy(blueprint: Any, outputs: dict[str, Any] | None = None) -> BlueprintArgs:

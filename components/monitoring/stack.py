@@ -111,9 +111,11 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     alloy = alloy_blueprint(AlloyArgs(config=config.alloy, platform=inputs.platform))
     # The dashboards' pods and processes: the same scrape view Prometheus renders its config from.
     pods = big_pods(scrape_targets((*inputs.services, *exporter_services.services)))
+    container_metrics = containers.collected(scrape_targets(alloy.services),
+                                             kubelets=prometheus.scrapes_kubelets(inputs.platform))
     dashboards = grafana.blueprint(GrafanaArgs(config=config.grafana, admin_password=inputs.grafana_admin_password,
                                                pods=pods, scrape_interval=config.prometheus.scrape_interval,
-                                               container_metrics=containers.collected(scrape_targets(alloy.services))))
+                                               container_metrics=container_metrics))
     own = spec.all_services([exporter_services, alerting, loki, alloy, dashboards])
     metrics = prometheus.blueprint(PrometheusArgs(
         config=config.prometheus, platform=inputs.platform, services=(*inputs.services, *own),

@@ -6,6 +6,7 @@ from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
     ApiRule,
+    ApiScope,
     Autoscale,
     ConfigFile,
     Container,
@@ -39,6 +40,7 @@ __all__ = [
     "DATA_ZONES",
     "SECRETS_DIR",
     "ApiRule",
+    "ApiScope",
     "Autoscale",
     "BasicAuth",
     "Blueprint",

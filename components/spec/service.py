@@ -188,13 +188,24 @@ class HostMount:
     node: bool = False
 
 
+class ApiScope(StrEnum):
+    """Where an `ApiRule` applies."""
+
+    NAMESPACE = "namespace"
+    """The environment's namespace only (a Role there)."""
+    CLUSTER = "cluster"
+    """Cluster-scoped resources, such as nodes and their kubelets' metrics (a ClusterRole). Grant it only
+    for what no namespace holds: it reaches beyond the environment."""
+
+
 @dataclass(frozen=True)
 class ApiRule:
-    """Kubernetes API access a workload needs (namespace-scoped Role rule). Ignored by Docker."""
+    """Kubernetes API access a workload needs. Ignored by Docker."""
 
     api_groups: tuple[str, ...]
     resources: tuple[str, ...]
     verbs: tuple[str, ...] = ("get", "list", "watch")
+    scope: ApiScope = ApiScope.NAMESPACE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,6 +367,10 @@ class Service:
     opens a zone's client ports). Docker joins the zones' networks; Kubernetes admits it to metrics ports."""
     internet_ports: tuple[int, ...] = ()
     """TCP ports it opens to public addresses (never a private range), e.g. its notification receivers'."""
+    node_ports: tuple[int, ...] = ()
+    """TCP ports it opens on the machines the platform runs on (the kubelet's, where a node agent serves
+    what only the node knows), and nothing else there. A platform whose services share one host with the
+    runtime (Docker) has no such boundary and ignores it."""
     redundancy: Redundancy | None = None
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
 

@@ -10,7 +10,9 @@ stand-in endpoints to the real Prometheus server, so a rule or panel on a name n
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 
 _AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
 _BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
@@ -274,6 +276,40 @@ container_start_time_seconds{{id="/"}} {_AN_HOUR_AGO}
 """
 """Alloy's `prometheus.exporter.cadvisor` (cAdvisor's names and base labels, the allowlisted container labels
 as `container_label_*`): one of our containers and the root cgroup, which the scrape job drops."""
+
+def _kubelet_container(namespace: str, pod: str, container: str, image: str) -> str:
+    """The labels the kubelet's cAdvisor gives a container's series: its cgroup (the pod's uid, the
+    containerd container id), image, runtime name and the Kubernetes namespace, pod and container names
+    (empty `container`, `image` and `name` for the pod's own cgroup)."""
+    uid = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{namespace}/{pod}"))
+    runtime_id = hashlib.sha256(f"{uid}/{container}".encode()).hexdigest()
+    cgroup = f"/kubepods/burstable/pod{uid}" + (f"/{runtime_id}" if container else "")
+    return (f'container="{container}",id="{cgroup}",image="{image}",name="{runtime_id if container else ""}",'
+            f'namespace="{namespace}",pod="{pod}"')
+
+
+def kubelet_cadvisor(namespace: str) -> str:
+    """`/metrics/cadvisor` of one kubelet: the Big Pods of `namespace`, a Big Pod's pod-level cgroup, another
+    review stack's core pod and a kube-system container on the same node, and the node's root cgroup. Only
+    the first ones are the environment's containers."""
+    ours = [_kubelet_container(namespace, f"{p}-pod-7d9f8-abcde", f"{p}-pod", f"ghcr.io/dreamscape/{p}:1.0.0")
+            for p in _BIG_PODS]
+    theirs = [
+        _kubelet_container(namespace, "core-pod-7d9f8-abcde", "", ""),
+        _kubelet_container("dreamscape-review-43", "core-pod-5c6d7-fghij", "core-pod", "ghcr.io/dreamscape/core:pr-43"),
+        _kubelet_container("kube-system", "traefik-6b9c8-klmno", "traefik", "rancher/mirrored-library-traefik:3.3.6"),
+    ]
+    cpu = "".join(f'container_cpu_usage_seconds_total{{{labels},cpu="total"}} 12.5\n' for labels in ours + theirs)
+    started = "".join(f"container_start_time_seconds{{{labels}}} {_AN_HOUR_AGO}\n" for labels in ours + theirs)
+    return (
+        "# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.\n"
+        "# TYPE container_cpu_usage_seconds_total counter\n"
+        f'{cpu}container_cpu_usage_seconds_total{{cpu="total",id="/"}} 4000.25\n'
+        "# HELP container_start_time_seconds Start time of the container since unix epoch in seconds.\n"
+        "# TYPE container_start_time_seconds gauge\n"
+        f'{started}container_start_time_seconds{{id="/"}} {_AN_HOUR_AGO}\n'
+    )
+
 
 PROMETHEUS_SELF = """\
 # HELP prometheus_build_info A metric with a constant '1' value.

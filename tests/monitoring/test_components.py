@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from components.monitoring.common import minio_prometheus_token
+from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import SECRETS_DIR
 from tests import kube
 from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered, evaluate
@@ -122,6 +123,8 @@ def test_dev_prometheus_joins_every_zone_network_it_scrapes(dev: Evaluation) -> 
 
 def test_prod_prometheus_discovers_pods_in_its_namespace(prod: Evaluation) -> None:
     jobs = {job["job_name"]: job for job in prometheus_yml(prod)["scrape_configs"]}
+    kubelets = jobs.pop("kubelet")
+    assert kubelets["kubernetes_sd_configs"] == [{"role": "node"}], "container metrics: every node's kubelet"
     for job in jobs.values():
         sd = job["kubernetes_sd_configs"][0]
         assert sd["role"] == "pod" and sd["namespaces"]["names"] == ["dreamscape-prod"], "pod discovery in prod ns"
@@ -131,16 +134,22 @@ def test_prod_prometheus_discovers_pods_in_its_namespace(prod: Evaluation) -> No
         f"a job per pod label, kube-state-metrics included: {sorted(jobs)}")
 
 
+def pod_jobs(stack: Evaluation) -> list[dict[str, Any]]:
+    """The scrape jobs of pods (every job but the kubelets')."""
+    return [job for job in prometheus_yml(stack)["scrape_configs"]
+            if job["kubernetes_sd_configs"][0]["role"] == "pod"]
+
+
 def test_every_prod_scrape_pair_is_a_named_container_port_of_a_deployed_workload(prod: Evaluation) -> None:
     ports = {(r.inputs["metadata"]["name"], port["name"])
              for r in kube.workloads(prod) for c in kube.pod_spec(r)["containers"] for port in c.get("ports", [])}
     # CloudNativePG creates its members itself (not a workload of the program): its metrics port is a member's.
     ports |= {("postgres", "metrics")}
-    for job in prometheus_yml(prod)["scrape_configs"]:
+    for job in pod_jobs(prod):
         keep = re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$")
         kept = {pair for pair in ports if keep.match(";".join(pair))}
         assert kept, f"job {job['job_name']} keeps at least one deployed (workload, port) pair"
-    every = "|".join(f"(?:{job['relabel_configs'][0]['regex']})" for job in prometheus_yml(prod)["scrape_configs"])
+    every = "|".join(f"(?:{job['relabel_configs'][0]['regex']})" for job in pod_jobs(prod))
     scraped = {pair for pair in ports if re.match(f"^(?:{every})$", ";".join(pair))}
     assert ("core-pod", "http") not in scraped and ("experience-pod", "web") not in scraped, (
         "the NGINX and Vite ports are never scrape targets")
@@ -156,6 +165,50 @@ def test_prod_prometheus_gets_exactly_the_rbac_discovery_needs(prod: Evaluation)
     verbs = {v for rule in roles[0].inputs["rules"] for v in rule["verbs"]}
     assert verbs == {"get", "list", "watch"}, "read-only access"
     assert kube.pod_spec(workload(prod, "prometheus"))["serviceAccountName"] == "prometheus", "pod uses the account"
+
+
+def _cluster_grants(stack: Evaluation, kind: str) -> list[Registered]:
+    return [r for r in kube.kube_objects(stack) if r.inputs["kind"] == kind
+            and r.inputs["metadata"]["name"].endswith("-prometheus")]
+
+
+def test_prod_prometheus_reads_the_kubelets_with_the_least_cluster_role(prod: Evaluation) -> None:
+    (role_object,) = _cluster_grants(prod, "ClusterRole")
+    (binding_object,) = _cluster_grants(prod, "ClusterRoleBinding")
+    role, binding = kube.manifest(role_object), kube.manifest(binding_object)
+    rules = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"])
+    assert rules == [(("",), ("nodes",), ("list", "watch")), (("",), ("nodes/metrics",), ("get",))], (
+        f"node discovery and the kubelet's metrics, never nodes/proxy nor anything else cluster-wide: {rules}")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                  "name": role["metadata"]["name"]}, "bound to that ClusterRole"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "dreamscape-prod"}], (
+        "to Prometheus's own ServiceAccount only")
+    for obj in (role_object, binding_object):
+        kube.validate(obj)
+
+
+def test_each_stacks_cluster_wide_grant_is_named_after_its_namespace(prod: Evaluation, review: Evaluation) -> None:
+    def names(stack: Evaluation) -> set[str]:
+        return {o.inputs["metadata"]["name"] for kind in ("ClusterRole", "ClusterRoleBinding")
+                for o in _cluster_grants(stack, kind)}
+
+    assert names(prod) == {"dreamscape-prod-prometheus"}, names(prod)
+    assert names(review) == {"dreamscape-review-42-prometheus"}, names(review)
+
+
+def test_a_review_prometheus_keeps_only_its_own_namespaces_containers(review: Evaluation) -> None:
+    (kubelets,) = [job for job in prometheus_yml(review)["scrape_configs"] if job["job_name"] == "kubelet"]
+    keep = kubelets["metric_relabel_configs"][0]
+    assert keep["source_labels"] == ["namespace"] and keep["action"] == "keep", "the first rule keeps one namespace"
+    namespace = re.compile(f"^(?:{keep['regex']})$")
+    assert namespace.match("dreamscape-review-42"), "its own containers"
+    assert not namespace.match("dreamscape-review-43") and not namespace.match("dreamscape-prod"), (
+        "never another stack's on the shared cluster")
+
+
+def test_dev_grants_nothing_cluster_wide_and_scrapes_alloys_cadvisor_instead(dev: Evaluation) -> None:
+    assert not any(r.type.endswith(("ClusterRole", "ClusterRoleBinding")) for r in dev.resources), "Docker"
+    assert not any(job["job_name"] == "kubelet" for job in prometheus_yml(dev)["scrape_configs"]), "no kubelets"
 
 
 def test_alert_rule_groups_reach_prometheus(prod: Evaluation) -> None:
@@ -289,6 +342,24 @@ def test_prod_alloy_serves_no_container_metrics(prod: Evaluation) -> None:
         p["name"] != "http" for p in kube.pod_spec(daemonset)["containers"][0]["ports"]), (
         "the kubelet serves container metrics on Kubernetes; Alloy's port is no scrape target there")
     assert "prometheus.exporter.cadvisor" not in config_map_file(prod, "alloy", "etc-alloy-config.alloy")
+
+
+def test_both_targets_chart_each_big_pods_cpu_from_the_same_query(dev: Evaluation, prod: Evaluation) -> None:
+    def cpu_panels(stack: Evaluation) -> dict[str, list[str]]:
+        panels = {}
+        for dashboard in DASHBOARDS:
+            text = (uploaded(docker_container(stack, "grafana"), f"/etc/grafana/dashboards/{dashboard.file_name}")
+                    if stack.stack == "dev" else
+                    config_map_file(stack, "grafana", f"etc-grafana-dashboards-{dashboard.file_name}"))
+            for panel in json.loads(text)["panels"]:
+                if panel["title"].endswith(": CPU (cores)"):
+                    panels[panel["title"]] = [target["expr"] for target in panel["targets"]]
+        return panels
+
+    prod_panels = cpu_panels(prod)
+    assert sorted(prod_panels) == ["business: CPU (cores)", "core: CPU (cores)", "experience: CPU (cores)"], (
+        f"the kubelets' container metrics give prod a CPU panel per Big Pod: {sorted(prod_panels)}")
+    assert prod_panels == cpu_panels(dev), "the same panels and queries on both targets: one label vocabulary"
 
 
 def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:

@@ -175,6 +175,12 @@ def test_promtool_accepts_the_rendered_config_and_its_rule_file(tmp_path: Path, 
         for job in document["scrape_configs"]:
             assert job.pop("kubernetes_sd_configs") is not None, "prod discovers through the Kubernetes API"
             job["file_sd_configs"] = [{"files": [str(tmp_path / "targets.json")]}]
+        # The kubelets' job reads the ServiceAccount token and cluster CA that Kubernetes mounts in the pod.
+        (kubelets,) = [job for job in document["scrape_configs"] if "tls_config" in job]
+        for section, key in (("authorization", "credentials_file"), ("tls_config", "ca_file")):
+            stand_in = tmp_path / Path(kubelets[section][key]).name
+            stand_in.write_text("stand-in\n")
+            kubelets[section][key] = str(stand_in)
     config = Path(paths.config_file)
     config.write_text(yaml.safe_dump(document, sort_keys=False))
     result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)

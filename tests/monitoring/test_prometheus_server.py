@@ -32,7 +32,7 @@ from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import MetricSignal
 from tests import kube
 from tests.harness import Evaluation
-from tests.monitoring.exporter_metrics import cloudnative_pg_member, exposition_for
+from tests.monitoring.exporter_metrics import cloudnative_pg_member, exposition_for, kubelet_cadvisor
 from tests.monitoring.stubs import Endpoint, free_port, serving
 from tests.monitoring.test_components import config_map_file, docker_container, prometheus_yml, uploaded
 from tests.tooling import require_tool
@@ -165,6 +165,19 @@ def database_members(stack: Evaluation) -> list[Member]:
     return members
 
 
+def _prod_nodes(config: dict[str, Any], groups: list[dict[str, Any]],
+                endpoints: list[Endpoint]) -> list[dict[str, Any]]:
+    """One file_sd group per node, labelled as kubernetes_sd role `node` would, for the kubelets' job; its
+    stand-in serves `/metrics/cadvisor` as a kubelet does, to the bearer token only."""
+    jobs = [job for job in config["scrape_configs"] if job["kubernetes_sd_configs"][0]["role"] == "node"]
+    if not jobs:
+        return []
+    (job,) = jobs
+    namespace = groups[0]["labels"]["__meta_kubernetes_namespace"]
+    endpoints.append(Endpoint(job["metrics_path"], kubelet_cadvisor(namespace), TOKEN))
+    return [{"labels": {"__meta_kubernetes_node_name": NODE, "__meta_kubernetes_node_address_InternalIP": "127.0.0.1"}}]
+
+
 def _wait(condition: Any, what: str) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
@@ -189,10 +202,11 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     endpoints: list[Endpoint] = []
     dev_targets = _dev_targets(config, endpoints) if request.param == "dev" else []
     groups = _prod_groups(stack, endpoints) if request.param == "prod" else []
+    nodes = _prod_nodes(config, groups, endpoints) if request.param == "prod" else []
     with serving(endpoints) as stand_ins, reference_auth(base) as auth_port:
         # Whatever answers for core's auth process is the real reference service.
         ports = [auth_port if is_auth else port for port, is_auth in zip(stand_ins, _auth_flags(
-            dev_targets, groups, config), strict=True)]
+            dev_targets, groups, config) + [False] * len(nodes), strict=True)]
         run = yaml.safe_load(yaml.safe_dump(config))
         run["global"].update({"scrape_interval": "1s", "evaluation_interval": "1s"})
         run["rule_files"] = [str(base / "rules.yml")]
@@ -201,14 +215,23 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             job["scrape_interval"] = "1s"
             if "authorization" in job:
                 job["authorization"]["credentials_file"] = str(base / "token")
-            if job.pop("kubernetes_sd_configs", None) is not None:
-                job["file_sd_configs"] = [{"files": [str(base / "pods.json")], "refresh_interval": "1s"}]
+            discovery = job.pop("kubernetes_sd_configs", None)
+            if discovery is not None:
+                role = "nodes" if discovery[0]["role"] == "node" else "pods"
+                job["file_sd_configs"] = [{"files": [str(base / f"{role}.json")], "refresh_interval": "1s"}]
+            if job.pop("tls_config", None) is not None:
+                # The stand-in kubelet speaks plain HTTP: the CA the pod would verify it with is not here.
+                job["scheme"] = "http"
         for static, port in zip(_statics(run), ports[:len(dev_targets)], strict=True):
             static["targets"] = [f"127.0.0.1:{port}"]
         if groups:
-            for group, port in zip(groups, ports, strict=True):
+            for group, port in zip(groups, ports[:len(groups)], strict=True):
                 group["targets"] = [f"127.0.0.1:{port}"]
             (base / "pods.json").write_text(json.dumps(groups))
+        if nodes:
+            for group, port in zip(nodes, ports[len(groups):], strict=True):
+                group["targets"] = [f"127.0.0.1:{port}"]
+            (base / "nodes.json").write_text(json.dumps(nodes))
         (base / "prometheus.yml").write_text(yaml.safe_dump(run, sort_keys=False))
         web = free_port()
         process = subprocess.Popen(
@@ -293,25 +316,36 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
     expected.add(("postgres", "postgres") if on_cluster else ("postgres-exporter", "postgres-exporter"))
     assert expected <= pairs, f"missing scrape targets: {sorted(expected - pairs)}"
     assert ("experience", "web") not in pairs, "the Vite web server is not scraped"
-    # Targets of one environment only: kube-state-metrics (k3s), Alloy's container metrics (Docker).
-    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics"), ("alloy", "alloy")}
+    # Targets of one environment only: kube-state-metrics and the kubelets (k3s), Alloy's container metrics (Docker).
+    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics"), ("alloy", "alloy"),
+                                ("kubelet", "kubelet")}
     assert not extra, f"scraped without a declared metrics port: {sorted(extra)}"
     for target in targets:
         assert target["labels"]["environment"] in ("dev", "prod"), "every target carries its environment"
         discovered = target["discoveredLabels"]
         if "__meta_kubernetes_pod_container_port_name" in discovered:
             assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
+        if "__meta_kubernetes_node_name" in discovered:
+            assert target["labels"]["node"] == NODE, "a kubelet target names its node (NodeDown inhibition)"
 
 
 def test_container_series_carry_their_containers_pod_and_service_and_nothing_else(running: Running) -> None:
-    if running.config["scrape_configs"][0].get("kubernetes_sd_configs"):
-        pytest.skip("container metrics are scraped from Alloy's cAdvisor on Docker only")
+    """Docker: Alloy's cAdvisor. Kubernetes: the kubelet's, which also reports the pod-level cgroups, another
+    review stack's containers and kube-system's on the same node."""
+    on_kubernetes = bool(running.config["scrape_configs"][0].get("kubernetes_sd_configs"))
     series = [s["metric"] for s in running.query("container_cpu_usage_seconds_total")]
     assert series, "the cAdvisor job is scraped"
     assert sorted((s.get("pod"), s.get("service")) for s in series) == [
         ("business", "business-pod"), ("core", "core-pod"), ("experience", "experience-pod")], (
-        "our containers' series, labelled like their own metrics; the root cgroup's is dropped")
-    assert not [k for k in series[0] if k.startswith("container_label_")], "the copied Docker labels are dropped"
+        "our containers' series, labelled like their own metrics; the root cgroup's (and on Kubernetes other "
+        f"namespaces' and the pods' own cgroups) are dropped: {series}")
+    for metric in series:
+        assert not [k for k in metric if k.startswith("container_label_")], "the copied Docker labels are dropped"
+        assert not {"namespace", "container", "exported_pod"} & set(metric), f"no kubelet locator labels: {metric}"
+        assert metric["environment"] == ("prod" if on_kubernetes else "dev"), metric
+        if on_kubernetes:
+            assert metric["kubernetes_pod"] == f"{metric['service']}-7d9f8-abcde" and metric["node"] == NODE, (
+                f"the replica and its node, as on every other Kubernetes series: {metric}")
 
 
 def _panel_queries(dashboards: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
 from tests import kube
 from tests.harness import Evaluation, config_bag, evaluate
-from tests.monitoring.test_components import prometheus_yml
+from tests.monitoring.test_components import pod_jobs
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 PODS = {pod.hostname: pod for pod in CATALOG}
@@ -202,8 +202,7 @@ def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Ev
 
 
 def test_big_pods_are_kept_by_prometheus_pod_discovery_on_their_service_ports(prod: Evaluation) -> None:
-    jobs = prometheus_yml(prod)["scrape_configs"]
-    kept = {pair for job in jobs for pair in job["relabel_configs"][0]["regex"].split("|")}
+    kept = {pair for job in pod_jobs(prod) for pair in job["relabel_configs"][0]["regex"].split("|")}
     for pod in CATALOG:
         for service in pod.services:
             pair = f"{pod.hostname};{service.name}".replace("-", "\\-")

@@ -34,6 +34,7 @@ TRAEFIK = Endpoint("traefik", "kube-system", {"app.kubernetes.io/name": "traefik
                    {"web": 8000})
 METRICS_SERVER = Endpoint("metrics-server", "kube-system", {"k8s-app": "metrics-server"}, "10.42.200.3")
 API_SERVER = Endpoint("apiserver", "<node>", {}, "192.168.1.10", {"https": 6443})
+KUBELET = Endpoint("kubelet", "<node>", {}, "192.168.1.11", {"kubelet": 10250, "ssh": 22})
 PAYMENTS = Endpoint("payments-provider", "<internet>", {}, "93.184.216.34", {"https": 443})
 EXPERIENCE = pod("experience", Zone.BIGPODS, {Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
                  {"http": 8080, "metrics": 9113})
@@ -144,6 +145,20 @@ def test_prometheus_reaches_metrics_ports_only(prod: Evaluation, cluster: Cluste
     assert not reached, f"outside its own zone Prometheus opens metrics ports only, also opened: {reached}"
 
 
+def test_prometheus_alone_reaches_the_kubelets_and_only_on_their_port(
+        prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    prometheus = pods["prometheus"]
+    assert cluster.allowed(prometheus, KUBELET, 10250), "Prometheus scrapes each node's kubelet (cAdvisor)"
+    assert not cluster.allowed(prometheus, KUBELET, 22), "and opens no other port of the nodes"
+    assert not cluster.allowed(prometheus, FOREIGN, 10250), "the node rule opens no pod address"
+    for name in ("grafana", "alloy", "kube-state-metrics", "postgres", "core-pod"):
+        assert not cluster.allowed(pods[name], KUBELET, 10250), f"{name} never reaches a kubelet"
+    without = Cluster([Policy(manifest(r)["metadata"]["namespace"], manifest(r)["spec"])
+                       for r in prod.of_type(NETWORK_POLICY) if manifest(r)["metadata"]["name"] != "nodes-prometheus"])
+    assert not without.allowed(prometheus, KUBELET, 10250), (
+        "nothing else opens the kubelets: without its own policy Prometheus cannot reach them")
+
+
 def test_app_pods_reach_only_the_client_ports_of_data_services(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
     app = pod("all-zones-app", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
@@ -167,9 +182,9 @@ def test_zone_members_reach_their_peers(cluster: Cluster, pods: dict[str, Endpoi
 
 def metrics_ports(prod: Evaluation) -> dict[str, set[int]]:
     """Workload -> its declared metrics ports, as the rendered Prometheus keeps them."""
-    from tests.monitoring.test_components import prometheus_yml
+    from tests.monitoring.test_components import pod_jobs
 
-    keep = [re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$") for job in prometheus_yml(prod)["scrape_configs"]]
+    keep = [re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$") for job in pod_jobs(prod)]
     found: dict[str, set[int]] = {}
     for workload in workloads(prod):
         for container in pod_spec(workload)["containers"]:

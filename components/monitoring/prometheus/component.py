@@ -19,6 +19,7 @@ from components.config import PrometheusConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.infra.minio import NAME as MINIO_SERVICE
+from components.monitoring import containers
 from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token
 from components.monitoring.prometheus.config import (
     Discovery,
@@ -62,13 +63,23 @@ def discovery_of(platform: PlatformFacts) -> Discovery:
     return StaticDiscovery()
 
 
+def scrapes_kubelets(platform: PlatformFacts) -> bool:
+    """Container metrics come from the nodes' kubelets where discovery runs on the cluster's API."""
+    return isinstance(discovery_of(platform), KubernetesDiscovery)
+
+
 def api_rules(discovery: Discovery) -> tuple[spec.ApiRule, ...]:
     if not isinstance(discovery, KubernetesDiscovery):
         return ()
-    return tuple(
+    return (*(
         spec.ApiRule(api_groups=tuple(r["apiGroups"]), resources=tuple(r["resources"]), verbs=tuple(r["verbs"]))
         for r in prometheus_rbac_rules()
-    )
+    ), *containers.KUBELET_RULES)
+
+
+def node_ports(discovery: Discovery) -> tuple[int, ...]:
+    """The kubelets' port, where Prometheus scrapes them (components.monitoring.containers)."""
+    return (containers.KUBELET_PORT,) if isinstance(discovery, KubernetesDiscovery) else ()
 
 
 def blueprint(args: PrometheusArgs) -> spec.Blueprint:
@@ -102,6 +113,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
                                failure_threshold=60),
         ),
         api_rules=api_rules(discovery),
+        node_ports=node_ports(discovery),
         container=spec.Container(
             image=args.config.image,
             resources=resources_of(args.config.resources),

@@ -9,7 +9,9 @@ deployed services, nothing else. How Prometheus finds their addresses is data, n
   port name)` pairs of the targets and maps each pair to the same pod / service labels the static
   configs carry, plus `kubernetes_pod` (the replica) and `node`. A database operator's members are found
   by the operator's own pod label instead, carry their `role`, and have their metric names mapped onto
-  the rules' vocabulary (components.monitoring.database_metrics).
+  the rules' vocabulary (components.monitoring.database_metrics). Container metrics come from every
+  node's kubelet, one more job (components.monitoring.containers), which needs the cluster-scoped
+  `KUBELET_RULES` and the kubelet's port on the nodes.
 One job per `pod` label in both modes, so `job`, `pod` and `service` mean the same everywhere.
 """
 
@@ -52,7 +54,8 @@ class StaticDiscovery:
 
 @dataclass(frozen=True)
 class KubernetesDiscovery:
-    """Discover the targets' pods in one namespace (needs only `prometheus_rbac_rules()` there)."""
+    """Discover the targets' pods in one namespace (`prometheus_rbac_rules()` there), and the nodes'
+    kubelets for container metrics (`containers.KUBELET_RULES`, cluster-wide)."""
 
     namespace: str
 
@@ -191,11 +194,17 @@ def prometheus_config(args: PrometheusConfigArgs) -> dict[str, object]:
             "alertmanagers": [{"static_configs": [{"targets": [args.alertmanager_address]}]}]
         }
     discovery = args.discovery
-    document["scrape_configs"] = [
+    jobs = jobs_of(args.targets)
+    scrape_configs = [
         _kubernetes_job(job, members, discovery, args.environment) if isinstance(discovery, KubernetesDiscovery)
         else _static_job(job, members, args.environment)
-        for job, members in jobs_of(args.targets).items()
+        for job, members in jobs.items()
     ]
+    if isinstance(discovery, KubernetesDiscovery):
+        if containers.KUBELET_JOB in jobs:
+            raise ValueError(f"a service's pod label is {containers.KUBELET_JOB!r}, the kubelets' job name")
+        scrape_configs.append(containers.kubelet_job(discovery.namespace, args.environment, args.targets))
+    document["scrape_configs"] = scrape_configs
     return document
 
 

@@ -21,6 +21,9 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
   `receivers` (Alertmanager: nothing inside the cluster);
 - per service with `internet_ports`, `internet-<service>` (`internet_policy`): exactly those TCP ports to
   public addresses, never a private range (Alertmanager: the ports of the configured receiver URLs);
+- per service with `node_ports`, `nodes-<service>` (`nodes_policy`): exactly those TCP ports on the
+  cluster's nodes (Prometheus: the kubelets' 10250). Node addresses are not known here either, so the peer
+  is, as for the API server, any address outside the k3s pod/service CIDRs, on those ports only;
 - per edge route, `edge-<route>` (`edge_policy`): only Traefik (kube-system, `app.kubernetes.io/name=traefik`)
   reaches the routed port of the routed service from outside the namespace; and `edge-acme-http01-solver`
   (`acme_solver_policy`): Traefik reaches cert-manager's HTTP-01 solver pods on 8089, nothing else does;
@@ -69,6 +72,8 @@ CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
 """k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
 API_SERVER_CIDRS = ("0.0.0.0/0",)
 API_SERVER_PORTS = (443, 6443)
+NODE_CIDRS = API_SERVER_CIDRS
+"""The nodes' addresses: k3s serves the API on its server nodes, so both are wherever the nodes are."""
 
 
 def _zone(zone: Zone) -> JsonDict:
@@ -169,6 +174,14 @@ def internet_policy(service: str, pod_selector: dict[str, str], ports: list[int]
     """Let a service open exactly `ports` to public addresses (never a private or cluster range)."""
     return _policy(f"internet-{service}", {"match_labels": dict(pod_selector)}, ["Egress"], egress=[{
         "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_CIDRS)}}],
+        "ports": _tcp(*ports),
+    }])
+
+
+def nodes_policy(service: str, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Let a service open exactly `ports` on the cluster's nodes (the kubelets), never a pod or Service."""
+    return _policy(f"nodes-{service}", {"match_labels": dict(pod_selector)}, ["Egress"], egress=[{
+        "to": [{"ip_block": {"cidr": cidr, "except": list(CLUSTER_CIDRS)}} for cidr in NODE_CIDRS],
         "ports": _tcp(*ports),
     }])
 

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Database, Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
+from components.spec import ApiScope, Database, Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
@@ -40,6 +40,7 @@ from components.targets.kubernetes.network import (
     from_namespace_policy,
     internet_policy,
     metrics_policy,
+    nodes_policy,
 )
 from components.targets.kubernetes.pod import (
     JsonDict,
@@ -328,9 +329,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
 
     def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource,
                     namespace: tuple[str, pulumi.Resource]) -> JsonDict:
-        """A ServiceAccount bound to a namespace Role with exactly the rules the service declares.
+        """A ServiceAccount bound to exactly the rules the service declares: its namespace-scoped rules in a
+        Role, its cluster-scoped rules (`ApiScope.CLUSTER`) in a ClusterRole.
 
-        The Role always grants access to the environment's namespace, wherever the service runs."""
+        The Role always grants access to the environment's namespace, wherever the service runs. The
+        ClusterRole and its binding are named after the namespace too (`access.cluster_grant_name`): review
+        stacks share a cluster, and each must hold its own."""
         if not service.api_rules:
             return {}
         ns_name, ns = namespace
@@ -340,20 +344,39 @@ class KubernetesPlatform(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=self._opts(parent, depends_on=[ns]),
         )
-        role = k8s.rbac.v1.Role(
-            f"{service.name}-role",
-            metadata=self._metadata(service.name, labels),
-            rules=[{"api_groups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
-                   for r in service.api_rules],
-            opts=self._opts(parent, depends_on=[self.namespace]),
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{service.name}-binding",
-            metadata=self._metadata(service.name, labels),
-            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
-            subjects=[{"kind": "ServiceAccount", "name": service.name, "namespace": ns_name}],
-            opts=self._opts(parent, depends_on=[account, role]),
-        )
+        subjects = [{"kind": "ServiceAccount", "name": service.name, "namespace": ns_name}]
+        namespaced = access_grants.policy_rules(service.api_rules, ApiScope.NAMESPACE)
+        if namespaced:
+            role = k8s.rbac.v1.Role(
+                f"{service.name}-role",
+                metadata=self._metadata(service.name, labels),
+                rules=namespaced,
+                opts=self._opts(parent, depends_on=[self.namespace]),
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{service.name}-binding",
+                metadata=self._metadata(service.name, labels),
+                role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
+                subjects=subjects,
+                opts=self._opts(parent, depends_on=[account, role]),
+            )
+        cluster_wide = access_grants.policy_rules(service.api_rules, ApiScope.CLUSTER)
+        if cluster_wide:
+            grant = access_grants.cluster_grant_name(self.namespace_name, service.name)
+            metadata = {key: value for key, value in self._metadata(grant, labels).items() if key != "namespace"}
+            cluster_role = k8s.rbac.v1.ClusterRole(
+                f"{service.name}-cluster-role",
+                metadata=metadata,
+                rules=cluster_wide,
+                opts=self._opts(parent),
+            )
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{service.name}-cluster-binding",
+                metadata=metadata,
+                role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant},
+                subjects=subjects,
+                opts=self._opts(parent, depends_on=[account, cluster_role]),
+            )
         return {"service_account_name": service.name, "automount_service_account_token": True}
 
     # -- Target protocol -----------------------------------------------------------------------
@@ -466,6 +489,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             *([clients_policy(service.name, service.zone, selector, client_ports)] if client_ports else []),
             *([internet_policy(service.name, selector, list(service.internet_ports))]
               if service.internet_ports else []),
+            *([nodes_policy(service.name, selector, list(service.node_ports))] if service.node_ports else []),
         ]
         for policy in policies:
             k8s.networking.v1.NetworkPolicy(
