@@ -156,7 +156,8 @@ def test_turning_it_off_removes_the_job_and_its_alerts() -> None:
     [
         ({"schedule": "0 5 * * 7"}, "backup.restoreVerify.schedule", "day of week"),
         ({"schedule": "0 0 5 * * 0"}, "backup.restoreVerify.schedule", "5-field"),
-        ({"checkTable": "users; drop table users"}, "backup.restoreVerify.checkTable", "lowercase PostgreSQL identifier"),
+        ({"checkTable": "users; drop table users"}, "backup.restoreVerify.checkTable",
+         "lowercase PostgreSQL identifier"),
         ({"checkTable": "a.b.c"}, "backup.restoreVerify.checkTable", "schema.table"),
         ({"maxAgeHours": 0}, "backup.restoreVerify.maxAgeHours", "greater than or equal to 1"),
         ({"image": "registry.k8s.io/kubectl:latest"}, "backup.restoreVerify.image", "latest"),

@@ -76,6 +76,6 @@ done
 
 log "restored; running the check query in $DATABASE"
 result=$(kubectl exec "$CLUSTER-1" -c postgres -- \
-  psql -X -v ON_ERROR_STOP=1 -At -F ' ' -d "$DATABASE" -c "$(cat "$CHECK_SQL")") \
+  psql -X -q -v ON_ERROR_STOP=1 -At -F ' ' -d "$DATABASE" -c "$(cat "$CHECK_SQL")") \
   || fail "the check query failed on the restored database"
 log "verified: database, tables, last replayed commit: $result"
