@@ -54,6 +54,8 @@ def test_prod_restores_on_the_configured_schedule_once_at_a_time_and_never_retri
     spec = cronjob["spec"]
     assert spec["schedule"] == "0 5 * * 0", "backup.restoreVerify.schedule: Sundays 05:00, after the 02:00 backup"
     assert spec["concurrencyPolicy"] == "Forbid", "two runs would fight over the one throwaway cluster"
+    assert spec["jobTemplate"]["metadata"]["labels"]["app.kubernetes.io/name"] == JOB, (
+        "runs are found by label, as docs/operations.md does: kubectl get jobs -l app.kubernetes.io/name=...")
     job = spec["jobTemplate"]["spec"]
     assert job["backoffLimit"] == 0, "a failed restore is the finding: a retry would hide it"
     assert job["activeDeadlineSeconds"] == 120 * 60 + 600, "killed after the restore's timeout plus a margin"

@@ -119,7 +119,7 @@ def cronjob_spec(verification: RestoreVerification, container: Container, labels
         "concurrency_policy": "Forbid",
         "successful_jobs_history_limit": 3,
         "failed_jobs_history_limit": 3,
-        "job_template": {"spec": {
+        "job_template": {"metadata": {"labels": labels}, "spec": {
             "backoff_limit": 0,
             "active_deadline_seconds": verification.timeout_seconds + DEADLINE_MARGIN_SECONDS,
             "template": template,
