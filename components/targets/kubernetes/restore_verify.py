@@ -77,7 +77,9 @@ def role_rules(service: str) -> list[JsonDict]:
         {"api_groups": [group], "resources": ["clusters"], "verbs": ["create"]},
         {"api_groups": [group], "resources": ["clusters"], "resource_names": [cluster], "verbs": ["get", "delete"]},
         {"api_groups": [""], "resources": ["pods"], "resource_names": [member], "verbs": ["get"]},
-        {"api_groups": [""], "resources": ["pods/exec"], "resource_names": [member], "verbs": ["create"]},
+        # kubectl 1.31+ execs over WebSockets, an HTTP GET the API server authorizes as `get`; SPDY (its
+        # fallback) and, from 1.35, the WebSocket upgrade too need `create` (KEP-4006).
+        {"api_groups": [""], "resources": ["pods/exec"], "resource_names": [member], "verbs": ["get", "create"]},
     ]
 
 
