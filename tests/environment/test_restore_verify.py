@@ -3,7 +3,6 @@ backup into a throwaway CloudNativePG cluster, checks it and deletes it, with ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -39,7 +38,7 @@ def files(evaluation: Evaluation) -> dict[str, str]:
 
 
 def throwaway(evaluation: Evaluation) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(files(evaluation)["etc-restore-verify-cluster.json"])
+    document: dict[str, Any] = yaml.safe_load(files(evaluation)["etc-restore-verify-cluster.yaml"])
     return document
 
 
@@ -119,7 +118,9 @@ def test_the_role_allows_exactly_what_the_script_does(prod: Evaluation) -> None:
 def test_the_job_reaches_only_the_api_server_and_the_throwaway_only_the_operator_and_store(prod: Evaluation) -> None:
     template = one(prod, "CronJob", JOB)["spec"]["jobTemplate"]["spec"]["template"]
     labels = template["metadata"]["labels"]
-    assert "dreamscape.io/zone" not in labels, "no zone label: default-deny admits it to no service"
+    assert labels["dreamscape.io/egress"] == "declared" and not any(k.startswith("dreamscape.io/reaches-")
+                                                                    for k in labels), (
+        "the declared egress profile with no zone declared: no peer egress, default-deny admits it to no service")
     assert labels["dreamscape.io/kube-api"] == "true", "the namespace's API egress policy lets it reach the API"
     operator = one(prod, "NetworkPolicy", f"{THROWAWAY}-from-operator")["spec"]
     assert operator["podSelector"] == {"matchLabels": {"cnpg.io/cluster": THROWAWAY}}

@@ -112,11 +112,11 @@ def run_job(backup: Backup, table: str | None, archive: Path | None = None, time
     stub.write_text(f'#!/bin/sh\nexec {sys.executable} -m tests.infra.cnpg_kubectl_stub "$@"\n')
     stub.chmod(0o755)
     (state / "check.sql").write_text(check_sql(table) + "\n")
-    (state / "cluster.json").write_text("{}\n")
+    (state / "cluster.yaml").write_text("{}\n")
     if leftover:
         (state / "created").touch()
     env = {"PATH": f"{stub_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT), "HOME": str(state),
-           "CLUSTER": "postgres-restore-check", "MANIFEST": str(state / "cluster.json"),
+           "CLUSTER": "postgres-restore-check", "MANIFEST": str(state / "cluster.yaml"),
            "CHECK_SQL": str(state / "check.sql"), "DATABASE": DATABASE, "TIMEOUT_SECONDS": str(timeout),
            "POLL_SECONDS": "0.5", "STUB_STATE": str(state), "STUB_BACKUP": str(backup.backup),
            "STUB_ARCHIVE": str(archive or backup.archive), "STUB_PORT": str(free_port())}

@@ -124,6 +124,7 @@ def latest_recovery_cluster_spec(service: Service, database: Database, storage_c
     name = service.name
     spec = cluster_spec(service, database, storage_class, labels, {})
     spec.pop("plugins", None)
+    spec.pop("affinity")  # one member: nothing to keep apart
     spec["instances"] = 1
     spec["bootstrap"] = {"recovery": {"source": "archive", "database": database.database,
                                       "owner": database.owner, "secret": {"name": app_secret(name)}}}

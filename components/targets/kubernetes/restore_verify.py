@@ -19,24 +19,34 @@ the Prometheus rules record as the time of the last verified restore and alert o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
-from components.spec import ConfigFile, Container, Database, Probes, Resources, RestoreVerification, Security, Service
+from components.spec import (
+    ConfigFile,
+    Container,
+    Database,
+    Probes,
+    Resources,
+    RestoreVerification,
+    Security,
+    Service,
+    Zone,
+)
 from components.targets.kubernetes import cnpg
 from components.targets.kubernetes.pod import JsonDict, container_spec, key_for, pod_security
-from components.targets.labels import API_ACCESS_LABEL, PART_OF, selector_labels
+from components.targets.labels import API_ACCESS_LABEL, EGRESS_LABEL, PART_OF, ZONE_LABEL, selector_labels
 
 SCRIPT = Path(__file__).with_name("restore_verify.sh")
 CHECK_SUFFIX = "-restore-check"
 """The throwaway cluster is `<database service><suffix>`: one fixed name, so RBAC can name it."""
 FILES_DIR = "/etc/restore-verify"
 SCRIPT_PATH = f"{FILES_DIR}/verify.sh"
-MANIFEST_PATH = f"{FILES_DIR}/cluster.json"
+MANIFEST_PATH = f"{FILES_DIR}/cluster.yaml"
 CHECK_SQL_PATH = f"{FILES_DIR}/check.sql"
 KUBECTL_UID = 65532
 """Any non-root UID: the image runs kubectl only, which needs a writable HOME for its cache (/tmp)."""
@@ -85,7 +95,7 @@ def role_rules(service: str) -> list[JsonDict]:
 
 def job_container(service: Service, database: Database, verification: RestoreVerification,
                   storage_class: str) -> Container:
-    manifest = json.dumps(throwaway_manifest(service, database, storage_class), indent=2, sort_keys=True) + "\n"
+    manifest = yaml.safe_dump(throwaway_manifest(service, database, storage_class), sort_keys=False)
     return Container(
         image=verification.image,
         resources=RESOURCES,
@@ -130,10 +140,12 @@ def cronjob_spec(verification: RestoreVerification, container: Container, labels
 
 
 def job_labels(job: str, environment: str) -> dict[str, str]:
-    """No zone label: the job's pod is admitted to no service, only to DNS and (with the API-access
-    label on its pods) the API server."""
+    """The database's zone (every pod has one) with the `declared` egress profile and no zone declared:
+    no peer egress, so the job's pod reaches only DNS and (with the API-access label on its pods) the
+    API server. It listens on nothing."""
     return {**selector_labels(job, environment), "app.kubernetes.io/component": "restore-verify",
-            "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+            "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi",
+            ZONE_LABEL: Zone.DATABASE.value, EGRESS_LABEL: "declared"}
 
 
 def config_map_data(container: Container) -> dict[str, str]:
