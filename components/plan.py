@@ -8,7 +8,7 @@ values and the Kafka cluster id are outputs bound later.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from components.infra.common import resources_of
 from components.infra.registry import REGISTRY, InfraInputs, InfraPlan
 from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
 from components.monitoring.exporters.component import NginxStatus
-from components.monitoring.prometheus.rules import BackupJob
+from components.monitoring.prometheus.rules import BackupJob, RestoreCheck
 from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, Scraped, blueprints
 from components.pods import bigpod
 from components.pods.build import dev_target, image_build
@@ -88,6 +88,18 @@ class EnvironmentPlan:
         ]
 
 
+def planned_restore_checks(config: StackConfig, platform: PlatformFacts,
+                           infra: Iterable[InfraPlan]) -> tuple[RestoreCheck, ...]:
+    """The scheduled restores the platform runs (a database operator realises `spec.Database.verification`),
+    each alerted on when its last success is older than `backup.restoreVerify.maxAgeHours`."""
+    verify = config.backup.restore_verify
+    if verify is None or not platform.replicates_databases:
+        return ()
+    return tuple(RestoreCheck(cronjob=service.database.verification.job, max_age_hours=verify.max_age_hours)
+                 for planned in infra for service in planned.blueprint.services
+                 if service.database is not None and service.database.verification is not None)
+
+
 def build(inputs: PlanInputs) -> EnvironmentPlan:
     config, secrets, platform = inputs.config, inputs.secrets, inputs.platform
     publishing = Publishing(enabled=platform.publishes_host_ports, address=str(config.docker.publish_address),
@@ -145,6 +157,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
                                    path=pod.gateway.status_path) for pod in CATALOG if pod.gateway is not None),
         backups=tuple(BackupJob(cronjob=task.name) for task in (backup_plan.tasks if backup_plan else ())
                       if task.schedule is not None),
+        restore_checks=planned_restore_checks(config, platform, infra.values()),
     ))
 
     def finish(service: spec.Service) -> spec.Service:

@@ -84,6 +84,7 @@ PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
 BarmanRetention = Annotated[str, AfterValidator(rules.barman_retention)]
+PostgresTable = Annotated[str, AfterValidator(rules.postgres_table)]
 
 
 class Target(StrEnum):
@@ -759,6 +760,25 @@ class CapacityConfig(Section):
     memory: MemoryQuantity
 
 
+class RestoreVerifyConfig(Section):
+    """Backups proven by restoring them (Kubernetes, with `offsite`): on `schedule` a job restores the latest
+    base backup and WAL from the off-site store into a throwaway CloudNativePG cluster, runs the check
+    query, and deletes the cluster. Its last success is the time of the last verified restore."""
+
+    enabled: ConfigBool
+    """Run the scheduled restore (off: no job, no alert; nothing proves the backups restore)."""
+    schedule: CronSchedule
+    """When the restore runs, in the controller's time zone (5 fields or @weekly-style)."""
+    max_age_hours: ConfigInt = Field(ge=1, le=8784)
+    """The alert fires when the last verified restore is older than this (a missed run plus a margin)."""
+    check_table: PostgresTable | None = None
+    """A table that must exist and hold rows in the restored database (`schema.table`); unset: any table."""
+    timeout_minutes: ConfigInt = Field(ge=5, le=1440)
+    """How long the restore may take to become ready before the run fails (recovery replays all WAL)."""
+    image: Image
+    """The image the job runs in: kubectl with a POSIX shell (registry.k8s.io/kubectl, the cluster's minor)."""
+
+
 class BackupConfig(Section):
     """Backups: the logical dump to MinIO (Kubernetes; dev uses tools/dev_db.py) and, with `offsite`,
     CloudNativePG's continuous WAL archive and base backups to an object store outside the cluster."""
@@ -774,6 +794,8 @@ class BackupConfig(Section):
     offsite: OffsiteConfig | None = None
     """The S3 bucket outside the cluster that backups are shipped to: CloudNativePG's WAL archive and base
     backups (required on prod), a cluster stack's etcd snapshots (credentials as secret config)."""
+    restore_verify: RestoreVerifyConfig | None = None
+    """The scheduled restore-and-verify job (Kubernetes with `offsite`; docs/operations.md)."""
 
 
 class DevToolsConfig(Section):

@@ -20,10 +20,11 @@ from types import MappingProxyType
 import pulumi
 
 from components import spec
-from components.config import BackupConfig, PostgresConfig
+from components.config import BackupConfig, PostgresConfig, RestoreVerifyConfig
 from components.deploy import BlueprintComponent
 from components.images import major_version, tag_of
 from components.infra.common import resources_of
+from components.restore_check import check_sql
 from components.targets.facts import DatabaseHosts
 
 NAME = "postgres"
@@ -140,6 +141,21 @@ class PostgresArgs:
     replicated: bool
     """The platform runs `instances` members (`PlatformFacts.replicates_databases`); else one server."""
     archive: spec.ObjectStore | None = None
+    verification: spec.RestoreVerification | None = None
+
+
+RESTORE_VERIFY_JOB = f"{NAME}-restore-verify"
+"""The scheduled restore-and-verify job (docs/operations.md, "Restores are proven")."""
+
+
+def restore_verification(config: RestoreVerifyConfig | None,
+                         archive: spec.ObjectStore | None) -> spec.RestoreVerification | None:
+    """The scheduled restore of the off-site archive, when there is one to restore and it is enabled."""
+    if config is None or not config.enabled or archive is None:
+        return None
+    return spec.RestoreVerification(job=RESTORE_VERIFY_JOB, schedule=config.schedule,
+                                    check_sql=check_sql(config.check_table), image=config.image,
+                                    timeout_seconds=config.timeout_minutes * 60)
 
 
 def object_store(backup: BackupConfig, environment: str, access_key_id: pulumi.Output[str],
@@ -173,6 +189,7 @@ def database(args: PostgresArgs) -> spec.Database:
         owner_password=args.app_password, superuser_password=args.superuser_password,
         image=config.cluster_image, parameters=MappingProxyType(tuning(config)),
         synchronous=config.synchronous, archive=args.archive, recovery=recovery,
+        verification=args.verification,
         metrics_port=CLUSTER_METRICS_PORT,
     )
 

@@ -28,7 +28,7 @@ from components.monitoring.grafana.component import Grafana, GrafanaArgs
 from components.monitoring.loki.component import Loki, LokiArgs, loki_blueprint
 from components.monitoring.prometheus import component as prometheus
 from components.monitoring.prometheus.component import Prometheus, PrometheusArgs
-from components.monitoring.prometheus.rules import BackupJob, Slo
+from components.monitoring.prometheus.rules import BackupJob, RestoreCheck, Slo
 from components.monitoring.scrape import big_pods, scrape_targets
 from components.targets import PlatformFacts, Target
 
@@ -63,6 +63,8 @@ class MonitoringInputs:
     """The Big Pods' NGINX status pages (one nginx-prometheus-exporter each)."""
     backups: tuple[BackupJob, ...] = ()
     """Scheduled backups whose last success is alerted on."""
+    restore_checks: tuple[RestoreCheck, ...] = ()
+    """Scheduled restores of the off-site archive whose last success is recorded and alerted on."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +122,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     metrics = prometheus.blueprint(PrometheusArgs(
         config=config.prometheus, platform=inputs.platform, services=(*inputs.services, *own),
         minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
-        kafka_brokers=data.kafka_brokers, backups=inputs.backups,
+        kafka_brokers=data.kafka_brokers, backups=inputs.backups, restore_checks=inputs.restore_checks,
         slo=Slo(availability=config.slo.availability, latency_seconds=config.slo.latency_seconds),
     ))
     return MonitoringBlueprints(exporters=exporter_services, alertmanager=alerting, prometheus=metrics,

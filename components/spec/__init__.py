@@ -1,7 +1,7 @@
 """Target-neutral service description."""
 
 from components.spec.blueprint import Blueprint, Link, all_services
-from components.spec.database import Database, ObjectStore, Recovery
+from components.spec.database import Database, ObjectStore, Recovery, RestoreVerification
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
@@ -63,6 +63,7 @@ __all__ = [
     "Recovery",
     "Redundancy",
     "Resources",
+    "RestoreVerification",
     "Route",
     "ScaleSignal",
     "SecretFile",

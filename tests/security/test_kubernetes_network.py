@@ -362,8 +362,11 @@ def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evalu
     def fixed(found: set[str]) -> set[str]:
         return {name for name in found if not name.startswith(("internet-", "autoscaler-"))}
 
-    # The archive's egress exists only where an off-site store is configured (prod; review may set one).
-    assert fixed(names(review)) == fixed(names(prod) - per_service - {"postgres-archive-egress"}), \
+    # The archive's egress, and the restore check's throwaway cluster, exist only where an off-site store is
+    # configured (prod; review may set one).
+    with_store = {"postgres-archive-egress", "postgres-restore-check-from-operator",
+                  "postgres-restore-check-archive-egress"}
+    assert fixed(names(review)) == fixed(names(prod) - per_service - with_store), \
         "review stacks are as locked down as prod"
     assert {manifest(r)["metadata"]["namespace"] for r in review.of_type(NETWORK_POLICY)} == \
         {"dreamscape-review-42", "dreamscape-review-42-node-agents"}, "review policies live in the review's namespaces"

@@ -32,7 +32,14 @@ from components.monitoring.prometheus.config import (
     prometheus_rbac_rules,
     render_prometheus_config,
 )
-from components.monitoring.prometheus.rules import BackupJob, RulesArgs, Slo, pod_limits, render_alert_rules
+from components.monitoring.prometheus.rules import (
+    BackupJob,
+    RestoreCheck,
+    RulesArgs,
+    Slo,
+    pod_limits,
+    render_alert_rules,
+)
 from components.monitoring.scrape import scrape_targets
 from components.targets import Discovery as PlatformDiscovery
 from components.targets import PlatformFacts
@@ -51,6 +58,7 @@ class PrometheusArgs:
     minio_secret_key: pulumi.Output[str]
     kafka_brokers: int = 1
     backups: tuple[BackupJob, ...] = ()
+    restore_checks: tuple[RestoreCheck, ...] = ()
     slo: Slo = dataclasses.field(default_factory=Slo)
 
 
@@ -131,7 +139,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
     ))
     rules_text = render_alert_rules(RulesArgs(
         pod_limits=pod_limits(args.services), expected_kafka_brokers=args.kafka_brokers, backups=args.backups,
-        slo=args.slo,
+        restore_checks=args.restore_checks, slo=args.slo,
     ))
     service = dataclasses.replace(service, container=dataclasses.replace(service.container, config_files=(
         spec.ConfigFile(paths.config_file, config_text),

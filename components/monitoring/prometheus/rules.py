@@ -16,6 +16,11 @@ Every rule here fires in a promtool rule unit test fed with the metric names its
   backup's success is `kube_cronjob_status_last_successful_time` of its CronJob: the CronJob controller
   sets it when a Job it started completes, and a Job completes only when the dump and the upload both
   exited 0. On Docker these series do not exist and the rules stay silent (Docker runs no schedule).
+  The same holds for the scheduled restore of the off-site archive: its Job completes only when the
+  throwaway cluster restored and the check query passed, so the CronJob's last success is recorded as
+  `dreamscape_backup_last_verified_restore_timestamp_seconds`. A drill started by hand
+  (`kubectl create job --from=cronjob/...`) counts too: the controller takes the completion time of
+  every succeeded Job it controls, listed or not (kubernetes pkg/controller/cronjob, `syncCronJob`).
 
 Every alert carries `severity` (`critical` pages, `warning` goes to chat and email) and keeps the `pod`,
 `service` and `environment` labels (components.monitoring.labels) of the series it fires on.
@@ -135,10 +140,32 @@ class BackupJob:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RestoreCheck:
+    """A scheduled restore-and-verify job: its CronJob name, and how old its last success may get."""
+
+    cronjob: str
+    max_age_hours: float
+
+
+LAST_VERIFIED_RESTORE = "dreamscape_backup_last_verified_restore_timestamp_seconds"
+"""When a restore of the off-site archive last passed its check (Unix seconds), one series per job."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingRule:
+    record: str
+    expr: str
+
+    def to_data(self) -> dict[str, object]:
+        return {"record": self.record, "expr": self.expr}
+
+
+@dataclass(frozen=True, kw_only=True)
 class RulesArgs:
     pod_limits: tuple[PodLimits, ...] = ()
     expected_kafka_brokers: int = 1
     backups: tuple[BackupJob, ...] = ()
+    restore_checks: tuple[RestoreCheck, ...] = ()
     postgres_volume_claims: str = "data-postgres-[0-9]+"
     """Regex of the Postgres PVC names (`<volume>-<statefulset>-<ordinal>`)."""
     http: HttpMetrics = field(default_factory=HttpMetrics)
@@ -169,7 +196,7 @@ class AlertRule:
 @dataclass(frozen=True)
 class RuleGroup:
     name: str
-    rules: tuple[AlertRule, ...]
+    rules: tuple[AlertRule | RecordingRule, ...]
 
     def to_data(self) -> dict[str, object]:
         return {"name": self.name, "rules": [rule.to_data() for rule in self.rules]}
@@ -370,6 +397,35 @@ def _cluster(args: RulesArgs) -> RuleGroup:
     return RuleGroup("dreamscape-cluster", tuple(rules))
 
 
+def _restores(args: RulesArgs) -> RuleGroup:
+    """The last verified restore as its own series (dashboards read it), and the alerts on its age."""
+    rules: list[AlertRule | RecordingRule] = []
+    for check in args.restore_checks:
+        selector = f'{{cronjob="{check.cronjob}"}}'
+        max_age = int(check.max_age_hours * 3600)
+        rules += [
+            RecordingRule(record=LAST_VERIFIED_RESTORE, expr=f"kube_cronjob_status_last_successful_time{selector}"),
+            AlertRule(
+                "RestoreVerificationTooOld",
+                f"time() - {LAST_VERIFIED_RESTORE}{selector} > {max_age}",
+                "10m", "warning",
+                "The last verified restore ({{ $labels.cronjob }}) is too old",
+                f"No restore of the off-site backups passed its check for more than {check.max_age_hours:g} "
+                "hours: the backups may not restore (docs/operations.md, \"Restores are proven\").",
+            ),
+            AlertRule(
+                "RestoreNeverVerified",
+                f"(time() - kube_cronjob_created{selector} > {max_age})"
+                f" unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{selector}",
+                "10m", "warning",
+                "No restore of the backups has ever been verified ({{ $labels.cronjob }})",
+                f"The restore job exists for more than {check.max_age_hours:g} hours and has never passed "
+                "its check (docs/operations.md, \"Restores are proven\").",
+            ),
+        ]
+    return RuleGroup("dreamscape-restores", tuple(rules))
+
+
 _CONTAINER = f"{labels.ENVIRONMENT}, namespace, {labels.KUBERNETES_POD}, container"
 _DOCKER_CONTAINER = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.SERVICE}, name"
 
@@ -446,8 +502,9 @@ def _redis_kafka(args: RulesArgs) -> RuleGroup:
 
 
 def alert_rule_groups(args: RulesArgs) -> list[RuleGroup]:
-    return [_availability(args), _http(args), _resources(args), _database(args), _cluster(args),
-            _redis_kafka(args)]
+    groups = [_availability(args), _http(args), _resources(args), _database(args), _cluster(args),
+              _redis_kafka(args), _restores(args)]
+    return [group for group in groups if group.rules]
 
 
 def render_alert_rules(args: RulesArgs) -> str:

@@ -51,6 +51,7 @@ from components.targets.kubernetes.pod import (
     pod_security,
     prefixed_volumes,
 )
+from components.targets.kubernetes.restore_verify import RestoreVerify, RestoreVerifyArgs
 from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
 
 
@@ -549,6 +550,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 f"{name}-scheduled-backup", api_version=cnpg.API, kind="ScheduledBackup", metadata=meta(name),
                 spec=cnpg.scheduled_backup_spec(name, archive),
                 opts=self.custom_resource_opts(parent, cnpg.API, "ScheduledBackup", depends_on=[cluster]))
+        if archive is not None and database.verification is not None:
+            RestoreVerify(database.verification.job, RestoreVerifyArgs(
+                service=service, database=database, verification=database.verification,
+                storage_class=storage_class, namespace=self.namespace_name, environment=env,
+                annotations=dict(self.settings.annotations), provider=self.provider,
+                depends_on=[self.namespace, cluster]), pulumi.ResourceOptions(parent=parent))
         if archive is not None and database.recovery is not None:
             restored = f"{name}{cnpg.PITR_SUFFIX}"
             k8s.apiextensions.CustomResource(
