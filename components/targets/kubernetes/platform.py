@@ -570,6 +570,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 metadata=meta(cnpg.store_name(name)), spec=cnpg.object_store_spec(name, archive),
                 opts=self.custom_resource_opts(parent, cnpg.BARMAN_API, "ObjectStore",
                                                depends_on=[self.namespace])))
+        if service.certificate is not None:
+            secrets.append(self._certificate(service.certificate, labels, parent, {cnpg.RELOAD_LABEL: ""}))
         storage_class = self._config.storage_class
         cluster = k8s.apiextensions.CustomResource(
             f"{name}-cluster", api_version=cnpg.API, kind="Cluster", metadata=meta(name),
