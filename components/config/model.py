@@ -263,6 +263,19 @@ class RedisConfig(Section):
     """Data volume per node (append-only file)."""
     resources: ResourcesConfig
     """Requests and limits per node."""
+    tls_settings: dict[Annotated[str, AfterValidator(rules.redis_tls_setting)], str]
+    """Extra redis.conf TLS tunables where the platform has transit TLS (`tls-protocols`, `tls-ciphersuites`,
+    `tls-session-cache-timeout`, ...); the certificate files, ports and client-auth settings are the
+    program's (docs/pki.md). Ignored where traffic stays plaintext (dev)."""
+
+    @field_validator("tls_settings")
+    @classmethod
+    def _one_line_values(cls, settings: dict[str, str]) -> dict[str, str]:
+        # Each becomes one redis.conf line: a newline would start a directive of its own.
+        bad = sorted(name for name, value in settings.items() if not value.strip() or "\n" in value)
+        if bad:
+            raise ValueError(f"values of {', '.join(bad)} must be one non-empty line")
+        return settings
 
     @model_validator(mode="after")
     def _maxmemory_fits_the_container(self) -> Self:

@@ -140,6 +140,31 @@ def certificate_renew_before(value: str) -> str:
     return value
 
 
+REDIS_TLS_SETTINGS = frozenset({
+    "tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+    "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+    "tls-ca-cert-dir", "tls-auth-clients", "tls-replication", "tls-cluster", "tls-protocols", "tls-ciphers",
+    "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching", "tls-session-cache-size",
+    "tls-session-cache-timeout",
+})
+"""Every TLS directive redis-server has (`CONFIG GET tls-*` on Redis 7.0 and 8.2; redis.conf's TLS section).
+A name outside it stops the server at start ("Bad directive or wrong number of arguments")."""
+REDIS_TLS_OWNED = frozenset({
+    "tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+    "tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-auth-clients",
+    "tls-replication", "tls-cluster", "tls-dh-params-file",
+})
+"""Set by the program from the certificate it mounts (components/infra/redis.py, docs/security.md)."""
+
+
+def redis_tls_setting(name: str) -> str:
+    if name not in REDIS_TLS_SETTINGS:
+        raise ValueError(f"redis-server has no TLS setting {name!r} (it has {', '.join(sorted(REDIS_TLS_SETTINGS))})")
+    if name in REDIS_TLS_OWNED:
+        raise ValueError(f"{name} is set by the program from the certificate it mounts; it cannot be overridden")
+    return name
+
+
 # Kubernetes CronJob schedules are parsed by robfig/cron v3's standard parser (`cron.ParseStandard`):
 # five fields, names for months and weekdays, `*`, `?` (day fields), ranges, steps, lists, and the
 # `@yearly` ... `@hourly` descriptors.
