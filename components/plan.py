@@ -133,6 +133,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             app_password=secrets["postgresApp"], minio_root_password=secrets["minioRoot"],
             backup_secret_key=secrets["backup"], postgres_host=database_hosts.read_write,
             run_id=f"{rotation.get('backup', 0)}-{rotation.get('minioRoot', 0)}",
+            transit_tls=platform.transit_tls,
         ))
     tools = None
     if devtools.enabled(config.dev_tools):

@@ -106,6 +106,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
         redis_password=data.redis_password, redis_cluster=data.redis_cluster,
         kafka_bootstrap=data.kafka_bootstrap, gateways=inputs.gateways, cluster_state=cluster_state(inputs.platform),
         postgres_exporter=not serves_own_metrics(inputs.services),
+        transit_tls=inputs.platform.transit_tls,
     ))
     alerting = alertmanager.blueprint(AlertmanagerComponentArgs(config=config.alertmanager,
                                                                 receivers=inputs.receivers))

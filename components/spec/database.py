@@ -77,3 +77,5 @@ class Database:
     """Needs `archive`: what is verified is a restore from it."""
     metrics_port: int = 9187
     """Where the operator's instance manager serves Prometheus metrics (CloudNativePG: 9187)."""
+    hba: tuple[str, ...] = ()
+    """pg_hba.conf rules ahead of the operator's catch-all password rule (refusing plaintext, say)."""

@@ -32,6 +32,8 @@ class KubernetesFacts:
     """This stack installs the cluster-wide operators (`kubernetes.installOperators`)."""
     edge_replicas: int = 0
     """Traefik replicas this stack sets in kube-system (`traefik.replicas`: none unless it manages Traefik)."""
+    transit_tls: bool = True
+    """cert-manager (installed with the operators) runs each environment's CA (kubernetes/pki.py)."""
 
     @property
     def reserved(self) -> tuple[Reserved, ...]:
