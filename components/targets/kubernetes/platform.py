@@ -31,6 +31,7 @@ from components.targets.kubernetes import access as access_grants
 from components.targets.kubernetes import cnpg, issuers, operators, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
+from components.targets.kubernetes.facts import CLUSTER_DOMAIN
 from components.targets.kubernetes.network import (
     ZoneNetworkArgs,
     ZoneNetworkPolicies,
@@ -59,8 +60,6 @@ class KubernetesTargetArgs:
 
 
 AGENTS_SUFFIX = "-node-agents"
-CLUSTER_DOMAIN = "cluster.local"
-"""k3s' default cluster domain (used for the node agents' DNS search domain)."""
 
 
 def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
