@@ -17,7 +17,7 @@ from components import spec
 from components.config import ImageConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
+from components.monitoring.common import COMPONENT, GRAFANA, GRAFANA_PORT, LOKI_URL, PROMETHEUS_URL
 from components.monitoring.grafana.config import (
     DashboardArgs,
     GrafanaDatasourcesArgs,
@@ -30,7 +30,7 @@ from components.monitoring.grafana.config import (
 from components.targets.labels import EGRESS_LABEL
 
 UID = 472
-SERVICE_NAME = "grafana"
+SERVICE_NAME = GRAFANA
 PASSWORD_KEY = "grafana-admin-password"
 
 
@@ -51,8 +51,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
     # Dashboards outside the data dir: the data dir is scratch space mounted over the image.
     paths = GrafanaPaths(admin_password_file=password.path, dashboards_dir="/etc/grafana/dashboards")
     datasources = GrafanaDatasourcesArgs(
-        prometheus_url=f"http://prometheus:{PROMETHEUS_PORT}",
-        loki_url=f"http://loki:{LOKI_PORT}",
+        prometheus_url=PROMETHEUS_URL,
+        loki_url=LOKI_URL,
         scrape_interval=args.scrape_interval,
     )
     files = (

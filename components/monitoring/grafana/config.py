@@ -19,6 +19,7 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
+from components.monitoring.common import LOKI_URL, PROMETHEUS_URL
 from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
@@ -45,8 +46,8 @@ class GrafanaPaths:
 
 @dataclass(frozen=True)
 class GrafanaDatasourcesArgs:
-    prometheus_url: str = "http://prometheus:9090"
-    loki_url: str = "http://loki:3100"
+    prometheus_url: str = PROMETHEUS_URL
+    loki_url: str = LOKI_URL
     scrape_interval: str = "15s"
 
 
