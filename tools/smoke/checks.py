@@ -160,6 +160,28 @@ def minio_check(outputs: Outputs, access: Access) -> Check:
     return Check("minio put/get", run)
 
 
+def reachable_check(name: str, address: str, access: Access) -> Check:
+    """An infra endpoint with no protocol check of its own (a console, a service added later): it answers."""
+    def run() -> str:
+        host, port = split_address(address, 0)
+        return probes.tcp(*access.address(host, port))
+    return Check(f"endpoint {name}", run)
+
+
+def infra_checks(outputs: Outputs, access: Access, runner: Runner, kafka_topic: str | None = None) -> list[Check]:
+    """One check per entry of the `endpoints` output (derived from the infra registry): the protocol check
+    where this tool speaks the protocol, else that the endpoint accepts connections. So a new infra service
+    is smoke-tested as soon as the stack exports it."""
+    protocol: dict[str, Callable[[], Check]] = {
+        postgres.NAME: lambda: postgres_check(outputs, access),
+        redis.NAME: lambda: redis_check(outputs, access),
+        kafka.NAME: lambda: kafka_check(outputs, access, runner, kafka_topic),
+        minio.NAME: lambda: minio_check(outputs, access),
+    }
+    return [protocol[name]() if name in protocol else reachable_check(name, address, access)
+            for name, address in outputs.endpoints.items()]
+
+
 def websocket_check(outputs: Outputs, insecure: bool = False) -> Check:
     web = urllib.parse.urlsplit(outputs.urls["web"])
     url = urllib.parse.urlunsplit(("wss" if web.scheme == "https" else "ws", web.netloc, "/ws", "", ""))
@@ -242,11 +264,8 @@ def build_checks(outputs: Outputs, access: Access, runner: Runner,
     """Every check, in report order; `insecure` skips TLS verification at the edge (a throwaway cluster)."""
     checks = [url_check(name, url, insecure) for name, url in sorted(outputs.urls.items()) if not is_websocket(url)]
     checks += [service_check(pod, service.name, access) for pod in catalog for service in pod.services]
+    checks += infra_checks(outputs, access, runner, kafka_topic)
     checks += [
-        postgres_check(outputs, access),
-        redis_check(outputs, access),
-        kafka_check(outputs, access, runner, kafka_topic),
-        minio_check(outputs, access),
         websocket_check(outputs, insecure),
         *realtime_checks(outputs, insecure),
         prometheus_check(outputs, access),
