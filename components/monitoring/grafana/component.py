@@ -40,6 +40,8 @@ class GrafanaArgs:
     admin_password: pulumi.Output[str]
     pods: Mapping[str, tuple[str, ...]]
     """`pod` label -> its processes' `service` labels (components.monitoring.scrape.big_pods)."""
+    standalone: tuple[str, ...] = ()
+    """The scraped services outside the Big Pods (components.monitoring.scrape.standalone)."""
     scrape_interval: str = "15s"
     container_metrics: bool = False
     """Container metrics are scraped (components.monitoring.containers.collected)."""
@@ -60,7 +62,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
         spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
         *(spec.ConfigFile(f"{paths.dashboards_dir}/{name}", text)
           for name, text in render_dashboards(
-              DashboardArgs(pods=args.pods, container_metrics=args.container_metrics)).items()),
+              DashboardArgs(pods=args.pods, container_metrics=args.container_metrics,
+                            standalone=args.standalone)).items()),
     )
     health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
     service = spec.Service(
