@@ -60,8 +60,8 @@ bench-context: ## Build-context bytes per Big Pod, before (whole workspace) and 
 bench: ## Time the program's evaluation of each stack under mocks
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/benchmark.py
 
-render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx)
-	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render
+render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx) and the docs' service and port tables
+	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render && venv/bin/python -m components.doctables
 
 lock: ## Re-lock the Python dependencies after editing a requirements*.txt (docs/release.md)
 	@scripts/lock.sh $(ARGS)

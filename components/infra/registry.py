@@ -51,6 +51,8 @@ class InfraEntry:
     name: str
     """The component's name (and so its URN): never rename without an alias."""
     need: Infra
+    title: str
+    """How people and the docs name it (docs tables are generated from it: components/doctables.py)."""
     component: type[BlueprintComponent]
     plan: Callable[[InfraInputs], InfraPlan]
     scheme: str | None = None
@@ -106,9 +108,10 @@ def _minio(inputs: InfraInputs) -> InfraPlan:
 
 
 REGISTRY: tuple[InfraEntry, ...] = (
-    InfraEntry(name=postgres.NAME, need=Infra.POSTGRES, component=postgres.Postgres, plan=_postgres),
-    InfraEntry(name=redis.NAME, need=Infra.REDIS, component=redis.Redis, plan=_redis),
-    InfraEntry(name=kafka.NAME, need=Infra.KAFKA, component=kafka.Kafka, plan=_kafka),
-    InfraEntry(name=minio.NAME, need=Infra.MINIO, component=minio.Minio, plan=_minio, scheme="http"),
+    InfraEntry(name=postgres.NAME, need=Infra.POSTGRES, title="PostgreSQL", component=postgres.Postgres,
+               plan=_postgres),
+    InfraEntry(name=redis.NAME, need=Infra.REDIS, title="Redis", component=redis.Redis, plan=_redis),
+    InfraEntry(name=kafka.NAME, need=Infra.KAFKA, title="Kafka", component=kafka.Kafka, plan=_kafka),
+    InfraEntry(name=minio.NAME, need=Infra.MINIO, title="MinIO", component=minio.Minio, plan=_minio, scheme="http"),
 )
 """In start order. Every `Infra` need of the Big Pods has exactly one entry (a test checks it)."""
