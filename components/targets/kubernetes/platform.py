@@ -50,7 +50,16 @@ from components.targets.kubernetes.pod import (
     pod_security,
     prefixed_volumes,
 )
-from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
+from components.targets.labels import (
+    API_ACCESS_LABEL,
+    COMPONENT_LABEL,
+    ENVIRONMENT_LABEL,
+    PART_OF,
+    PART_OF_LABEL,
+    ownership_labels,
+    selector_labels,
+    workload_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             metadata={
                 "name": self.namespace_name,
                 "labels": {
-                    "app.kubernetes.io/part-of": "dreamscape",
-                    "dreamscape.io/environment": args.settings.environment,
+                    PART_OF_LABEL: PART_OF,
+                    ENVIRONMENT_LABEL: args.settings.environment,
                     # Every workload here meets the restricted Pod Security Standard; enforce it.
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": "latest",
@@ -117,7 +126,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
         self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
             namespace=self.namespace_name, provider=self.provider,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+            labels=ownership_labels(),
             annotations=dict(args.settings.annotations),
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
@@ -141,7 +150,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 resource = k8s.apiextensions.v1.CustomResourceDefinition(
                     f"{name}-crd-{crd['metadata']['name']}",
                     metadata={"name": crd["metadata"]["name"],
-                              "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                              "labels": {PART_OF_LABEL: PART_OF,
                                          "dreamscape.io/operator": operator.name,
                                          "dreamscape.io/operator-version": operator.app_version}},
                     spec=crd["spec"],
@@ -154,8 +163,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=operators.HELM_CHART_API,
                 kind="HelmChart",
                 metadata={"name": operator.name, "namespace": operators.HELM_NAMESPACE,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=operators.helm_chart_spec(operator),
                 opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
             )
@@ -171,8 +179,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=issuers.API_VERSION,
                 kind=issuers.KIND,
                 metadata={"name": issuer.name,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=issuers.cluster_issuer_spec(issuer, edge.acme_email),
                 opts=self.custom_resource_opts(self, issuers.API_VERSION, issuers.KIND, depends_on=[cert_manager]),
             )
@@ -208,8 +215,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 metadata={
                     "name": self.agents_namespace_name,
                     "labels": {
-                        "app.kubernetes.io/part-of": "dreamscape",
-                        "dreamscape.io/environment": self.settings.environment,
+                        PART_OF_LABEL: PART_OF,
+                        ENVIRONMENT_LABEL: self.settings.environment,
                         # hostPath is forbidden by baseline and restricted; only per-node agents live here.
                         "pod-security.kubernetes.io/enforce": "privileged",
                         "pod-security.kubernetes.io/warn": "restricted",
@@ -221,7 +228,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             )
             ZoneNetworkPolicies("k8s-node-agents-network", ZoneNetworkArgs(
                 namespace=self.agents_namespace_name, provider=self.provider,
-                labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+                labels=ownership_labels(),
                 annotations=dict(self.settings.annotations), agents_of=self.namespace_name,
             ), pulumi.ResourceOptions(parent=self, depends_on=[self._agents_namespace]))
         return self._agents_namespace
@@ -591,8 +598,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         """Ingresses behind Traefik with TLS, redirect and middlewares (see kubernetes/edge.py)."""
         edge = Edge("edge", EdgeArgs(
             routes=tuple(routes), namespace=self.namespace_name, config=self._config.edge,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "edge",
-                    "dreamscape.io/environment": self.settings.environment},
+            labels={PART_OF_LABEL: PART_OF, COMPONENT_LABEL: "edge", ENVIRONMENT_LABEL: self.settings.environment},
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
@@ -600,8 +606,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             policy = edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
-                metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
-                                                         "app.kubernetes.io/component": "edge"}),
+                metadata=self._metadata(policy["name"], {PART_OF_LABEL: PART_OF,
+                                                         COMPONENT_LABEL: "edge"}),
                 spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[self.namespace]),
             )
