@@ -67,7 +67,6 @@ components/cluster is the k3s cluster program itself."""
 KNOWN = {
     ("monitoring/alloy/config.py", "docker.sock"): "Alloy's Docker log source (LogSource.DOCKER_SOCKET)",
     ("monitoring/alloy/config.py", "/var/log/pods"): "Alloy's pod log source (LogSource.POD_LOG_FILES)",
-    ("monitoring/labels.py", "kubernetes.io/"): "app.kubernetes.io/name, the workload label both targets set",
     ("budgets.py", "Target.DOCKER"): "which budget applies (the laptop's or the cluster's capacity)",
 }
 """Where a specific is still written outside the targets, and why. The test fails when one goes away too,
