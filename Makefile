@@ -63,8 +63,8 @@ bench: ## Time the program's evaluation of each stack under mocks
 bench-gate: ## Time the gate's steps as on a fresh clone: cold-cache mypy, pytest serial vs on every core
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/gate_bench.py $(ARGS)
 
-render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx)
-	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render
+render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx) and the docs' service and port tables
+	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render && venv/bin/python -m components.doctables
 
 lock: ## Re-lock the Python dependencies after editing a requirements*.txt (docs/release.md)
 	@scripts/lock.sh $(ARGS)

@@ -32,6 +32,10 @@ NAME = "postgres"
 PORT = 5432
 UID = 70  # the `postgres` user of the alpine images
 SUPERUSER = "postgres"
+MAINTENANCE_DATABASE = "postgres"
+"""The database every server has, where the superuser connects before the app's database exists."""
+SUPERUSER_PASSWORD_KEY = "postgres-password"
+APP_PASSWORD_KEY = "postgres-app-password"
 
 
 def data_mount(image: str) -> str:
@@ -117,13 +121,13 @@ def bootstrap_sql(config: PostgresConfig) -> str:
 def bootstrap_script(host: str) -> str:
     """Waits for the read-write server at `host`, then applies bootstrap.sql as the superuser."""
     return (
-        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
-        f'until pg_isready -h {host} -U postgres; do sleep 2; done; '
+        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/{SUPERUSER_PASSWORD_KEY})"; '
+        f'until pg_isready -h {host} -U {SUPERUSER}; do sleep 2; done; '
         # After a superuser rotation the server accepts the new password once it has rolled and re-applied it.
-        f'tries=0; until psql -h {host} -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; do '
+        f'tries=0; until psql -h {host} -U {SUPERUSER} -d {MAINTENANCE_DATABASE} -tAc "SELECT 1" >/dev/null 2>&1; do '
         'tries=$((tries + 1)); [ "$tries" -ge 90 ] && break; sleep 2; done; '
-        f'exec psql -h {host} -U postgres -d postgres -v ON_ERROR_STOP=1 '
-        f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
+        f'exec psql -h {host} -U {SUPERUSER} -d {MAINTENANCE_DATABASE} -v ON_ERROR_STOP=1 '
+        f'-v app_password="$(cat {spec.SECRETS_DIR}/{APP_PASSWORD_KEY})" -f /etc/dreamscape/bootstrap.sql'
     )
 
 
@@ -134,7 +138,7 @@ SOCKET_DIR = "/var/run/postgresql"
 SUPERUSER_SQL = f"ALTER ROLE {SUPERUSER} WITH PASSWORD :'superuser_password';\n"
 """Applied over the local socket (`--auth-local=trust`), so it works whatever password the role had."""
 
-def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/postgres-password",
+def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/{SUPERUSER_PASSWORD_KEY}",
                  port: int = PORT) -> str:
     """The server's start: the image's entrypoint in the background, the superuser password applied over
     the socket once the server answers there, and the server's exit status passed on (signals forwarded)."""
@@ -143,7 +147,8 @@ def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECR
         'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT; '
         'docker-entrypoint.sh "$0" "$@" & pid=$!; '
         f'until printf "%s" "{SUPERUSER_SQL.strip()}" | psql -qX -h {socket_dir} -p {port} -U {SUPERUSER} '
-        f'-d postgres -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" >/dev/null 2>&1; '
+        f'-d {MAINTENANCE_DATABASE} -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" '
+        '>/dev/null 2>&1; '
         'do kill -0 "$pid" 2>/dev/null || break; sleep 2; done; '
         # The first `wait` returns when a signal arrives; keep waiting until the server has shut down.
         'status=0; while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done; exit "$status"'
@@ -279,8 +284,8 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         scratch_paths=("/var/run/postgresql", "/tmp"),
     )
     secrets = (
-        spec.SecretFile("postgres-password", superuser_password),
-        spec.SecretFile("postgres-app-password", app_password),
+        spec.SecretFile(SUPERUSER_PASSWORD_KEY, superuser_password),
+        spec.SecretFile(APP_PASSWORD_KEY, app_password),
     )
     ready = spec.Probe(command=("pg_isready", "-h", "127.0.0.1", "-U", SUPERUSER), period_seconds=10)
     service = spec.Service(
@@ -309,7 +314,7 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
             args=server_args(config, args.transit_tls),
             env=spec.frozen_map({
                 "POSTGRES_USER": SUPERUSER,
-                "POSTGRES_DB": "postgres",
+                "POSTGRES_DB": MAINTENANCE_DATABASE,
                 "POSTGRES_PASSWORD_FILE": secrets[0].path,
                 "POSTGRES_INITDB_ARGS": "--auth-host=scram-sha-256 --auth-local=trust",
             }),

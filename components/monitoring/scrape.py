@@ -91,3 +91,10 @@ def big_pods(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[str, ...]]:
         if target.pod != target.service:
             pods.setdefault(target.pod, []).append(target.service)
     return {pod: tuple(services) for pod, services in pods.items()}
+
+
+def standalone(targets: Iterable[ScrapeTarget]) -> tuple[str, ...]:
+    """The `service` labels of the targets outside the Big Pods (infrastructure, exporters), in order:
+    what the dashboards give one "up" panel each."""
+    pods = big_pods(targets := tuple(targets))
+    return tuple(dict.fromkeys(t.service for t in targets if t.pod not in pods))

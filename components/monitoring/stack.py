@@ -29,7 +29,7 @@ from components.monitoring.loki.component import Loki, LokiArgs, loki_blueprint
 from components.monitoring.prometheus import component as prometheus
 from components.monitoring.prometheus.component import Prometheus, PrometheusArgs
 from components.monitoring.prometheus.rules import BackupJob, RestoreCheck, Slo
-from components.monitoring.scrape import big_pods, scrape_targets
+from components.monitoring.scrape import big_pods, scrape_targets, standalone
 from components.targets import PlatformFacts, Target
 
 
@@ -113,11 +113,13 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     loki = loki_blueprint(LokiArgs(config=config.loki))
     alloy = alloy_blueprint(AlloyArgs(config=config.alloy, platform=inputs.platform))
     # The dashboards' pods and processes: the same scrape view Prometheus renders its config from.
-    pods = big_pods(scrape_targets((*inputs.services, *exporter_services.services)))
+    scraped = scrape_targets((*inputs.services, *exporter_services.services))
+    pods = big_pods(scraped)
     container_metrics = containers.collected(scrape_targets(alloy.services),
                                              kubelets=prometheus.scrapes_kubelets(inputs.platform))
     dashboards = grafana.blueprint(GrafanaArgs(config=config.grafana, admin_password=inputs.grafana_admin_password,
-                                               pods=pods, scrape_interval=config.prometheus.scrape_interval,
+                                               pods=pods, standalone=standalone(scraped),
+                                               scrape_interval=config.prometheus.scrape_interval,
                                                container_metrics=container_metrics))
     own = spec.all_services([exporter_services, alerting, loki, alloy, dashboards])
     metrics = prometheus.blueprint(PrometheusArgs(

@@ -7,11 +7,20 @@ import hashlib
 import hmac
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import yaml
 
-from components.monitoring.common import minio_prometheus_token
+from components.monitoring.common import (
+    ALERTMANAGER,
+    ALERTMANAGER_PORT,
+    LOKI,
+    LOKI_PORT,
+    PROMETHEUS,
+    PROMETHEUS_PORT,
+    minio_prometheus_token,
+)
 from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import SECRETS_DIR
 from tests import kube
@@ -27,6 +36,17 @@ MONITORING_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "alloy",
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def answers_at(stack: Evaluation, address: str) -> tuple[str, int]:
+    """The (service, port) an address such as `http://loki:3100/push` or `alertmanager:9093` reaches, after
+    checking that the target really received that service with that port declared."""
+    parts = urllib.parse.urlsplit(address if "://" in address else f"//{address}")
+    host, port = parts.hostname or "", parts.port
+    service = next((s for s in stack.services if s.name == host), None)
+    assert service is not None, f"{address}: {stack.stack} deploys no service named {host!r}"
+    assert port in {p.number for p in service.ports}, f"{address}: {host} declares no port {port}"
+    return host, port
+
+
 def docker_container(dev: Evaluation, name: str) -> Registered:
     return dev.named(CONTAINER, name)
 
@@ -276,8 +296,9 @@ def test_grafana_reads_its_admin_password_from_a_secret_file(dev: Evaluation, pr
 def test_grafana_is_provisioned_with_datasources_and_the_dashboard(prod: Evaluation) -> None:
     datasources = yaml.safe_load(config_map_file(prod, "grafana",
                                                  "etc-grafana-provisioning-datasources-dreamscape.yaml"))
-    urls = {d["url"] for d in datasources["datasources"]}
-    assert urls == {"http://prometheus:9090", "http://loki:3100"}, "datasources point at the services"
+    kinds = {d["type"]: answers_at(prod, d["url"]) for d in datasources["datasources"]}
+    assert kinds == {"prometheus": (PROMETHEUS, PROMETHEUS_PORT), "loki": (LOKI, LOKI_PORT)}, (
+        "datasources point at the Prometheus and Loki services")
     dashboard = json.loads(config_map_file(prod, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
     assert dashboard["panels"], "the Big Pods dashboard is provisioned"
 
@@ -308,6 +329,20 @@ def test_the_environment_exports_grafana_and_prometheus_urls(dev: Evaluation, pr
     assert dev.outputs["grafanaUrl"].value == "http://127.0.0.1:3030", "dev Grafana on localhost"
     assert dev.outputs["prometheusUrl"].value == "http://127.0.0.1:9090", "dev Prometheus on localhost"
     assert prod.outputs["grafanaUrl"].value == "http://grafana:3000", "prod Grafana is a cluster address"
+
+
+def test_every_monitoring_address_names_a_service_and_port_the_target_receives(
+    dev: Evaluation, prod: Evaluation
+) -> None:
+    for stack in (dev, prod):
+        alerting = prometheus_yml(stack)["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+        assert [answers_at(stack, a) for a in alerting] == [(ALERTMANAGER, ALERTMANAGER_PORT)], (
+            f"{stack.stack}: Prometheus sends alerts to the Alertmanager service")
+        alloy = (uploaded(docker_container(stack, "alloy"), "/etc/alloy/config.alloy") if stack.stack == "dev"
+                 else config_map_file(stack, "alloy", "etc-alloy-config.alloy"))
+        pushes = re.findall(r'url = "([^"]+)"', alloy)
+        assert pushes and {answers_at(stack, url) for url in pushes} == {(LOKI, LOKI_PORT)}, (
+            f"{stack.stack}: Alloy pushes to the Loki service")
 
 
 # -- Loki and Alloy -------------------------------------------------------------------------------------

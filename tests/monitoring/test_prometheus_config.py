@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components import spec
+from components.monitoring.common import ALERTMANAGER, ALERTMANAGER_PORT
 from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
@@ -115,7 +116,7 @@ def test_alertmanager_and_rule_files_are_wired_from_typed_input() -> None:
     config = _load(render_prometheus_config(_args(StaticDiscovery())))
     assert config["rule_files"] == [PrometheusPaths().rules_file], "rules come from the mounted rules file"
     am = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
-    assert am == ["alertmanager:9093"], "alerts go to the Alertmanager service"
+    assert am == [f"{ALERTMANAGER}:{ALERTMANAGER_PORT}"], "alerts go to the Alertmanager service's own port"
 
 
 def test_targets_of_one_job_must_agree_on_how_they_are_scraped() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load
+from components.monitoring.common import PROMETHEUS, PROMETHEUS_PORT
 from components.pods.catalog import CATALOG
 from components.targets.kubernetes.pki import CA_NAME as CA_SECRET
 from tests import kube
@@ -73,7 +74,7 @@ def test_unknown_pods_and_a_maximum_below_the_replicas_are_config_errors(pods: d
 
 def test_each_pod_scales_on_the_signal_the_seed_names_and_keda_owns_the_hpa(prod: Evaluation) -> None:
     ns = "dreamscape-prod.svc.cluster.local"
-    prometheus = f"http://prometheus.{ns}:9090"
+    prometheus = f"http://{PROMETHEUS}.{ns}:{PROMETHEUS_PORT}"
     expected = {
         "core-pod": [{"type": "prometheus", "metadata": {
             "serverAddress": prometheus, "query": 'sum(dreamscape_active_sessions{pod="core"})', "threshold": "1000"}}],

@@ -19,6 +19,7 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
+from components.monitoring.common import LOKI_URL, PROMETHEUS_URL
 from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
@@ -45,8 +46,8 @@ class GrafanaPaths:
 
 @dataclass(frozen=True)
 class GrafanaDatasourcesArgs:
-    prometheus_url: str = "http://prometheus:9090"
-    loki_url: str = "http://loki:3100"
+    prometheus_url: str = PROMETHEUS_URL
+    loki_url: str = LOKI_URL
     scrape_interval: str = "15s"
 
 
@@ -59,6 +60,9 @@ class DashboardArgs:
     refresh: str = "30s"
     container_metrics: bool = False
     """Container metrics (cAdvisor, components.monitoring.containers) are scraped: CPU panels per pod."""
+    standalone: tuple[str, ...] = ()
+    """The `service` labels of the scraped services outside the Big Pods (infrastructure and exporters),
+    from the same scrape view: one "up" panel each, so a new infra service's metrics port gets one."""
 
 
 def datasources_config(args: GrafanaDatasourcesArgs) -> dict[str, object]:
@@ -323,6 +327,12 @@ def _database_sections() -> list[tuple[str, list[_Panel]]]:
     ]
 
 
+def _standalone_section(services: tuple[str, ...]) -> tuple[str, list[_Panel]]:
+    return ("Infrastructure targets up", [
+        _st(f"{service} up", "none", _Query(f'sum(up{{{labels.SERVICE}="{service}"}})', "up"), width=4)
+        for service in services])
+
+
 def _cluster_section() -> tuple[str, list[_Panel]]:
     return (
         "Cluster state (Kubernetes)",
@@ -442,6 +452,8 @@ def _dashboard(uid: str, title: str, tags: list[str], sections: list[tuple[str, 
 def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
     """Services Overview: a row per Big Pod (what its processes serve), the cluster state, the logs."""
     sections = [_pod_section(pod, processes, args.http, args.container_metrics) for pod, processes in args.pods.items()]
+    if args.standalone:
+        sections.append(_standalone_section(args.standalone))
     sections.append(_cluster_section())
     return _dashboard(DASHBOARD_UID, "Services Overview", ["big-pods"], sections, args.refresh,
                       logs_selector(args.pods), "Big Pods logs")

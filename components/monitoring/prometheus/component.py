@@ -20,7 +20,7 @@ from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.infra.minio import NAME as MINIO_SERVICE
 from components.monitoring import containers
-from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token
+from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS, PROMETHEUS_PORT, minio_prometheus_token
 from components.monitoring.prometheus.config import (
     Discovery,
     KubernetesDiscovery,
@@ -101,7 +101,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
     discovery = discovery_of(args.platform)
     ready = spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10)
     service = spec.Service(
-        name="prometheus",
+        name=PROMETHEUS,
         component=COMPONENT,
         zone=spec.Zone.MONITORING,
         # Scrape targets live in every zone: their metrics ports, never their client ports.

@@ -24,6 +24,7 @@ from typing import TypedDict
 
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
+from components.monitoring.common import ALERTMANAGER_ADDRESS
 from components.monitoring.scrape import ScrapeTarget
 
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
@@ -68,7 +69,7 @@ class PrometheusConfigArgs:
     environment: str
     targets: tuple[ScrapeTarget, ...]
     discovery: Discovery
-    alertmanager_address: str | None = "alertmanager:9093"
+    alertmanager_address: str | None = ALERTMANAGER_ADDRESS
     paths: PrometheusPaths = field(default_factory=PrometheusPaths)
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"

@@ -42,6 +42,7 @@ from components.spec import ApiRule, ApiScope
 from components.spec.access import Access, ReadOnlyIdentity, RegistryCredentials
 from components.targets.kubernetes import issuers, operators
 from components.targets.kubernetes.pod import JsonDict
+from components.targets.labels import COMPONENT_LABEL, ownership_labels
 
 if TYPE_CHECKING:
     from components.targets.kubernetes.platform import KubernetesPlatform
@@ -74,8 +75,7 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
 EDGE_NAMESPACE = "kube-system"
 EDGE_CONFIG = ("helm.cattle.io", "helmchartconfigs", "traefik")
 PULL_SECRET = "registry-pull"
-LABELS = {"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "access",
-          "app.kubernetes.io/managed-by": "pulumi"}
+LABELS = {**ownership_labels(), COMPONENT_LABEL: "access"}
 
 
 def read_rules(kinds: Iterable[tuple[str, str]]) -> list[JsonDict]:

@@ -36,6 +36,7 @@ import yaml
 from components.config import EdgeConfig
 from components.spec import Route
 from components.targets.kubernetes import traefik
+from components.targets.labels import NAME_LABEL
 
 JsonDict = dict[str, Any]
 
@@ -85,7 +86,7 @@ def traefik_values(config: EdgeConfig, long_lived: bool = False) -> str:
         "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
             "weight": 100,
             "podAffinityTerm": {
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+                "labelSelector": {"matchLabels": {NAME_LABEL: "traefik"}},
                 "topologyKey": "kubernetes.io/hostname",
             },
         }]}},

@@ -55,6 +55,7 @@ from components.targets.labels import (
     API_ACCESS_LABEL,
     DATASOURCE_LABEL,
     EGRESS_LABEL,
+    NAME_LABEL,
     SCRAPER_LABEL,
     ZONE_LABEL,
     reaches_label,
@@ -63,7 +64,7 @@ from components.targets.labels import (
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SYSTEM_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-INGRESS_CONTROLLER_LABELS = {"app.kubernetes.io/name": "traefik"}
+INGRESS_CONTROLLER_LABELS = {NAME_LABEL: "traefik"}
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
 """Never reachable through the internet egress rule: RFC 1918 (k3s pods 10.42/16, services 10.43/16),
 link-local (cloud metadata endpoints) and carrier-grade NAT (Tailscale and similar overlays)."""

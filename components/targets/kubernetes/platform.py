@@ -44,6 +44,7 @@ from components.targets.kubernetes import access as access_grants
 from components.targets.kubernetes import cnpg, issuers, operators, pki, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
+from components.targets.kubernetes.facts import CLUSTER_DOMAIN
 from components.targets.kubernetes.network import (
     ZoneNetworkArgs,
     ZoneNetworkPolicies,
@@ -65,7 +66,16 @@ from components.targets.kubernetes.pod import (
     prefixed_volumes,
 )
 from components.targets.kubernetes.restore_verify import RestoreVerify, RestoreVerifyArgs
-from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
+from components.targets.labels import (
+    API_ACCESS_LABEL,
+    COMPONENT_LABEL,
+    ENVIRONMENT_LABEL,
+    PART_OF,
+    PART_OF_LABEL,
+    ownership_labels,
+    selector_labels,
+    workload_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,6 @@ class KubernetesTargetArgs:
 
 
 AGENTS_SUFFIX = "-node-agents"
-CLUSTER_DOMAIN = "cluster.local"
-"""k3s' default cluster domain (used for the node agents' DNS search domain)."""
 
 
 def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
@@ -118,8 +126,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             metadata={
                 "name": self.namespace_name,
                 "labels": {
-                    "app.kubernetes.io/part-of": "dreamscape",
-                    "dreamscape.io/environment": args.settings.environment,
+                    PART_OF_LABEL: PART_OF,
+                    ENVIRONMENT_LABEL: args.settings.environment,
                     # Every workload here meets the restricted Pod Security Standard; enforce it.
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": "latest",
@@ -134,7 +142,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
         self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
             namespace=self.namespace_name, provider=self.provider,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+            labels=ownership_labels(),
             annotations=dict(args.settings.annotations),
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
@@ -153,8 +161,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self-signed Issuer signs the CA certificate, and a CA Issuer over it signs every server certificate."""
         validity = pki.Validity(duration=self._config.pki.ca_duration, renew_before=self._config.pki.ca_renew_before)
         waits = [self.namespace, *([self._cert_manager] if self._cert_manager is not None else [])]
-        labels = {"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi",
-                  "app.kubernetes.io/component": "pki"}
+        labels = {**ownership_labels(), COMPONENT_LABEL: "pki"}
         self_signed = k8s.apiextensions.CustomResource(
             f"{name}-pki-selfsigned", api_version=pki.API_VERSION, kind=pki.ISSUER,
             metadata=self._metadata(pki.SELF_SIGNED, labels), spec=pki.self_signed_issuer_spec(),
@@ -194,7 +201,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 resource = k8s.apiextensions.v1.CustomResourceDefinition(
                     f"{name}-crd-{crd['metadata']['name']}",
                     metadata={"name": crd["metadata"]["name"],
-                              "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                              "labels": {PART_OF_LABEL: PART_OF,
                                          "dreamscape.io/operator": operator.name,
                                          "dreamscape.io/operator-version": operator.app_version}},
                     spec=crd["spec"],
@@ -207,8 +214,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=operators.HELM_CHART_API,
                 kind="HelmChart",
                 metadata={"name": operator.name, "namespace": operators.HELM_NAMESPACE,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=operators.helm_chart_spec(operator),
                 opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
             )
@@ -225,8 +231,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=issuers.API_VERSION,
                 kind=issuers.KIND,
                 metadata={"name": issuer.name,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=issuers.cluster_issuer_spec(issuer, edge.acme_email),
                 opts=self.custom_resource_opts(self, issuers.API_VERSION, issuers.KIND, depends_on=[cert_manager]),
             )
@@ -262,8 +267,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 metadata={
                     "name": self.agents_namespace_name,
                     "labels": {
-                        "app.kubernetes.io/part-of": "dreamscape",
-                        "dreamscape.io/environment": self.settings.environment,
+                        PART_OF_LABEL: PART_OF,
+                        ENVIRONMENT_LABEL: self.settings.environment,
                         # hostPath is forbidden by baseline and restricted; only per-node agents live here.
                         "pod-security.kubernetes.io/enforce": "privileged",
                         "pod-security.kubernetes.io/warn": "restricted",
@@ -275,7 +280,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             )
             ZoneNetworkPolicies("k8s-node-agents-network", ZoneNetworkArgs(
                 namespace=self.agents_namespace_name, provider=self.provider,
-                labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+                labels=ownership_labels(),
                 annotations=dict(self.settings.annotations), agents_of=self.namespace_name,
             ), pulumi.ResourceOptions(parent=self, depends_on=[self._agents_namespace]))
         return self._agents_namespace
@@ -686,8 +691,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         """Ingresses behind Traefik with TLS, redirect and middlewares (see kubernetes/edge.py)."""
         edge = Edge("edge", EdgeArgs(
             routes=tuple(routes), namespace=self.namespace_name, config=self._config.edge,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "edge",
-                    "dreamscape.io/environment": self.settings.environment},
+            labels={PART_OF_LABEL: PART_OF, COMPONENT_LABEL: "edge", ENVIRONMENT_LABEL: self.settings.environment},
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
         ), pulumi.ResourceOptions(parent=parent))
@@ -698,8 +702,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
         for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
-                metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
-                                                         "app.kubernetes.io/component": "edge"}),
+                metadata=self._metadata(policy["name"], {PART_OF_LABEL: PART_OF,
+                                                         COMPONENT_LABEL: "edge"}),
                 spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[self.namespace]),
             )

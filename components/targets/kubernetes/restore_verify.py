@@ -39,7 +39,16 @@ from components.spec import (
 )
 from components.targets.kubernetes import cnpg
 from components.targets.kubernetes.pod import JsonDict, container_spec, key_for, pod_security
-from components.targets.labels import API_ACCESS_LABEL, EGRESS_LABEL, PART_OF, ZONE_LABEL, selector_labels
+from components.targets.labels import (
+    API_ACCESS_LABEL,
+    COMPONENT_LABEL,
+    EGRESS_LABEL,
+    PART_OF,
+    PART_OF_LABEL,
+    ZONE_LABEL,
+    ownership_labels,
+    selector_labels,
+)
 
 SCRIPT = Path(__file__).with_name("restore_verify.sh")
 CHECK_SUFFIX = "-restore-check"
@@ -73,8 +82,7 @@ def throwaway_manifest(service: Service, database: Database, storage_class: str)
     return {
         "apiVersion": cnpg.API,
         "kind": "Cluster",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                              "app.kubernetes.io/component": "restore-check"}},
+        "metadata": {"name": name, "labels": {PART_OF_LABEL: PART_OF, COMPONENT_LABEL: "restore-check"}},
         "spec": cnpg.latest_recovery_cluster_spec(service, database, storage_class, {API_ACCESS_LABEL: "true"}),
     }
 
@@ -143,8 +151,7 @@ def job_labels(job: str, environment: str) -> dict[str, str]:
     """The database's zone (every pod has one) with the `declared` egress profile and no zone declared:
     no peer egress, so the job's pod reaches only DNS and (with the API-access label on its pods) the
     API server. It listens on nothing."""
-    return {**selector_labels(job, environment), "app.kubernetes.io/component": "restore-verify",
-            "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi",
+    return {**selector_labels(job, environment), **ownership_labels(), COMPONENT_LABEL: "restore-verify",
             ZONE_LABEL: Zone.DATABASE.value, EGRESS_LABEL: "declared"}
 
 
