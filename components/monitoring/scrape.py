@@ -33,6 +33,9 @@ class ScrapeTarget:
     """`service` label value."""
     credentials_file: str | None = None
     """Bearer token file inside the Prometheus container (MinIO)."""
+    canary: bool = False
+    """The service runs a canary release too (Kubernetes): its pods are scraped as the same pod and
+    service, with the track label (components.targets.labels.TRACK_LABEL) telling them apart."""
 
     @property
     def address(self) -> str:
@@ -53,7 +56,7 @@ def scrape_targets(services: Iterable[spec.Service],
         ScrapeTarget(
             host=service.host, port_name=port.name, port=port.number, path=port.metrics_path,
             pod=labels.pod_of(service), service=labels.process_of(service, port),
-            credentials_file=credentials.get(service.name),
+            credentials_file=credentials.get(service.name), canary=service.canary is not None,
         )
         for service in services
         for port in service.ports

@@ -34,7 +34,8 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.config import EdgeConfig
-from components.spec import Route
+from components.spec import Route, canary_name
+from components.targets.kubernetes.annotations import STICKY_COOKIE
 
 JsonDict = dict[str, Any]
 
@@ -175,6 +176,56 @@ def ingress_spec(route: Route, *, tls: bool) -> JsonDict:
     return spec
 
 
+TRACK_COOKIE = "dreamscape_track"
+"""Pins a client to the stable or the canary for the session: a page and the assets it names must come
+from one release (a canary's hashed bundles do not exist in the stable's image, and vice versa)."""
+CERTIFICATE_API = "cert-manager.io/v1"
+
+
+def weighted_spec(route: Route) -> JsonDict:
+    """The TraefikService (`weighted`) that splits a canaried route between the stable Service and the
+    canary's, by the canary's integer weights; a sticky route keeps its replica cookie inside each."""
+    if route.canary is None:
+        raise ValueError(f"route {route.name} has no canary to weigh")
+    replica: JsonDict = {"sticky": {"cookie": {
+        "name": STICKY_COOKIE, "secure": True, "httpOnly": True, "sameSite": "lax"}}} if route.sticky else {}
+    arms = ((route.service, route.canary.stable_weight), (canary_name(route.service), route.canary.weight))
+    return {"weighted": {
+        "services": [{"name": service, "port": route.port, "weight": weight, **replica} for service, weight in arms],
+        "sticky": {"cookie": {"name": TRACK_COOKIE, "secure": True, "httpOnly": True, "sameSite": "lax"}},
+    }}
+
+
+def ingress_route_spec(route: Route) -> JsonDict:
+    """What the route's TLS Ingress says (ingress_annotations, ingress_spec), as an IngressRoute: an
+    Ingress backend cannot be a TraefikService. Same entrypoint, TLS options, Secret and middlewares."""
+    return {
+        "entryPoints": ["websecure"],
+        "routes": [{
+            "kind": "Rule",
+            "match": f"Host(`{route.host}`) && PathPrefix(`{route.path}`)",
+            "middlewares": [{"name": name} for name in route_middlewares(route)],
+            "services": [{"kind": "TraefikService", "name": route.name}],
+        }],
+        "tls": {"secretName": tls_secret(route), "options": {"name": TLS_OPTION}},
+    }
+
+
+def certificate_spec(route: Route, issuer: str) -> JsonDict:
+    """The certificate cert-manager's ingress-shim issues for the route's Ingress, asked for explicitly (an
+    IngressRoute has no shim): same ClusterIssuer, same Secret, so the issued certificate is reused."""
+    return {
+        "secretName": tls_secret(route),
+        "dnsNames": [route.host],
+        "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
+    }
+
+
+def certificate_name(route: Route) -> str:
+    """Not `<route>-tls`: that is the ingress-shim's Certificate while the route's Ingress still exists."""
+    return f"{route.name}-certificate"
+
+
 @dataclass(frozen=True)
 class EdgeArgs:
     routes: tuple[Route, ...]
@@ -184,6 +235,8 @@ class EdgeArgs:
     namespace_resource: pulumi.Resource
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    certificate_crd: pulumi.Resource | None = None
+    """cert-manager's Certificate CRD, when this stack installs it: explicit Certificates wait for it."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -226,7 +279,9 @@ class Edge(pulumi.ComponentResource):
                 "secret": auth_secret(route), "removeHeader": True, "realm": f"DreamScape {route.name}",
             }}, [*depends, secret]))
         for route in args.routes:
-            for redirect in (False, True):
+            if route.canary is not None:
+                self._weighted_route(name, route, [*depends, *crds])
+            for redirect in (False, True) if route.canary is None else (True,):
                 ingress = f"{route.name}-redirect" if redirect else route.name
                 annotations = ingress_annotations(route, ns, args.config, redirect=redirect)
                 k8s.networking.v1.Ingress(
@@ -237,6 +292,20 @@ class Edge(pulumi.ComponentResource):
                 )
         self.urls = {r.name: f"{r.scheme}://{r.host}{r.path.rstrip('/')}" for r in args.routes}
         self.register_outputs({"urls": self.urls})
+
+    def _weighted_route(self, name: str, route: Route, depends: list[pulumi.Resource]) -> None:
+        """A canaried route: the TraefikService splitting it, the IngressRoute serving it over TLS, and
+        the Certificate that fills its Secret. Its HTTP -> HTTPS redirect stays an Ingress."""
+        weighted = self._custom("TraefikService", route.name, weighted_spec(route), depends)
+        certificate = k8s.apiextensions.CustomResource(
+            f"{name}-{certificate_name(route)}",
+            api_version=CERTIFICATE_API,
+            kind="Certificate",
+            metadata=self._metadata(certificate_name(route)),
+            spec=certificate_spec(route, self._args.config.cert_resolver),
+            opts=self._opts(depends_on=[*depends, *filter(None, [self._args.certificate_crd])]),
+        )
+        self._custom("IngressRoute", route.name, ingress_route_spec(route), [*depends, weighted, certificate])
 
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, **kwargs)
