@@ -100,16 +100,20 @@ def test_the_canary_deployment_is_the_stable_one_on_the_new_image_with_one_repli
     assert zone_labels.items() <= labels.items(), "same zone labels: the zone policies give it the stable's reach"
 
 
-def test_the_ingress_route_keeps_the_ingress_tls_and_middlewares(prod: Evaluation, canary: Evaluation) -> None:
+def test_the_ingress_route_keeps_the_ingress_middlewares_with_a_certificate_of_its_own(
+        prod: Evaluation, canary: Evaluation) -> None:
     ingress = named(prod, "Ingress", ROUTE)
     route = named(canary, "IngressRoute", ROUTE)["spec"]
     middlewares = ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.middlewares"]
     namespace = ingress["metadata"]["namespace"]
     assert [f"{namespace}-{m['name']}@kubernetescrd" for m in route["routes"][0]["middlewares"]] == \
         middlewares.split(","), "the IngressRoute applies the Ingress's middlewares, in order"
-    assert route["tls"]["secretName"] == ingress["spec"]["tls"][0]["secretName"], "same TLS Secret as the Ingress"
-    certificate = named(canary, "Certificate", f"{ROUTE}-certificate")["spec"]
-    assert certificate["secretName"] == route["tls"]["secretName"], "the Certificate fills the route's Secret"
+    assert route["tls"]["secretName"] != ingress["spec"]["tls"][0]["secretName"], (
+        "not the Secret of the ingress-shim's Certificate (a second Certificate on it would re-issue it)")
+    certificate_object = named(canary, "Certificate", route["tls"]["secretName"])
+    certificate = certificate_object["spec"]
+    assert certificate["secretName"] == route["tls"]["secretName"], (
+        "the Certificate fills the route's Secret and is named like it (cert-manager's certificate-name check)")
     assert certificate["issuerRef"]["name"] == ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
     assert certificate["dnsNames"] == [ingress["spec"]["rules"][0]["host"]]
     assert route["routes"][0]["services"] == [{"kind": "TraefikService", "name": ROUTE}]

@@ -19,6 +19,10 @@ Choices (docs/edge.md):
   (static config), not per router. When a route is long-lived, the managed Traefik gets one-hour read,
   write and idle timeouts on `websecure` (shared review clusters: the cluster owner sets them, docs/edge.md).
   Long-lived routes skip compression: an upgraded connection is a byte stream, not a response to compress.
+- **Canary releases** (docs/release.md): a route whose service runs a canary gets, instead of its TLS Ingress,
+  a weighted `TraefikService` (stable and canary Services by the canary's weight, a cookie keeping each
+  client on one release), an `IngressRoute` with the Ingress's entrypoint, TLS options and middlewares, and
+  an explicit cert-manager `Certificate` for it (`weighted_tls_secret` says why not `<route>-tls`).
 
 Pure builders (`*_spec`, `ingress_annotations`) are separate from the resources, so tests can read them.
 """
@@ -196,9 +200,19 @@ def weighted_spec(route: Route) -> JsonDict:
     }}
 
 
+def weighted_tls_secret(route: Route) -> str:
+    """The Secret (and Certificate) of a canaried route: never the Ingress's `<route>-tls`. cert-manager
+    re-issues into a Secret whose `cert-manager.io/certificate-name` names another Certificate (its
+    `SecretCertificateNameAnnotationsMismatch` policy), and the ingress-shim's Certificate `<route>-tls` is
+    owned by the Ingress, so Kubernetes deletes it with the Ingress. A Secret of its own is issued once, at
+    the route's first canary; cert-manager keeps it when the Certificate goes (the chart's default,
+    enableCertificateOwnerRef: false), so later canaries reuse it without a new Let's Encrypt order."""
+    return f"{route.name}-weighted-tls"
+
+
 def ingress_route_spec(route: Route) -> JsonDict:
     """What the route's TLS Ingress says (ingress_annotations, ingress_spec), as an IngressRoute: an
-    Ingress backend cannot be a TraefikService. Same entrypoint, TLS options, Secret and middlewares."""
+    Ingress backend cannot be a TraefikService. Same entrypoint, TLS options and middlewares."""
     return {
         "entryPoints": ["websecure"],
         "routes": [{
@@ -207,23 +221,18 @@ def ingress_route_spec(route: Route) -> JsonDict:
             "middlewares": [{"name": name} for name in route_middlewares(route)],
             "services": [{"kind": "TraefikService", "name": route.name}],
         }],
-        "tls": {"secretName": tls_secret(route), "options": {"name": TLS_OPTION}},
+        "tls": {"secretName": weighted_tls_secret(route), "options": {"name": TLS_OPTION}},
     }
 
 
 def certificate_spec(route: Route, issuer: str) -> JsonDict:
-    """The certificate cert-manager's ingress-shim issues for the route's Ingress, asked for explicitly (an
-    IngressRoute has no shim): same ClusterIssuer, same Secret, so the issued certificate is reused."""
+    """The certificate the ingress-shim would ask for (same host, same ClusterIssuer), asked for explicitly:
+    an IngressRoute has no shim."""
     return {
-        "secretName": tls_secret(route),
+        "secretName": weighted_tls_secret(route),
         "dnsNames": [route.host],
         "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
     }
-
-
-def certificate_name(route: Route) -> str:
-    """Not `<route>-tls`: that is the ingress-shim's Certificate while the route's Ingress still exists."""
-    return f"{route.name}-certificate"
 
 
 @dataclass(frozen=True)
@@ -298,10 +307,10 @@ class Edge(pulumi.ComponentResource):
         the Certificate that fills its Secret. Its HTTP -> HTTPS redirect stays an Ingress."""
         weighted = self._custom("TraefikService", route.name, weighted_spec(route), depends)
         certificate = k8s.apiextensions.CustomResource(
-            f"{name}-{certificate_name(route)}",
+            f"{name}-{weighted_tls_secret(route)}",
             api_version=CERTIFICATE_API,
             kind="Certificate",
-            metadata=self._metadata(certificate_name(route)),
+            metadata=self._metadata(weighted_tls_secret(route)),
             spec=certificate_spec(route, self._args.config.cert_resolver),
             opts=self._opts(depends_on=[*depends, *filter(None, [self._args.certificate_crd])]),
         )
