@@ -179,3 +179,4 @@ def test_bad_canary_config_stops_before_anything_is_registered_naming_each_key()
 def test_dev_has_no_canary() -> None:
     refusal = refuse("dev", {"canary": {"images": {"core": "v1"}}})
     assert "kubernetes" in refusal.message and "canary" in refusal.message, refusal.message
+
