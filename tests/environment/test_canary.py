@@ -54,6 +54,9 @@ def test_without_a_canary_prod_registers_no_canary_object_and_no_track_label(pro
     assert not [r.name for r in prod.resources if "canary" in r.name], "no canary resource without a canary"
     assert not [r.name for r in kube_objects(prod) if TRACK_LABEL in r.inputs["metadata"].get("labels", {})], (
         "stable objects carry no track label (their series are told from a canary's by its absence)")
+    configs = [str(r.inputs.get("data")) for r in objects(prod, "ConfigMap")]
+    assert any("relabel_configs" in text for text in configs), "prod's Prometheus config is among them"
+    assert not [text for text in configs if "pod_label_track" in text], "Prometheus copies no track label"
 
 
 def test_every_canary_object_validates_against_its_schema(canary: Evaluation) -> None:
@@ -147,6 +150,11 @@ def test_prometheus_keeps_the_canary_series_under_the_pod_with_the_track_label()
     assert not re.fullmatch(keep, "core-pod-canaryx;auth")
     track = [r for r in job["relabel_configs"] if r.get("target_label") == TRACK_LABEL]
     assert track and track[0]["source_labels"] == ["__meta_kubernetes_pod_label_track"]
+
+
+def test_the_canary_stack_prometheus_copies_the_track_label(canary: Evaluation) -> None:
+    configs = [str(r.inputs.get("data")) for r in objects(canary, "ConfigMap")]
+    assert [text for text in configs if "pod_label_track" in text], "the scrape config keeps the canary's series"
 
 
 def test_custom_resources_of_a_canary_are_known_before_use(canary: Evaluation) -> None:
