@@ -24,13 +24,14 @@ from components.targets.kubernetes.pod import JsonDict
 from components.targets.labels import CANARY_TRACK, TRACK_LABEL, selector_labels
 
 
-def canary_selector(service: Service, environment: str) -> dict[str, str]:
-    return selector_labels(canary_name(service.name), environment)
+def canary_selector(service: str, environment: str) -> dict[str, str]:
+    """The canary pods of service `service` (what its Deployment, Service and policies select)."""
+    return selector_labels(canary_name(service), environment)
 
 
 def canary_labels(labels: dict[str, str], service: Service, environment: str) -> dict[str, str]:
     """The stable's labels with the canary's identity and track."""
-    return {**labels, **canary_selector(service, environment), TRACK_LABEL: CANARY_TRACK}
+    return {**labels, **canary_selector(service.name, environment), TRACK_LABEL: CANARY_TRACK}
 
 
 def canary_service(service: Service) -> Service:

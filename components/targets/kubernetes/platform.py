@@ -502,7 +502,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         env, (ns_name, ns) = self.settings.environment, placement
         name = canary_name(service.name)
         labels = canary.canary_labels(stable_labels, service, env)
-        selector = canary.canary_selector(service, env)
+        selector = canary.canary_selector(service.name, env)
         runs = canary.canary_service(service)
         template = canary.canary_template(stable_template, labels, service.canary.image)
         k8s.apps.v1.Deployment(
@@ -652,8 +652,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
         env = self.settings.environment
         policies = [edge_policy(route.name, selector_labels(route.service, env), route.port) for route in routes]
         # Traefik reaches a canaried route's canary pods on the same port.
-        policies += [edge_policy(canary_name(route.name), selector_labels(canary_name(route.service), env),
-                                 route.port) for route in routes if route.canary is not None]
+        policies += [edge_policy(canary_name(route.name), canary.canary_selector(route.service, env), route.port)
+                     for route in routes if route.canary is not None]
         for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
