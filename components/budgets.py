@@ -43,8 +43,10 @@ class Footprint:
     @classmethod
     def of(cls, service: Service) -> Footprint:
         peak = service.autoscale.max_replicas if service.autoscale is not None else service.replicas
-        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas,
-                   max_replicas=peak)
+        # A canary runs beside the stable on the same requests and limits: its replicas count too.
+        canary = service.canary.replicas if service.canary is not None else 0
+        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas + canary,
+                   max_replicas=peak + canary)
 
     def at_maximum(self) -> Footprint:
         return Footprint(name=self.name, resources=self.resources, replicas=self.max_replicas,

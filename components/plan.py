@@ -80,7 +80,7 @@ class EnvironmentPlan:
                 port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
                 port.number, host_port=port.host_port,
                 auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
-                long_lived=port.exposure.long_lived,
+                long_lived=port.exposure.long_lived, sticky=port.exposure.sticky, canary=service.canary,
             )
             for service in self.services()
             for port in service.ports
@@ -122,7 +122,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
-            settings=service_settings(config), seed=config.seed_data,
+            settings=service_settings(config), seed=config.seed_data, canary=pod_canary(config, pod),
         ))
         for pod in CATALOG
     }
@@ -225,6 +225,12 @@ def pod_image(config: StackConfig, pod: PodDefinition, source_root: Path | None)
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
     # The same Dockerfile, stage and named contexts as `docker buildx bake <pod>-dev` (docker-bake.json).
     return image_build(dev_target(pod), repo_root=ROOT, source_root=source_root, tag=config.image_tag)
+
+
+def pod_canary(config: StackConfig, pod: PodDefinition) -> spec.Canary | None:
+    """The pod's canary release when `canary.images` names it (Kubernetes only: the config says so)."""
+    image = config.canary.image_of(config.registry, pod.name)
+    return None if image is None else spec.Canary(image=image, weight=config.canary.weight)
 
 
 def site_domain(environment: str, domain: str) -> str:

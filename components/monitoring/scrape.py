@@ -39,6 +39,9 @@ class ScrapeTarget:
     members: MemberDiscovery | None = None
     """A database operator's members serve this port (components.monitoring.database_metrics): found by
     the operator's pod label, their role copied, their metric names mapped onto the rules' vocabulary."""
+    canary: bool = False
+    """The service runs a canary release too (Kubernetes): its pods are scraped as the same pod and
+    service, with the track label (components.targets.labels.TRACK_LABEL) telling them apart."""
 
     @property
     def address(self) -> str:
@@ -64,7 +67,7 @@ def scrape_targets(services: Iterable[spec.Service],
         ScrapeTarget(
             host=service.host, port_name=port.name, port=port.number, path=port.metrics_path,
             pod=labels.pod_of(service), service=labels.process_of(service, port),
-            credentials_file=credentials.get(service.name),
+            credentials_file=credentials.get(service.name), canary=service.canary is not None,
             members=CLOUDNATIVE_PG if _served_by_operator(service, port) else None,
         )
         for service in services

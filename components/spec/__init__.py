@@ -1,6 +1,7 @@
 """Target-neutral service description."""
 
 from components.spec.blueprint import Blueprint, Link, all_services
+from components.spec.canary import Canary, canary_name
 from components.spec.database import Database, ObjectStore, Recovery, RestoreVerification
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
@@ -46,6 +47,7 @@ __all__ = [
     "Autoscale",
     "BasicAuth",
     "Blueprint",
+    "Canary",
     "ConfigFile",
     "Container",
     "CpuSignal",
@@ -77,6 +79,7 @@ __all__ = [
     "WorkloadKind",
     "Zone",
     "all_services",
+    "canary_name",
     "frozen_map",
     "member_host",
     "peers_name",

@@ -14,6 +14,7 @@ from types import MappingProxyType
 import pulumi
 
 from components.config.quantities import cpu_millicores, memory_bytes
+from components.spec.canary import Canary
 from components.spec.database import Database
 from components.spec.tls import ServerCertificate
 from components.spec.zones import Zone
@@ -379,12 +380,16 @@ class Service:
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
     certificate: ServerCertificate | None = None
     """It serves TLS: the platform issues, renews and mounts this certificate (components/spec/tls.py)."""
+    canary: Canary | None = None
+    """A canary release beside this (stateless) service, sharing its public routes by weight."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ValueError(f"{self.name}: replicas must be at least 1")
         if self.volumes and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: data volumes need a stateful workload")
+        if self.canary is not None and self.kind is not WorkloadKind.STATELESS:
+            raise ValueError(f"{self.name}: a canary runs beside a stateless service only")
         if self.redundancy is not None and self.redundancy.ordinal_pairs and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: members paired by ordinal need a stateful workload")
         names = [port.name for port in self.ports]

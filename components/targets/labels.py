@@ -27,6 +27,10 @@ declares in `reaches`), `datasources` (only pods labelled DATASOURCE_LABEL: dash
 (only the internet's HTTPS and SMTP ports: notifications)."""
 DATASOURCE_LABEL = "dreamscape.io/datasource"
 """On pods dashboards may query (Prometheus, Loki)."""
+TRACK_LABEL = "track"
+"""On a canary release's pods (value CANARY_TRACK), and on their metric series (Prometheus copies it): what
+tells the canary's requests from the stable's (tools/release/canary.py). Stable pods carry no track label."""
+CANARY_TRACK = "canary"
 
 
 def reaches_label(zone: Zone) -> str:

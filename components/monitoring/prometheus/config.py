@@ -26,6 +26,8 @@ from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
 from components.monitoring.common import ALERTMANAGER_ADDRESS
 from components.monitoring.scrape import ScrapeTarget
+from components.spec import canary_name
+from components.targets.labels import TRACK_LABEL
 
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
 _SIZE = re.compile(r"[0-9]+(B|KB|MB|GB|TB|PB|EB)")
@@ -145,7 +147,11 @@ PORT_NAME_META = "__meta_kubernetes_pod_container_port_name"
 
 
 def _pair(target: ScrapeTarget) -> str:
-    return re.escape(f"{target.host};{target.port_name}")
+    """`<name>;<port>`, where the name is the service's or, when it runs one, its canary's."""
+    host = re.escape(target.host)
+    if target.canary:
+        host = f"(?:{host}|{re.escape(canary_name(target.host))})"
+    return f"{host};{re.escape(target.port_name)}"
 
 
 def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: KubernetesDiscovery,
@@ -167,6 +173,10 @@ def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: Kube
     # An operator's members: each one's role (primary or replica) on its series.
     relabel += [{"source_labels": [meta_pod_label(pod_label)], "action": "replace", "target_label": series_label}
                 for pod_label, series_label in (members_of.member_labels.items() if members_of else ())]
+    if any(m.canary for m in members):
+        # A canary's series keep its pod's `pod` and `service` values and gain `track="canary"`.
+        relabel.append({"source_labels": [meta_pod_label(TRACK_LABEL)], "action": "replace",
+                        "target_label": TRACK_LABEL})
     relabel += [
         {"action": "replace", "replacement": environment, "target_label": labels.ENVIRONMENT},
         {"source_labels": ["__meta_kubernetes_pod_name"], "action": "replace",

@@ -35,13 +35,14 @@ from components.spec import (
     Task,
     Text,
     WorkloadKind,
+    canary_name,
     peers_name,
 )
 from components.spec.access import Access
 from components.spec.tls import SECRET_KEYS, TLS_DIR
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import cnpg, issuers, operators, pki, scaling, workloads
+from components.targets.kubernetes import canary, cnpg, issuers, operators, pki, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.facts import CLUSTER_DOMAIN
@@ -94,6 +95,19 @@ def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
 def needs_node_access(service: Service) -> bool:
     """hostPath volumes break the restricted standard; such services run in the node-agents namespace."""
     return any(mount.node for mount in service.container.host_mounts)
+
+
+def service_policies(service: Service, name: str, selector: dict[str, str]) -> list[JsonDict]:
+    """The NetworkPolicies of one service's pods (`selector`): the scraper to its metrics ports, the zone's
+    clients to its client ports, its declared internet and node ports. A canary gets the stable's, named for it."""
+    metrics_ports = [p.number for p in service.metrics_ports]
+    client_ports = [p.number for p in service.client_ports]
+    return [
+        *([metrics_policy(name, selector, metrics_ports)] if metrics_ports else []),
+        *([clients_policy(name, service.zone, selector, client_ports)] if client_ports else []),
+        *([internet_policy(name, selector, list(service.internet_ports))] if service.internet_ports else []),
+        *([nodes_policy(name, selector, list(service.node_ports))] if service.node_ports else []),
+    ]
 
 
 def same_redundancy_group(service: Service, other: Service | Task) -> bool:
@@ -547,23 +561,50 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.pdb_spec(selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        metrics_ports = [p.number for p in service.metrics_ports]
-        client_ports = [p.number for p in service.client_ports]
-        policies = [
-            *([metrics_policy(service.name, selector, metrics_ports)] if metrics_ports else []),
-            *([clients_policy(service.name, service.zone, selector, client_ports)] if client_ports else []),
-            *([internet_policy(service.name, selector, list(service.internet_ports))]
-              if service.internet_ports else []),
-            *([nodes_policy(service.name, selector, list(service.node_ports))] if service.node_ports else []),
-        ]
-        for policy in policies:
+        for policy in service_policies(service, service.name, selector):
             k8s.networking.v1.NetworkPolicy(
                 f"{service.name}-{policy['name']}",
                 metadata=meta(policy["name"]),
                 spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[ns]),
             )
+        if service.canary is not None:
+            self._deploy_canary(service, labels, template, parent, placement, [ns, *files, *gates])
         return Deployed(service=service, ready=(workload,))
+
+    def _deploy_canary(self, service: Service, stable_labels: dict[str, str], stable_template: JsonDict,
+                       parent: pulumi.Resource, placement: tuple[str, pulumi.Resource],
+                       depends: list[pulumi.Resource]) -> None:
+        """The canary's Deployment, Service and NetworkPolicies beside the stable (kubernetes/canary.py);
+        the edge splits the service's routes between the two."""
+        if service.canary is None or service.kind is not WorkloadKind.STATELESS:
+            raise ValueError(f"{service.name}: only a stateless service with a canary has one to deploy")
+        env, (ns_name, ns) = self.settings.environment, placement
+        name = canary_name(service.name)
+        labels = canary.canary_labels(stable_labels, service, env)
+        selector = canary.canary_selector(service.name, env)
+        runs = canary.canary_service(service)
+        template = canary.canary_template(stable_template, labels, service.canary.image)
+        k8s.apps.v1.Deployment(
+            name,
+            metadata=self._metadata(name, labels, namespace=ns_name),
+            spec=workloads.deployment_spec(runs, selector, template),
+            opts=self._opts(parent, depends_on=depends),
+        )
+        if service.ports:
+            k8s.core.v1.Service(
+                f"{name}-service",
+                metadata=self._metadata(name, labels, service_annotations(service), namespace=ns_name),
+                spec=workloads.service_spec(runs, selector),
+                opts=self._opts(parent, depends_on=[ns]),
+            )
+        for policy in service_policies(service, name, selector):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}",
+                metadata=self._metadata(policy["name"], labels, namespace=ns_name),
+                spec=policy["spec"],
+                opts=self._opts(parent, depends_on=[ns]),
+            )
 
     def _deploy_database(self, service: Service, database: Database, parent: pulumi.Resource,
                          gates: list[pulumi.Resource]) -> Deployed:
@@ -694,11 +735,15 @@ class KubernetesPlatform(pulumi.ComponentResource):
             labels={PART_OF_LABEL: PART_OF, COMPONENT_LABEL: "edge", ENVIRONMENT_LABEL: self.settings.environment},
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
+            certificate_crd=self.crds.get(("cert-manager.io", "Certificate")),
         ), pulumi.ResourceOptions(parent=parent))
+        env = self.settings.environment
         # cert-manager answers each route's HTTP-01 challenge from a solver pod in this namespace.
-        policies = [*(edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
-                      for route in routes),
-                    *([acme_solver_policy()] if routes else [])]
+        policies = [edge_policy(route.name, selector_labels(route.service, env), route.port) for route in routes]
+        policies += [acme_solver_policy()] if routes else []
+        # Traefik reaches a canaried route's canary pods on the same port.
+        policies += [edge_policy(canary_name(route.name), canary.canary_selector(route.service, env), route.port)
+                     for route in routes if route.canary is not None]
         for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
