@@ -134,10 +134,13 @@ def latest_recovery_cluster_spec(service: Service, database: Database, storage_c
     """One member rebuilt from the running cluster's archive up to its last archived WAL (no recovery
     target), with the running cluster's parameters (a standby's settings may not be lower than the
     primary's). It reads the archive under the running cluster's `serverName` and archives nowhere: no
-    `plugins` entry, so no WAL archiver writes over the running cluster's WAL."""
+    `plugins` entry, so no WAL archiver writes over the running cluster's WAL. Its server certificate is
+    CloudNativePG's own: the environment's is issued for the running cluster's names, and the check
+    connects inside the member, not over the network."""
     name = service.name
     spec = cluster_spec(service, database, storage_class, labels, {})
     spec.pop("plugins", None)
+    spec.pop("certificates", None)
     spec.pop("affinity")  # one member: nothing to keep apart
     spec["instances"] = 1
     spec["bootstrap"] = {"recovery": {"source": "archive", "database": database.database,

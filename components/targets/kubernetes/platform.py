@@ -662,7 +662,9 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 service=service, database=database, verification=database.verification,
                 storage_class=storage_class, namespace=self.namespace_name, environment=env,
                 annotations=dict(self.settings.annotations), provider=self.provider,
-                depends_on=[self.namespace, cluster]), pulumi.ResourceOptions(parent=parent))
+                depends_on=[self.namespace, cluster],
+                pull_secrets=access_grants.pull_secrets(self, self.namespace_name)),
+                pulumi.ResourceOptions(parent=parent))
         if archive is not None and database.recovery is not None:
             restored = f"{name}{cnpg.PITR_SUFFIX}"
             k8s.apiextensions.CustomResource(

@@ -19,7 +19,7 @@ the Prometheus rules record as the time of the last verified restore and alert o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -117,9 +117,11 @@ def job_container(service: Service, database: Database, verification: RestoreVer
     )
 
 
-def cronjob_spec(verification: RestoreVerification, container: Container, labels: dict[str, str]) -> JsonDict:
+def cronjob_spec(verification: RestoreVerification, container: Container, labels: dict[str, str],
+                 pull_secrets: JsonDict | None = None) -> JsonDict:
     """One run at a time, never retried (a failed restore is the finding; a retry would hide it), and
-    killed once the restore's timeout and the margin have passed."""
+    killed once the restore's timeout and the margin have passed. `pull_secrets`: the pod spec fields that
+    make it pull with the environment's registry credentials, like every other pod of the environment."""
     name = verification.job
     main, volumes = container_spec(name, container, None, [], Probes(), [], config_map_name=name)
     template: JsonDict = {
@@ -132,6 +134,7 @@ def cronjob_spec(verification: RestoreVerification, container: Container, labels
             "security_context": pod_security(container),
             "containers": [main],
             "volumes": volumes,
+            **(pull_secrets or {}),
         },
     }
     return {
@@ -172,6 +175,8 @@ class RestoreVerifyArgs:
     provider: pulumi.ProviderResource
     depends_on: list[pulumi.Resource]
     """The namespace, and the running cluster (its archive must exist before anything restores it)."""
+    pull_secrets: JsonDict = field(default_factory=dict)
+    """The pod spec fields that pull with the registry credentials (kubernetes/access.py)."""
 
 
 class RestoreVerify(pulumi.ComponentResource):
@@ -209,7 +214,8 @@ class RestoreVerify(pulumi.ComponentResource):
                                             spec=policy["spec"], opts=child())
         pod_labels = {**labels, API_ACCESS_LABEL: "true"}
         self.cronjob = k8s.batch.v1.CronJob(
-            f"{name}-cronjob", metadata=meta(job), spec=cronjob_spec(verification, container, pod_labels),
+            f"{name}-cronjob", metadata=meta(job),
+            spec=cronjob_spec(verification, container, pod_labels, args.pull_secrets),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
                                         depends_on=[*args.depends_on, account, role, binding, files]))
         self.register_outputs({"cronjob": self.cronjob.metadata["name"]})
