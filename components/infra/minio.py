@@ -5,11 +5,14 @@ Every `mc` client (the bucket task, the backup's tasks) reads its alias and cred
 file (`MC_CONFIG_DIR/config.json`) delivered as a secret file, never from `MC_HOST_<alias>` env vars:
 `mc_client` builds the file, the secret file and the one-line copy into the writable config dir.
 The community edition published its last image at RELEASE.2025-10-15; the image is configurable.
+
+Root credentials stay with the server and the provisioning task (`minio-buckets`): the Big Pods get the
+app user `dreamscape-app`, limited to the configured buckets (`components.infra.minio_access`).
 """
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -19,12 +22,17 @@ from components.config import MinioConfig
 from components.deploy import BlueprintComponent
 from components.images import tag_of
 from components.infra.common import resources_of
+from components.infra.minio_access import Consumer, bucket_user, provisioning
 
 NAME = "minio"
 API_PORT = 9000
 CONSOLE_PORT = 9001
 UID = 1000
 ROOT_USER = "dreamscape-admin"
+APP_USER = "dreamscape-app"
+APP_SECRET = "minioApp"
+"""The generated secret that is the app user's secret key (components.secret_catalog)."""
+ROOT_SECRET = "minioRoot"
 ENV_FILE = "minio.env"
 ENDPOINT = f"http://{NAME}:{API_PORT}"
 MC_CONFIG_DIR = "/tmp/.mc"
@@ -73,8 +81,15 @@ def stored_identity(config: MinioConfig, backup_bucket: str | None) -> dict[str,
     return {"buckets": ",".join(buckets), **({"release": tag} if tag and tag.startswith("RELEASE.") else {})}
 
 
-def blueprint(config: MinioConfig, root_password: pulumi.Output[str],
-              backup_bucket: str | None = None) -> spec.Blueprint:
+def app_user(config: MinioConfig) -> Consumer:
+    """The Big Pods' user: list, read, write and delete in the configured buckets; no admin, no backups."""
+    return bucket_user(APP_USER, config.buckets, secret=APP_SECRET, policy=f"{APP_USER}-buckets")
+
+
+def blueprint(config: MinioConfig, secrets: Mapping[str, pulumi.Output[str]],
+              backup_bucket: str | None = None, run_id: str = "0") -> spec.Blueprint:
+    """`run_id` changes when the root or the app key is rotated, so the provisioning runs again."""
+    root_password = secrets[ROOT_SECRET]
     env_file = spec.SecretFile(
         ENV_FILE,
         pulumi.Output.format("MINIO_ROOT_USER={0}\nMINIO_ROOT_PASSWORD={1}\n", ROOT_USER, root_password),
@@ -106,29 +121,33 @@ def blueprint(config: MinioConfig, root_password: pulumi.Output[str],
         ),
     )
     client = mc_client("dreamscape", ENDPOINT, ROOT_USER, root_password)
+    steps = provisioning("dreamscape", buckets=config.buckets, public=config.public_buckets,
+                         consumers=(app_user(config),), secrets=secrets)
     buckets = spec.Task(
         name=f"{NAME}-buckets",
         component="storage",
         zone=spec.Zone.STORAGE,
         reaches=frozenset({spec.Zone.STORAGE}),
         after=(NAME,),
+        run_id=run_id,
         container=spec.Container(
             image=config.client_image,
             resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
                                      memory_limit="128Mi"),
-            command=("/bin/sh", "-c", f"{client.prepare} && exec " + shlex.join(
-                ["mc", "mb", "--ignore-existing", *(f"dreamscape/{b}" for b in config.buckets)])),
+            command=("/bin/sh", "-c", f"{client.prepare} && {steps.script}"),
             env=spec.frozen_map(client.env),
-            secret_files=(client.secret_file,),
+            secret_files=(client.secret_file, *steps.secret_files),
+            config_files=steps.config_files,
             security=spec.Security(run_as_user=UID, run_as_group=UID, fs_group=None),
         ),
     )
     return spec.Blueprint(services=(service,), tasks=(buckets,))
 
 
-def link(config: MinioConfig, root_password: pulumi.Output[str]) -> spec.Link:
-    access = spec.SecretFile("minio-access-key", pulumi.Output.secret(ROOT_USER))
-    secret = spec.SecretFile("minio-secret-key", root_password)
+def link(config: MinioConfig, app_secret_key: pulumi.Output[str]) -> spec.Link:
+    """What a Big Pod that needs MinIO receives: the app user's credentials, never root's."""
+    access = spec.SecretFile("minio-access-key", pulumi.Output.secret(APP_USER))
+    secret = spec.SecretFile("minio-secret-key", app_secret_key)
     return spec.Link(
         service=NAME, zone=spec.Zone.STORAGE,
         env={"MINIO_ENDPOINT": ENDPOINT, "MINIO_BUCKET": config.buckets[0],

@@ -91,10 +91,13 @@ def _kafka(inputs: InfraInputs) -> InfraPlan:
 
 
 def _minio(inputs: InfraInputs) -> InfraPlan:
-    config, password = inputs.config.minio, inputs.secrets["minioRoot"]
+    config, secrets = inputs.config.minio, inputs.secrets
     backup = inputs.config.backup
-    return InfraPlan(blueprint=minio.blueprint(config, password, backup.bucket if backup.enabled else None),
-                     link=minio.link(config, password),
+    rotation = inputs.config.secret_rotation
+    run_id = f"{rotation.get(minio.ROOT_SECRET, 0)}-{rotation.get(minio.APP_SECRET, 0)}"
+    return InfraPlan(blueprint=minio.blueprint(config, secrets, backup.bucket if backup.enabled else None,
+                                               run_id=run_id),
+                     link=minio.link(config, secrets[minio.APP_SECRET]),
                      outputs={"endpoint": minio.ENDPOINT})
 
 

@@ -104,9 +104,10 @@ def test_a_setup_job_creates_the_bucket_and_a_user_limited_to_it(prod: Evaluatio
     assert f"mc admin user add dreamscape {BACKUP_USER}" in script
     assert f"mc admin policy attach dreamscape dreamscape-backup-bucket --user {BACKUP_USER}" in script
     config = prod.named("kubernetes:core/v1:ConfigMap", "backup-setup-config")
-    policy = json.loads(config.inputs["data"]["etc-dreamscape-backup-policy.json"])
+    policy = json.loads(config.inputs["data"]["etc-dreamscape-minio-policies-dreamscape-backup-bucket.json"])
     resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
-    assert resources == {"arn:aws:s3:::dreamscape-backups", "arn:aws:s3:::dreamscape-backups/*"}, resources
+    assert resources == {"arn:aws:s3:::dreamscape-backups", "arn:aws:s3:::dreamscape-backups/postgres/*"}, (
+        f"the backup user reaches its bucket's dump prefix only: {resources}")
 
 
 def test_review_stacks_have_no_backup() -> None:
