@@ -32,6 +32,7 @@ from components.infra.minio_access import Consumer, prefix_user, provisioning
 from components.infra.postgres import NAME as POSTGRES
 from components.infra.postgres import PORT as POSTGRES_PORT
 from components.infra.postgres import UID as POSTGRES_UID
+from components.infra.postgres import client_env as postgres_client_env
 
 BACKUP_USER = "dreamscape-backup"
 BACKUP_SECRET = "backup"
@@ -57,6 +58,8 @@ class BackupInputs:
     """The read-write server (PlatformFacts.database_hosts)."""
     run_id: str = "0"
     """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
+    transit_tls: bool = False
+    """The server speaks TLS (`PlatformFacts.transit_tls`): pg_dump verifies it (`sslmode=verify-full`)."""
 
 
 def backup_user(bucket: str) -> Consumer:
@@ -131,6 +134,8 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
             resources=spec.Resources(cpu_request="50m", cpu_limit="500m", memory_request="64Mi",
                                      memory_limit="256Mi"),
             command=("/bin/sh", "-c", dump_command(args.postgres, args.postgres_host)),
+            env=spec.frozen_map(postgres_client_env(args.transit_tls)),
+            trusts_ca=args.transit_tls,
             secret_files=(spec.SecretFile(PASSWORD_FILE, args.app_password),),
             # The pod's fsGroup (the client's) makes the secret file readable for this UID too.
             security=spec.Security(run_as_user=POSTGRES_UID, run_as_group=POSTGRES_UID, fs_group=None),

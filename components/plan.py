@@ -120,6 +120,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             config=config.backup, postgres=config.postgres, minio=config.minio,
             app_password=secrets["postgresApp"], secrets=secrets, postgres_host=database_hosts.read_write,
             run_id=f"{rotation.get(backup.BACKUP_SECRET, 0)}-{rotation.get(minio.ROOT_SECRET, 0)}",
+            transit_tls=platform.transit_tls,
         ))
     tools = None
     if devtools.enabled(config.dev_tools):

@@ -10,6 +10,9 @@ The output is every vendored CRD, unchanged, then one k3s `HelmChart` per operat
 `components/targets/kubernetes/operators.py` (the only list of them), then the Let's Encrypt
 ClusterIssuers (`letsencrypt`, and `letsencrypt-staging` that review stacks name) from
 `components/targets/kubernetes/issuers.py`, with Pulumi.yaml's `kubernetes.edge` contact and server.
+
+The internal PKI needs nothing more from the owner: each environment creates its own CA in its own
+namespace with the cert-manager installed here (docs/pki.md).
 """
 
 from __future__ import annotations

@@ -84,6 +84,8 @@ PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
 BarmanRetention = Annotated[str, AfterValidator(rules.barman_retention)]
+CertificateDuration = Annotated[str, AfterValidator(rules.certificate_duration)]
+CertificateRenewBefore = Annotated[str, AfterValidator(rules.certificate_renew_before)]
 
 
 class Target(StrEnum):
@@ -261,6 +263,19 @@ class RedisConfig(Section):
     """Data volume per node (append-only file)."""
     resources: ResourcesConfig
     """Requests and limits per node."""
+    tls_settings: dict[Annotated[str, AfterValidator(rules.redis_tls_setting)], str]
+    """Extra redis.conf TLS tunables where the platform has transit TLS (`tls-protocols`, `tls-ciphersuites`,
+    `tls-session-cache-timeout`, ...); the certificate files, ports and client-auth settings are the
+    program's (docs/pki.md). Ignored where traffic stays plaintext (dev)."""
+
+    @field_validator("tls_settings")
+    @classmethod
+    def _one_line_values(cls, settings: dict[str, str]) -> dict[str, str]:
+        # Each becomes one redis.conf line: a newline would start a directive of its own.
+        bad = sorted(name for name, value in settings.items() if not value.strip() or "\n" in value)
+        if bad:
+            raise ValueError(f"values of {', '.join(bad)} must be one non-empty line")
+        return settings
 
     @model_validator(mode="after")
     def _maxmemory_fits_the_container(self) -> Self:
@@ -676,6 +691,37 @@ class EdgeConfig(Section):
         return self
 
 
+class PkiConfig(Section):
+    """The environment's internal CA and the server certificates it issues (cert-manager, docs/security.md).
+
+    Go durations (`2160h`), as cert-manager's `duration` and `renewBefore` take them; its webhook refuses a
+    duration below 1h, a renewBefore below 5m, and a renewBefore that is not below its duration."""
+
+    duration: CertificateDuration
+    """How long a server certificate is valid."""
+    renew_before: CertificateRenewBefore
+    """How long before a server certificate expires cert-manager renews it."""
+    ca_duration: CertificateDuration
+    """How long the environment's CA certificate is valid (its key is kept across renewals)."""
+    ca_renew_before: CertificateRenewBefore
+    """How long before the CA certificate expires cert-manager renews it."""
+
+    @model_validator(mode="after")
+    def _renewal_inside_validity(self) -> Self:
+        # cert-manager's ValidateDuration: `duration <= renewBefore` is refused ("certificate duration %s
+        # must be greater than renewBefore %s"); the certificate would be renewed from the moment it exists.
+        problems = [
+            f"{renew_key} {renew} is not shorter than {duration_key} {duration}"
+            for duration_key, duration, renew_key, renew in (
+                ("duration", self.duration, "renewBefore", self.renew_before),
+                ("caDuration", self.ca_duration, "caRenewBefore", self.ca_renew_before))
+            if rules.go_duration_seconds(duration) <= rules.go_duration_seconds(renew)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems) + " (cert-manager renews a certificate renewBefore ahead of expiry)")
+        return self
+
+
 class KubernetesConfig(Section):
     """k3s cluster settings (prod and review)."""
 
@@ -727,6 +773,7 @@ class KubernetesConfig(Section):
                              "ClusterIP, in a private range (k3s: 10.43.0.10)")
         return value
     edge: EdgeConfig
+    pki: PkiConfig
     install_operators: ConfigBool
     """Install the cluster-wide operators (cert-manager, CloudNativePG and its Barman Cloud plugin, KEDA)
     and their CRDs. One stack per cluster does (prod); shared review clusters rely on the cluster owner's

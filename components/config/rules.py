@@ -102,6 +102,69 @@ def positive_prometheus_duration(value: str) -> str:
     return value
 
 
+# cert-manager's `duration` and `renewBefore` are `metav1.Duration`, parsed by Go's `time.ParseDuration`:
+# one or more decimal numbers, each with a unit of ns, us (or µs), ms, s, m or h (no days).
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_GO_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+CERT_MANAGER_MIN_DURATION_S = 3600
+"""cert-manager refuses a Certificate whose duration is below `MinimumCertificateDuration` (1h,
+pkg/apis/certmanager/v1/const.go; checked by the webhook's `ValidateDuration`)."""
+CERT_MANAGER_MIN_RENEW_BEFORE_S = 300
+"""... and a renewBefore below `MinimumRenewBefore` (5m), or one not below the duration."""
+
+
+def go_duration_seconds(value: str) -> float:
+    """Seconds of a Go duration (`2160h`, `1h30m`), refusing what `time.ParseDuration` refuses and the
+    units it does not know (`d`, `w`): Kubernetes would reject the object at apply time otherwise."""
+    position, total = 0, 0.0
+    for match in _GO_DURATION_PART.finditer(value):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _GO_UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if not value or position != len(value):
+        raise ValueError(f"expected a Go duration such as '2160h' or '1h30m' (units h, m, s, ms, us, ns; "
+                         f"no days), got {value!r}")
+    return total
+
+
+def certificate_duration(value: str) -> str:
+    if go_duration_seconds(value) < CERT_MANAGER_MIN_DURATION_S:
+        raise ValueError(f"cert-manager refuses a certificate duration below 1h, got {value!r}")
+    return value
+
+
+def certificate_renew_before(value: str) -> str:
+    if go_duration_seconds(value) < CERT_MANAGER_MIN_RENEW_BEFORE_S:
+        raise ValueError(f"cert-manager refuses a renewBefore below 5m, got {value!r}")
+    return value
+
+
+REDIS_TLS_SETTINGS = frozenset({
+    "tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+    "tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+    "tls-ca-cert-dir", "tls-auth-clients", "tls-replication", "tls-cluster", "tls-protocols", "tls-ciphers",
+    "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching", "tls-session-cache-size",
+    "tls-session-cache-timeout",
+})
+"""Every TLS directive redis-server has (`CONFIG GET tls-*` on Redis 7.0 and 8.2; redis.conf's TLS section).
+A name outside it stops the server at start ("Bad directive or wrong number of arguments")."""
+REDIS_TLS_OWNED = frozenset({
+    "tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+    "tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir", "tls-auth-clients",
+    "tls-replication", "tls-cluster", "tls-dh-params-file",
+})
+"""Set by the program from the certificate it mounts (components/infra/redis.py, docs/security.md)."""
+
+
+def redis_tls_setting(name: str) -> str:
+    if name not in REDIS_TLS_SETTINGS:
+        raise ValueError(f"redis-server has no TLS setting {name!r} (it has {', '.join(sorted(REDIS_TLS_SETTINGS))})")
+    if name in REDIS_TLS_OWNED:
+        raise ValueError(f"{name} is set by the program from the certificate it mounts; it cannot be overridden")
+    return name
+
+
 # Kubernetes CronJob schedules are parsed by robfig/cron v3's standard parser (`cron.ParseStandard`):
 # five fields, names for months and weekdays, `*`, `?` (day fields), ranges, steps, lists, and the
 # `@yearly` ... `@hourly` descriptors.

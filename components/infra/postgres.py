@@ -24,6 +24,7 @@ from components.config import BackupConfig, PostgresConfig
 from components.deploy import BlueprintComponent
 from components.images import major_version, tag_of
 from components.infra.common import resources_of
+from components.spec import tls
 from components.targets.facts import DatabaseHosts
 
 NAME = "postgres"
@@ -51,8 +52,44 @@ def tuning(config: PostgresConfig) -> dict[str, str]:
     }
 
 
-def server_args(config: PostgresConfig) -> tuple[str, ...]:
-    settings = {**tuning(config), "listen_addresses": "*"}
+SSL_MODE = "verify-full"
+"""libpq checks the server's chain against the CA file and its name against the host it dialled
+(https://www.postgresql.org/docs/current/libpq-ssl.html, "sslmode"): an on-path server with any other
+certificate, or this environment's certificate for another host, is refused."""
+PLAINTEXT_MODE = "disable"
+
+
+def server_tls_settings(directory: str = tls.TLS_DIR) -> dict[str, str]:
+    """postgresql.conf's TLS settings for a server that runs its own container (a platform with a PKI but
+    no operator; CloudNativePG sets its own from the same Secret). TLS 1.3 only: every client here is
+    libpq 13+ or node-postgres on OpenSSL 3."""
+    return {"ssl": "on", "ssl_cert_file": f"{directory}/tls.crt", "ssl_key_file": f"{directory}/tls.key",
+            "ssl_ca_file": f"{directory}/ca.crt", "ssl_min_protocol_version": "TLSv1.3"}
+
+
+def client_env(transit_tls: bool, ca_file: str = tls.CA_FILE) -> dict[str, str]:
+    """libpq's own variables (psql, pg_dump, pg_isready read them) and the application contract's."""
+    if not transit_tls:
+        return {"PGSSLMODE": PLAINTEXT_MODE, "DATABASE_SSL_MODE": PLAINTEXT_MODE}
+    return {"PGSSLMODE": SSL_MODE, "PGSSLROOTCERT": ca_file,
+            "DATABASE_SSL_MODE": SSL_MODE, "DATABASE_SSL_ROOT_CERT": ca_file}
+
+
+def url_query(transit_tls: bool, ca_file: str = tls.CA_FILE) -> str:
+    """The `sslmode` (and `sslrootcert`) parameters of a libpq connection URI."""
+    if not transit_tls:
+        return f"sslmode={PLAINTEXT_MODE}"
+    return f"sslmode={SSL_MODE}&sslrootcert={ca_file}"
+
+
+def certificate(hosts: DatabaseHosts) -> spec.ServerCertificate:
+    """The names clients dial: the read-write and read-only hosts (CloudNativePG's `-rw` and `-ro`
+    Services, or the one server's name)."""
+    return spec.ServerCertificate(name=NAME, dns_names=tuple(dict.fromkeys((hosts.read_write, hosts.read_only))))
+
+
+def server_args(config: PostgresConfig, transit_tls: bool = False) -> tuple[str, ...]:
+    settings = {**tuning(config), "listen_addresses": "*", **(server_tls_settings() if transit_tls else {})}
     args: list[str] = ["postgres"]
     for key, value in settings.items():
         args += ["-c", f"{key}={value}"]
@@ -138,6 +175,9 @@ class PostgresArgs:
     replicated: bool
     """The platform runs `instances` members (`PlatformFacts.replicates_databases`); else one server."""
     archive: spec.ObjectStore | None = None
+    transit_tls: bool = False
+    """The platform issues certificates (`PlatformFacts.transit_tls`): the server speaks TLS and every client
+    here verifies it (`sslmode=verify-full`)."""
 
 
 def object_store(backup: BackupConfig, environment: str, access_key_id: pulumi.Output[str],
@@ -211,6 +251,7 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         kind=spec.WorkloadKind.STATEFUL,
         replicas=config.instances if args.replicated else 1,
         database=database(args),
+        certificate=certificate(args.hosts) if args.transit_tls else None,
         ports=(spec.Port("postgres", PORT, host_port=PORT),),
         volumes=volumes(config),
         identity=stored_identity(config),
@@ -223,7 +264,7 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
             image=config.image,
             resources=resources_of(config.resources),
             command=("/bin/sh", "-c", START_SCRIPT),
-            args=server_args(config),
+            args=server_args(config, args.transit_tls),
             env=spec.frozen_map({
                 "POSTGRES_USER": SUPERUSER,
                 "POSTGRES_DB": "postgres",
@@ -246,6 +287,8 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
             resources=spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi",
                                      memory_limit="128Mi"),
             command=("/bin/sh", "-c", bootstrap_script(args.hosts.read_write)),
+            env=spec.frozen_map(client_env(args.transit_tls)),
+            trusts_ca=args.transit_tls,
             secret_files=secrets,
             config_files=(spec.ConfigFile("/etc/dreamscape/bootstrap.sql", bootstrap_sql(config)),),
             security=security,
@@ -254,23 +297,29 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
     return spec.Blueprint(services=(service,), tasks=(bootstrap,))
 
 
-def link(config: PostgresConfig, app_password: pulumi.Output[str], hosts: DatabaseHosts) -> spec.Link:
+def link(config: PostgresConfig, app_password: pulumi.Output[str], hosts: DatabaseHosts,
+         transit_tls: bool = False) -> spec.Link:
     """What an application gets: the read-write host (and a read-only one for queries that may lag), the app
-    database, its role, and the role's password as a file."""
+    database, its role, the role's password as a file, and how to verify the server
+    (docs/application-contract.md)."""
     secret = spec.SecretFile(PASSWORD_FILE, app_password)
     return spec.Link(
         service=NAME, zone=spec.Zone.DATABASE,
         env={"DATABASE_HOST": hosts.read_write, "DATABASE_READ_HOST": hosts.read_only,
              "DATABASE_PORT": str(PORT), "DATABASE_NAME": config.database,
-             "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path},
+             "DATABASE_USER": config.app_user, "DATABASE_PASSWORD_FILE": secret.path,
+             **client_env(transit_tls)},
         setup=(BOOTSTRAP_TASK,),
         secret_files=(secret,),
+        trusts_ca=transit_tls,
     )
 
 
-def url(config: PostgresConfig, app_password: pulumi.Output[str], host: str = NAME) -> pulumi.Output[str]:
+def url(config: PostgresConfig, app_password: pulumi.Output[str], host: str = NAME,
+        transit_tls: bool = False) -> pulumi.Output[str]:
     return pulumi.Output.secret(pulumi.Output.format(
-        "postgresql://{0}:{1}@{2}:{3}/{4}", config.app_user, app_password, host, PORT, config.database))
+        "postgresql://{0}:{1}@{2}:{3}/{4}?{5}", config.app_user, app_password, host, PORT, config.database,
+        url_query(transit_tls)))
 
 
 class Postgres(BlueprintComponent):

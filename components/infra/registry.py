@@ -57,6 +57,7 @@ def _postgres(inputs: InfraInputs) -> InfraPlan:
     config, secrets = inputs.config, inputs.secrets
     rotation = config.secret_rotation
     hosts = inputs.platform.database_hosts(postgres.NAME)
+    tls = inputs.platform.transit_tls
     offsite = config.backup.offsite
     archive = None
     if offsite is not None:
@@ -69,18 +70,18 @@ def _postgres(inputs: InfraInputs) -> InfraPlan:
             config=config.postgres, superuser_password=secrets["postgresSuperuser"],
             app_password=secrets["postgresApp"],
             run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}",
-            hosts=hosts, replicated=inputs.platform.replicates_databases, archive=archive)),
-        link=postgres.link(config.postgres, secrets["postgresApp"], hosts),
+            hosts=hosts, replicated=inputs.platform.replicates_databases, archive=archive, transit_tls=tls)),
+        link=postgres.link(config.postgres, secrets["postgresApp"], hosts, tls),
         outputs={"host": hosts.read_write, "readOnlyHost": hosts.read_only,
-                 "url": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_write),
-                 "readOnlyUrl": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_only)},
+                 "url": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_write, tls),
+                 "readOnlyUrl": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_only, tls)},
     )
 
 
 def _redis(inputs: InfraInputs) -> InfraPlan:
-    config, password = inputs.config.redis, inputs.secrets["redis"]
-    return InfraPlan(blueprint=redis.blueprint(config, password), link=redis.link(config, password),
-                     outputs={"host": redis.NAME, "url": redis.url(password)})
+    config, password, tls = inputs.config.redis, inputs.secrets["redis"], inputs.platform.transit_tls
+    return InfraPlan(blueprint=redis.blueprint(config, password, tls), link=redis.link(config, password, tls),
+                     outputs={"host": redis.NAME, "url": redis.url(password, tls)})
 
 
 def _kafka(inputs: InfraInputs) -> InfraPlan:

@@ -97,6 +97,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
         postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
         redis_password=data.redis_password, redis_cluster=data.redis_cluster,
         kafka_bootstrap=data.kafka_bootstrap, gateways=inputs.gateways, cluster_state=cluster_state(inputs.platform),
+        transit_tls=inputs.platform.transit_tls,
     ))
     alerting = alertmanager.blueprint(AlertmanagerComponentArgs(config=config.alertmanager,
                                                                 receivers=inputs.receivers))

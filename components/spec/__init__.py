@@ -33,9 +33,11 @@ from components.spec.service import (
     member_host,
     peers_name,
 )
+from components.spec.tls import CA_FILE, ServerCertificate
 from components.spec.zones import DATA_ZONES, Zone
 
 __all__ = [
+    "CA_FILE",
     "DATA_ZONES",
     "SECRETS_DIR",
     "ApiRule",
@@ -65,6 +67,7 @@ __all__ = [
     "ScaleSignal",
     "SecretFile",
     "Security",
+    "ServerCertificate",
     "Service",
     "Task",
     "Text",

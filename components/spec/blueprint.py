@@ -28,6 +28,8 @@ class Link:
     secret_files: tuple[SecretFile, ...] = ()
     setup: tuple[str, ...] = ()
     """Tasks that must have run before a consumer's own tasks use the link (the app role and database)."""
+    trusts_ca: bool = False
+    """The service speaks TLS: a consumer needs the environment's CA (`Container.trusts_ca`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

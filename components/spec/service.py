@@ -15,6 +15,7 @@ import pulumi
 
 from components.config.quantities import cpu_millicores, memory_bytes
 from components.spec.database import Database
+from components.spec.tls import ServerCertificate
 from components.spec.zones import Zone
 
 SECRETS_DIR = "/run/secrets/dreamscape"
@@ -322,6 +323,9 @@ class Container:
     preserved_paths: tuple[str, ...] = ()
     """Image directories kept visible under a source mount (`node_modules`): an anonymous volume on
     Docker, seeded from the image. Only meaningful with source `host_mounts`."""
+    trusts_ca: bool = False
+    """It connects to TLS servers of the environment: the platform mounts the environment's CA at
+    `spec.CA_FILE` (components/spec/tls.py). Set only where the platform has transit TLS."""
 
 
 @dataclass(frozen=True)
@@ -358,6 +362,8 @@ class Service:
     """TCP ports it opens to public addresses (never a private range), e.g. its notification receivers'."""
     redundancy: Redundancy | None = None
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
+    certificate: ServerCertificate | None = None
+    """It serves TLS: the platform issues, renews and mounts this certificate (components/spec/tls.py)."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:

@@ -98,6 +98,13 @@ class PlatformFacts(Protocol):
         ...
 
     @property
+    def transit_tls(self) -> bool:
+        """An internal PKI issues and renews server certificates (`spec.ServerCertificate`) and mounts the
+        environment's CA in clients (`spec.Container.trusts_ca`): data services speak TLS and clients verify
+        them. Without one, traffic between services stays plaintext on the platform's own networks."""
+        ...
+
+    @property
     def reserved(self) -> tuple[Reserved, ...]:
         """What the platform runs on this stack's account (operators it installs); budgets count it."""
         ...

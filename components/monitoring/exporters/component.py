@@ -35,6 +35,8 @@ import pulumi
 from components import spec
 from components.config import ExportersConfig
 from components.deploy import BlueprintComponent
+from components.infra import postgres as postgres_server
+from components.infra import redis as redis_server
 from components.infra.common import resources_of
 from components.monitoring import labels
 from components.monitoring.common import COMPONENT, NOBODY
@@ -71,6 +73,8 @@ class ExportersArgs:
     kafka_bootstrap: str
     gateways: tuple[NginxStatus, ...] = ()
     cluster_state: ClusterState | None = None
+    transit_tls: bool = False
+    """Postgres and Redis speak TLS (`PlatformFacts.transit_tls`): their exporters verify them with the CA."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,8 +107,11 @@ KUBE_STATE_METRICS_RESOURCES = ("cronjobs", "deployments", "jobs", "persistentvo
 keeps it as `exported_pod` (honor_labels is off), and the crash-loop rules name it `kubernetes_pod`."""
 
 
-def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str]) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.json_dumps({f"redis://{a}": password for a in addresses}))
+def redis_password_file(addresses: tuple[str, ...], password: pulumi.Output[str],
+                        transit_tls: bool = False) -> pulumi.Output[str]:
+    """redis_exporter looks a target's password up by its full URI, scheme included."""
+    scheme = redis_server.scheme(transit_tls)
+    return pulumi.Output.secret(pulumi.Output.json_dumps({f"{scheme}://{a}": password for a in addresses}))
 
 
 def _alive(port: int) -> spec.Probe:
@@ -189,16 +196,22 @@ def blueprint(args: ExportersArgs) -> spec.Blueprint:
         image=args.config.postgres_image,
         resources=resources,
         env=spec.frozen_map({
-            "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?sslmode=disable",
+            "DATA_SOURCE_URI": f"{args.postgres_host}:{args.postgres_port}/postgres?"
+                               f"{postgres_server.url_query(args.transit_tls)}",
             "DATA_SOURCE_USER": args.postgres_user,
             "DATA_SOURCE_PASS_FILE": pg_password.path,
         }),
         secret_files=(pg_password,),
+        trusts_ca=args.transit_tls,
         security=_SECURITY,
     ), readiness=spec.Probe(http_path="/", port=POSTGRES_EXPORTER.port))
     redis_file = spec.SecretFile("redis-exporter-passwords.json",
-                                 redis_password_file(args.redis_addresses, args.redis_password))
-    redis_env = {"REDIS_ADDR": f"redis://{args.redis_addresses[0]}", "REDIS_PASSWORD_FILE": redis_file.path}
+                                 redis_password_file(args.redis_addresses, args.redis_password, args.transit_tls))
+    redis_env = {"REDIS_ADDR": f"{redis_server.scheme(args.transit_tls)}://{args.redis_addresses[0]}",
+                 "REDIS_PASSWORD_FILE": redis_file.path}
+    if args.transit_tls:
+        # redis_exporter checks the chain and, as a Go TLS client, the host name it dialled.
+        redis_env["REDIS_EXPORTER_TLS_CA_CERT_FILE"] = spec.CA_FILE
     if args.redis_cluster:
         redis_env["REDIS_EXPORTER_IS_CLUSTER"] = "true"
     redis = _exporter(REDIS_EXPORTER, spec.Zone.CACHE, spec.Container(
@@ -206,6 +219,7 @@ def blueprint(args: ExportersArgs) -> spec.Blueprint:
         resources=resources,
         env=spec.frozen_map(redis_env),
         secret_files=(redis_file,),
+        trusts_ca=args.transit_tls,
         security=_SECURITY,
     ))
     kafka = _exporter(KAFKA_EXPORTER, spec.Zone.MESSAGING, spec.Container(

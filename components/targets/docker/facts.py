@@ -25,6 +25,8 @@ class DockerFacts:
     builds_from_source: bool = True
     reserved: tuple[Reserved, ...] = ()
     replicates_databases: bool = False
+    transit_tls: bool = False
+    """No PKI on a laptop: services talk plaintext on the environment's internal networks (docs/security.md)."""
 
     def database_hosts(self, name: str) -> DatabaseHosts:
         """One server (no operator here): reads and writes go to it."""

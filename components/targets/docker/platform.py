@@ -172,6 +172,8 @@ class DockerPlatform(pulumi.ComponentResource):
         return [docker.ContainerNetworksAdvancedArgs(name=self.networks[z].name, aliases=aliases) for z in joined]
 
     def _container_args(self, container: Container) -> dict[str, object]:
+        if container.trusts_ca:
+            raise ValueError("the Docker target has no PKI (PlatformFacts.transit_tls is false): no CA to mount")
         envs = [pulumi.Output.concat(k, "=", v) for k, v in sorted(container.env.items())]
         envs += [pulumi.Output.concat(k, "=", v) for k, v in sorted(container.secret_env.items())]
         uploads = [
@@ -251,6 +253,9 @@ class DockerPlatform(pulumi.ComponentResource):
     # -- Target protocol -----------------------------------------------------------------------
     def deploy_service(self, service: Service, parent: pulumi.Resource,
                        after: Sequence[Deployed] = ()) -> Deployed:
+        if service.certificate is not None:
+            raise ValueError(f"{service.name}: the Docker target has no PKI (PlatformFacts.transit_tls is false) "
+                             "to issue a server certificate from")
         image = self._image(service.container.image, parent, service.name)
         ready: list[pulumi.Resource] = []
         probe = service.probes.readiness or service.probes.liveness

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from components.spec import Database, ObjectStore, Recovery, Resources, Service
+from components.targets.kubernetes import pki
 from components.targets.kubernetes.network import PRIVATE_CIDRS, _policy, _tcp
 
 JsonDict = dict[str, Any]
@@ -33,6 +34,9 @@ API = "postgresql.cnpg.io/v1"
 BARMAN_API = "barmancloud.cnpg.io/v1"
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 CLUSTER_LABEL = "cnpg.io/cluster"
+RELOAD_LABEL = "cnpg.io/reload"
+"""On a Secret the Cluster uses: the instance manager reloads the server when the Secret changes (a renewed
+certificate reaches Postgres without a restart)."""
 OPERATOR_NAMESPACE = "cnpg-system"
 INSTANCE_MANAGER_PORT = 8000
 """The instance manager's status endpoint, which the operator polls on every member."""
@@ -93,6 +97,12 @@ def cluster_spec(service: Service, database: Database, storage_class: str, label
                      "topologyKey": "kubernetes.io/hostname"},
         "inheritedMetadata": {"labels": dict(labels), **({"annotations": dict(annotations)} if annotations else {})},
     }
+    if service.certificate is not None:
+        # The environment's CA signs the server certificate (kubernetes/pki.py), so every client trusts the
+        # one CA file it trusts for Redis too. The Secret carries `ca.crt`, which is all serverCASecret needs
+        # when serverTLSSecret is given; replication keeps CloudNativePG's own client CA and certificates.
+        secret = pki.secret_name(service.certificate)
+        spec["certificates"] = {"serverTLSSecret": secret, "serverCASecret": secret}
     if database.archive is not None:
         spec["plugins"] = [_plugin(store_name(name), name, archiver=True)]
     return spec

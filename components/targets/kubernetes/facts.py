@@ -30,6 +30,8 @@ class KubernetesFacts:
     """CloudNativePG (installed by this stack or by the cluster's owner)."""
     installs_operators: bool = False
     """This stack installs the cluster-wide operators (`kubernetes.installOperators`)."""
+    transit_tls: bool = True
+    """cert-manager (installed with the operators) runs each environment's CA (kubernetes/pki.py)."""
 
     @property
     def reserved(self) -> tuple[Reserved, ...]:

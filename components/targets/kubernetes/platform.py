@@ -24,11 +24,23 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
-from components.spec import Database, Probes, Redundancy, Route, Service, Task, Text, WorkloadKind, peers_name
+from components.spec import (
+    Database,
+    Probes,
+    Redundancy,
+    Route,
+    ServerCertificate,
+    Service,
+    Task,
+    Text,
+    WorkloadKind,
+    peers_name,
+)
 from components.spec.access import Access
+from components.spec.tls import SECRET_KEYS, TLS_DIR
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import cnpg, issuers, operators, scaling, workloads
+from components.targets.kubernetes import cnpg, issuers, operators, pki, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
 from components.targets.kubernetes.network import (
@@ -127,8 +139,44 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self.operators: tuple[operators.Operator, ...] = (
             operators.OPERATORS if args.kubernetes.install_operators else ())
         """The operators this stack installs (none where the cluster's owner installs them)."""
+        self._cert_manager: pulumi.Resource | None = None
         self._install_operators(name)
+        self.ca_issuer = self._pki(name)
         self.register_outputs({"namespace": self.namespace.metadata["name"]})
+
+    def _pki(self, name: str) -> pulumi.Resource:
+        """The environment's own CA, in its namespace (kubernetes/pki.py says why not cluster-wide): a
+        self-signed Issuer signs the CA certificate, and a CA Issuer over it signs every server certificate."""
+        validity = pki.Validity(duration=self._config.pki.ca_duration, renew_before=self._config.pki.ca_renew_before)
+        waits = [self.namespace, *([self._cert_manager] if self._cert_manager is not None else [])]
+        labels = {"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi",
+                  "app.kubernetes.io/component": "pki"}
+        self_signed = k8s.apiextensions.CustomResource(
+            f"{name}-pki-selfsigned", api_version=pki.API_VERSION, kind=pki.ISSUER,
+            metadata=self._metadata(pki.SELF_SIGNED, labels), spec=pki.self_signed_issuer_spec(),
+            opts=self.custom_resource_opts(self, pki.API_VERSION, pki.ISSUER, depends_on=waits))
+        # Replacing the CA would make every client's trust file stale at once: protected with the data.
+        ca = k8s.apiextensions.CustomResource(
+            f"{name}-pki-ca", api_version=pki.API_VERSION, kind=pki.CERTIFICATE,
+            metadata=self._metadata(pki.CA_NAME, labels),
+            spec=pki.ca_certificate_spec(self.settings.environment, validity),
+            opts=self.custom_resource_opts(self, pki.API_VERSION, pki.CERTIFICATE, depends_on=[self_signed],
+                                           protect=self.settings.protect))
+        return k8s.apiextensions.CustomResource(
+            f"{name}-pki-issuer", api_version=pki.API_VERSION, kind=pki.ISSUER,
+            metadata=self._metadata(pki.CA_NAME, labels), spec=pki.ca_issuer_spec(),
+            opts=self.custom_resource_opts(self, pki.API_VERSION, pki.ISSUER, depends_on=[ca]))
+
+    def _certificate(self, certificate: ServerCertificate, labels: dict[str, str], parent: pulumi.Resource,
+                     secret_labels: dict[str, str] | None = None) -> pulumi.Resource:
+        """A server certificate from the environment's CA; cert-manager keeps its Secret renewed."""
+        validity = pki.Validity(duration=self._config.pki.duration, renew_before=self._config.pki.renew_before)
+        return k8s.apiextensions.CustomResource(
+            f"{certificate.name}-certificate", api_version=pki.API_VERSION, kind=pki.CERTIFICATE,
+            metadata=self._metadata(pki.secret_name(certificate), labels),
+            spec=pki.server_certificate_spec(certificate, self.namespace_name, validity, secret_labels),
+            opts=self.custom_resource_opts(parent, pki.API_VERSION, pki.CERTIFICATE,
+                                           depends_on=[self.namespace, self.ca_issuer]))
 
     def _install_operators(self, name: str) -> None:
         """Every operator's vendored CRDs, then its HelmChart (operators.py says why in this order).
@@ -161,7 +209,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
             )
         if operators.CERT_MANAGER.name in charts:
-            self._cluster_issuers(name, charts[operators.CERT_MANAGER.name])
+            self._cert_manager = charts[operators.CERT_MANAGER.name]
+            self._cluster_issuers(name, self._cert_manager)
 
     def _cluster_issuers(self, name: str, cert_manager: pulumi.Resource) -> None:
         """Let's Encrypt production and staging, cluster-wide, next to cert-manager (kubernetes/issuers.py)."""
@@ -280,14 +329,21 @@ class KubernetesPlatform(pulumi.ComponentResource):
                       secret_name: str | None, ports: list[JsonDict], extra: JsonDict) -> JsonDict:
         container = service_or_task.container
         probes = service_or_task.probes if isinstance(service_or_task, Service) else None
-        mounts = (
+        mounts: list[JsonDict] = (
             [{"name": v.name, "mount_path": v.mount_path} for v in service_or_task.volumes]
             if isinstance(service_or_task, Service)
             else []
         )
         init_containers, init_volumes, shared = self._init_step(name, service_or_task, secret_name)
+        certificate = service_or_task.certificate if isinstance(service_or_task, Service) else None
+        if certificate is not None:
+            mounts.append({"name": "tls", "mount_path": TLS_DIR, "read_only": True})
         main, volumes = container_spec(name, container, secret_name, ports, probes or Probes(),
                                        mounts + shared)
+        if certificate is not None:
+            volumes.append({"name": "tls", "secret": {
+                "secret_name": pki.secret_name(certificate), "default_mode": 0o440,
+                "items": [{"key": key, "path": key} for key in SECRET_KEYS]}})
         volumes += init_volumes
         annotations: dict[str, Text] = (
             pod_annotations(service_or_task) if isinstance(service_or_task, Service) else {})
@@ -382,6 +438,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             return self._metadata(name, labels, namespace=ns_name)
 
         secret_name, files = self._files(service.name, service, labels, parent, placement)
+        if service.certificate is not None:
+            files.append(self._certificate(service.certificate, labels, parent))
         ports = [{"name": p.name, "container_port": p.number, "protocol": p.protocol} for p in service.ports]
         extra: JsonDict = workloads.placement_spec(service, selector, env)
         if ns_name != self.namespace_name:
@@ -512,6 +570,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 metadata=meta(cnpg.store_name(name)), spec=cnpg.object_store_spec(name, archive),
                 opts=self.custom_resource_opts(parent, cnpg.BARMAN_API, "ObjectStore",
                                                depends_on=[self.namespace])))
+        if service.certificate is not None:
+            secrets.append(self._certificate(service.certificate, labels, parent, {cnpg.RELOAD_LABEL: ""}))
         storage_class = self._config.storage_class
         cluster = k8s.apiextensions.CustomResource(
             f"{name}-cluster", api_version=cnpg.API, kind="Cluster", metadata=meta(name),

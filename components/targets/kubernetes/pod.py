@@ -14,6 +14,8 @@ from collections import defaultdict
 from typing import Any
 
 from components.spec import SECRETS_DIR, ConfigFile, Container, ImageBuild, Probe, Probes
+from components.spec.tls import CA_DIR, CA_FILE
+from components.targets.kubernetes.pki import CA_NAME
 
 JsonDict = dict[str, Any]
 
@@ -109,6 +111,9 @@ def container_spec(name: str, spec: Container, secret_name: str | None, ports: l
             "items": [{"key": s.key, "path": s.key} for s in spec.secret_files],
         }})
         mounts.append({"name": "secrets", "mount_path": SECRETS_DIR, "read_only": True})
+    if spec.trusts_ca:
+        volumes.append(ca_volume())
+        mounts.append({"name": "ca", "mount_path": CA_DIR, "read_only": True})
     config_map = None
     if any(not f.secret for f in spec.config_files):
         config_map = config_map_name or f"{name}-config"
@@ -153,6 +158,12 @@ def container_spec(name: str, spec: Container, secret_name: str | None, ports: l
     if spec.working_dir:
         container["working_dir"] = spec.working_dir
     return container, volumes
+
+
+def ca_volume() -> JsonDict:
+    """Only the certificate of the environment's CA (public), never its key, from the CA's Secret."""
+    return {"name": "ca", "secret": {"secret_name": CA_NAME, "default_mode": 0o444,
+                                     "items": [{"key": "ca.crt", "path": CA_FILE.rsplit("/", 1)[1]}]}}
 
 
 def pod_security(spec: Container) -> JsonDict:

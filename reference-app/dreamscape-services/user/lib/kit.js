@@ -10,6 +10,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
+const tls = require('node:tls');
 
 const startedAt = Date.now() / 1000;
 
@@ -197,15 +198,19 @@ function parseReply(buf, pos = 0) {
   throw new Error(`unexpected RESP type ${type}`);
 }
 
-/** Run `commands` on one connection (AUTH first when a password is set); resolves with the replies. */
-function redisCommands(host, port, password, commands, timeoutMs = 3000) {
+/** Run `commands` on one connection (AUTH first when a password is set); resolves with the replies.
+ * With `ca` (PEM text) the connection is TLS, and the server must present a certificate from that CA for
+ * `host` (Node checks the chain and the name; docs/application-contract.md, "Encryption in transit"). */
+function redisCommands(host, port, password, commands, timeoutMs = 3000, ca = null) {
   return new Promise((resolve, reject) => {
     const all = password ? [['AUTH', password], ...commands] : commands;
-    const socket = net.createConnection({ host, port: Number(port) });
+    const socket = ca
+      ? tls.connect({ host, port: Number(port), ca, servername: net.isIP(host) ? undefined : host })
+      : net.createConnection({ host, port: Number(port) });
     let buf = Buffer.alloc(0);
     const replies = [];
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`redis ${host}:${port} timed out`)));
-    socket.on('connect', () => socket.write(all.map(encodeCommand).join('')));
+    socket.on(ca ? 'secureConnect' : 'connect', () => socket.write(all.map(encodeCommand).join('')));
     socket.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       let parsed;
@@ -222,12 +227,23 @@ function redisCommands(host, port, password, commands, timeoutMs = 3000) {
   });
 }
 
-/** A Redis client from REDIS_HOST / REDIS_PORT / REDIS_PASSWORD_FILE; follows one MOVED in cluster mode. */
+/** The CA to verify a server with, from the file the variable names (`REDIS_TLS_CA`): null when the platform runs plaintext.
+ * Read on each connection, so a renewed CA file is picked up without a restart. */
+function trustedCa(variable) {
+  const file = process.env[variable];
+  return file ? fs.readFileSync(file, 'utf8') : null;
+}
+
+/** A Redis client from REDIS_HOST / REDIS_PORT / REDIS_PASSWORD_FILE (TLS with REDIS_TLS=true and the CA in
+ * REDIS_TLS_CA); follows one MOVED in cluster mode. */
 function redisFromEnv() {
   if (!process.env.REDIS_HOST) return null;
   const password = secret('REDIS_PASSWORD');
+  const useTls = process.env.REDIS_TLS === 'true';
+  if (useTls && !process.env.REDIS_TLS_CA) throw new Error('REDIS_TLS=true needs REDIS_TLS_CA, the CA file');
   const run = async (host, port, commands, hops = 0) => {
-    const replies = await redisCommands(host, port, password, commands);
+    const ca = useTls ? trustedCa('REDIS_TLS_CA') : null;
+    const replies = await redisCommands(host, port, password, commands, 3000, ca);
     for (const reply of replies) {
       if (reply instanceof Error) {
         const moved = /^(MOVED|ASK) \d+ (.+):(\d+)$/.exec(reply.message);
@@ -242,10 +258,22 @@ function redisFromEnv() {
 
 // --- Postgres, Kafka (pure-JS npm packages, loaded only when configured) ----------------------------
 
+/** node-postgres' `ssl` for DATABASE_SSL_MODE: `verify-full` checks the chain against
+ * DATABASE_SSL_ROOT_CERT and the name against DATABASE_HOST (libpq's meaning); `disable` is plaintext. */
+function postgresSsl() {
+  const mode = process.env.DATABASE_SSL_MODE || 'disable';
+  if (mode === 'disable') return false;
+  if (mode !== 'verify-full') throw new Error(`DATABASE_SSL_MODE ${mode}: expected verify-full or disable`);
+  const ca = trustedCa('DATABASE_SSL_ROOT_CERT');
+  if (!ca) throw new Error('DATABASE_SSL_MODE=verify-full needs DATABASE_SSL_ROOT_CERT, the CA file');
+  return { ca, rejectUnauthorized: true };
+}
+
 function postgresFromEnv() {
   if (!process.env.DATABASE_HOST) return null;
   const { Pool } = require('pg'); // eslint-disable-line global-require
   return new Pool({
+    ssl: postgresSsl(),
     host: process.env.DATABASE_HOST,
     port: Number(process.env.DATABASE_PORT || 5432),
     database: process.env.DATABASE_NAME,
@@ -623,7 +651,7 @@ function createService({ name, prefix, checks = {}, routes = {}, intervalMs = 15
 }
 
 module.exports = {
-  secret, Metrics, createService, errorTracker, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, kafkaFromEnv,
+  secret, Metrics, createService, errorTracker, answerUpgrade, redisFromEnv, redisCommands, parseReply, postgresFromEnv, postgresSsl, kafkaFromEnv,
   minioFromEnv, s3Request, migrate, seed, hashPassword, verifyPassword, signToken, verifyToken, bearerToken,
   readJson,
   HttpError,
