@@ -25,8 +25,8 @@ import pulumi
 from components import spec
 from components.config import BackupConfig, MinioConfig, PostgresConfig
 from components.deploy import BlueprintComponent
-from components.infra.minio import API_PORT, ROOT_SECRET, ROOT_USER, mc_client
 from components.infra.minio import NAME as MINIO
+from components.infra.minio import ROOT_SECRET, ROOT_USER, mc_client
 from components.infra.minio import UID as MINIO_UID
 from components.infra.minio_access import Consumer, prefix_user, provisioning
 from components.infra.postgres import NAME as POSTGRES
@@ -59,7 +59,8 @@ class BackupInputs:
     run_id: str = "0"
     """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
     transit_tls: bool = False
-    """The server speaks TLS (`PlatformFacts.transit_tls`): pg_dump verifies it (`sslmode=verify-full`)."""
+    """The servers speak TLS (`PlatformFacts.transit_tls`): pg_dump verifies Postgres
+    (`sslmode=verify-full`), mc verifies MinIO's https, both with the environment's CA."""
 
 
 def backup_user(bucket: str) -> Consumer:
@@ -98,10 +99,9 @@ def upload_command(config: BackupConfig) -> str:
 def blueprint(args: BackupInputs) -> spec.Blueprint:
     """The backup bucket and user (a setup task after MinIO) and the nightly dump-and-upload task."""
     config = args.config
-    minio_url = f"http://{MINIO}:{API_PORT}"
     client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
-    root = mc_client("dreamscape", minio_url, ROOT_USER, args.secrets[ROOT_SECRET])
-    uploader = mc_client(ALIAS, minio_url, BACKUP_USER, args.secrets[BACKUP_SECRET])
+    root = mc_client("dreamscape", ROOT_USER, args.secrets[ROOT_SECRET], args.transit_tls)
+    uploader = mc_client(ALIAS, BACKUP_USER, args.secrets[BACKUP_SECRET], args.transit_tls)
     steps = provisioning("dreamscape", buckets=(config.bucket,), consumers=(backup_user(config.bucket),),
                          secrets=args.secrets)
     small = spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi", memory_limit="128Mi")
@@ -119,6 +119,7 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
             env=spec.frozen_map(root.env),
             secret_files=(root.secret_file, *steps.secret_files),
             config_files=steps.config_files,
+            trusts_ca=root.trusts_ca,
             security=client_security,
         ),
     )
@@ -146,6 +147,7 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
             command=("/bin/bash", "-c", f"set -eu; {uploader.prepare}; {upload_command(config)}"),
             env=spec.frozen_map(uploader.env),
             secret_files=(uploader.secret_file,),
+            trusts_ca=uploader.trusts_ca,
             security=client_security,
         ),
     )

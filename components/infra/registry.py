@@ -96,10 +96,11 @@ def _minio(inputs: InfraInputs) -> InfraPlan:
     backup = inputs.config.backup
     rotation = inputs.config.secret_rotation
     run_id = f"{rotation.get(minio.ROOT_SECRET, 0)}-{rotation.get(minio.APP_SECRET, 0)}"
+    transit_tls = inputs.platform.transit_tls
     return InfraPlan(blueprint=minio.blueprint(config, secrets, backup.bucket if backup.enabled else None,
-                                               run_id=run_id),
-                     link=minio.link(config, secrets[minio.APP_SECRET]),
-                     outputs={"endpoint": minio.ENDPOINT})
+                                               run_id=run_id, transit_tls=transit_tls),
+                     link=minio.link(config, secrets[minio.APP_SECRET], transit_tls),
+                     outputs={"endpoint": minio.endpoint(transit_tls)})
 
 
 REGISTRY: tuple[InfraEntry, ...] = (

@@ -33,6 +33,9 @@ class ScrapeTarget:
     """`service` label value."""
     credentials_file: str | None = None
     """Bearer token file inside the Prometheus container (MinIO)."""
+    server_name: str | None = None
+    """The target serves TLS from the environment's CA (its service has a `spec.ServerCertificate`):
+    Prometheus verifies the certificate against the CA for this name, whatever address it dials."""
 
     @property
     def address(self) -> str:
@@ -54,6 +57,7 @@ def scrape_targets(services: Iterable[spec.Service],
             host=service.host, port_name=port.name, port=port.number, path=port.metrics_path,
             pod=labels.pod_of(service), service=labels.process_of(service, port),
             credentials_file=credentials.get(service.name),
+            server_name=service.host if service.certificate is not None else None,
         )
         for service in services
         for port in service.ports

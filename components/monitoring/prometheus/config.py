@@ -21,6 +21,7 @@ from typing import TypedDict
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
 from components.monitoring.scrape import ScrapeTarget
+from components.spec.tls import CA_FILE
 
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
 _SIZE = re.compile(r"[0-9]+(B|KB|MB|GB|TB|PB|EB)")
@@ -100,15 +101,20 @@ def jobs_of(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[ScrapeTarget, ..
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
     for job, members in by_job.items():
-        shapes = {(m.path, m.credentials_file) for m in members}
+        shapes = {(m.path, m.credentials_file, m.server_name) for m in members}
         if len(shapes) != 1:
-            raise ValueError(f"targets of job {job!r} disagree on metrics path or credentials: "
+            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials or TLS: "
                              f"{sorted(shapes, key=str)}")
     return {job: tuple(members) for job, members in by_job.items()}
 
 
 def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
-    scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path, "scheme": "http"}
+    scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path,
+                                 "scheme": "http" if first.server_name is None else "https"}
+    if first.server_name is not None:
+        # Kubernetes discovery dials pod IPs: the certificate is checked for the service's name instead.
+        scrape["tls_config"] = {"ca_file": CA_FILE, "server_name": first.server_name,
+                                "insecure_skip_verify": False}
     if first.credentials_file is not None:
         scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
     if first.path == containers.METRICS_PATH:
