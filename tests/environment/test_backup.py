@@ -91,8 +91,10 @@ def test_credentials_reach_the_backup_only_as_secrets(prod: Evaluation) -> None:
     assert set(secret.inputs["stringData"]) == {"mc-config", "backup-postgres-password"}
     config = json.loads(secret.inputs["stringData"]["mc-config"])
     alias = config["aliases"]["backup"]
-    assert (config["version"], alias["url"], alias["accessKey"]) == ("10", "http://minio:9000", BACKUP_USER), (
-        f"mc's config names the backup alias with its own MinIO user, not root: {alias['url']}")
+    assert (config["version"], alias["url"], alias["accessKey"]) == ("10", "https://minio:9000", BACKUP_USER), (
+        f"mc's config names the backup alias (https, prod has transit TLS) with its own MinIO user: {alias['url']}")
+    assert "cp /run/tls/ca/ca.crt /tmp/.mc/certs/CAs/" in main["command"][-1], "mc verifies MinIO with the CA"
+    assert "--insecure" not in main["command"][-1] and "insecure" not in json.dumps(config)
     assert alias["secretKey"] in prod.generated_secrets, "the secret key is the generated backup secret"
 
 
