@@ -388,15 +388,7 @@ class MinioConfig(Section):
     public_buckets: list[BucketName] = []
     """Buckets anyone may download objects from by key, without credentials (`s3:GetObject` only, no
     listing): the VR assets the browser loads (seed 000 reads them at `http://<minio>/<bucket>/<key>`).
-    Each must be one of `buckets`."""
-
-    @model_validator(mode="after")
-    def _public_buckets_are_created(self) -> Self:
-        unknown = sorted(set(self.public_buckets) - set(self.buckets))
-        if unknown:
-            raise ValueError(f"publicBuckets {unknown} are not in buckets {self.buckets}: only created buckets "
-                             "get a bucket policy")
-        return self
+    Created like `buckets` (and kept by the stateful guard) when not listed there."""
     storage: MemoryQuantity
     """Data volume size."""
     resources: ResourcesConfig

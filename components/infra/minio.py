@@ -129,7 +129,7 @@ def volumes(config: MinioConfig) -> tuple[spec.DataVolume, ...]:
 def stored_identity(config: MinioConfig, backup_bucket: str | None) -> dict[str, str]:
     """The buckets that hold data (the configured ones and the backup bucket), and the server release:
     MinIO never supports running an older release over newer data."""
-    buckets = sorted({*config.buckets, *([backup_bucket] if backup_bucket else [])})
+    buckets = sorted({*config.buckets, *config.public_buckets, *([backup_bucket] if backup_bucket else [])})
     tag = tag_of(config.image)
     return {"buckets": ",".join(buckets), **({"release": tag} if tag and tag.startswith("RELEASE.") else {})}
 
@@ -179,7 +179,8 @@ def blueprint(config: MinioConfig, secrets: Mapping[str, pulumi.Output[str]],
         ),
     )
     client = mc_client("dreamscape", ROOT_USER, root_password, transit_tls)
-    steps = provisioning("dreamscape", buckets=config.buckets, public=config.public_buckets,
+    steps = provisioning("dreamscape", buckets=dict.fromkeys([*config.buckets, *config.public_buckets]),
+                         public=config.public_buckets,
                          consumers=(app_user(config),), secrets=secrets)
     buckets = spec.Task(
         name=f"{NAME}-buckets",

@@ -20,12 +20,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema
-import pytest
 
 from components.backup import POLICY as BACKUP_POLICY
 from components.infra.minio import APP_USER, ROOT_USER
 from tests import kube
-from tests.harness import Evaluation, evaluate, refuse
+from tests.harness import Evaluation, evaluate
 
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 SECRET = "kubernetes:core/v1:Secret"
@@ -228,8 +227,10 @@ def test_docker_receives_the_same_documents(dev: Evaluation, prod: Evaluation) -
     assert f"/etc/dreamscape/minio-policies/public-{ASSETS}.json" in uploads
 
 
-@pytest.mark.parametrize("public", [["not-created"], [ASSETS, "other"]])
-def test_a_public_bucket_must_be_created(public: list[str]) -> None:
-    refusal = refuse("dev", {"minio": {"publicBuckets": public}})
-    assert "minio.publicBuckets" in refusal.message or "publicBuckets" in refusal.message, refusal.message
-    assert not refusal.registered, "bad config stops before any resource is registered"
+def test_a_public_bucket_outside_buckets_is_created_and_kept() -> None:
+    """A public bucket is never a policy on nothing: it is created, and the stateful guard keeps it."""
+    stack = evaluate("prod", {"minio": {"buckets": ["dreamscape-panoramas"]}})
+    script = kube.pod_spec(stack.named("kubernetes:batch/v1:Job", "minio-buckets"))["containers"][0]["command"][-1]
+    assert f"mc mb --ignore-existing dreamscape/dreamscape-panoramas dreamscape/{ASSETS}" in script, script
+    identity = json.loads(json.dumps(stack.outputs["statefulIdentity"].value, default=str))
+    assert ASSETS in json.dumps(identity), "the public bucket holds data the guard protects"
