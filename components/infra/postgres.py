@@ -57,6 +57,9 @@ SSL_MODE = "verify-full"
 (https://www.postgresql.org/docs/current/libpq-ssl.html, "sslmode"): an on-path server with any other
 certificate, or this environment's certificate for another host, is refused."""
 PLAINTEXT_MODE = "disable"
+REJECT_PLAINTEXT = "hostnossl all all all reject"
+"""The server side of verify-full: a TCP connection without TLS is refused whoever it claims to be
+(https://www.postgresql.org/docs/current/auth-pg-hba-conf.html, `hostnossl`)."""
 
 
 def server_tls_settings(directory: str = tls.TLS_DIR) -> dict[str, str]:
@@ -212,6 +215,7 @@ def database(args: PostgresArgs) -> spec.Database:
         image=config.cluster_image, parameters=MappingProxyType(tuning(config)),
         synchronous=config.synchronous, archive=args.archive, recovery=recovery,
         metrics_port=CLUSTER_METRICS_PORT,
+        hba=(REJECT_PLAINTEXT,) if args.transit_tls else (),
     )
 
 

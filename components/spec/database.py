@@ -58,3 +58,5 @@ class Database:
     recovery: Recovery | None = None
     metrics_port: int = 9187
     """Where the operator's instance manager serves Prometheus metrics (CloudNativePG: 9187)."""
+    hba: tuple[str, ...] = ()
+    """pg_hba.conf rules ahead of the operator's catch-all password rule (refusing plaintext, say)."""

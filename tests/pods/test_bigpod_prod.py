@@ -9,6 +9,7 @@ import pytest
 
 from components.config import ConfigError, load
 from components.pods.catalog import CATALOG
+from components.targets.kubernetes.pki import CA_NAME as CA_SECRET
 from tests import kube
 from tests.harness import Evaluation, config_bag, evaluate
 from tests.monitoring.test_components import prometheus_yml
@@ -164,8 +165,13 @@ def test_pods_get_only_the_secrets_their_services_need(prod: Evaluation) -> None
     }
     for name, keys in expected.items():
         volumes = _deployment(prod, name)["spec"]["template"]["spec"]["volumes"]
-        items = {i["key"] for v in volumes if "secret" in v for i in v["secret"]["items"]}
+        items = {i["key"] for v in volumes if "secret" in v and v["secret"]["secretName"] != CA_SECRET
+                 for i in v["secret"]["items"]}
         assert items == keys, f"{name} receives exactly {sorted(keys)}, got {sorted(items)}"
+        # The environment's CA arrives from its own Secret: the public certificate only, never its key.
+        trust = [i["key"] for v in volumes if v.get("secret", {}).get("secretName") == CA_SECRET
+                 for i in v["secret"]["items"]]
+        assert trust == ["ca.crt"], f"{name} gets the CA certificate alone, got {trust}"
 
 
 def test_infra_endpoints_reach_the_pods_as_env_vars(prod: Evaluation) -> None:

@@ -87,6 +87,7 @@ def test_the_database_serves_the_environments_certificate_for_the_names_clients_
     cluster = next(manifest(r) for r in prod.resources if r.inputs.get("kind") == "Cluster"
                    and r.inputs["metadata"]["name"] == postgres.NAME)
     assert cluster["spec"]["certificates"] == {"serverTLSSecret": "postgres-tls", "serverCASecret": "postgres-tls"}
+    assert cluster["spec"]["postgresql"]["pg_hba"] == [postgres.REJECT_PLAINTEXT], "plaintext is refused server-side"
 
 
 def test_every_redis_member_serves_tls_only_with_its_certificate_mounted(prod: Evaluation) -> None:

@@ -16,6 +16,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -68,6 +69,9 @@ def tls_postgres(tmp_path: Path, pki: tuple[Authority, Authority]) -> Iterator[t
         for path in [server_dir, *server_dir.iterdir(), *server_dir.resolve().parent.glob(".tls-*/*"),
                      *server_dir.resolve().parent.glob(".tls-*")]:
             os.lchown(path, owner.pw_uid, owner.pw_gid)
+    # The rendered rule first, as CloudNativePG puts its user rules ahead of its catch-all password rule.
+    hba = base / "data" / "pg_hba.conf"
+    hba.write_text(f"{postgres.REJECT_PLAINTEXT}\n{hba.read_text()}")
     port = free_port()
     settings = postgres.server_tls_settings(str(server_dir))
     options = " ".join(f"-c {key}={value}" for key, value in settings.items())
@@ -105,6 +109,53 @@ def test_postgres_clients_verify_the_server_and_its_name(tls_postgres: tuple[int
     wrong_name = _psql(port, "postgres-impostor", ca_file, "SELECT 1")
     assert wrong_name.returncode != 0 and "does not match host name" in wrong_name.stderr, (
         f"this environment's certificate for another host is refused: {wrong_name.stderr}")
+    plaintext = subprocess.run([require_tool("psql"), f"postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable",
+                                "-tAc", "SELECT 1"], capture_output=True, text=True, timeout=60, check=False,
+                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    assert plaintext.returncode != 0 and "no encryption" in plaintext.stderr, (
+        f"the server refuses a client that skips TLS: {plaintext.stderr}")
+
+
+@pytest.fixture(scope="module")
+def auth_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference auth service (its rendered lib/kit.js and its locked node-postgres), installed."""
+    app = tmp_path_factory.mktemp("auth") / "auth"
+    shutil.copytree(ROOT / "reference-app" / "dreamscape-services" / "auth", app,
+                    ignore=shutil.ignore_patterns("node_modules"))
+    installed = subprocess.run([require_tool("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=app,
+                               capture_output=True, text=True, timeout=600, check=False,
+                               env={**os.environ, "npm_config_cache": str(app.parent / ".npm"),
+                                    "npm_config_update_notifier": "false"})
+    assert installed.returncode == 0, f"npm ci: {installed.stderr}"
+    return app
+
+
+def _kit_query(app: Path, port: int, host: str, ca_file: Path) -> subprocess.CompletedProcess[str]:
+    """The auth service's own Postgres pool, configured by the rendered link environment, dialling `host`."""
+    password = app.parent / "database-password"
+    password.write_text("unused-with-trust")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TEST_LOOPBACK_NAMES": host,
+           **{key: value for key, value in postgres.client_env(True, str(ca_file)).items()
+              if key.startswith("DATABASE_")},
+           "DATABASE_HOST": host, "DATABASE_PORT": str(port), "DATABASE_NAME": "postgres",
+           "DATABASE_USER": "postgres", "DATABASE_PASSWORD_FILE": str(password)}
+    script = ("const db = require('./lib/kit.js').postgresFromEnv(); db.query('SELECT ssl FROM pg_stat_ssl "
+              "WHERE pid = pg_backend_pid()').then((r) => { console.log(JSON.stringify(r.rows)); return db.end(); },"
+              " (e) => { console.error(e.message); process.exit(1); })")
+    return subprocess.run([require_tool("node", "nodejs"), "-r", str(LOOPBACK), "-e", script], cwd=app,
+                          capture_output=True, text=True, timeout=60, check=False, env=env)
+
+
+def test_the_reference_application_verifies_postgres_by_name(tls_postgres: tuple[int, Path], auth_service: Path,
+                                                              pki: tuple[Authority, Authority]) -> None:
+    port, ca_file = tls_postgres
+    _, other = pki
+    ok = _kit_query(auth_service, port, _hosts()[0], ca_file)
+    assert ok.returncode == 0 and '"ssl":true' in ok.stdout, f"node-postgres verifies and encrypts: {ok.stderr}"
+    wrong_name = _kit_query(auth_service, port, "postgres-impostor", ca_file)
+    assert wrong_name.returncode != 0 and "altnames" in wrong_name.stderr, wrong_name.stderr
+    wrong_ca = _kit_query(auth_service, port, _hosts()[0], other.cert)
+    assert wrong_ca.returncode != 0 and "certificate" in wrong_ca.stderr, wrong_ca.stderr
 
 
 # -- Redis -----------------------------------------------------------------------------------------------

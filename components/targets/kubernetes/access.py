@@ -65,6 +65,8 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
     ("postgresql.cnpg.io", "clusters"),
     ("postgresql.cnpg.io", "scheduledbackups"),
     ("barmancloud.cnpg.io", "objectstores"),
+    ("cert-manager.io", "issuers"),
+    ("cert-manager.io", "certificates"),
 )
 """(API group, resource) of every namespaced kind the Kubernetes target registers, Secrets excepted."""
 EDGE_NAMESPACE = "kube-system"

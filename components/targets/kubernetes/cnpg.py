@@ -78,6 +78,10 @@ def cluster_spec(service: Service, database: Database, storage_class: str, label
     name = service.name
     volume = service.volumes[0]
     postgresql: JsonDict = {"parameters": dict(database.parameters)}
+    if database.hba:
+        # Appended after the operator's own rules (local peer, replication by certificate) and before its
+        # catch-all `host all all all scram-sha-256`; pg_hba's first match wins.
+        postgresql["pg_hba"] = list(database.hba)
     if database.synchronous:
         # Quorum-based: a commit returns once ANY one standby has it; `required` refuses writes rather
         # than silently losing the guarantee when no standby answers.
