@@ -388,7 +388,7 @@ class MinioConfig(Section):
     public_buckets: list[BucketName] = []
     """Buckets anyone may download objects from by key, without credentials (`s3:GetObject` only, no
     listing): the VR assets the browser loads (seed 000 reads them at `http://<minio>/<bucket>/<key>`).
-    Created like `buckets` (and kept by the stateful guard) when not listed there."""
+    Created like `buckets` when not listed there (so the policy never names a missing bucket)."""
     storage: MemoryQuantity
     """Data volume size."""
     resources: ResourcesConfig

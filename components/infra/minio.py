@@ -129,7 +129,7 @@ def volumes(config: MinioConfig) -> tuple[spec.DataVolume, ...]:
 def stored_identity(config: MinioConfig, backup_bucket: str | None) -> dict[str, str]:
     """The buckets that hold data (the configured ones and the backup bucket), and the server release:
     MinIO never supports running an older release over newer data."""
-    buckets = sorted({*config.buckets, *config.public_buckets, *([backup_bucket] if backup_bucket else [])})
+    buckets = sorted({*config.buckets, *([backup_bucket] if backup_bucket else [])})
     tag = tag_of(config.image)
     return {"buckets": ",".join(buckets), **({"release": tag} if tag and tag.startswith("RELEASE.") else {})}
 
