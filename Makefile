@@ -6,7 +6,7 @@ LEVEL ?= soft
 ARGS ?=
 PULUMI := scripts/pulumi.sh
 
-.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench bench-context render lock
+.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench bench-context bench-gate render lock
 WAIT ?= 0
 
 help: ## Show this help
@@ -60,8 +60,11 @@ bench-context: ## Build-context bytes per Big Pod, before (whole workspace) and 
 bench: ## Time the program's evaluation of each stack under mocks
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/benchmark.py
 
-render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx)
-	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render
+bench-gate: ## Time the gate's steps as on a fresh clone: cold-cache mypy, pytest serial vs on every core
+	@scripts/venv.sh >/dev/null && venv/bin/python scripts/gate_bench.py $(ARGS)
+
+render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx) and the docs' service and port tables
+	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render && venv/bin/python -m components.doctables
 
 lock: ## Re-lock the Python dependencies after editing a requirements*.txt (docs/release.md)
 	@scripts/lock.sh $(ARGS)

@@ -12,7 +12,8 @@ What is measured:
   promise the scheduler breaks exactly when the load arrives.
 Run-to-completion tasks (bootstrap Jobs, the nightly backup) are transient and not counted. A per-node
 service counts once (one node's worth: the laptop, a single-node review cluster). What the platform
-reserves for the stack (the operators a stack installs, `PlatformFacts.reserved`) counts like a service.
+reserves for the stack (the operators a stack installs, the ingress controller replicas it sets:
+`PlatformFacts.reserved`) counts like a service.
 
 Going over raises `ConfigError` with a service-by-service table and the excess.
 """
@@ -42,8 +43,10 @@ class Footprint:
     @classmethod
     def of(cls, service: Service) -> Footprint:
         peak = service.autoscale.max_replicas if service.autoscale is not None else service.replicas
-        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas,
-                   max_replicas=peak)
+        # A canary runs beside the stable on the same requests and limits: its replicas count too.
+        canary = service.canary.replicas if service.canary is not None else 0
+        return cls(name=service.name, resources=service.container.resources, replicas=service.replicas + canary,
+                   max_replicas=peak + canary)
 
     def at_maximum(self) -> Footprint:
         return Footprint(name=self.name, resources=self.resources, replicas=self.max_replicas,
@@ -64,7 +67,8 @@ class Footprint:
 
 def footprints(services: Iterable[Service], reserved: Iterable[Reserved] = ()) -> list[Footprint]:
     counted = [*(Footprint.of(service) for service in services),
-               *(Footprint(name=r.name, resources=r.resources) for r in reserved)]
+               *(Footprint(name=r.name, resources=r.resources, replicas=r.replicas, max_replicas=r.replicas)
+                 for r in reserved)]
     return sorted(counted, key=lambda f: f.name)
 
 

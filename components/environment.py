@@ -23,11 +23,10 @@ from components.backup import Backup
 from components.config import ConfigError, StackConfig
 from components.deploy import BlueprintArgs, Deployments
 from components.devtools import PGADMIN_EMAIL, DevTools
-from components.infra import kafka, minio, redis
+from components.infra import exports
 from components.infra.registry import REGISTRY
 from components.monitoring.stack import MonitoringStack, MonitoringStackArgs
 from components.pods.bigpod import BigPod
-from components.pods.model import Infra
 from components.pods.source import choose_source
 from components.secrets import GeneratedSecrets, GeneratedSecretsArgs, PendingSecrets
 from components.targets import PlatformFacts, TargetSettings, facts_for, load_target
@@ -104,7 +103,7 @@ class Environment(pulumi.ComponentResource):
                                   gate=gate)
         target = load_target(config, settings, child)
         # Read-only preview identity and registry pull credentials, before any pod exists (components/access.py).
-        target.grant_access(stack_access(config), self)
+        target.grant_access(stack_access(config, planned.services()), self)
         deployments = Deployments()
 
         def deploy(blueprint: Any, outputs: dict[str, Any] | None = None) -> BlueprintArgs:
@@ -127,36 +126,20 @@ class Environment(pulumi.ComponentResource):
         reach = planned.publishing
         services = {service.name: service for service in planned.services()}
 
-        def endpoint(service: str, port: str, host: str | None = None) -> str:
+        def endpoint(service: str, port: str) -> str:
             declared = services[service].port(port)
             if declared.host_port is not None:
                 return f"{reach.address}:{declared.host_port}"
-            return f"{host or service}:{declared.number}"
+            return f"{service}:{declared.number}"
 
-        database = planned.infra[Infra.POSTGRES].outputs
-
-        if services["minio"].port("minio-console").host_port is not None:
-            urls["minioConsole"] = f"http://localhost:{services['minio'].port('minio-console').host_port}"
+        # Every infra service's endpoints and outputs, from the registry (components/infra/exports.py).
+        infra_endpoints = exports.endpoints(REGISTRY, services, planned.infra, reach)
+        urls.update(exports.operator_urls(infra_endpoints))
         self.outputs = {
             "environment": name,
             "target": config.target.value,
-            "endpoints": {
-                "postgres": endpoint("postgres", "postgres", database["host"]),
-                "redis": endpoint("redis", "redis"),
-                "kafka": endpoint("kafka", "kafka-external") if reach.enabled else endpoint("kafka", "kafka"),
-                "minio": f"http://{endpoint('minio', 'minio-api')}",
-                "minioConsole": f"http://{endpoint('minio', 'minio-console')}",
-            },
-            "postgresUrl": database["url"],
-            # Reads that may lag behind the last commit (a replica where the platform runs replicas).
-            "postgresReadOnlyUrl": database["readOnlyUrl"],
-            "redisUrl": planned.infra[Infra.REDIS].outputs["url"],
-            "redisNodes": redis.nodes(config.redis),
-            "kafkaBootstrapServers": kafka.BOOTSTRAP,
-            "kafkaTopics": list(config.kafka.topics),
-            "minioBuckets": list(config.minio.buckets),
-            "minioRootUser": minio.ROOT_USER,
-            "minioRootPassword": secrets["minioRoot"],
+            "endpoints": {found.key: found.address for found in infra_endpoints},
+            **exports.outputs(REGISTRY, planned.infra),
             # In prod Grafana is only a cluster Service (the Ingress adds TLS + auth).
             "grafanaUrl": f"http://{endpoint('grafana', 'grafana')}",
             "prometheusUrl": f"http://{endpoint('prometheus', 'prometheus')}",

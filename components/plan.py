@@ -8,7 +8,7 @@ values and the Kafka cluster id are outputs bound later.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from components.infra.common import resources_of
 from components.infra.registry import REGISTRY, InfraInputs, InfraPlan
 from components.monitoring.alertmanager.component import AlertReceivers, EmailSettings
 from components.monitoring.exporters.component import NginxStatus
-from components.monitoring.prometheus.rules import BackupJob
+from components.monitoring.prometheus.rules import BackupJob, RestoreCheck
 from components.monitoring.stack import MonitoringBlueprints, MonitoringInputs, Scraped, blueprints
 from components.pods import bigpod
 from components.pods.build import dev_target, image_build
@@ -80,12 +80,24 @@ class EnvironmentPlan:
                 port.exposure.route, f"{port.exposure.subdomain or port.exposure.route}.{domain}", service.name,
                 port.number, host_port=port.host_port,
                 auth=spec.BasicAuth(EDGE_USER, edge_password) if port.exposure.auth else None,
-                long_lived=port.exposure.long_lived,
+                long_lived=port.exposure.long_lived, sticky=port.exposure.sticky, canary=service.canary,
             )
             for service in self.services()
             for port in service.ports
             if port.exposure is not None
         ]
+
+
+def planned_restore_checks(config: StackConfig, platform: PlatformFacts,
+                           infra: Iterable[InfraPlan]) -> tuple[RestoreCheck, ...]:
+    """The scheduled restores the platform runs (a database operator realises `spec.Database.verification`),
+    each alerted on when its last success is older than `backup.restoreVerify.maxAgeHours`."""
+    verify = config.backup.restore_verify
+    if verify is None or not platform.replicates_databases:
+        return ()
+    return tuple(RestoreCheck(cronjob=service.database.verification.job, max_age_hours=verify.max_age_hours)
+                 for planned in infra for service in planned.blueprint.services
+                 if service.database is not None and service.database.verification is not None)
 
 
 def build(inputs: PlanInputs) -> EnvironmentPlan:
@@ -110,7 +122,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
             replicas=pod_replicas(config, pod), max_replicas=pod_max_replicas(config, pod),
             resources=pod_resources(config, pod),
             workspace=source_root if platform.builds_from_source else None, nginx=nginx, catalog=CATALOG,
-            settings=service_settings(config), seed=config.seed_data,
+            settings=service_settings(config), seed=config.seed_data, canary=pod_canary(config, pod),
         ))
         for pod in CATALOG
     }
@@ -145,6 +157,7 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
                                    path=pod.gateway.status_path) for pod in CATALOG if pod.gateway is not None),
         backups=tuple(BackupJob(cronjob=task.name) for task in (backup_plan.tasks if backup_plan else ())
                       if task.schedule is not None),
+        restore_checks=planned_restore_checks(config, platform, infra.values()),
     ))
 
     def finish(service: spec.Service) -> spec.Service:
@@ -211,6 +224,12 @@ def pod_image(config: StackConfig, pod: PodDefinition, source_root: Path | None)
         return f"{config.registry}/dreamscape-{pod.name}:{config.image_tag}"
     # The same Dockerfile, stage and named contexts as `docker buildx bake <pod>-dev` (docker-bake.json).
     return image_build(dev_target(pod), repo_root=ROOT, source_root=source_root, tag=config.image_tag)
+
+
+def pod_canary(config: StackConfig, pod: PodDefinition) -> spec.Canary | None:
+    """The pod's canary release when `canary.images` names it (Kubernetes only: the config says so)."""
+    image = config.canary.image_of(config.registry, pod.name)
+    return None if image is None else spec.Canary(image=image, weight=config.canary.weight)
 
 
 def site_domain(environment: str, domain: str) -> str:

@@ -59,8 +59,9 @@ _WHY = {
     "database": "the services would use a new, empty database; the old one and its data are orphaned",
     "appUser": "a new role owns nothing: the application loses access to its tables, which stay owned by the "
                "old role",
-    "imageFamily": "alpine (musl) and debian (glibc) sort text differently: every text index built under "
-                   "the old collation is silently corrupt (REINDEX, or dump and restore)",
+    "imageFamily": "alpine (musl) and debian (glibc) sort text differently, and so may two Debian releases "
+                   "(each ships its own glibc): every text index built under the old collation is silently "
+                   "corrupt (REINDEX, or dump and restore)",
     "release": "MinIO does not support downgrades: the older server may not read the newer on-disk format",
     "buckets": "a bucket dropped from the list (or renamed) is orphaned with every object in it",
     "retention": "a shorter retention deletes the data older than it at the next compaction",

@@ -194,7 +194,7 @@ case "$command" in
   smoke) venv/bin/python -m tools.smoke --stack "$stack" "$@" ;;
   rollback) venv/bin/python -m tools.release rollback --stack "$stack" "$@" ;;
   release)
-    [ $# -gt 0 ] || fail "usage: scripts/pulumi.sh release <stack> status|deployed|mark-good|rollback [args]"
+    [ $# -gt 0 ] || fail "usage: scripts/pulumi.sh release <stack> status|deployed|mark-good|rollback|canary [args]"
     sub=$1
     shift
     venv/bin/python -m tools.release "$sub" --stack "$stack" "$@"

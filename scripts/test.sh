@@ -11,4 +11,6 @@ venv/bin/mypy --strict __main__.py
 # The policy pack is its own Pulumi project with its own __main__.py.
 (cd policy && ../venv/bin/mypy --strict --config-file ../pyproject.toml __main__.py dreamscape_policy)
 echo "== pytest"
-venv/bin/python -m pytest -q "$@"
+# On every core (pytest-xdist): each worker evaluates the session's stacks once and keeps its own daemons on
+# free ports. Arguments come after, so `scripts/test.sh -n 0` runs in one process (DEVELOPERS.md, "Tests").
+venv/bin/python -m pytest -q -n auto "$@"

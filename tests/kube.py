@@ -56,8 +56,8 @@ def workloads(evaluation: Evaluation) -> list[Registered]:
 
 # -- Custom resources, validated against their CRDs -----------------------------------------------
 # The program's operators vendor their CRDs (components/targets/kubernetes/crds, version and source in
-# operators.py); the kinds k3s itself brings (HelmChart, HelmChartConfig, Traefik's Middleware and TLSOption)
-# are vendored for the tests only, in tests/crds/k3s (SOURCES.md there).
+# operators.py); the kinds k3s itself brings (HelmChart, HelmChartConfig, Traefik's Middleware, TLSOption,
+# TraefikService and IngressRoute) are vendored for the tests only, in tests/crds/k3s (SOURCES.md there).
 
 K3S_CRDS = Path(__file__).parent / "crds" / "k3s"
 

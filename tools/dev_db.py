@@ -16,18 +16,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from components.infra.postgres import NAME, SUPERUSER
 from tools.runner import Command, CommandError, Runner, SubprocessRunner
 from tools.stack_guard import StackGuardError, inside, require_target
 
 DATABASE = "dreamscape"
-SUPERUSER = "postgres"
 BACKUPS = Path("backups")
 """Where default dumps go (relative to the working directory); a default path never leaves it."""
 
 
 def container(stack: str) -> str:
     """The Docker target names members `dreamscape-<stack>-<service>-<i>`."""
-    return f"dreamscape-{stack}-postgres-0"
+    return f"dreamscape-{stack}-{NAME}-0"
 
 
 def default_dump_path(stack: str, now: datetime) -> Path:

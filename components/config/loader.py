@@ -437,24 +437,14 @@ def validate(stack: str, values: Mapping[str, Any], secret_keys: frozenset[str] 
     if problems:
         raise ConfigError(report(stack, problems))
     assert config is not None
-    config = config.with_secrets(secret_keys, secret_values(raw or {}, secret_keys))
-    if config.target is Target.DOCKER:
-        check_sources(stack, config)
-    return config
+    # The application source (dev builds from it) is checked once, by the environment, where the platform
+    # says it builds from source (PlatformFacts.builds_from_source), before any resource is registered.
+    return config.with_secrets(secret_keys, secret_values(raw or {}, secret_keys))
 
 
 def workspace_path(config: StackConfig) -> Path:
     """The workspace root as an absolute path (relative values are relative to this repository)."""
     return (ROOT / Path(config.workspace_root).expanduser()).resolve()
-
-
-def check_sources(stack: str, config: StackConfig) -> None:
-    """Dev builds every Big Pod from source and mounts each service's directory for hot reload: resolve
-    the application source (checkouts or the reference application) and check the application contract
-    before anything is registered, rather than fail in the middle of a build."""
-    from components.pods.source import choose_source  # provider-free; imports this module
-
-    choose_source(stack, config)
 
 
 def load(stack: str | None = None, raw: Mapping[str, str] | None = None,

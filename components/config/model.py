@@ -84,6 +84,7 @@ PromDuration = Annotated[str, AfterValidator(rules.positive_prometheus_duration)
 CronSchedule = Annotated[str, AfterValidator(rules.cron_schedule)]
 PastRfc3339 = Annotated[str, AfterValidator(rules.rfc3339_in_the_past)]
 BarmanRetention = Annotated[str, AfterValidator(rules.barman_retention)]
+PostgresTable = Annotated[str, AfterValidator(rules.postgres_table)]
 CertificateDuration = Annotated[str, AfterValidator(rules.certificate_duration)]
 CertificateRenewBefore = Annotated[str, AfterValidator(rules.certificate_renew_before)]
 
@@ -793,6 +794,58 @@ class PodConfig(Section):
     """Requests and limits per replica; the catalog's when unset."""
 
 
+class CanaryConfig(Section):
+    """Canary releases of Big Pods on Kubernetes (docs/release.md): the canary images, their share of the
+    public traffic, and the promotion check's window and thresholds (tools/release/canary.py)."""
+
+    images: dict[str, str]
+    """Big Pod -> the canary's image, a tag (`3f2c1a9`) or a digest (`sha256:...`) of
+    `<registry>/dreamscape-<pod>`; a pod that is absent runs no canary. Only pods with a public route (the
+    canary's traffic arrives through Traefik), only on the kubernetes target."""
+    weight: ConfigInt = Field(ge=0, le=100)
+    """Percent of each canaried pod's public requests that go to its canary (an integer: Traefik's
+    weighted service takes integer weights; the stable gets 100 - weight)."""
+    window: PromDuration
+    """How long the canary runs before the promotion check, and how far back the check compares the two
+    releases (a PromQL range)."""
+    max_error_rate_increase: float = Field(ge=0, le=1)
+    """The canary's 5xx share may exceed the stable's by at most this much (0.01 = one point)."""
+    max_latency_ratio: float = Field(ge=1)
+    """The canary's p95 latency may be at most this multiple of the stable's."""
+    min_requests: ConfigInt = Field(ge=1)
+    """Fewer canary requests in the window prove nothing: the release is rolled back, never promoted."""
+
+    @field_validator("images")
+    @classmethod
+    def _images_of_routed_pods(cls, images: dict[str, str]) -> dict[str, str]:
+        from components.pods.catalog import CATALOG  # provider-free; imported here to keep config light
+
+        routed = sorted(pod.name for pod in CATALOG if any(p.exposure for p in pod.ports(dev=False)))
+        errors = [f"{name}: no Big Pod with a public route is named so (canaries get their traffic "
+                  f"through Traefik); expected some of {routed}" for name in sorted(set(images) - set(routed))]
+        for name, image in sorted(images.items()):
+            # The canary pulls `<registry>/dreamscape-<pod>:<tag>` or `...@<digest>`: Docker's grammar
+            # (components/config/images.py) decides; the registry is checked with the stable's reference.
+            separator = "@" if ":" in image else ":"
+            try:
+                reference = parse_image_reference(f"dreamscape-{name}{separator}{image}")
+            except ValueError as error:
+                errors.append(f"{name}: {error}")
+                continue
+            if reference.tag == "latest":
+                errors.append(f"{name}: the floating 'latest' tag names no fixed build; use the release's tag")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return images
+
+    def image_of(self, registry: str, pod: str) -> str | None:
+        """The canary's full image reference, or None when `pod` runs no canary."""
+        image = self.images.get(pod)
+        if image is None:
+            return None
+        return f"{registry}/dreamscape-{pod}{'@' if ':' in image else ':'}{image}"
+
+
 class ReviewConfig(Section):
     """Set by the review-environment command; present only on `review-*` stacks."""
 
@@ -810,6 +863,25 @@ class CapacityConfig(Section):
     memory: MemoryQuantity
 
 
+class RestoreVerifyConfig(Section):
+    """Backups proven by restoring them (Kubernetes, with `offsite`): on `schedule` a job restores the latest
+    base backup and WAL from the off-site store into a throwaway CloudNativePG cluster, runs the check
+    query, and deletes the cluster. Its last success is the time of the last verified restore."""
+
+    enabled: ConfigBool
+    """Run the scheduled restore (off: no job, no alert; nothing proves the backups restore)."""
+    schedule: CronSchedule
+    """When the restore runs, in the controller's time zone (5 fields or @weekly-style)."""
+    max_age_hours: ConfigInt = Field(ge=1, le=8784)
+    """The alert fires when the last verified restore is older than this (a missed run plus a margin)."""
+    check_table: PostgresTable | None = None
+    """A table that must exist and hold rows in the restored database (`schema.table`); unset: any table."""
+    timeout_minutes: ConfigInt = Field(ge=5, le=1440)
+    """How long the restore may take to become ready before the run fails (recovery replays all WAL)."""
+    image: Image
+    """The image the job runs in: kubectl with a POSIX shell (registry.k8s.io/kubectl, the cluster's minor)."""
+
+
 class BackupConfig(Section):
     """Backups: the logical dump to MinIO (Kubernetes; dev uses tools/dev_db.py) and, with `offsite`,
     CloudNativePG's continuous WAL archive and base backups to an object store outside the cluster."""
@@ -825,6 +897,8 @@ class BackupConfig(Section):
     offsite: OffsiteConfig | None = None
     """The S3 bucket outside the cluster that backups are shipped to: CloudNativePG's WAL archive and base
     backups (required on prod), a cluster stack's etcd snapshots (credentials as secret config)."""
+    restore_verify: RestoreVerifyConfig | None = None
+    """The scheduled restore-and-verify job (Kubernetes with `offsite`; docs/operations.md)."""
 
 
 class DevToolsConfig(Section):
@@ -938,6 +1012,8 @@ class StackConfig(Section):
     repository, or `auto` (checkouts when any is present, else the reference application)."""
     pods: dict[str, PodConfig]
     """Per Big Pod overrides (`core`, `business`, `experience`): replicas, maxReplicas, resources."""
+    canary: CanaryConfig
+    """Canary releases of the Big Pods (Kubernetes): images, traffic weight, promotion check."""
     review: ReviewConfig | None = None
     """Set by `python -m tools.review up` on review stacks only."""
     laptop_budget: MemoryQuantity
@@ -1010,6 +1086,14 @@ class StackConfig(Section):
         # Docker's grammar (a registry component with uppercase letters, `__x` or a 256-character name
         # would pass the two fields' own checks and still fail every pull).
         parse_image_reference(f"{self.registry}/dreamscape-experience:{self.image_tag}")
+        return self
+
+    @model_validator(mode="after")
+    def _canaries_only_on_kubernetes(self) -> Self:
+        # The Docker target runs one container per pod and has no weighted router in front of it.
+        if self.canary.images and self.target is not Target.KUBERNETES:
+            raise ValueError(f"canary.images ({', '.join(sorted(self.canary.images))}) needs the kubernetes "
+                             "target: dev has no canary releases (docs/release.md)")
         return self
 
     @field_validator("pods")

@@ -342,6 +342,19 @@ def postgres_role(value: str) -> str:
     return value
 
 
+def postgres_table(value: str) -> str:
+    """A table named `schema.table` (or `table`, in `public`), each part a bare lowercase identifier: the
+    check query names it without quoting, so PostgreSQL's rule for unquoted identifiers applies (SQL
+    Syntax, "Identifiers and Key Words": a letter or '_', then letters, digits or '_'; NAMEDATALEN-1 = 63
+    bytes; reserved key words need quotes)."""
+    parts = value.split(".")
+    if len(parts) > 2:
+        raise ValueError(f"expected `table` or `schema.table`, got {value!r}")
+    for part in parts:
+        _sql_identifier(part, "table")
+    return value
+
+
 def postgres_database(value: str) -> str:
     """The application's database: a bare identifier that is not one of the cluster's own databases."""
     _sql_identifier(value, "database")

@@ -25,7 +25,7 @@ BOOTSTRAP = f"{NAME}:{PORT}"
 
 
 def quorum_voters(config: KafkaConfig) -> str:
-    return ",".join(f"{i}@{spec.member_host('kafka', i)}:{CONTROLLER_PORT}" for i in range(config.brokers))
+    return ",".join(f"{i}@{spec.member_host(NAME, i)}:{CONTROLLER_PORT}" for i in range(config.brokers))
 
 
 def broker_env(config: KafkaConfig, external: bool) -> dict[str, str]:
@@ -60,7 +60,7 @@ def broker_env(config: KafkaConfig, external: bool) -> dict[str, str]:
 
 
 def start_command(external_address: str | None) -> tuple[str, ...]:
-    advertised = f"PLAINTEXT://$(hostname).{spec.peers_name('kafka')}:{PORT}"
+    advertised = f"PLAINTEXT://$(hostname).{spec.peers_name(NAME)}:{PORT}"
     if external_address:
         advertised += f",EXTERNAL://{external_address}"
     return (

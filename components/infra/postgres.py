@@ -20,10 +20,11 @@ from types import MappingProxyType
 import pulumi
 
 from components import spec
-from components.config import BackupConfig, PostgresConfig
+from components.config import BackupConfig, PostgresConfig, RestoreVerifyConfig
 from components.deploy import BlueprintComponent
 from components.images import major_version, tag_of
 from components.infra.common import resources_of
+from components.restore_check import check_sql
 from components.spec import tls
 from components.targets.facts import DatabaseHosts
 
@@ -31,6 +32,10 @@ NAME = "postgres"
 PORT = 5432
 UID = 70  # the `postgres` user of the alpine images
 SUPERUSER = "postgres"
+MAINTENANCE_DATABASE = "postgres"
+"""The database every server has, where the superuser connects before the app's database exists."""
+SUPERUSER_PASSWORD_KEY = "postgres-password"
+APP_PASSWORD_KEY = "postgres-app-password"
 
 
 def data_mount(image: str) -> str:
@@ -116,13 +121,13 @@ def bootstrap_sql(config: PostgresConfig) -> str:
 def bootstrap_script(host: str) -> str:
     """Waits for the read-write server at `host`, then applies bootstrap.sql as the superuser."""
     return (
-        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/postgres-password)"; '
-        f'until pg_isready -h {host} -U postgres; do sleep 2; done; '
+        f'export PGPASSWORD="$(cat {spec.SECRETS_DIR}/{SUPERUSER_PASSWORD_KEY})"; '
+        f'until pg_isready -h {host} -U {SUPERUSER}; do sleep 2; done; '
         # After a superuser rotation the server accepts the new password once it has rolled and re-applied it.
-        f'tries=0; until psql -h {host} -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1; do '
+        f'tries=0; until psql -h {host} -U {SUPERUSER} -d {MAINTENANCE_DATABASE} -tAc "SELECT 1" >/dev/null 2>&1; do '
         'tries=$((tries + 1)); [ "$tries" -ge 90 ] && break; sleep 2; done; '
-        f'exec psql -h {host} -U postgres -d postgres -v ON_ERROR_STOP=1 '
-        f'-v app_password="$(cat {spec.SECRETS_DIR}/postgres-app-password)" -f /etc/dreamscape/bootstrap.sql'
+        f'exec psql -h {host} -U {SUPERUSER} -d {MAINTENANCE_DATABASE} -v ON_ERROR_STOP=1 '
+        f'-v app_password="$(cat {spec.SECRETS_DIR}/{APP_PASSWORD_KEY})" -f /etc/dreamscape/bootstrap.sql'
     )
 
 
@@ -133,7 +138,7 @@ SOCKET_DIR = "/var/run/postgresql"
 SUPERUSER_SQL = f"ALTER ROLE {SUPERUSER} WITH PASSWORD :'superuser_password';\n"
 """Applied over the local socket (`--auth-local=trust`), so it works whatever password the role had."""
 
-def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/postgres-password",
+def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECRETS_DIR}/{SUPERUSER_PASSWORD_KEY}",
                  port: int = PORT) -> str:
     """The server's start: the image's entrypoint in the background, the superuser password applied over
     the socket once the server answers there, and the server's exit status passed on (signals forwarded)."""
@@ -142,7 +147,8 @@ def start_script(socket_dir: str = SOCKET_DIR, password_file: str = f"{spec.SECR
         'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT; '
         'docker-entrypoint.sh "$0" "$@" & pid=$!; '
         f'until printf "%s" "{SUPERUSER_SQL.strip()}" | psql -qX -h {socket_dir} -p {port} -U {SUPERUSER} '
-        f'-d postgres -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" >/dev/null 2>&1; '
+        f'-d {MAINTENANCE_DATABASE} -v ON_ERROR_STOP=1 -v superuser_password="$(cat {password_file})" '
+        '>/dev/null 2>&1; '
         'do kill -0 "$pid" 2>/dev/null || break; sleep 2; done; '
         # The first `wait` returns when a signal arrives; keep waiting until the server has shut down.
         'status=0; while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done; exit "$status"'
@@ -163,6 +169,8 @@ BOOTSTRAP_TASK = f"{NAME}-bootstrap"
 
 CLUSTER_METRICS_PORT = 9187
 """CloudNativePG's instance manager serves each member's metrics here (replaces postgres-exporter)."""
+CLUSTER_METRICS_PORT_NAME = "metrics"
+"""The members' container port name for it (CloudNativePG v1.30.0 pkg/specs/pods.go): discovery keys on it."""
 SERVER_NAME = NAME
 """The running database's name in the off-site archive (the Barman Cloud plugin's `serverName`)."""
 
@@ -178,9 +186,24 @@ class PostgresArgs:
     replicated: bool
     """The platform runs `instances` members (`PlatformFacts.replicates_databases`); else one server."""
     archive: spec.ObjectStore | None = None
+    verification: spec.RestoreVerification | None = None
     transit_tls: bool = False
     """The platform issues certificates (`PlatformFacts.transit_tls`): the server speaks TLS and every client
     here verifies it (`sslmode=verify-full`)."""
+
+
+RESTORE_VERIFY_JOB = f"{NAME}-restore-verify"
+"""The scheduled restore-and-verify job (docs/operations.md, "Restores are proven")."""
+
+
+def restore_verification(config: RestoreVerifyConfig | None,
+                         archive: spec.ObjectStore | None) -> spec.RestoreVerification | None:
+    """The scheduled restore of the off-site archive, when there is one to restore and it is enabled."""
+    if config is None or not config.enabled or archive is None:
+        return None
+    return spec.RestoreVerification(job=RESTORE_VERIFY_JOB, schedule=config.schedule,
+                                    check_sql=check_sql(config.check_table), image=config.image,
+                                    timeout_seconds=config.timeout_minutes * 60)
 
 
 def object_store(backup: BackupConfig, environment: str, access_key_id: pulumi.Output[str],
@@ -214,24 +237,41 @@ def database(args: PostgresArgs) -> spec.Database:
         owner_password=args.app_password, superuser_password=args.superuser_password,
         image=config.cluster_image, parameters=MappingProxyType(tuning(config)),
         synchronous=config.synchronous, archive=args.archive, recovery=recovery,
+        verification=args.verification,
         metrics_port=CLUSTER_METRICS_PORT,
         hba=(REJECT_PLAINTEXT,) if args.transit_tls else (),
     )
 
 
+DEBIAN_RELEASES = ("bullseye", "bookworm", "trixie", "forky")
+"""Debian codenames a tag may name (`18.4-bookworm`, CloudNativePG's `18.4-standard-trixie`): each release
+ships its own glibc, and glibc releases change collation order."""
+
+
 def image_family(image: str) -> str | None:
-    """The C library the official image is built on, which decides text collation: `-alpine` tags are musl,
-    every other tag glibc (Debian); None for a digest without a tag."""
+    """The C library the image is built on, which decides text collation: `-alpine` tags are musl, every
+    other tag glibc (Debian), of the Debian release the tag names when it names one; None for a digest
+    without a tag."""
     tag = tag_of(image)
     if tag is None:
         return None
-    return "alpine (musl)" if "alpine" in tag else "debian (glibc)"
+    if "alpine" in tag:
+        return "alpine (musl)"
+    release = next((name for name in DEBIAN_RELEASES if name in tag.split("-")), None)
+    return f"debian {release} (glibc)" if release else "debian (glibc)"
 
 
-def stored_identity(config: PostgresConfig) -> dict[str, str]:
+def served_image(config: PostgresConfig, replicated: bool) -> str:
+    """The image whose C library sorts the stored text: CloudNativePG's operand image where the platform
+    runs the database as an operator's cluster (`PlatformFacts.replicates_databases`), else the
+    container's own image."""
+    return config.cluster_image if replicated else config.image
+
+
+def stored_identity(config: PostgresConfig, replicated: bool) -> dict[str, str]:
     """What names or orders the stored data beyond the volume: the database, its owning role, and the
-    collation the image's C library gives every text index."""
-    family = image_family(config.image)
+    collation the served image's C library gives every text index."""
+    family = image_family(served_image(config, replicated))
     return {"database": config.database, "appUser": config.app_user, **({"imageFamily": family} if family else {})}
 
 
@@ -244,8 +284,8 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         scratch_paths=("/var/run/postgresql", "/tmp"),
     )
     secrets = (
-        spec.SecretFile("postgres-password", superuser_password),
-        spec.SecretFile("postgres-app-password", app_password),
+        spec.SecretFile(SUPERUSER_PASSWORD_KEY, superuser_password),
+        spec.SecretFile(APP_PASSWORD_KEY, app_password),
     )
     ready = spec.Probe(command=("pg_isready", "-h", "127.0.0.1", "-U", SUPERUSER), period_seconds=10)
     service = spec.Service(
@@ -256,9 +296,12 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
         replicas=config.instances if args.replicated else 1,
         database=database(args),
         certificate=certificate(args.hosts) if args.transit_tls else None,
-        ports=(spec.Port("postgres", PORT, host_port=PORT),),
+        ports=(spec.Port("postgres", PORT, host_port=PORT),
+               # An operator's members serve their own metrics (no postgres-exporter there).
+               *((spec.Port(CLUSTER_METRICS_PORT_NAME, CLUSTER_METRICS_PORT, metrics_path="/metrics",
+                            audience=spec.PortAudience.SCRAPER),) if args.replicated else ())),
         volumes=volumes(config),
-        identity=stored_identity(config),
+        identity=stored_identity(config, args.replicated),
         probes=spec.Probes(
             readiness=ready,
             liveness=spec.Probe(tcp_port=PORT, period_seconds=20, failure_threshold=6),
@@ -271,7 +314,7 @@ def blueprint(args: PostgresArgs) -> spec.Blueprint:
             args=server_args(config, args.transit_tls),
             env=spec.frozen_map({
                 "POSTGRES_USER": SUPERUSER,
-                "POSTGRES_DB": "postgres",
+                "POSTGRES_DB": MAINTENANCE_DATABASE,
                 "POSTGRES_PASSWORD_FILE": secrets[0].path,
                 "POSTGRES_INITDB_ARGS": "--auth-host=scram-sha-256 --auth-local=trust",
             }),

@@ -41,7 +41,9 @@ class InfraPlan:
     link: spec.Link
     """What the Big Pods that need it receive."""
     outputs: Mapping[str, Any] = field(default_factory=dict)
-    """What the component reports."""
+    """What the component reports, and the stack exports under the service's name (`url` -> `redisUrl`;
+    components/infra/exports.py). `host` is also where clients reach it on a platform that does not
+    publish ports (default: the service's name)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,8 +51,13 @@ class InfraEntry:
     name: str
     """The component's name (and so its URN): never rename without an alias."""
     need: Infra
+    title: str
+    """How people and the docs name it (docs tables are generated from it: components/doctables.py)."""
     component: type[BlueprintComponent]
     plan: Callable[[InfraInputs], InfraPlan]
+    scheme: str | None = None
+    """How clients address it when they use URLs (MinIO's S3 API and console are HTTP); None for a bare
+    `host:port` (a database's or a broker's own protocol)."""
 
 
 def _postgres(inputs: InfraInputs) -> InfraPlan:
@@ -70,7 +77,8 @@ def _postgres(inputs: InfraInputs) -> InfraPlan:
             config=config.postgres, superuser_password=secrets["postgresSuperuser"],
             app_password=secrets["postgresApp"],
             run_id=f"{rotation.get('postgresSuperuser', 0)}-{rotation.get('postgresApp', 0)}",
-            hosts=hosts, replicated=inputs.platform.replicates_databases, archive=archive, transit_tls=tls)),
+            hosts=hosts, replicated=inputs.platform.replicates_databases, archive=archive, transit_tls=tls,
+            verification=postgres.restore_verification(config.backup.restore_verify, archive))),
         link=postgres.link(config.postgres, secrets["postgresApp"], hosts, tls),
         outputs={"host": hosts.read_write, "readOnlyHost": hosts.read_only,
                  "url": postgres.url(config.postgres, secrets["postgresApp"], hosts.read_write, tls),
@@ -81,14 +89,15 @@ def _postgres(inputs: InfraInputs) -> InfraPlan:
 def _redis(inputs: InfraInputs) -> InfraPlan:
     config, password, tls = inputs.config.redis, inputs.secrets["redis"], inputs.platform.transit_tls
     return InfraPlan(blueprint=redis.blueprint(config, password, tls), link=redis.link(config, password, tls),
-                     outputs={"host": redis.NAME, "url": redis.url(password, tls)})
+                     outputs={"host": redis.NAME, "url": redis.url(password, tls), "nodes": redis.nodes(config)})
 
 
 def _kafka(inputs: InfraInputs) -> InfraPlan:
     published = inputs.publishing.host_port("kafka-external", kafka.PORT)
     external = f"{inputs.publishing.address}:{published}" if published else None
     return InfraPlan(blueprint=kafka.blueprint(inputs.config.kafka, inputs.generated["kafkaClusterId"], external),
-                     link=kafka.link(), outputs={"bootstrapServers": kafka.BOOTSTRAP})
+                     link=kafka.link(),
+                     outputs={"bootstrapServers": kafka.BOOTSTRAP, "topics": list(inputs.config.kafka.topics)})
 
 
 def _minio(inputs: InfraInputs) -> InfraPlan:
@@ -100,13 +109,15 @@ def _minio(inputs: InfraInputs) -> InfraPlan:
     return InfraPlan(blueprint=minio.blueprint(config, secrets, backup.bucket if backup.enabled else None,
                                                run_id=run_id, transit_tls=transit_tls),
                      link=minio.link(config, secrets[minio.APP_SECRET], transit_tls),
-                     outputs={"endpoint": minio.endpoint(transit_tls)})
+                     outputs={"endpoint": minio.endpoint(transit_tls), "buckets": list(config.buckets),
+                              "rootUser": minio.ROOT_USER, "rootPassword": secrets[minio.ROOT_SECRET]})
 
 
 REGISTRY: tuple[InfraEntry, ...] = (
-    InfraEntry(name=postgres.NAME, need=Infra.POSTGRES, component=postgres.Postgres, plan=_postgres),
-    InfraEntry(name=redis.NAME, need=Infra.REDIS, component=redis.Redis, plan=_redis),
-    InfraEntry(name=kafka.NAME, need=Infra.KAFKA, component=kafka.Kafka, plan=_kafka),
-    InfraEntry(name=minio.NAME, need=Infra.MINIO, component=minio.Minio, plan=_minio),
+    InfraEntry(name=postgres.NAME, need=Infra.POSTGRES, title="PostgreSQL", component=postgres.Postgres,
+               plan=_postgres),
+    InfraEntry(name=redis.NAME, need=Infra.REDIS, title="Redis", component=redis.Redis, plan=_redis),
+    InfraEntry(name=kafka.NAME, need=Infra.KAFKA, title="Kafka", component=kafka.Kafka, plan=_kafka),
+    InfraEntry(name=minio.NAME, need=Infra.MINIO, title="MinIO", component=minio.Minio, plan=_minio, scheme="http"),
 )
 """In start order. Every `Infra` need of the Big Pods has exactly one entry (a test checks it)."""

@@ -12,6 +12,21 @@ PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 GRAFANA_PORT = 3000
 LOKI_PORT = 3100
+
+# Service names: the address every peer uses (`<name>` on both targets), written once here.
+PROMETHEUS = "prometheus"
+ALERTMANAGER = "alertmanager"
+GRAFANA = "grafana"
+LOKI = "loki"
+
+PROMETHEUS_URL = f"http://{PROMETHEUS}:{PROMETHEUS_PORT}"
+"""Where Grafana queries Prometheus."""
+LOKI_URL = f"http://{LOKI}:{LOKI_PORT}"
+"""Where Grafana queries Loki."""
+LOKI_PUSH_URL = f"{LOKI_URL}/loki/api/v1/push"
+"""Where Alloy pushes log lines."""
+ALERTMANAGER_ADDRESS = f"{ALERTMANAGER}:{ALERTMANAGER_PORT}"
+"""Where Prometheus sends alerts."""
 NOBODY = 65534
 
 MINIO_TOKEN_EXPIRES_AT = 4102444800

@@ -13,6 +13,7 @@ for dev matches prod.
 from __future__ import annotations
 
 from components import spec
+from components.targets import labels as target_labels
 
 POD = "pod"
 SERVICE = "service"
@@ -24,7 +25,7 @@ KUBERNETES_POD = "kubernetes_pod"
 LEVEL = "level"
 """Log streams only: the log level parsed from the line."""
 
-NAME_LABEL = "app.kubernetes.io/name"
+NAME_LABEL = target_labels.NAME_LABEL
 """The workload label both targets set to the service name: what discovery keys on."""
 BIG_POD_LABEL = "dreamscape.io/pod"
 """The workload label a Big Pod (and anything that reports on its behalf, such as its NGINX exporter)

@@ -3,6 +3,8 @@
 A port is scraped if and only if its `spec.Port.metrics_path` is set: the Node services of the Big Pods
 (`/metrics`), the exporters, MinIO (`/minio/v2/metrics/cluster`) and the monitoring tools themselves.
 NGINX and Vite ports declare nothing, so nothing pages because an HTML page is not a metrics page.
+A database's own metrics port (where the platform runs it as an operator's cluster) is served by every
+member, in the operator's vocabulary: its target says so (`members`).
 Each target carries its `pod` and `service` label values (components.monitoring.labels), computed here
 once: the static configs (Docker) write them as target labels, the Kubernetes relabelling maps
 `(app.kubernetes.io/name, container port name)` to them, and dashboards and alerts select on them.
@@ -16,6 +18,7 @@ from types import MappingProxyType
 
 from components import spec
 from components.monitoring import labels
+from components.monitoring.database_metrics import CLOUDNATIVE_PG, MemberDiscovery
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +39,12 @@ class ScrapeTarget:
     server_name: str | None = None
     """The target serves TLS from the environment's CA (its service has a `spec.ServerCertificate`):
     Prometheus verifies the certificate against the CA for this name, whatever address it dials."""
+    members: MemberDiscovery | None = None
+    """A database operator's members serve this port (components.monitoring.database_metrics): found by
+    the operator's pod label, their role copied, their metric names mapped onto the rules' vocabulary."""
+    canary: bool = False
+    """The service runs a canary release too (Kubernetes): its pods are scraped as the same pod and
+    service, with the track label (components.targets.labels.TRACK_LABEL) telling them apart."""
 
     @property
     def address(self) -> str:
@@ -47,6 +56,11 @@ class ScrapeTarget:
         return self.pod
 
 
+def _served_by_operator(service: spec.Service, port: spec.Port) -> bool:
+    """The database's own members serve this port (the operator's instance manager), not an exporter."""
+    return service.database is not None and port.number == service.database.metrics_port
+
+
 def scrape_targets(services: Iterable[spec.Service],
                    credentials: Mapping[str, str] = MappingProxyType({})) -> tuple[ScrapeTarget, ...]:
     """Every declared metrics port of `services`, in order. `credentials` maps a service name to the bearer
@@ -56,7 +70,8 @@ def scrape_targets(services: Iterable[spec.Service],
         ScrapeTarget(
             host=service.host, port_name=port.name, port=port.number, path=port.metrics_path,
             pod=labels.pod_of(service), service=labels.process_of(service, port),
-            credentials_file=credentials.get(service.name),
+            credentials_file=credentials.get(service.name), canary=service.canary is not None,
+            members=CLOUDNATIVE_PG if _served_by_operator(service, port) else None,
             server_name=service.host if service.certificate is not None else None,
         )
         for service in services
@@ -83,3 +98,10 @@ def big_pods(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[str, ...]]:
         if target.pod != target.service:
             pods.setdefault(target.pod, []).append(target.service)
     return {pod: tuple(services) for pod, services in pods.items()}
+
+
+def standalone(targets: Iterable[ScrapeTarget]) -> tuple[str, ...]:
+    """The `service` labels of the targets outside the Big Pods (infrastructure, exporters), in order:
+    what the dashboards give one "up" panel each."""
+    pods = big_pods(targets := tuple(targets))
+    return tuple(dict.fromkeys(t.service for t in targets if t.pod not in pods))

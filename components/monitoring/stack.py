@@ -28,8 +28,8 @@ from components.monitoring.grafana.component import Grafana, GrafanaArgs
 from components.monitoring.loki.component import Loki, LokiArgs, loki_blueprint
 from components.monitoring.prometheus import component as prometheus
 from components.monitoring.prometheus.component import Prometheus, PrometheusArgs
-from components.monitoring.prometheus.rules import BackupJob, Slo
-from components.monitoring.scrape import big_pods, scrape_targets
+from components.monitoring.prometheus.rules import BackupJob, RestoreCheck, Slo
+from components.monitoring.scrape import big_pods, scrape_targets, standalone
 from components.targets import PlatformFacts, Target
 
 
@@ -63,6 +63,8 @@ class MonitoringInputs:
     """The Big Pods' NGINX status pages (one nginx-prometheus-exporter each)."""
     backups: tuple[BackupJob, ...] = ()
     """Scheduled backups whose last success is alerted on."""
+    restore_checks: tuple[RestoreCheck, ...] = ()
+    """Scheduled restores of the off-site archive whose last success is recorded and alerted on."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +91,12 @@ def cluster_state(platform: PlatformFacts) -> ClusterState | None:
     return ClusterState(namespace=platform.namespace) if platform.namespace is not None else None
 
 
+def serves_own_metrics(services: tuple[spec.Service, ...]) -> bool:
+    """A database service declares its own metrics port (its operator's members serve it), so no exporter
+    needs to read it."""
+    return any(s.database is not None and s.metrics_ports for s in services)
+
+
 def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     config, data = inputs.config, inputs.data
     exporter_services = exporters.blueprint(ExportersArgs(
@@ -97,6 +105,7 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
         postgres_password=data.postgres_password, redis_addresses=data.redis_addresses,
         redis_password=data.redis_password, redis_cluster=data.redis_cluster,
         kafka_bootstrap=data.kafka_bootstrap, gateways=inputs.gateways, cluster_state=cluster_state(inputs.platform),
+        postgres_exporter=not serves_own_metrics(inputs.services),
         transit_tls=inputs.platform.transit_tls,
     ))
     alerting = alertmanager.blueprint(AlertmanagerComponentArgs(config=config.alertmanager,
@@ -104,15 +113,19 @@ def blueprints(inputs: MonitoringInputs) -> MonitoringBlueprints:
     loki = loki_blueprint(LokiArgs(config=config.loki))
     alloy = alloy_blueprint(AlloyArgs(config=config.alloy, platform=inputs.platform))
     # The dashboards' pods and processes: the same scrape view Prometheus renders its config from.
-    pods = big_pods(scrape_targets((*inputs.services, *exporter_services.services)))
+    scraped = scrape_targets((*inputs.services, *exporter_services.services))
+    pods = big_pods(scraped)
+    container_metrics = containers.collected(scrape_targets(alloy.services),
+                                             kubelets=prometheus.scrapes_kubelets(inputs.platform))
     dashboards = grafana.blueprint(GrafanaArgs(config=config.grafana, admin_password=inputs.grafana_admin_password,
-                                               pods=pods, scrape_interval=config.prometheus.scrape_interval,
-                                               container_metrics=containers.collected(scrape_targets(alloy.services))))
+                                               pods=pods, standalone=standalone(scraped),
+                                               scrape_interval=config.prometheus.scrape_interval,
+                                               container_metrics=container_metrics))
     own = spec.all_services([exporter_services, alerting, loki, alloy, dashboards])
     metrics = prometheus.blueprint(PrometheusArgs(
         config=config.prometheus, platform=inputs.platform, services=(*inputs.services, *own),
         minio_access_key=data.minio_access_key, minio_secret_key=data.minio_secret_key,
-        kafka_brokers=data.kafka_brokers, backups=inputs.backups,
+        kafka_brokers=data.kafka_brokers, backups=inputs.backups, restore_checks=inputs.restore_checks,
         slo=Slo(availability=config.slo.availability, latency_seconds=config.slo.latency_seconds),
     ))
     return MonitoringBlueprints(exporters=exporter_services, alertmanager=alerting, prometheus=metrics,

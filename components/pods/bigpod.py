@@ -70,6 +70,8 @@ class BigPodArgs:
     settings: Mapping[str, ServiceSettings] = field(default_factory=dict)
     """Per-service configuration by service name; only this pod's services' entries are used."""
     catalog: tuple[PodDefinition, ...] = CATALOG
+    canary: spec.Canary | None = None
+    """A canary release of the pod beside the stable one (its migrations run when it is promoted)."""
 
 
 def probes(pod: PodDefinition) -> spec.Probes:
@@ -193,6 +195,7 @@ def blueprint(args: BigPodArgs) -> spec.Blueprint:
         autoscale=scaling.autoscale(pod, args.replicas, args.max_replicas),
         probes=probes(pod),
         labels={"dreamscape.io/pod": pod.name},
+        canary=args.canary,
         container=spec.Container(
             image=args.image,
             resources=args.resources,

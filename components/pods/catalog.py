@@ -87,7 +87,11 @@ BUSINESS = PodDefinition(
              ScaleOnCpu(utilization=70)),
 )
 
-_VITE_FLAGS = ("--", "--host", "0.0.0.0", "--port", "3000", "--strictPort")
+WEB_PORT = 3000
+"""The web client's port: Vite binds it in dev (`--port`) and the pod declares it."""
+GATEWAY_PORT = 4000
+"""The WebSocket gateway's port: the pod declares it and the web client proxies `/ws` to it."""
+_VITE_FLAGS = ("--", "--host", "0.0.0.0", "--port", str(WEB_PORT), "--strictPort")
 
 EXPERIENCE = PodDefinition(
     name="experience",
@@ -95,7 +99,7 @@ EXPERIENCE = PodDefinition(
     services=(
         AppService(
             "web",
-            3000,
+            WEB_PORT,
             _FRONTEND / "web-client",
             health_path="/",
             # Vite binds localhost by default: bind all interfaces so the published port works.
@@ -107,11 +111,11 @@ EXPERIENCE = PodDefinition(
             exposure=spec.Exposure(route="web", subdomain="app"),
             static_dir="dist",
             # The page reaches the WebSocket gateway through its own origin.
-            proxies=(("/ws", 4000),),
+            proxies=(("/ws", GATEWAY_PORT),),
         ),
         AppService("panorama", 3006, _FRONTEND / "panorama", frozenset({Infra.MINIO}), debug_port=9234),
         AppService(
-            "gateway", 4000, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235,
+            "gateway", GATEWAY_PORT, _FRONTEND / "gateway", frozenset({Infra.KAFKA, Infra.REDIS}), debug_port=9235,
             # Real time at `wss://ws.<domain>` (the page also reaches it at `/ws` of its own origin). Not
             # sticky: a WebSocket is one connection, pinned for its life; the gateway keeps no session
             # a reconnect would need (a polling fallback such as socket.io's would need `sticky=True`).

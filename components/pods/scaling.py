@@ -11,7 +11,7 @@ from __future__ import annotations
 from components import spec
 from components.infra import kafka
 from components.monitoring import labels
-from components.monitoring.common import PROMETHEUS_PORT
+from components.monitoring.common import PROMETHEUS, PROMETHEUS_PORT
 from components.monitoring.prometheus.rules import HttpMetrics
 from components.pods.model import (
     PodDefinition,
@@ -22,7 +22,6 @@ from components.pods.model import (
     ScalingRule,
 )
 
-PROMETHEUS_HOST = "prometheus"
 SESSIONS_GAUGE = "dreamscape_active_sessions"
 """Concurrent sessions a process holds (the application contract; the reference auth service serves it)."""
 
@@ -45,10 +44,10 @@ def _signal(pod: str, rule: ScalingRule) -> spec.ScaleSignal:
         case ScaleOnCpu(utilization=utilization):
             return spec.CpuSignal(utilization=utilization)
         case ScaleOnSessions(per_replica=per_replica):
-            return spec.MetricSignal(server_host=PROMETHEUS_HOST, server_port=PROMETHEUS_PORT,
+            return spec.MetricSignal(server_host=PROMETHEUS, server_port=PROMETHEUS_PORT,
                                      query=sessions_query(pod), per_replica=per_replica)
         case ScaleOnRequestRate(per_replica=per_replica):
-            return spec.MetricSignal(server_host=PROMETHEUS_HOST, server_port=PROMETHEUS_PORT,
+            return spec.MetricSignal(server_host=PROMETHEUS, server_port=PROMETHEUS_PORT,
                                      query=request_rate_query(pod), per_replica=per_replica)
         case ScaleOnQueueLag(topic=topic, consumer_group=group, per_replica=per_replica):
             return spec.QueueLagSignal(bootstrap_host=kafka.NAME, bootstrap_port=kafka.PORT, topic=topic,

@@ -1,11 +1,13 @@
 """Target-neutral service description."""
 
 from components.spec.blueprint import Blueprint, Link, all_services
-from components.spec.database import Database, ObjectStore, Recovery
+from components.spec.canary import Canary, canary_name
+from components.spec.database import Database, ObjectStore, Recovery, RestoreVerification
 from components.spec.edge import BasicAuth, Route
 from components.spec.service import (
     SECRETS_DIR,
     ApiRule,
+    ApiScope,
     Autoscale,
     ConfigFile,
     Container,
@@ -41,9 +43,11 @@ __all__ = [
     "DATA_ZONES",
     "SECRETS_DIR",
     "ApiRule",
+    "ApiScope",
     "Autoscale",
     "BasicAuth",
     "Blueprint",
+    "Canary",
     "ConfigFile",
     "Container",
     "CpuSignal",
@@ -63,6 +67,7 @@ __all__ = [
     "Recovery",
     "Redundancy",
     "Resources",
+    "RestoreVerification",
     "Route",
     "ScaleSignal",
     "SecretFile",
@@ -74,6 +79,7 @@ __all__ = [
     "WorkloadKind",
     "Zone",
     "all_services",
+    "canary_name",
     "frozen_map",
     "member_host",
     "peers_name",

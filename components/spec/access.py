@@ -20,6 +20,9 @@ class ReadOnlyIdentity:
     """Reads every object the stack manages (Secrets excepted: a preview does not read them), writes nothing."""
 
     name: str = "preview"
+    cluster_grants: tuple[str, ...] = ()
+    """Services whose cluster-scoped API rules the target grants outside every namespace: the identity
+    reads those grants back by name, and nothing else there."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,6 +44,23 @@ class Recovery:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RestoreVerification:
+    """Prove the archive restores: on `schedule`, rebuild the latest backup into a throwaway database beside
+    the running one, run `check_sql` in it, and throw it away. A run succeeds only if the query does."""
+
+    job: str
+    """The scheduled job's name; its last success is the last verified restore (monitoring reads it)."""
+    schedule: str
+    """Five-field cron (the scheduler's own syntax)."""
+    check_sql: str
+    """Fails (an error, non-zero psql) unless the restored database holds what it must."""
+    image: str
+    """What the job runs in (a shell with the platform's command-line client)."""
+    timeout_seconds: int
+    """How long the restore may take to become ready."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Database:
     database: str
     owner: str
@@ -56,6 +73,8 @@ class Database:
     """A commit waits for one standby."""
     archive: ObjectStore | None = None
     recovery: Recovery | None = None
+    verification: RestoreVerification | None = None
+    """Needs `archive`: what is verified is a restore from it."""
     metrics_port: int = 9187
     """Where the operator's instance manager serves Prometheus metrics (CloudNativePG: 9187)."""
     hba: tuple[str, ...] = ()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.spec.canary import Canary
+
 
 @dataclass(frozen=True)
 class BasicAuth:
@@ -37,6 +39,10 @@ class Route:
     path: str = "/"
     long_lived: bool = False
     """WebSocket: the edge keeps connections open for an hour, and the route's URL is `ws(s)://`."""
+    sticky: bool = False
+    """Clients stay on one replica (a cookie)."""
+    canary: Canary | None = None
+    """The routed service's canary: the edge splits this route's requests between the two by weight."""
 
     @property
     def scheme(self) -> str:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 import pulumi
 
 from components.config.quantities import cpu_millicores, memory_bytes
+from components.spec.canary import Canary
 from components.spec.database import Database
 from components.spec.tls import ServerCertificate
 from components.spec.zones import Zone
@@ -194,13 +195,24 @@ class HostMount:
     node: bool = False
 
 
+class ApiScope(StrEnum):
+    """Where an `ApiRule` applies."""
+
+    NAMESPACE = "namespace"
+    """The environment's namespace only (a Role there)."""
+    CLUSTER = "cluster"
+    """Cluster-scoped resources, such as nodes and their kubelets' metrics (a ClusterRole). Grant it only
+    for what no namespace holds: it reaches beyond the environment."""
+
+
 @dataclass(frozen=True)
 class ApiRule:
-    """Kubernetes API access a workload needs (namespace-scoped Role rule). Ignored by Docker."""
+    """Kubernetes API access a workload needs. Ignored by Docker."""
 
     api_groups: tuple[str, ...]
     resources: tuple[str, ...]
     verbs: tuple[str, ...] = ("get", "list", "watch")
+    scope: ApiScope = ApiScope.NAMESPACE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,16 +377,24 @@ class Service:
     opens a zone's client ports). Docker joins the zones' networks; Kubernetes admits it to metrics ports."""
     internet_ports: tuple[int, ...] = ()
     """TCP ports it opens to public addresses (never a private range), e.g. its notification receivers'."""
+    node_ports: tuple[int, ...] = ()
+    """TCP ports it opens on the machines the platform runs on (the kubelet's, where a node agent serves
+    what only the node knows), and nothing else there. A platform whose services share one host with the
+    runtime (Docker) has no such boundary and ignores it."""
     redundancy: Redundancy | None = None
     """How the members survive the loss of one machine; unset: the target only prefers to spread them."""
     certificate: ServerCertificate | None = None
     """It serves TLS: the platform issues, renews and mounts this certificate (components/spec/tls.py)."""
+    canary: Canary | None = None
+    """A canary release beside this (stateless) service, sharing its public routes by weight."""
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
             raise ValueError(f"{self.name}: replicas must be at least 1")
         if self.volumes and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: data volumes need a stateful workload")
+        if self.canary is not None and self.kind is not WorkloadKind.STATELESS:
+            raise ValueError(f"{self.name}: a canary runs beside a stateless service only")
         if self.redundancy is not None and self.redundancy.ordinal_pairs and self.kind is not WorkloadKind.STATEFUL:
             raise ValueError(f"{self.name}: members paired by ordinal need a stateful workload")
         names = [port.name for port in self.ports]

@@ -25,6 +25,7 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
 
         return DockerFacts(environment=environment,
                            location=f"docker host {config.docker.host or '(the local default socket)'}")
+    from components.targets.kubernetes import traefik
     from components.targets.kubernetes.facts import KubernetesFacts
 
     return KubernetesFacts(
@@ -33,6 +34,7 @@ def facts_for(config: StackConfig, environment: str) -> PlatformFacts:
         storage_class=config.kubernetes.storage_class,
         dns_resolver=str(config.kubernetes.cluster_dns),
         installs_operators=config.kubernetes.install_operators,
+        edge_replicas=traefik.replicas(config.kubernetes.edge),
         location=f"kubernetes context {config.kubernetes.context or '(the kubeconfig current context)'}",
     )
 

@@ -33,10 +33,13 @@ class LogSource(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Reserved:
-    """Compute the platform itself takes for this stack besides its services (cluster-wide operators)."""
+    """Compute the platform itself takes for this stack besides its services (cluster-wide operators, the
+    ingress controller's replicas the stack sets)."""
 
     name: str
     resources: Resources
+    """Per replica."""
+    replicas: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +109,8 @@ class PlatformFacts(Protocol):
 
     @property
     def reserved(self) -> tuple[Reserved, ...]:
-        """What the platform runs on this stack's account (operators it installs); budgets count it."""
+        """What the platform runs on this stack's account (operators it installs, ingress controller replicas
+        it sets); budgets count it."""
         ...
 
     def database_hosts(self, name: str) -> DatabaseHosts:

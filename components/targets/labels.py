@@ -6,7 +6,14 @@ from collections.abc import Mapping
 
 from components.spec import Zone
 
+NAME_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 PART_OF = "dreamscape"
+MANAGED_BY = "pulumi"
+ENVIRONMENT_LABEL = "dreamscape.io/environment"
 ZONE_LABEL = "dreamscape.io/zone"
 API_ACCESS_LABEL = "dreamscape.io/kube-api"
 """On pods of services that declare `api_rules`: their NetworkPolicy egress includes the API server."""
@@ -20,15 +27,24 @@ declares in `reaches`), `datasources` (only pods labelled DATASOURCE_LABEL: dash
 (only the internet's HTTPS and SMTP ports: notifications)."""
 DATASOURCE_LABEL = "dreamscape.io/datasource"
 """On pods dashboards may query (Prometheus, Loki)."""
+TRACK_LABEL = "track"
+"""On a canary release's pods (value CANARY_TRACK), and on their metric series (Prometheus copies it): what
+tells the canary's requests from the stable's (tools/release/canary.py). Stable pods carry no track label."""
+CANARY_TRACK = "canary"
 
 
 def reaches_label(zone: Zone) -> str:
     return f"dreamscape.io/reaches-{zone.value}"
 
 
+def ownership_labels() -> dict[str, str]:
+    """What every object the stack creates carries: whose it is and what manages it."""
+    return {PART_OF_LABEL: PART_OF, MANAGED_BY_LABEL: MANAGED_BY}
+
+
 def selector_labels(name: str, environment: str) -> dict[str, str]:
     """The minimal, immutable identity used in selectors."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": environment}
+    return {NAME_LABEL: name, INSTANCE_LABEL: environment}
 
 
 def workload_labels(
@@ -41,9 +57,8 @@ def workload_labels(
 ) -> dict[str, str]:
     labels = {
         **selector_labels(name, environment),
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": "pulumi",
+        COMPONENT_LABEL: component,
+        **ownership_labels(),
         ZONE_LABEL: zone.value,
     }
     labels.update({reaches_label(zone): "true" for zone in sorted(reaches)})

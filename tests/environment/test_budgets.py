@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+import yaml
 
 from components.budgets import footprints
 from components.config import ConfigError
@@ -45,7 +46,7 @@ def test_the_laptop_budget_is_configurable() -> None:
 def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdown() -> None:
     message = refusal("prod", {"kafka": {"resources": {"memory": "32Gi", "memoryLimit": "32Gi"}}})
     assert "does not fit its capacity (dreamscape:capacity)" in message, message
-    assert "memory requests total 160.8 GiB, capacity 120.0 GiB, over by 40.8 GiB" in message, message
+    assert "memory requests total 161.0 GiB, capacity 120.0 GiB, over by 41.0 GiB" in message, message
     assert re.search(r"kafka +3 x \(500m CPU, 32Gi\) = 1.5 CPU, 96.0 GiB", message), f"per service:\n{message}"
     assert "CPU requests" not in message, "only the exceeded dimension is reported"
 
@@ -53,23 +54,49 @@ def test_prod_requests_times_replicas_over_capacity_stop_the_run_with_a_breakdow
 def test_prod_refuses_autoscaler_maximums_its_nodes_cannot_place_with_the_numbers() -> None:
     message = refusal("prod", {"pods": {"business": {"maxReplicas": 20}}})
     assert "cannot scale to its autoscalers' maximums within its capacity (dreamscape:capacity)" in message, message
-    assert "CPU requests total 58.325 CPU, capacity 40 CPU, over by 18.325 CPU" in message, message
+    assert "CPU requests total 58.4 CPU, capacity 40 CPU, over by 18.4 CPU" in message, message
     assert re.search(r"business-pod +20 x \(2 CPU, 4Gi\) = 40 CPU, 80.0 GiB", message), f"per service:\n{message}"
 
 
 def test_the_committed_prod_maximums_fit_the_declared_nodes(prod: Evaluation) -> None:
-    # The operators prod installs count too (PlatformFacts.reserved), as the budget check counts them.
+    # The operators prod installs and the Traefik replicas it sets count too (PlatformFacts.reserved), as the
+    # budget check counts them.
     reserved = facts_for(load("prod", config_bag("prod")), "prod").reserved
     peak = [f.at_maximum() for f in footprints(prod.services, reserved)]
     cpu = sum(f.cpu_request for f in peak) / 1000
     memory = sum(f.memory_request for f in peak) / 2**30
-    assert (round(cpu, 1), round(memory, 1)) == (38.3, 98.8), f"prod at maximum: {cpu} CPU, {memory} GiB"
+    assert (round(cpu, 1), round(memory, 1)) == (38.4, 99.0), f"prod at maximum: {cpu} CPU, {memory} GiB"
     assert cpu <= 40 and memory <= 120, "every maximum fits the five declared nodes"
+
+
+def traefik_requests(evaluation: Evaluation) -> tuple[int, int, int]:
+    """(replicas, CPU millicores, memory bytes) per replica, as the `traefik` HelmChartConfig sets them."""
+    config = next(r for r in evaluation.resources if r.inputs.get("kind") == "HelmChartConfig")
+    values = yaml.safe_load(manifest(config)["spec"]["valuesContent"])
+    requests = values["resources"]["requests"]
+    return values["deployment"]["replicas"], cpu_millicores(requests["cpu"]), memory_bytes(requests["memory"])
+
+
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_the_budget_counts_every_traefik_replica_prod_sets_with_the_requests_it_is_given(replicas: int) -> None:
+    evaluation = evaluate("prod", {"kubernetes": {"edge": {"traefikReplicas": replicas}}})
+    reserved = facts_for(load("prod", config_bag("prod", {"kubernetes": {"edge": {"traefikReplicas": replicas}}})),
+                         "prod").reserved
+    counted = [(r.replicas, cpu_millicores(r.resources.cpu_request), memory_bytes(r.resources.memory_request))
+               for r in reserved if r.name == "traefik"]
+    assert counted == [traefik_requests(evaluation)], \
+        "the budget counts exactly the Traefik replicas and per-replica requests the HelmChartConfig sets"
+    assert counted[0][0] == replicas, "kubernetes.edge.traefikReplicas is the one source of the replica count"
+
+
+def test_a_stack_that_leaves_traefik_to_the_cluster_owner_budgets_none_of_it() -> None:
+    reserved = facts_for(load("review-pr-7", config_bag("review-pr-7")), "review-pr-7").reserved
+    assert not [r for r in reserved if r.name == "traefik"], "review stacks set no Traefik replicas"
 
 
 def test_a_review_environment_must_fit_its_per_environment_budget() -> None:
     message = refusal("review-pr-7", {"postgres": {"resources": {"cpu": "2", "cpuLimit": "3"}}})
-    assert "CPU requests total 2.925 CPU, capacity 2 CPU, over by 0.925 CPU" in message, message
+    assert "CPU requests total 2.9 CPU, capacity 2 CPU, over by 0.9 CPU" in message, message
     assert "postgres" in message and "redis" in message, f"per service:\n{message}"
 
 

@@ -89,7 +89,11 @@ def test_the_members_talk_to_the_operator_the_api_server_and_the_store_through_d
     clients = policies["clients-postgres"]
     assert clients["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres"}}, "the members, not a Deployment"
     assert clients["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 5432}], "apps reach the client port only"
-    assert "metrics-postgres" not in policies, "no port is opened to the scraper that it does not scrape"
+    metrics = policies["metrics-postgres"]
+    assert metrics["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres"}}, "every member's metrics"
+    assert metrics["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"dreamscape.io/scraper": "true"}}}],
+                                   "ports": [{"protocol": "TCP", "port": 9187}]}], (
+        "the scraper, and only it, reaches 9187, the port Prometheus scrapes on each member")
 
 
 def test_dev_keeps_one_postgres_container_and_no_operator(dev: Evaluation) -> None:

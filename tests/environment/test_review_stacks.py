@@ -16,16 +16,31 @@ def review() -> Evaluation:
     return evaluate("review-pr-42", {"review": REVIEW})
 
 
+CLUSTER_SCOPED = ("Namespace", "ClusterRole", "ClusterRoleBinding")
+
+
+def _cluster_scoped(evaluation: Evaluation) -> set[tuple[str, str]]:
+    """(kind, name) of the review's cluster-scoped objects other than its namespaces."""
+    return {(r.inputs["kind"], manifest(r)["metadata"]["name"]) for r in kube_objects(evaluation)
+            if r.inputs["kind"] in CLUSTER_SCOPED[1:]}
+
+
 def test_every_object_lives_in_the_review_namespace(review: Evaluation) -> None:
     namespaces = {manifest(r)["metadata"].get("namespace") for r in kube_objects(review)
-                  if r.inputs["kind"] != "Namespace"}
+                  if r.inputs["kind"] not in CLUSTER_SCOPED}
     # The log shipper needs node paths, so it runs in the review's own `-node-agents` namespace.
     own = {"dreamscape-review-pr-42", "dreamscape-review-pr-42-node-agents"}
     assert namespaces == own, f"isolated namespaces: {namespaces}"
     other = evaluate("review-pr-43")
-    theirs = {manifest(r)["metadata"].get("namespace") for r in kube_objects(other) if r.inputs["kind"] != "Namespace"}
+    theirs = {manifest(r)["metadata"].get("namespace") for r in kube_objects(other)
+              if r.inputs["kind"] not in CLUSTER_SCOPED}
     assert theirs == {"dreamscape-review-pr-43", "dreamscape-review-pr-43-node-agents"}, theirs
     assert not own & theirs, "two reviews never share a namespace"
+    # Only Prometheus's read of the kubelets is cluster-wide, and each review holds its own, by namespace name.
+    assert _cluster_scoped(review) == {("ClusterRole", "dreamscape-review-pr-42-prometheus"),
+                                       ("ClusterRoleBinding", "dreamscape-review-pr-42-prometheus")}, (
+        _cluster_scoped(review))
+    assert not _cluster_scoped(review) & _cluster_scoped(other), "two reviews never share a cluster-scoped object"
 
 
 def test_one_replica_per_service_and_single_node_redis_and_kafka(review: Evaluation) -> None:

@@ -26,9 +26,10 @@ def test_a_postgres_image_patch_changes_only_postgres_resources(prod: Evaluation
     after = evaluate("prod", {"postgres": {"image": "postgres:18.5-alpine"}})
     names = {name for _, name in changed(prod, after)}
     # The backup's pg_dump runs the server's image, so a dump always matches the server version; the
-    # Cluster's operand image follows the same version (CloudNativePG rolls a minor update member by member).
-    assert names == {"postgres-cluster", "postgres-bootstrap", "postgres-backup"}, (
-        f"only postgres, its job and the backup's pg_dump change: {names}")
+    # Cluster's operand image follows the same version (CloudNativePG rolls a minor update member by member),
+    # and so does the restore check's throwaway cluster (its manifest, in the restore job's files).
+    assert names == {"postgres-cluster", "postgres-bootstrap", "postgres-backup", "postgres-restore-verify-files"}, (
+        f"only postgres, its job, the backup's pg_dump and the restore check's manifest change: {names}")
 
 
 def test_kafka_resources_change_only_the_kafka_statefulset(prod: Evaluation) -> None:

@@ -33,7 +33,9 @@ MINIO_OLDER = "minio/minio:RELEASE.2025-09-07T16-13-09Z"
 @pytest.mark.parametrize(("stack", "overrides", "key", "after"), [
     ("prod", {"postgres": {"database": "dreamscape_v2"}}, "postgres.database", "dreamscape_v2"),
     ("prod", {"postgres": {"appUser": "dreamscape_owner"}}, "postgres.appUser", "dreamscape_owner"),
-    ("prod", {"postgres": {"image": "postgres:18.4-bookworm"}}, "postgres.imageFamily", "debian (glibc)"),
+    ("prod", {"postgres": {"clusterImageVariant": "standard-bookworm"}}, "postgres.imageFamily",
+     "debian bookworm (glibc)"),
+    ("dev", dev_block("postgres", image="postgres:18.4-bookworm"), "postgres.imageFamily", "debian bookworm (glibc)"),
     ("prod", {"minio": {"buckets": ["dreamscape-vr-assets-v2"]}}, "minio.buckets", None),
     ("prod", {"backup": {"bucket": "dreamscape-dumps"}}, "minio.buckets", None),
     ("prod", {"minio": {"image": MINIO_OLDER}}, "minio.release", "RELEASE.2025-09-07T16-13-09Z"),
@@ -54,6 +56,23 @@ def test_each_change_that_orphans_or_loses_data_is_refused_with_its_one_change_o
     new_value = after if after is not None else keys(evaluate(stack, overrides))[key]
     allowed = evaluate(stack, {**overrides, "allowStatefulChange": {key: new_value}}, previous_outputs=before)
     assert keys(allowed)[key] == new_value, "the documented one-change override lets exactly that change through"
+
+
+def test_the_collation_recorded_is_that_of_the_image_the_platform_runs(dev: Evaluation, prod: Evaluation) -> None:
+    assert keys(dev)["postgres.imageFamily"] == "alpine (musl)", "dev runs postgres.image (postgres:18.4-alpine)"
+    assert keys(prod)["postgres.imageFamily"] == "debian trixie (glibc)", \
+        "prod runs CloudNativePG's operand image (clusterImageVariant standard-trixie), whatever postgres.image is"
+
+
+@pytest.mark.parametrize(("stack", "overrides"), [
+    ("prod", {"postgres": {"image": "postgres:18.4-bookworm"}}),
+    ("prod", {"postgres": {"clusterImageVariant": "minimal-trixie"}}),
+    ("dev", dev_block("postgres", clusterImageVariant="standard-bookworm")),
+])
+def test_an_image_switch_that_keeps_the_served_collation_passes(
+        stack: str, overrides: dict[str, Any], dev: Evaluation, prod: Evaluation) -> None:
+    evaluation = evaluate(stack, overrides, previous_outputs=previous(dev if stack == "dev" else prod))
+    assert evaluation.resources, f"{stack}: {overrides} does not change the C library of what runs there"
 
 
 @pytest.mark.parametrize("overrides", [

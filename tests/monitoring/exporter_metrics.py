@@ -10,7 +10,9 @@ stand-in endpoints to the real Prometheus server, so a rule or panel on a name n
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 
 _AN_HOUR_AGO = f"{time.time() - 3600:.0f}"
 _BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
@@ -105,6 +107,52 @@ pg_stat_database_blks_hit{datid="16384",datname="dreamscape"} 98000
 # TYPE pg_stat_database_blks_read counter
 pg_stat_database_blks_read{datid="16384",datname="dreamscape"} 2000
 """
+
+
+
+def cloudnative_pg_member(*, up: int = 1) -> str:
+    """What one CloudNativePG member's instance manager serves on 9187 (v1.30.0): the collector's own gauges
+    (pkg/management/postgres/webserver/metricserver/pg_collector.go, namespace `cnpg`, subsystem
+    `collector`) and `cnpg_<query>_<column>` of the default queries (config/manager/default-monitoring.yaml:
+    `backends`, `pg_settings`, `pg_database`, `pg_stat_database`, `pg_replication`). `up=0`: the server does
+    not answer the instance manager, which still serves its own gauges."""
+    return f"""\
+# HELP cnpg_collector_up 1 if PostgreSQL is up, 0 otherwise.
+# TYPE cnpg_collector_up gauge
+cnpg_collector_up{{cluster="postgres"}} {up}
+# HELP cnpg_collector_last_collection_error 1 if the last collection ended with error, 0 otherwise.
+# TYPE cnpg_collector_last_collection_error gauge
+cnpg_collector_last_collection_error {1 - up}
+""" + ("" if not up else """\
+# HELP cnpg_backends_total Number of backends
+# TYPE cnpg_backends_total gauge
+cnpg_backends_total{datname="dreamscape",usename="dreamscape",application_name="",state="active"} 4
+cnpg_backends_total{datname="dreamscape",usename="dreamscape",application_name="",state="idle"} 10
+# HELP cnpg_pg_settings_setting Setting value
+# TYPE cnpg_pg_settings_setting gauge
+cnpg_pg_settings_setting{name="max_connections"} 500
+cnpg_pg_settings_setting{name="work_mem"} 10240
+# HELP cnpg_pg_database_size_bytes Disk space used by the database
+# TYPE cnpg_pg_database_size_bytes gauge
+cnpg_pg_database_size_bytes{datname="dreamscape"} 52428800
+cnpg_pg_database_size_bytes{datname="postgres"} 7500000
+# HELP cnpg_pg_stat_database_xact_commit Number of transactions in this database that have been committed
+# TYPE cnpg_pg_stat_database_xact_commit counter
+cnpg_pg_stat_database_xact_commit{datname="dreamscape"} 1200
+# HELP cnpg_pg_stat_database_xact_rollback Number of transactions in this database that have been rolled back
+# TYPE cnpg_pg_stat_database_xact_rollback counter
+cnpg_pg_stat_database_xact_rollback{datname="dreamscape"} 3
+# HELP cnpg_pg_stat_database_blks_hit Number of times disk blocks were found already in the buffer cache
+# TYPE cnpg_pg_stat_database_blks_hit counter
+cnpg_pg_stat_database_blks_hit{datname="dreamscape"} 98000
+# HELP cnpg_pg_stat_database_blks_read Number of disk blocks read in this database
+# TYPE cnpg_pg_stat_database_blks_read counter
+cnpg_pg_stat_database_blks_read{datname="dreamscape"} 2000
+# HELP cnpg_pg_replication_lag Replication lag behind primary in seconds
+# TYPE cnpg_pg_replication_lag gauge
+cnpg_pg_replication_lag 0
+""")
+
 
 REDIS_EXPORTER = """\
 # HELP redis_up Information about the Redis instance
@@ -229,6 +277,40 @@ container_start_time_seconds{{id="/"}} {_AN_HOUR_AGO}
 """Alloy's `prometheus.exporter.cadvisor` (cAdvisor's names and base labels, the allowlisted container labels
 as `container_label_*`): one of our containers and the root cgroup, which the scrape job drops."""
 
+def _kubelet_container(namespace: str, pod: str, container: str, image: str) -> str:
+    """The labels the kubelet's cAdvisor gives a container's series: its cgroup (the pod's uid, the
+    containerd container id), image, runtime name and the Kubernetes namespace, pod and container names
+    (empty `container`, `image` and `name` for the pod's own cgroup)."""
+    uid = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{namespace}/{pod}"))
+    runtime_id = hashlib.sha256(f"{uid}/{container}".encode()).hexdigest()
+    cgroup = f"/kubepods/burstable/pod{uid}" + (f"/{runtime_id}" if container else "")
+    return (f'container="{container}",id="{cgroup}",image="{image}",name="{runtime_id if container else ""}",'
+            f'namespace="{namespace}",pod="{pod}"')
+
+
+def kubelet_cadvisor(namespace: str) -> str:
+    """`/metrics/cadvisor` of one kubelet: the Big Pods of `namespace`, a Big Pod's pod-level cgroup, another
+    review stack's core pod and a kube-system container on the same node, and the node's root cgroup. Only
+    the first ones are the environment's containers."""
+    ours = [_kubelet_container(namespace, f"{p}-pod-7d9f8-abcde", f"{p}-pod", f"ghcr.io/dreamscape/{p}:1.0.0")
+            for p in _BIG_PODS]
+    theirs = [
+        _kubelet_container(namespace, "core-pod-7d9f8-abcde", "", ""),
+        _kubelet_container("dreamscape-review-43", "core-pod-5c6d7-fghij", "core-pod", "ghcr.io/dreamscape/core:pr-43"),
+        _kubelet_container("kube-system", "traefik-6b9c8-klmno", "traefik", "rancher/mirrored-library-traefik:3.3.6"),
+    ]
+    cpu = "".join(f'container_cpu_usage_seconds_total{{{labels},cpu="total"}} 12.5\n' for labels in ours + theirs)
+    started = "".join(f"container_start_time_seconds{{{labels}}} {_AN_HOUR_AGO}\n" for labels in ours + theirs)
+    return (
+        "# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.\n"
+        "# TYPE container_cpu_usage_seconds_total counter\n"
+        f'{cpu}container_cpu_usage_seconds_total{{cpu="total",id="/"}} 4000.25\n'
+        "# HELP container_start_time_seconds Start time of the container since unix epoch in seconds.\n"
+        "# TYPE container_start_time_seconds gauge\n"
+        f'{started}container_start_time_seconds{{id="/"}} {_AN_HOUR_AGO}\n'
+    )
+
+
 PROMETHEUS_SELF = """\
 # HELP prometheus_build_info A metric with a constant '1' value.
 # TYPE prometheus_build_info gauge
@@ -251,6 +333,8 @@ def exposition_for(service_name: str, service_label: str) -> str:
     """The text the real source behind one scrape target serves."""
     if service_name in BY_SERVICE_NAME:
         return BY_SERVICE_NAME[service_name]
+    if service_name == "postgres" and service_label == "metrics":
+        return cloudnative_pg_member()
     if service_name.endswith("-nginx-exporter"):
         return NGINX_EXPORTER
     if service_name.endswith("-pod"):
@@ -260,6 +344,6 @@ def exposition_for(service_name: str, service_label: str) -> str:
 
 def all_metric_names() -> set[str]:
     texts = (NODE_SERVICE, NGINX_EXPORTER, POSTGRES_EXPORTER, REDIS_EXPORTER, KAFKA_EXPORTER, MINIO,
-             KUBE_STATE_METRICS, CADVISOR, PROMETHEUS_SELF)
+             KUBE_STATE_METRICS, CADVISOR, PROMETHEUS_SELF, cloudnative_pg_member())
     return {line.split("{")[0].split(" ")[0] for text in texts for line in text.splitlines()
             if line and not line.startswith("#")}

@@ -24,6 +24,7 @@ from components.monitoring.alloy.syntax import (
     render_alloy,
     render_value,
 )
+from components.monitoring.common import LOKI, LOKI_PORT
 
 TRICKY = [
     "plain",
@@ -99,7 +100,7 @@ def test_docker_mode_reads_the_socket_and_labels_pod_service_environment() -> No
     for label in ('target_label = "pod"', 'target_label = "service"'):
         assert label in text, f"streams need {label}"
     assert 'external_labels = {environment = "dev"}' in text, "every stream gets the environment label"
-    assert 'url = "http://loki:3100/loki/api/v1/push"' in text, "logs go to Loki's push API"
+    assert f'url = "http://{LOKI}:{LOKI_PORT}/loki/api/v1/push"' in text, "logs go to Loki's push API"
 
 
 def test_kubernetes_mode_tails_this_nodes_pod_logs_in_one_namespace() -> None:

@@ -7,11 +7,21 @@ import hashlib
 import hmac
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import yaml
 
-from components.monitoring.common import minio_prometheus_token
+from components.monitoring.common import (
+    ALERTMANAGER,
+    ALERTMANAGER_PORT,
+    LOKI,
+    LOKI_PORT,
+    PROMETHEUS,
+    PROMETHEUS_PORT,
+    minio_prometheus_token,
+)
+from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import SECRETS_DIR
 from tests import kube
 from tests.harness import SECRET_SIG, SIG_KEY, Evaluation, Registered, evaluate
@@ -21,11 +31,22 @@ MONITORING_TYPES = {
     f"dreamscape:monitoring:{kind}" for kind in
     ("Stack", "Prometheus", "Exporters", "Alertmanager", "Grafana", "Loki", "Alloy")
 }
-MONITORING_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "alloy",
-                       "postgres-exporter", "redis-exporter", "kafka-exporter")
+MONITORING_SERVICES = ("prometheus", "alertmanager", "grafana", "loki", "alloy", "redis-exporter", "kafka-exporter")
+"""On both targets; postgres-exporter runs on Docker only (CloudNativePG's members serve Postgres' metrics)."""
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def answers_at(stack: Evaluation, address: str) -> tuple[str, int]:
+    """The (service, port) an address such as `http://loki:3100/push` or `alertmanager:9093` reaches, after
+    checking that the target really received that service with that port declared."""
+    parts = urllib.parse.urlsplit(address if "://" in address else f"//{address}")
+    host, port = parts.hostname or "", parts.port
+    service = next((s for s in stack.services if s.name == host), None)
+    assert service is not None, f"{address}: {stack.stack} deploys no service named {host!r}"
+    assert port in {p.number for p in service.ports}, f"{address}: {host} declares no port {port}"
+    return host, port
+
+
 def docker_container(dev: Evaluation, name: str) -> Registered:
     return dev.named(CONTAINER, name)
 
@@ -85,6 +106,7 @@ def test_every_monitoring_service_is_a_kubernetes_workload_in_prod(prod: Evaluat
     names = {r.inputs["metadata"]["name"] for r in kube.workloads(prod)}
     missing = set(MONITORING_SERVICES) - names
     assert not missing, f"prod runs a workload for every monitoring service, missing {sorted(missing)}"
+    assert "postgres-exporter" not in names, "on Kubernetes CloudNativePG's members serve Postgres' metrics"
 
 
 # -- Prometheus ----------------------------------------------------------------------------------------
@@ -121,23 +143,33 @@ def test_dev_prometheus_joins_every_zone_network_it_scrapes(dev: Evaluation) -> 
 
 def test_prod_prometheus_discovers_pods_in_its_namespace(prod: Evaluation) -> None:
     jobs = {job["job_name"]: job for job in prometheus_yml(prod)["scrape_configs"]}
+    kubelets = jobs.pop("kubelet")
+    assert kubelets["kubernetes_sd_configs"] == [{"role": "node"}], "container metrics: every node's kubelet"
     for job in jobs.values():
         sd = job["kubernetes_sd_configs"][0]
         assert sd["role"] == "pod" and sd["namespaces"]["names"] == ["dreamscape-prod"], "pod discovery in prod ns"
     assert jobs["minio"]["authorization"]["credentials_file"].startswith(SECRETS_DIR), (
         "MinIO is scraped with the bearer token file")
-    assert {"core", "business", "experience", "kube-state-metrics", "postgres-exporter"} <= set(jobs), (
+    assert {"core", "business", "experience", "kube-state-metrics", "postgres"} <= set(jobs), (
         f"a job per pod label, kube-state-metrics included: {sorted(jobs)}")
+
+
+def pod_jobs(stack: Evaluation) -> list[dict[str, Any]]:
+    """The scrape jobs of pods (every job but the kubelets')."""
+    return [job for job in prometheus_yml(stack)["scrape_configs"]
+            if job["kubernetes_sd_configs"][0]["role"] == "pod"]
 
 
 def test_every_prod_scrape_pair_is_a_named_container_port_of_a_deployed_workload(prod: Evaluation) -> None:
     ports = {(r.inputs["metadata"]["name"], port["name"])
              for r in kube.workloads(prod) for c in kube.pod_spec(r)["containers"] for port in c.get("ports", [])}
-    for job in prometheus_yml(prod)["scrape_configs"]:
+    # CloudNativePG creates its members itself (not a workload of the program): its metrics port is a member's.
+    ports |= {("postgres", "metrics")}
+    for job in pod_jobs(prod):
         keep = re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$")
         kept = {pair for pair in ports if keep.match(";".join(pair))}
         assert kept, f"job {job['job_name']} keeps at least one deployed (workload, port) pair"
-    every = "|".join(f"(?:{job['relabel_configs'][0]['regex']})" for job in prometheus_yml(prod)["scrape_configs"])
+    every = "|".join(f"(?:{job['relabel_configs'][0]['regex']})" for job in pod_jobs(prod))
     scraped = {pair for pair in ports if re.match(f"^(?:{every})$", ";".join(pair))}
     assert ("core-pod", "http") not in scraped and ("experience-pod", "web") not in scraped, (
         "the NGINX and Vite ports are never scrape targets")
@@ -153,6 +185,50 @@ def test_prod_prometheus_gets_exactly_the_rbac_discovery_needs(prod: Evaluation)
     verbs = {v for rule in roles[0].inputs["rules"] for v in rule["verbs"]}
     assert verbs == {"get", "list", "watch"}, "read-only access"
     assert kube.pod_spec(workload(prod, "prometheus"))["serviceAccountName"] == "prometheus", "pod uses the account"
+
+
+def _cluster_grants(stack: Evaluation, kind: str) -> list[Registered]:
+    return [r for r in kube.kube_objects(stack) if r.inputs["kind"] == kind
+            and r.inputs["metadata"]["name"].endswith("-prometheus")]
+
+
+def test_prod_prometheus_reads_the_kubelets_with_the_least_cluster_role(prod: Evaluation) -> None:
+    (role_object,) = _cluster_grants(prod, "ClusterRole")
+    (binding_object,) = _cluster_grants(prod, "ClusterRoleBinding")
+    role, binding = kube.manifest(role_object), kube.manifest(binding_object)
+    rules = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"])
+    assert rules == [(("",), ("nodes",), ("list", "watch")), (("",), ("nodes/metrics",), ("get",))], (
+        f"node discovery and the kubelet's metrics, never nodes/proxy nor anything else cluster-wide: {rules}")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                  "name": role["metadata"]["name"]}, "bound to that ClusterRole"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "prometheus", "namespace": "dreamscape-prod"}], (
+        "to Prometheus's own ServiceAccount only")
+    for obj in (role_object, binding_object):
+        kube.validate(obj)
+
+
+def test_each_stacks_cluster_wide_grant_is_named_after_its_namespace(prod: Evaluation, review: Evaluation) -> None:
+    def names(stack: Evaluation) -> set[str]:
+        return {o.inputs["metadata"]["name"] for kind in ("ClusterRole", "ClusterRoleBinding")
+                for o in _cluster_grants(stack, kind)}
+
+    assert names(prod) == {"dreamscape-prod-prometheus"}, names(prod)
+    assert names(review) == {"dreamscape-review-42-prometheus"}, names(review)
+
+
+def test_a_review_prometheus_keeps_only_its_own_namespaces_containers(review: Evaluation) -> None:
+    (kubelets,) = [job for job in prometheus_yml(review)["scrape_configs"] if job["job_name"] == "kubelet"]
+    keep = kubelets["metric_relabel_configs"][0]
+    assert keep["source_labels"] == ["namespace"] and keep["action"] == "keep", "the first rule keeps one namespace"
+    namespace = re.compile(f"^(?:{keep['regex']})$")
+    assert namespace.match("dreamscape-review-42"), "its own containers"
+    assert not namespace.match("dreamscape-review-43") and not namespace.match("dreamscape-prod"), (
+        "never another stack's on the shared cluster")
+
+
+def test_dev_grants_nothing_cluster_wide_and_scrapes_alloys_cadvisor_instead(dev: Evaluation) -> None:
+    assert not any(r.type.endswith(("ClusterRole", "ClusterRoleBinding")) for r in dev.resources), "Docker"
+    assert not any(job["job_name"] == "kubelet" for job in prometheus_yml(dev)["scrape_configs"]), "no kubelets"
 
 
 def test_alert_rule_groups_reach_prometheus(prod: Evaluation) -> None:
@@ -181,8 +257,8 @@ def test_the_nginx_exporter_reads_the_gateways_stub_status(dev: Evaluation, prod
     assert "core-pod-nginx-exporter" in {r.name for r in dev.of_type(CONTAINER)}, "dev runs it too"
 
 
-def test_exporters_read_their_passwords_from_files(prod: Evaluation) -> None:
-    postgres = {e["name"]: e.get("value") for e in main_container(prod, "postgres-exporter")["env"]}
+def test_exporters_read_their_passwords_from_files(dev: Evaluation, prod: Evaluation) -> None:
+    postgres = dict(e.split("=", 1) for e in docker_container(dev, "postgres-exporter").inputs["envs"])
     redis = {e["name"]: e.get("value") for e in main_container(prod, "redis-exporter")["env"]}
     assert postgres["DATA_SOURCE_PASS_FILE"].startswith(SECRETS_DIR), "postgres password comes from a file"
     assert redis["REDIS_PASSWORD_FILE"].startswith(SECRETS_DIR), "redis password comes from a file"
@@ -220,8 +296,9 @@ def test_grafana_reads_its_admin_password_from_a_secret_file(dev: Evaluation, pr
 def test_grafana_is_provisioned_with_datasources_and_the_dashboard(prod: Evaluation) -> None:
     datasources = yaml.safe_load(config_map_file(prod, "grafana",
                                                  "etc-grafana-provisioning-datasources-dreamscape.yaml"))
-    urls = {d["url"] for d in datasources["datasources"]}
-    assert urls == {"http://prometheus:9090", "http://loki:3100"}, "datasources point at the services"
+    kinds = {d["type"]: answers_at(prod, d["url"]) for d in datasources["datasources"]}
+    assert kinds == {"prometheus": (PROMETHEUS, PROMETHEUS_PORT), "loki": (LOKI, LOKI_PORT)}, (
+        "datasources point at the Prometheus and Loki services")
     dashboard = json.loads(config_map_file(prod, "grafana", "etc-grafana-dashboards-bigpods-overview.json"))
     assert dashboard["panels"], "the Big Pods dashboard is provisioned"
 
@@ -252,6 +329,20 @@ def test_the_environment_exports_grafana_and_prometheus_urls(dev: Evaluation, pr
     assert dev.outputs["grafanaUrl"].value == "http://127.0.0.1:3030", "dev Grafana on localhost"
     assert dev.outputs["prometheusUrl"].value == "http://127.0.0.1:9090", "dev Prometheus on localhost"
     assert prod.outputs["grafanaUrl"].value == "http://grafana:3000", "prod Grafana is a cluster address"
+
+
+def test_every_monitoring_address_names_a_service_and_port_the_target_receives(
+    dev: Evaluation, prod: Evaluation
+) -> None:
+    for stack in (dev, prod):
+        alerting = prometheus_yml(stack)["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+        assert [answers_at(stack, a) for a in alerting] == [(ALERTMANAGER, ALERTMANAGER_PORT)], (
+            f"{stack.stack}: Prometheus sends alerts to the Alertmanager service")
+        alloy = (uploaded(docker_container(stack, "alloy"), "/etc/alloy/config.alloy") if stack.stack == "dev"
+                 else config_map_file(stack, "alloy", "etc-alloy-config.alloy"))
+        pushes = re.findall(r'url = "([^"]+)"', alloy)
+        assert pushes and {answers_at(stack, url) for url in pushes} == {(LOKI, LOKI_PORT)}, (
+            f"{stack.stack}: Alloy pushes to the Loki service")
 
 
 # -- Loki and Alloy -------------------------------------------------------------------------------------
@@ -286,6 +377,24 @@ def test_prod_alloy_serves_no_container_metrics(prod: Evaluation) -> None:
         p["name"] != "http" for p in kube.pod_spec(daemonset)["containers"][0]["ports"]), (
         "the kubelet serves container metrics on Kubernetes; Alloy's port is no scrape target there")
     assert "prometheus.exporter.cadvisor" not in config_map_file(prod, "alloy", "etc-alloy-config.alloy")
+
+
+def test_both_targets_chart_each_big_pods_cpu_from_the_same_query(dev: Evaluation, prod: Evaluation) -> None:
+    def cpu_panels(stack: Evaluation) -> dict[str, list[str]]:
+        panels = {}
+        for dashboard in DASHBOARDS:
+            text = (uploaded(docker_container(stack, "grafana"), f"/etc/grafana/dashboards/{dashboard.file_name}")
+                    if stack.stack == "dev" else
+                    config_map_file(stack, "grafana", f"etc-grafana-dashboards-{dashboard.file_name}"))
+            for panel in json.loads(text)["panels"]:
+                if panel["title"].endswith(": CPU (cores)"):
+                    panels[panel["title"]] = [target["expr"] for target in panel["targets"]]
+        return panels
+
+    prod_panels = cpu_panels(prod)
+    assert sorted(prod_panels) == ["business: CPU (cores)", "core: CPU (cores)", "experience: CPU (cores)"], (
+        f"the kubelets' container metrics give prod a CPU panel per Big Pod: {sorted(prod_panels)}")
+    assert prod_panels == cpu_panels(dev), "the same panels and queries on both targets: one label vocabulary"
 
 
 def test_prod_alloy_is_a_daemonset_in_the_node_agents_namespace(prod: Evaluation) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 
 import yaml
 
+from components.infra.registry import REGISTRY
 from components.monitoring.grafana.config import (
+    DASHBOARD_FILE_NAME,
     DASHBOARD_UID,
     DATASOURCE_UIDS,
     LOKI_UID,
@@ -21,6 +23,9 @@ from components.monitoring.grafana.config import (
     render_dashboards,
     render_datasources,
 )
+from components.monitoring.scrape import scrape_targets
+from tests.harness import Evaluation
+from tests.monitoring.test_components import docker_container, uploaded
 
 PODS = {"core": ("auth", "user", "nginx"), "business": ("voyage", "ai", "payment")}
 
@@ -120,6 +125,24 @@ def test_infrastructure_panels_cover_postgres_redis_kafka_minio_and_logs() -> No
     assert any(p["type"] == "logs" and p["datasource"]["uid"] == LOKI_UID for p in _panels()), (
         "a Loki logs panel"
     )
+
+
+def test_every_scraped_service_outside_the_big_pods_gets_an_up_panel() -> None:
+    overview = json.loads(render_bigpods_dashboard(DashboardArgs(pods=PODS, standalone=("minio", "rabbitmq"))))
+    exprs = {t["expr"] for p in overview["panels"] if p["type"] != "row" for t in p["targets"]}
+    for service in ("minio", "rabbitmq"):
+        assert f'sum(up{{service="{service}"}})' in exprs, f"{service}'s metrics port gets an up panel"
+    assert not any(p["title"] == "Infrastructure targets up" for p in _dashboard()["panels"]), (
+        "no empty row when nothing outside the Big Pods is scraped")
+
+
+def test_the_environment_dashboards_every_scraped_infra_service(dev: Evaluation) -> None:
+    overview = json.loads(uploaded(docker_container(dev, "grafana"), f"/etc/grafana/dashboards/{DASHBOARD_FILE_NAME}"))
+    titles = {p["title"] for p in overview["panels"]}
+    infra = {entry.name for entry in REGISTRY}
+    scraped = {t.service for t in scrape_targets(s for s in dev.services if s.name in infra)}
+    missing = sorted(s for s in scraped if f"{s} up" not in titles)
+    assert scraped and not missing, f"every scraped infra service has an up panel; missing {missing}"
 
 
 def test_panels_have_unique_ids_and_fit_the_grid() -> None:

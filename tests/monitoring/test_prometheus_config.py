@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components import spec
+from components.monitoring.common import ALERTMANAGER, ALERTMANAGER_PORT
 from components.monitoring.prometheus.config import (
     KubernetesDiscovery,
     PrometheusConfigArgs,
@@ -115,7 +116,7 @@ def test_alertmanager_and_rule_files_are_wired_from_typed_input() -> None:
     config = _load(render_prometheus_config(_args(StaticDiscovery())))
     assert config["rule_files"] == [PrometheusPaths().rules_file], "rules come from the mounted rules file"
     am = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
-    assert am == ["alertmanager:9093"], "alerts go to the Alertmanager service"
+    assert am == [f"{ALERTMANAGER}:{ALERTMANAGER_PORT}"], "alerts go to the Alertmanager service's own port"
 
 
 def test_targets_of_one_job_must_agree_on_how_they_are_scraped() -> None:
@@ -175,7 +176,21 @@ def test_promtool_accepts_the_rendered_config_and_its_rule_file(tmp_path: Path, 
         for job in document["scrape_configs"]:
             assert job.pop("kubernetes_sd_configs") is not None, "prod discovers through the Kubernetes API"
             job["file_sd_configs"] = [{"files": [str(tmp_path / "targets.json")]}]
+        # The kubelets' job reads the ServiceAccount token and cluster CA that Kubernetes mounts in the pod.
+        (kubelets,) = [job for job in document["scrape_configs"] if "tls_config" in job]
+        for section, key in (("authorization", "credentials_file"), ("tls_config", "ca_file")):
+            stand_in = tmp_path / Path(kubelets[section][key]).name
+            stand_in.write_text("stand-in\n")
+            kubelets[section][key] = str(stand_in)
     config = Path(paths.config_file)
     config.write_text(yaml.safe_dump(document, sort_keys=False))
     result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"promtool check config ({mode}) failed:\n{result.stdout}{result.stderr}"
+
+
+def test_the_postgres_job_finds_the_members_by_the_label_their_network_policies_select() -> None:
+    from components.monitoring import database_metrics
+    from components.targets.kubernetes import cnpg
+
+    assert database_metrics.CLUSTER_POD_LABEL == cnpg.CLUSTER_LABEL, (
+        "discovery and the metrics-postgres policy must select the same CloudNativePG members")

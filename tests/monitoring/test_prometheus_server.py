@@ -32,7 +32,7 @@ from components.monitoring.grafana.config import DASHBOARDS
 from components.spec import MetricSignal
 from tests import kube
 from tests.harness import Evaluation
-from tests.monitoring.exporter_metrics import exposition_for
+from tests.monitoring.exporter_metrics import cloudnative_pg_member, exposition_for, kubelet_cadvisor
 from tests.monitoring.stubs import Endpoint, free_port, serving
 from tests.monitoring.test_components import config_map_file, docker_container, prometheus_yml, uploaded
 from tests.tooling import require_tool
@@ -120,7 +120,62 @@ def _prod_groups(stack: Evaluation, endpoints: list[Endpoint]) -> list[dict[str,
                     "__meta_kubernetes_pod_container_port_name": port["name"],
                     "__meta_kubernetes_pod_container_port_number": str(port["containerPort"]),
                 }})
+    for member in database_members(stack):
+        for port_name, number in member.ports.items():
+            body = exposition_for(member.cluster, port_name)
+            endpoints.append(Endpoint("/metrics" if port_name == "metrics" else None, body))
+            groups.append({"labels": {
+                **{f"__meta_kubernetes_pod_label_{_meta(k)}": v for k, v in member.labels.items()},
+                "__meta_kubernetes_namespace": member.namespace,
+                "__meta_kubernetes_pod_name": member.name,
+                "__meta_kubernetes_pod_node_name": NODE,
+                "__meta_kubernetes_pod_phase": "Running",
+                "__meta_kubernetes_pod_container_name": "postgres",
+                "__meta_kubernetes_pod_container_port_name": port_name,
+                "__meta_kubernetes_pod_container_port_number": str(number),
+            }})
     return groups
+
+
+@dataclass(frozen=True)
+class Member:
+    cluster: str
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    ports: dict[str, int]
+
+
+def database_members(stack: Evaluation) -> list[Member]:
+    """Every member of every CloudNativePG Cluster, as the operator (v1.30.0) creates its pods: the inherited
+    labels plus its own (`cnpg.io/cluster`, `cnpg.io/instanceRole`, `app.kubernetes.io/name: postgresql`;
+    pkg/specs/pods.go), and its container ports `postgresql`, `status` and `metrics`. Member 1 is the
+    primary, the others replicas."""
+    members = []
+    for cluster in (r for r in stack.resources if r.inputs.get("kind") == "Cluster"):
+        body = kube.manifest(cluster)
+        name = body["metadata"]["name"]
+        for ordinal in range(1, body["spec"]["instances"] + 1):
+            labels = {**body["spec"]["inheritedMetadata"]["labels"], "cnpg.io/cluster": name,
+                      "cnpg.io/instanceName": f"{name}-{ordinal}", "cnpg.io/podRole": "instance",
+                      "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": name,
+                      "cnpg.io/instanceRole": "primary" if ordinal == 1 else "replica"}
+            members.append(Member(cluster=name, name=f"{name}-{ordinal}", namespace=body["metadata"]["namespace"],
+                                  labels=labels, ports={"postgresql": 5432, "status": 8000, "metrics": 9187}))
+    return members
+
+
+def _prod_nodes(config: dict[str, Any], groups: list[dict[str, Any]],
+                endpoints: list[Endpoint]) -> list[dict[str, Any]]:
+    """One file_sd group per node, labelled as kubernetes_sd role `node` would, for the kubelets' job; its
+    stand-in serves `/metrics/cadvisor` as a kubelet does, to the bearer token only."""
+    jobs = [job for job in config["scrape_configs"] if job["kubernetes_sd_configs"][0]["role"] == "node"]
+    if not jobs:
+        return []
+    (job,) = jobs
+    namespace = groups[0]["labels"]["__meta_kubernetes_namespace"]
+    endpoints.append(Endpoint(job["metrics_path"], kubelet_cadvisor(namespace), TOKEN))
+    return [{"labels": {"__meta_kubernetes_node_name": NODE, "__meta_kubernetes_node_address_InternalIP": "127.0.0.1"}}]
 
 
 def _wait(condition: Any, what: str) -> None:
@@ -147,10 +202,11 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     endpoints: list[Endpoint] = []
     dev_targets = _dev_targets(config, endpoints) if request.param == "dev" else []
     groups = _prod_groups(stack, endpoints) if request.param == "prod" else []
+    nodes = _prod_nodes(config, groups, endpoints) if request.param == "prod" else []
     with serving(endpoints) as stand_ins, reference_auth(base) as auth_port:
         # Whatever answers for core's auth process is the real reference service.
         ports = [auth_port if is_auth else port for port, is_auth in zip(stand_ins, _auth_flags(
-            dev_targets, groups, config), strict=True)]
+            dev_targets, groups, config) + [False] * len(nodes), strict=True)]
         run = yaml.safe_load(yaml.safe_dump(config))
         run["global"].update({"scrape_interval": "1s", "evaluation_interval": "1s"})
         run["rule_files"] = [str(base / "rules.yml")]
@@ -159,14 +215,23 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             job["scrape_interval"] = "1s"
             if "authorization" in job:
                 job["authorization"]["credentials_file"] = str(base / "token")
-            if job.pop("kubernetes_sd_configs", None) is not None:
-                job["file_sd_configs"] = [{"files": [str(base / "pods.json")], "refresh_interval": "1s"}]
+            discovery = job.pop("kubernetes_sd_configs", None)
+            if discovery is not None:
+                role = "nodes" if discovery[0]["role"] == "node" else "pods"
+                job["file_sd_configs"] = [{"files": [str(base / f"{role}.json")], "refresh_interval": "1s"}]
+            if job.pop("tls_config", None) is not None:
+                # The stand-in kubelet speaks plain HTTP: the CA the pod would verify it with is not here.
+                job["scheme"] = "http"
         for static, port in zip(_statics(run), ports[:len(dev_targets)], strict=True):
             static["targets"] = [f"127.0.0.1:{port}"]
         if groups:
-            for group, port in zip(groups, ports, strict=True):
+            for group, port in zip(groups, ports[:len(groups)], strict=True):
                 group["targets"] = [f"127.0.0.1:{port}"]
             (base / "pods.json").write_text(json.dumps(groups))
+        if nodes:
+            for group, port in zip(nodes, ports[len(groups):], strict=True):
+                group["targets"] = [f"127.0.0.1:{port}"]
+            (base / "nodes.json").write_text(json.dumps(nodes))
         (base / "prometheus.yml").write_text(yaml.safe_dump(run, sort_keys=False))
         web = free_port()
         process = subprocess.Popen(
@@ -243,30 +308,44 @@ def test_the_relabelling_keeps_no_nginx_or_vite_port_and_labels_like_dev(running
     pairs = {(t["labels"]["pod"], t["labels"]["service"]) for t in targets}
     expected = {("core", "auth"), ("core", "user"), ("core", "nginx"), ("business", "voyage"), ("business", "ai"),
                 ("business", "payment"), ("experience", "panorama"), ("experience", "gateway"),
-                ("postgres-exporter", "postgres-exporter"), ("redis-exporter", "redis-exporter"),
+                ("redis-exporter", "redis-exporter"),
                 ("kafka-exporter", "kafka-exporter"), ("minio", "minio"), ("prometheus", "prometheus"),
                 ("alertmanager", "alertmanager"), ("grafana", "grafana"), ("loki", "loki")}
+    # PostgreSQL's metrics: postgres-exporter on Docker, every CloudNativePG member itself on Kubernetes.
+    on_cluster = any("__meta_kubernetes_pod_container_port_name" in t["discoveredLabels"] for t in targets)
+    expected.add(("postgres", "postgres") if on_cluster else ("postgres-exporter", "postgres-exporter"))
     assert expected <= pairs, f"missing scrape targets: {sorted(expected - pairs)}"
     assert ("experience", "web") not in pairs, "the Vite web server is not scraped"
-    # Targets of one environment only: kube-state-metrics (k3s), Alloy's container metrics (Docker).
-    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics"), ("alloy", "alloy")}
+    # Targets of one environment only: kube-state-metrics and the kubelets (k3s), Alloy's container metrics (Docker).
+    extra = pairs - expected - {("kube-state-metrics", "kube-state-metrics"), ("alloy", "alloy"),
+                                ("kubelet", "kubelet")}
     assert not extra, f"scraped without a declared metrics port: {sorted(extra)}"
     for target in targets:
         assert target["labels"]["environment"] in ("dev", "prod"), "every target carries its environment"
         discovered = target["discoveredLabels"]
         if "__meta_kubernetes_pod_container_port_name" in discovered:
             assert target["labels"]["node"] == NODE and target["labels"]["kubernetes_pod"], "replica labels"
+        if "__meta_kubernetes_node_name" in discovered:
+            assert target["labels"]["node"] == NODE, "a kubelet target names its node (NodeDown inhibition)"
 
 
 def test_container_series_carry_their_containers_pod_and_service_and_nothing_else(running: Running) -> None:
-    if running.config["scrape_configs"][0].get("kubernetes_sd_configs"):
-        pytest.skip("container metrics are scraped from Alloy's cAdvisor on Docker only")
+    """Docker: Alloy's cAdvisor. Kubernetes: the kubelet's, which also reports the pod-level cgroups, another
+    review stack's containers and kube-system's on the same node."""
+    on_kubernetes = bool(running.config["scrape_configs"][0].get("kubernetes_sd_configs"))
     series = [s["metric"] for s in running.query("container_cpu_usage_seconds_total")]
     assert series, "the cAdvisor job is scraped"
     assert sorted((s.get("pod"), s.get("service")) for s in series) == [
         ("business", "business-pod"), ("core", "core-pod"), ("experience", "experience-pod")], (
-        "our containers' series, labelled like their own metrics; the root cgroup's is dropped")
-    assert not [k for k in series[0] if k.startswith("container_label_")], "the copied Docker labels are dropped"
+        "our containers' series, labelled like their own metrics; the root cgroup's (and on Kubernetes other "
+        f"namespaces' and the pods' own cgroups) are dropped: {series}")
+    for metric in series:
+        assert not [k for k in metric if k.startswith("container_label_")], "the copied Docker labels are dropped"
+        assert not {"namespace", "container", "exported_pod"} & set(metric), f"no kubelet locator labels: {metric}"
+        assert metric["environment"] == ("prod" if on_kubernetes else "dev"), metric
+        if on_kubernetes:
+            assert metric["kubernetes_pod"] == f"{metric['service']}-7d9f8-abcde" and metric["node"] == NODE, (
+                f"the replica and its node, as on every other Kubernetes series: {metric}")
 
 
 def _panel_queries(dashboards: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -332,3 +411,70 @@ def test_every_autoscaling_query_returns_one_number_over_the_reference_series(ru
         result = running.query(query)
         assert len(result) == 1, f"{name}: KEDA reads one value from {query!r}, got {result}"
         assert float(result[0]["value"][1]) >= 0, f"{name}: a load, not NaN: {result}"
+
+
+def test_every_cloudnative_pg_member_is_scraped_in_the_rules_vocabulary_with_its_role(running: Running) -> None:
+    if not running.config["scrape_configs"][0].get("kubernetes_sd_configs"):
+        pytest.skip("PostgreSQL runs as a CloudNativePG cluster on Kubernetes only")
+    members = running.query('pg_up{pod="postgres", service="postgres"}')
+    roles = sorted(s["metric"].get("role", "") for s in members)
+    assert roles == ["primary", "replica", "replica"], f"each of the 3 members, its role visible: {members}"
+    assert all(s["metric"]["kubernetes_pod"].startswith("postgres-") for s in members), "one series per member"
+    assert not running.query('{__name__=~"cnpg_collector_up|cnpg_backends_total|cnpg_pg_.+"}'), (
+        "CloudNativePG's names arrive renamed onto postgres_exporter's, the one vocabulary of rules and panels")
+    (setting, *_) = running.query("pg_settings_max_connections")
+    assert "name" not in setting["metric"], f"the setting's name moved into the metric name: {setting}"
+    assert running.query("cnpg_collector_last_collection_error"), "the operator's own gauges are kept as they are"
+
+
+@contextmanager
+def _prometheus(base: Path, config: dict[str, Any], rules_text: str) -> Iterator[Running]:
+    """The real server on `config` (scrape and evaluation every second), ready, with `rules_text` loaded."""
+    binary = require_tool("prometheus")
+    (base / "rules.yml").write_text(rules_text)
+    config["rule_files"] = [str(base / "rules.yml")]
+    (base / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    web = free_port()
+    process = subprocess.Popen(
+        [binary, f"--config.file={base / 'prometheus.yml'}", f"--storage.tsdb.path={base / 'data'}",
+         f"--web.listen-address=127.0.0.1:{web}"],
+        stdout=subprocess.DEVNULL, stderr=(base / "prometheus.log").open("w"))
+    try:
+        server = Running(f"http://127.0.0.1:{web}", config, [], yaml.safe_load(rules_text), [])
+        _wait(lambda: urllib.request.urlopen(f"{server.url}/-/ready", timeout=2).status == 200, "readiness")
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_postgres_down_fires_on_kubernetes_when_a_member_cannot_query_its_server(
+        prod: Evaluation, tmp_path: Path) -> None:
+    rules_text, _ = _files(prod)
+    (job,) = [j for j in prometheus_yml(prod)["scrape_configs"] if j["job_name"] == "postgres"]
+    members = [m for m in database_members(prod) if m.cluster == "postgres"]
+    groups: list[dict[str, Any]] = [{"labels": {
+        **{f"__meta_kubernetes_pod_label_{_meta(k)}": v for k, v in m.labels.items()},
+        "__meta_kubernetes_pod_name": m.name, "__meta_kubernetes_pod_node_name": NODE,
+        "__meta_kubernetes_pod_phase": "Running", "__meta_kubernetes_pod_container_port_name": "metrics",
+    }} for m in members]
+    # The primary's server is gone; its instance manager still answers, with cnpg_collector_up 0.
+    bodies = [cloudnative_pg_member(up=0 if m.labels["cnpg.io/instanceRole"] == "primary" else 1) for m in members]
+    with serving([Endpoint("/metrics", body) for body in bodies]) as ports:
+        for group, port in zip(groups, ports, strict=True):
+            group["targets"] = [f"127.0.0.1:{port}"]
+        (tmp_path / "pods.json").write_text(json.dumps(groups))
+        job = {**job, "scrape_interval": "1s"}
+        job.pop("kubernetes_sd_configs")
+        job["file_sd_configs"] = [{"files": [str(tmp_path / "pods.json")], "refresh_interval": "1s"}]
+        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": [job]}
+        with _prometheus(tmp_path, config, rules_text) as server:
+            def postgres_down() -> list[dict[str, Any]]:
+                alerts = server.get("/api/v1/alerts")["data"]["alerts"]
+                return [a for a in alerts if a["labels"]["alertname"] == "PostgresDown"]
+
+            _wait(lambda: bool(postgres_down()), "PostgresDown to be pending")
+            (alert,) = postgres_down()
+            assert alert["labels"]["role"] == "primary" and alert["labels"]["pod"] == "postgres", (
+                f"the alert names the member that is down, and its role: {alert['labels']}")
+            assert alert["labels"]["severity"] == "critical", "a database that does not answer pages"

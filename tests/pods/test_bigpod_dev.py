@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, load
+from components.config import load
 from components.pods.catalog import CATALOG
 from components.pods.model import all_services
 from components.pods.source import contract_problems
@@ -122,9 +122,9 @@ def _service(root: Path, source: str, package: object | None) -> None:
 
 def test_a_missing_source_directory_is_named_before_anything_is_registered(tmp_path: Path) -> None:
     _service(tmp_path, "dreamscape-services/auth", {"scripts": {"dev": "node --watch server.js"}})
-    with pytest.raises(ConfigError) as error:
-        load("dev", config_bag("dev", {"workspaceRoot": str(tmp_path)}))
-    message = str(error.value)
+    refusal = refuse("dev", {"workspaceRoot": str(tmp_path)})
+    message = refusal.message
+    assert refusal.registered == [], "the source is checked before any registration"
     assert "dreamscape-services/user is missing" in message, "the missing directory is named"
     assert "dreamscape-services/auth " not in message, "a directory that meets the contract is not reported"
     assert "workspaceRoot" in message, "the message says how to point the stack at the sources"

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, load
+from components.monitoring.common import PROMETHEUS, PROMETHEUS_PORT
 from components.pods.catalog import CATALOG
 from components.targets.kubernetes.pki import CA_NAME as CA_SECRET
 from tests import kube
 from tests.harness import Evaluation, config_bag, evaluate
-from tests.monitoring.test_components import prometheus_yml
+from tests.monitoring.test_components import pod_jobs
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 PODS = {pod.hostname: pod for pod in CATALOG}
@@ -73,7 +74,7 @@ def test_unknown_pods_and_a_maximum_below_the_replicas_are_config_errors(pods: d
 
 def test_each_pod_scales_on_the_signal_the_seed_names_and_keda_owns_the_hpa(prod: Evaluation) -> None:
     ns = "dreamscape-prod.svc.cluster.local"
-    prometheus = f"http://prometheus.{ns}:9090"
+    prometheus = f"http://{PROMETHEUS}.{ns}:{PROMETHEUS_PORT}"
     expected = {
         "core-pod": [{"type": "prometheus", "metadata": {
             "serverAddress": prometheus, "query": 'sum(dreamscape_active_sessions{pod="core"})', "threshold": "1000"}}],
@@ -209,8 +210,7 @@ def test_the_core_pod_service_has_sticky_sessions_and_the_others_do_not(prod: Ev
 
 
 def test_big_pods_are_kept_by_prometheus_pod_discovery_on_their_service_ports(prod: Evaluation) -> None:
-    jobs = prometheus_yml(prod)["scrape_configs"]
-    kept = {pair for job in jobs for pair in job["relabel_configs"][0]["regex"].split("|")}
+    kept = {pair for job in pod_jobs(prod) for pair in job["relabel_configs"][0]["regex"].split("|")}
     for pod in CATALOG:
         for service in pod.services:
             pair = f"{pod.hostname};{service.name}".replace("-", "\\-")

@@ -21,11 +21,14 @@ import pytest
 from components.pods.catalog import CORE
 from components.pods.model import PodDefinition
 from components.pods.render.files import REPO_ROOT
-from components.pods.render.nginx import K3S_CLUSTER_DNS, NginxSettings, render_nginx
+from components.pods.render.nginx import NginxSettings, render_nginx
 from tests.tooling import require_tool
 
 COMMITTED = REPO_ROOT / "images" / "core" / "nginx.conf"
 NOBODY = 65534
+
+CLUSTER_DNS = "10.43.0.10"
+"""A cluster DNS address, as `kubernetes.clusterDns` sets it (the resolver is a parameter of the render)."""
 
 
 def parse(path: Path) -> list[dict[str, Any]]:
@@ -104,11 +107,11 @@ def test_routes_go_to_localhost_in_the_pod_and_to_other_pods_by_hostname() -> No
 
 def test_other_pods_hosts_and_the_resolver_are_parameters(tmp_path: Path) -> None:
     settings = NginxSettings(
-        resolvers=(K3S_CLUSTER_DNS,),
+        resolvers=(CLUSTER_DNS,),
         pod_hosts={"business": "business-pod.review-42.svc.cluster.local"},
     )
     config = parse(render_to(tmp_path, settings=settings))
-    assert find(config, "resolver")[0]["args"][0] == K3S_CLUSTER_DNS, "the resolver is a parameter"
+    assert find(config, "resolver")[0]["args"][0] == CLUSTER_DNS, "the resolver is a parameter"
     values = [entry["args"][1] for entry in find(config, "set")]
     assert "business-pod.review-42.svc.cluster.local:3003" in values, "pod hosts can be overridden"
     assert "experience-pod:3006" in values, "pods without an override keep their default host"
@@ -148,7 +151,7 @@ def test_the_committed_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
 def test_a_kubernetes_flavoured_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     nginx = require_tool("nginx")
     settings = NginxSettings(
-        resolvers=(K3S_CLUSTER_DNS,),
+        resolvers=(CLUSTER_DNS,),
         pod_hosts={
             "business": "business-pod.prod.svc.cluster.local",
             "experience": "experience-pod.prod.svc.cluster.local",

@@ -33,3 +33,9 @@ class FakeReleaseBackend:
         on_output("Updating (fake)\n")
         if self.fail_deploy:
             raise ReleaseError(f"pulumi up of stack {stack} failed: {self.fail_deploy}")
+
+    def deploy_canary(self, stack: str, stable_tag: str, canaries: Mapping[str, str], on_output: OnOutput) -> None:
+        self.calls.append(("deploy_canary", stack, stable_tag, *sorted(f"{k}={v}" for k, v in canaries.items())))
+        on_output("Updating (fake canary)\n")
+        if self.fail_deploy:
+            raise ReleaseError(f"pulumi up of stack {stack} failed: {self.fail_deploy}")

@@ -34,6 +34,7 @@ TRAEFIK = Endpoint("traefik", "kube-system", {"app.kubernetes.io/name": "traefik
                    {"web": 8000})
 METRICS_SERVER = Endpoint("metrics-server", "kube-system", {"k8s-app": "metrics-server"}, "10.42.200.3")
 API_SERVER = Endpoint("apiserver", "<node>", {}, "192.168.1.10", {"https": 6443})
+KUBELET = Endpoint("kubelet", "<node>", {}, "192.168.1.11", {"kubelet": 10250, "ssh": 22})
 PAYMENTS = Endpoint("payments-provider", "<internet>", {}, "93.184.216.34", {"https": 443})
 EXPERIENCE = pod("experience", Zone.BIGPODS, {Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
                  {"http": 8080, "metrics": 9113})
@@ -144,6 +145,20 @@ def test_prometheus_reaches_metrics_ports_only(prod: Evaluation, cluster: Cluste
     assert not reached, f"outside its own zone Prometheus opens metrics ports only, also opened: {reached}"
 
 
+def test_prometheus_alone_reaches_the_kubelets_and_only_on_their_port(
+        prod: Evaluation, cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    prometheus = pods["prometheus"]
+    assert cluster.allowed(prometheus, KUBELET, 10250), "Prometheus scrapes each node's kubelet (cAdvisor)"
+    assert not cluster.allowed(prometheus, KUBELET, 22), "and opens no other port of the nodes"
+    assert not cluster.allowed(prometheus, FOREIGN, 10250), "the node rule opens no pod address"
+    for name in ("grafana", "alloy", "kube-state-metrics", "postgres", "core-pod"):
+        assert not cluster.allowed(pods[name], KUBELET, 10250), f"{name} never reaches a kubelet"
+    without = Cluster([Policy(manifest(r)["metadata"]["namespace"], manifest(r)["spec"])
+                       for r in prod.of_type(NETWORK_POLICY) if manifest(r)["metadata"]["name"] != "nodes-prometheus"])
+    assert not without.allowed(prometheus, KUBELET, 10250), (
+        "nothing else opens the kubelets: without its own policy Prometheus cannot reach them")
+
+
 def test_app_pods_reach_only_the_client_ports_of_data_services(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
     app = pod("all-zones-app", Zone.BIGPODS, {Zone.DATABASE, Zone.CACHE, Zone.MESSAGING, Zone.STORAGE},
@@ -153,7 +168,8 @@ def test_app_pods_reach_only_the_client_ports_of_data_services(
     for name, port, what in (("redis", 16379, "the Redis cluster bus"), ("kafka", 9093, "the KRaft controller"),
                              ("minio", 9001, "the MinIO console")):
         assert not cluster.allowed(app, pods[name], port), f"an app pod never opens {what} ({name}:{port})"
-    for exporter in ("postgres-exporter", "redis-exporter", "kafka-exporter"):
+    assert not cluster.allowed(app, pods["postgres"], 9187), "an app pod never opens a Postgres member's metrics"
+    for exporter in ("redis-exporter", "kafka-exporter"):
         for port in pods[exporter].ports.values():
             assert not cluster.allowed(app, pods[exporter], port), f"an app pod never opens {exporter}:{port}"
 
@@ -166,20 +182,25 @@ def test_zone_members_reach_their_peers(cluster: Cluster, pods: dict[str, Endpoi
 
 def metrics_ports(prod: Evaluation) -> dict[str, set[int]]:
     """Workload -> its declared metrics ports, as the rendered Prometheus keeps them."""
-    from tests.monitoring.test_components import prometheus_yml
+    from tests.monitoring.test_components import pod_jobs
 
-    keep = [re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$") for job in prometheus_yml(prod)["scrape_configs"]]
+    keep = [re.compile(f"^(?:{job['relabel_configs'][0]['regex']})$") for job in pod_jobs(prod)]
     found: dict[str, set[int]] = {}
     for workload in workloads(prod):
         for container in pod_spec(workload)["containers"]:
             for port in container.get("ports") or []:
                 if any(k.match(f"{workload.name};{port['name']}") for k in keep):
                     found.setdefault(workload.name, set()).add(port["containerPort"])
+    # CloudNativePG's members: the postgres job keeps `<cnpg.io/cluster>;<port name>`.
+    for name, member in database_members(prod).items():
+        for port_name, number in member.ports.items():
+            if any(k.match(f"{name};{port_name}") for k in keep):
+                found.setdefault(name, set()).add(number)
     return found
 
 
-DEDICATED = ("postgres-exporter", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
-"""Workloads whose metrics port serves nothing else."""
+DEDICATED = ("postgres", "redis-exporter", "kafka-exporter", "core-pod-nginx-exporter", "kube-state-metrics")
+"""Workloads whose metrics port serves nothing else (Postgres: each CloudNativePG member's 9187)."""
 
 
 def test_the_scraper_reaches_every_declared_metrics_port(
@@ -281,6 +302,30 @@ def test_the_ingress_controller_reaches_exactly_the_routed_ports(
     assert not cluster.allowed(FOREIGN, EXPERIENCE, 8080), "other namespaces are refused"
 
 
+ACME_SOLVER = Endpoint(
+    "cm-acme-http-solver-x7k2p", NAMESPACE,
+    {"acme.cert-manager.io/http-domain": "1234567", "acme.cert-manager.io/http-token": "7654321",
+     "acme.cert-manager.io/http01-solver": "true"},
+    "10.42.199.1", {"http": 8089})
+"""An HTTP-01 solver pod as cert-manager v1.21.1 creates it in the Certificate's namespace (the labels of
+`podLabels` and the `http` container port of pkg/issuer/acme/http/pod.go), written out here rather than
+imported so that the test checks the program against upstream, not against itself."""
+
+
+def test_the_ingress_controller_reaches_the_acme_http01_solver_and_nothing_else_opens(
+        cluster: Cluster, pods: dict[str, Endpoint]) -> None:
+    assert cluster.allowed(TRAEFIK, ACME_SOLVER, 8089), \
+        "Traefik forwards /.well-known/acme-challenge/ to the solver pod on 8089, or no certificate is issued"
+    assert not cluster.allowed(TRAEFIK, ACME_SOLVER, 8080), "only the solver's listen port is open"
+    assert not cluster.allowed(METRICS_SERVER, ACME_SOLVER, 8089), "other kube-system pods are refused"
+    for name, source in pods.items():
+        assert not cluster.allowed(source, ACME_SOLVER, 8089), f"{name} has no business with the solver"
+        assert not cluster.allowed(ACME_SOLVER, source, 8080), f"the solver reaches nothing: {name}"
+    assert not cluster.allowed(ACME_SOLVER, PAYMENTS, 443), "the solver opens nothing to the internet"
+    impostor = Endpoint("impostor", NAMESPACE, {"app.kubernetes.io/name": "traefik"}, "10.42.199.2")
+    assert not cluster.allowed(impostor, ACME_SOLVER, 8089), "a Traefik label outside kube-system is refused"
+
+
 def test_big_pods_reach_the_internet_on_443_but_no_private_range(
         cluster: Cluster, pods: dict[str, Endpoint]) -> None:
     assert cluster.allowed(EXPERIENCE, PAYMENTS, 443), "Big Pods call payment and AI providers over HTTPS"
@@ -317,8 +362,11 @@ def test_review_namespaces_get_the_same_policies(prod: Evaluation, review: Evalu
     def fixed(found: set[str]) -> set[str]:
         return {name for name in found if not name.startswith(("internet-", "autoscaler-"))}
 
-    # The archive's egress exists only where an off-site store is configured (prod; review may set one).
-    assert fixed(names(review)) == fixed(names(prod) - per_service - {"postgres-archive-egress"}), \
+    # The archive's egress, and the restore check's throwaway cluster, exist only where an off-site store is
+    # configured (prod; review may set one).
+    with_store = {"postgres-archive-egress", "postgres-restore-check-from-operator",
+                  "postgres-restore-check-archive-egress"}
+    assert fixed(names(review)) == fixed(names(prod) - per_service - with_store), \
         "review stacks are as locked down as prod"
     assert {manifest(r)["metadata"]["namespace"] for r in review.of_type(NETWORK_POLICY)} == \
         {"dreamscape-review-42", "dreamscape-review-42-node-agents"}, "review policies live in the review's namespaces"

@@ -24,7 +24,7 @@ from tests.tools.fakes import FakeRunner
 from tools.runner import Command
 from tools.smoke import probes
 from tools.smoke.access import Access, DockerAccess, KubernetesAccess
-from tools.smoke.checks import Check, Clock, Outputs, build_checks, report, run_checks
+from tools.smoke.checks import Check, Clock, Outputs, build_checks, infra_checks, report, run_checks
 from tools.smoke.cli import main
 
 APP_USER, APP_PASSWORD, DATABASE = "dreamscape_app", "app-pass-!@#", "dreamscape"
@@ -244,6 +244,27 @@ def test_failures_are_reported_by_name_and_the_exit_status_is_non_zero(
                       ("websocket realtime", "upgrade refused")):
         assert f"- {name}: " in report_part and why in report_part, f"the report names {name} ({why}):\n{text}"
     assert "- loki logs core" not in report_part, "pods with logs are not reported"
+
+
+def test_an_endpoint_without_a_protocol_check_is_checked_for_a_listening_port() -> None:
+    raw = outputs(_free_port(), _free_port(), _free_port(), _free_port())
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        open_port = listening.getsockname()[1]
+        closed_port = _free_port()
+        raw["endpoints"] = {**raw["endpoints"], "rabbitmq": f"127.0.0.1:{open_port}",
+                            "rabbitmqConsole": f"http://127.0.0.1:{closed_port}"}
+        checks = infra_checks(Outputs.parse(raw), DockerAccess("dev"), FakeRunner())
+        names = [check.name for check in checks]
+        assert names[:4] == ["postgres app login", "redis auth", "kafka round trip", "minio put/get"], (
+            f"the endpoints this tool speaks the protocol of keep their protocol checks: {names}")
+        derived = {check.name: check for check in checks[4:]}
+        assert set(derived) == {"endpoint minioConsole", "endpoint rabbitmq", "endpoint rabbitmqConsole"}, (
+            f"every other exported endpoint gets a check with no edit to the tool: {names}")
+        assert "accepts connections" in derived["endpoint rabbitmq"].run(), "a listening port passes"
+        with pytest.raises(probes.ProbeError, match=str(closed_port)):
+            derived["endpoint rabbitmqConsole"].run()
 
 
 def test_a_failing_check_is_retried_until_the_wait_is_over() -> None:

@@ -11,7 +11,7 @@ from components.budgets import footprints
 from components.config.quantities import memory_bytes
 from components.spec import WorkloadKind
 from tests.harness import Evaluation
-from tests.monitoring.test_components import prometheus_yml
+from tests.monitoring.test_components import pod_jobs, prometheus_yml
 
 CONTAINER = "docker:index/container:Container"
 
@@ -35,7 +35,7 @@ def test_every_prod_target_is_discovered_minio_with_its_bearer_token(prod: Evalu
     assert static_targets(prod) == set(), "every pod is discovered, MinIO included"
     jobs = {job["job_name"]: job for job in prometheus_yml(prod)["scrape_configs"]}
     assert "credentials_file" in jobs["minio"]["authorization"], "MinIO's job presents its bearer token"
-    discovered = {pair for job in jobs.values() for pair in job["relabel_configs"][0]["regex"].split("|")}
+    discovered = {pair for job in pod_jobs(prod) for pair in job["relabel_configs"][0]["regex"].split("|")}
     declared = {f"{s.name};{p.name}".replace("-", "\\-") for s in prod.services for p in s.metrics_ports}
     assert discovered == declared, (
         f"kept, not declared: {sorted(discovered - declared)}; declared, not kept: {sorted(declared - discovered)}")

@@ -25,6 +25,8 @@ from tools.review.backend import StackFileGuard, summarize_command_error
 
 OnOutput = Callable[[str], None]
 IMAGE_TAG_KEY = "dreamscape:imageTag"
+CANARY_IMAGES_KEY = "dreamscape:canary.images"
+"""Big Pod -> canary tag (components/config/model.py `CanaryConfig.images`), set with `--path`."""
 POLICY_PACK = "policy"
 
 
@@ -41,6 +43,11 @@ class ReleaseBackend(Protocol):
 
     def deploy(self, stack: str, image_tag: str, on_output: OnOutput) -> None:
         """Update `stack` to run `image_tag`, with the policy pack; raise ReleaseError when it fails."""
+        ...
+
+    def deploy_canary(self, stack: str, stable_tag: str, canaries: Mapping[str, str], on_output: OnOutput) -> None:
+        """Update `stack` to run `stable_tag` with a canary of each pod in `canaries` (pod -> tag), with the
+        policy pack; raise ReleaseError when it fails. The next `deploy` runs without canaries."""
         ...
 
 
@@ -120,5 +127,18 @@ class AutomationBackend:
             handle = self._select(stack)
             handle.set_config(IMAGE_TAG_KEY, auto.ConfigValue(value=image_tag))
             handle.up(on_output=on_output, policy_packs=[str(policy)], message=f"release {image_tag}")
+
+    def deploy_canary(self, stack: str, stable_tag: str, canaries: Mapping[str, str], on_output: OnOutput) -> None:
+        policy = self.settings.work_dir / POLICY_PACK
+        described = ", ".join(f"{pod} {tag}" for pod, tag in sorted(canaries.items()))
+        # The guard restores the stack file, so the canary keys live for this update only: the next
+        # `deploy` (promotion or rollback) runs without a canary.
+        with StackFileGuard(self.settings.work_dir, stack), pulumi_errors("up", stack):
+            handle = self._select(stack)
+            handle.set_config(IMAGE_TAG_KEY, auto.ConfigValue(value=stable_tag))
+            for pod, tag in sorted(canaries.items()):
+                handle.set_config(f"{CANARY_IMAGES_KEY}.{pod}", auto.ConfigValue(value=tag), path=True)
+            handle.up(on_output=on_output, policy_packs=[str(policy)],
+                      message=f"release {stable_tag} with canary {described}")
 
 

@@ -5,9 +5,10 @@ window, its 5xx rate and its p95 latency must stay within the stable's (plus a t
 have served enough requests for the comparison to mean anything; otherwise it is rolled back. The queries
 read the request-duration histogram of the application contract, `http_request_duration_seconds` (labels
 route, method, status): its `_count` gives the request and 5xx rates, its `_bucket` the p95. Which series
-are the canary's and which the stable's is a label selector each (e.g. their pod or service labels).
+are the canary's and which the stable's is a label selector each: `selectors(pod)` gives the ones the
+Kubernetes target's canary labels produce (`track="canary"`).
 
-`python -m tools.release.canary --prometheus URL --stable 'service="core"' --canary 'service="core-canary"'`
+`python -m tools.release.canary --prometheus URL --stable 'pod="core",track=""' --canary 'pod="core",track="canary"'`
 prints the verdict and exits 0 to promote, 3 to roll back, 1 when Prometheus could not answer (which is
 never a promotion).
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 import urllib.error
 import urllib.parse
@@ -26,11 +26,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from components.config import CanaryConfig, rules
+from components.monitoring import labels
+from components.targets.labels import CANARY_TRACK, TRACK_LABEL
+
 METRIC = "http_request_duration_seconds"
 """The application contract's request-duration histogram (route, method, status)."""
 PROMOTE, ROLLBACK, NO_ANSWER = 0, 3, 1
-WINDOW = re.compile(r"^[1-9][0-9]*[smh]$")
-"""A PromQL range duration, as the window is written into every query."""
 
 
 class Verdict(Enum):
@@ -50,8 +52,29 @@ class CanaryPolicy:
     """Fewer canary requests in the window prove nothing: no promotion."""
 
     def __post_init__(self) -> None:
-        if not WINDOW.fullmatch(self.window):
-            raise ValueError(f"window {self.window!r} is not a PromQL duration like 10m")
+        # The window is written into every query as a range: Prometheus' duration rule decides (the rule
+        # the stack config's `canary.window` is validated by, too).
+        try:
+            rules.positive_prometheus_duration(self.window)
+        except ValueError:
+            raise ValueError(f"window {self.window!r} is not a PromQL duration like 10m") from None
+
+    @property
+    def window_seconds(self) -> float:
+        return rules.prometheus_duration_ms(self.window) / 1000
+
+    @classmethod
+    def of(cls, config: CanaryConfig) -> CanaryPolicy:
+        """The policy the stack config declares (`canary.window`, thresholds)."""
+        return cls(window=config.window, max_error_rate_increase=config.max_error_rate_increase,
+                   max_latency_ratio=config.max_latency_ratio, min_requests=config.min_requests)
+
+
+def selectors(pod: str) -> tuple[str, str]:
+    """The label matchers of a Big Pod's stable and canary series: the same `pod` label, told apart by the
+    track label the canary's pods carry and Prometheus copies (stable series have none, so match '')."""
+    same_pod = f'{labels.POD}="{pod}"'
+    return f'{same_pod},{TRACK_LABEL}=""', f'{same_pod},{TRACK_LABEL}="{CANARY_TRACK}"'
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,13 +1,16 @@
-"""`python -m tools.release`: the release record of a shared stack, and rollback.
+"""`python -m tools.release`: the release record of a shared stack, rollback, and canary releases.
 
     status    --stack S [--json]                         what runs, what last passed its smoke test
     deployed  --stack S --tag T                          record that an update deployed T
     mark-good --stack S [--tag T]                        record that T (default: what runs) passed smoke
     rollback  --stack S [--to T] [--markdown-summary F]  redeploy the last good release (or T)
+    canary    --stack S --tag T --pod P [--pod P2] --prometheus URL [--markdown-summary F]
+              run T as a canary of the pods P, then promote it or roll back (docs/release.md)
 
 Common options: --cwd DIR (repository root, default .), --backend-url URL (default $PULUMI_BACKEND_URL;
 the local file backend needs --allow-local-backend or ALLOW_LOCAL_BACKEND=1). Errors print one line to
-stderr and exit 2; a rollback whose deploy fails exits 1 after reporting it.
+stderr and exit 2; a rollback whose deploy fails exits 1 after reporting it. `canary` exits 0 when it
+promoted T, 3 when it rolled back, 1 when an update failed (tools/release/canary_release.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from tools.release import canary_release
 from tools.release.backend import AutomationBackend, BackendSettings, ReleaseBackend, resolve_backend_url
 from tools.release.errors import ReleaseError
 from tools.release.model import ReleaseRecord, validate_tag
@@ -63,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", parents=[common], help="redeploy the last good release")
     rollback.add_argument("--to", type=_tag, help="this tag instead of the last good release")
     rollback.add_argument("--markdown-summary", type=Path, help="also write the report (markdown) here")
+    release = sub.add_parser("canary", parents=[common], help="canary a release, then promote or roll back")
+    release.add_argument("--tag", required=True, type=_tag, help="the image tag to release")
+    release.add_argument("--pod", action="append", default=[], help="a Big Pod to canary (repeatable)")
+    release.add_argument("--prometheus", required=True, help="base URL of the stack's Prometheus")
+    release.add_argument("--markdown-summary", type=Path, help="also write the report (markdown) here")
     return parser
 
 
@@ -85,7 +94,7 @@ def report(stack: str, before: ReleaseRecord, target: str, error: str | None) ->
 
 
 def run(argv: Sequence[str], factory: BackendFactory, environ: Mapping[str, str],
-        out: Callable[[str], None]) -> int:
+        out: Callable[[str], None], wait: canary_release.Wait = canary_release.sleep) -> int:
     args = build_parser().parse_args(argv)
     cwd: Path = args.cwd.resolve()
     check_stack(cwd, args.stack)
@@ -113,6 +122,17 @@ def run(argv: Sequence[str], factory: BackendFactory, environ: Mapping[str, str]
         backend.write_tags(args.stack, record.good(tag).tags())
         out(f"recorded: {tag} is the last good release of {args.stack}\n")
         return 0
+
+    if args.command == "canary":
+        config = canary_release.canary_config(cwd, args.stack)
+        plan = canary_release.CanaryRun(stack=args.stack, tag=args.tag, config=config,
+                                        pods=canary_release.chosen_pods(args.pod, config))
+        code, text = canary_release.run_canary(plan, record, backend, canary_release.prometheus_judge(args.prometheus),
+                                               wait, out)
+        out(text)
+        if args.markdown_summary is not None:
+            args.markdown_summary.write_text(text, encoding="utf-8")
+        return code
 
     target = record.rollback_target(args.to)
     out(f"rolling back {args.stack}: {record.current or 'unknown'} -> {target}\n")

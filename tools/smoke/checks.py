@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from components.infra import kafka, minio, postgres, redis
+from components.monitoring.common import GRAFANA_PORT, PROMETHEUS_PORT
+from components.monitoring.grafana.config import LOKI_UID
 from components.pods.catalog import CATALOG
 from components.pods.model import PodDefinition
 from tools.runner import Command, CommandError, Runner
@@ -20,8 +23,6 @@ from tools.smoke import probes
 from tools.smoke.access import Access, split_address
 from tools.smoke.probes import ProbeError
 
-LOKI_UID = "dreamscape-loki"
-"""The uid Grafana's provisioned Loki datasource has (components/monitoring/config/grafana.py)."""
 KAFKA_BIN = "/opt/kafka/bin"
 
 
@@ -112,7 +113,7 @@ def postgres_check(outputs: Outputs, access: Access) -> Check:
     url = urllib.parse.urlsplit(outputs.postgres_url)
 
     def run() -> str:
-        host, port = access.address(*split_address(outputs.endpoints["postgres"], 5432))
+        host, port = access.address(*split_address(outputs.endpoints[postgres.NAME], postgres.PORT))
         who = probes.postgres_login(host, port, urllib.parse.unquote(url.username or ""),
                                     urllib.parse.unquote(url.password or ""), url.path.lstrip("/"))
         return f"logged in as {who}"
@@ -123,7 +124,7 @@ def redis_check(outputs: Outputs, access: Access) -> Check:
     password = urllib.parse.unquote(urllib.parse.urlsplit(outputs.redis_url).password or "")
 
     def run() -> str:
-        host, port = access.address(*split_address(outputs.endpoints["redis"], 6379))
+        host, port = access.address(*split_address(outputs.endpoints[redis.NAME], redis.PORT))
         return probes.redis_auth(host, port, password)
     return Check("redis auth", run)
 
@@ -136,14 +137,14 @@ def kafka_check(outputs: Outputs, access: Access, runner: Runner, topic: str | N
         with tempfile.TemporaryDirectory() as directory:
             message = Path(directory) / "message"
             message.write_text(marker + "\n")
-            produce = access.exec("kafka", (f"{KAFKA_BIN}/kafka-console-producer.sh", "--bootstrap-server",
+            produce = access.exec(kafka.NAME, (f"{KAFKA_BIN}/kafka-console-producer.sh", "--bootstrap-server",
                                             outputs.kafka_bootstrap, "--topic", chosen))
             runner.run(Command(produce.argv, stdin=message))
         consumer = (f"{KAFKA_BIN}/kafka-console-consumer.sh", "--bootstrap-server", outputs.kafka_bootstrap,
                     "--topic", chosen, "--from-beginning", "--timeout-ms", "15000", "--group", marker)
         # The console consumer ends on its idle timeout, with a non-zero status in some Kafka versions:
         # what it printed is the verdict.
-        consume = access.exec("kafka", ("sh", "-c", f"{shlex.join(consumer)} || true"))
+        consume = access.exec(kafka.NAME, ("sh", "-c", f"{shlex.join(consumer)} || true"))
         seen = runner.run(consume)
         if marker not in seen:
             raise ProbeError(f"produced {marker} to {chosen} but did not consume it back")
@@ -153,10 +154,32 @@ def kafka_check(outputs: Outputs, access: Access, runner: Runner, topic: str | N
 
 def minio_check(outputs: Outputs, access: Access) -> Check:
     def run() -> str:
-        endpoint = _local_url(outputs.endpoints["minio"], access, 9000)
+        endpoint = _local_url(outputs.endpoints[minio.NAME], access, minio.API_PORT)
         key = f"smoke/{outputs.environment}-{uuid.uuid4().hex[:8]}.txt"
         return probes.s3_put_get(endpoint, outputs.minio_user, outputs.minio_password, outputs.minio_buckets[0], key)
     return Check("minio put/get", run)
+
+
+def reachable_check(name: str, address: str, access: Access) -> Check:
+    """An infra endpoint with no protocol check of its own (a console, a service added later): it answers."""
+    def run() -> str:
+        host, port = split_address(address, 0)
+        return probes.tcp(*access.address(host, port))
+    return Check(f"endpoint {name}", run)
+
+
+def infra_checks(outputs: Outputs, access: Access, runner: Runner, kafka_topic: str | None = None) -> list[Check]:
+    """One check per entry of the `endpoints` output (derived from the infra registry): the protocol check
+    where this tool speaks the protocol, else that the endpoint accepts connections. So a new infra service
+    is smoke-tested as soon as the stack exports it."""
+    protocol: dict[str, Callable[[], Check]] = {
+        postgres.NAME: lambda: postgres_check(outputs, access),
+        redis.NAME: lambda: redis_check(outputs, access),
+        kafka.NAME: lambda: kafka_check(outputs, access, runner, kafka_topic),
+        minio.NAME: lambda: minio_check(outputs, access),
+    }
+    return [protocol[name]() if name in protocol else reachable_check(name, address, access)
+            for name, address in outputs.endpoints.items()]
 
 
 def websocket_check(outputs: Outputs, insecure: bool = False) -> Check:
@@ -185,7 +208,7 @@ def realtime_checks(outputs: Outputs, insecure: bool = False) -> list[Check]:
 
 def prometheus_check(outputs: Outputs, access: Access) -> Check:
     def run() -> str:
-        base = _local_url(outputs.prometheus_url, access, 9090)
+        base = _local_url(outputs.prometheus_url, access, PROMETHEUS_PORT)
         reply = probes.http(f"{base}/api/v1/targets?state=active")
         _expect_ok(reply, "prometheus targets")
         targets = reply.json()["data"]["activeTargets"]
@@ -201,7 +224,7 @@ def prometheus_check(outputs: Outputs, access: Access) -> Check:
 
 def grafana_check(outputs: Outputs, access: Access) -> Check:
     def run() -> str:
-        base = _local_url(outputs.grafana_url, access, 3000)
+        base = _local_url(outputs.grafana_url, access, GRAFANA_PORT)
         auth = ("admin", outputs.grafana_password)
         listed = probes.http(f"{base}/api/datasources", auth=auth)
         _expect_ok(listed, "grafana datasources")
@@ -222,7 +245,7 @@ def grafana_check(outputs: Outputs, access: Access) -> Check:
 
 def loki_check(outputs: Outputs, access: Access, pod: PodDefinition, now: Callable[[], float] = time.time) -> Check:
     def run() -> str:
-        base = _local_url(outputs.grafana_url, access, 3000)
+        base = _local_url(outputs.grafana_url, access, GRAFANA_PORT)
         start = int((now() - 15 * 60) * 1e9)
         query = urllib.parse.urlencode({"query": f'{{pod="{pod.name}"}}', "limit": "1", "start": str(start)})
         reply = probes.http(f"{base}/api/datasources/proxy/uid/{LOKI_UID}/loki/api/v1/query_range?{query}",
@@ -241,11 +264,8 @@ def build_checks(outputs: Outputs, access: Access, runner: Runner,
     """Every check, in report order; `insecure` skips TLS verification at the edge (a throwaway cluster)."""
     checks = [url_check(name, url, insecure) for name, url in sorted(outputs.urls.items()) if not is_websocket(url)]
     checks += [service_check(pod, service.name, access) for pod in catalog for service in pod.services]
+    checks += infra_checks(outputs, access, runner, kafka_topic)
     checks += [
-        postgres_check(outputs, access),
-        redis_check(outputs, access),
-        kafka_check(outputs, access, runner, kafka_topic),
-        minio_check(outputs, access),
         websocket_check(outputs, insecure),
         *realtime_checks(outputs, insecure),
         prometheus_check(outputs, access),

@@ -63,6 +63,15 @@ def http(url: str, *, method: str = "GET", auth: tuple[str, str] | None = None, 
 
 # --- PostgreSQL: startup, password / MD5 / SCRAM-SHA-256 authentication, one query ---------------------
 
+def tcp(host: str, port: int, timeout: float = TIMEOUT) -> str:
+    """The port accepts a connection: all a smoke test can say of a service it has no protocol probe for."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return f"{host}:{port} accepts connections"
+    except OSError as error:
+        raise ProbeError(f"{host}:{port}: {error.strerror or error}") from None
+
+
 def _pg_message(kind: bytes, payload: bytes) -> bytes:
     return kind + struct.pack("!I", len(payload) + 4) + payload
 

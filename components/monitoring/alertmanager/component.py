@@ -27,7 +27,7 @@ from components.monitoring.alertmanager.config import (
     alertmanager_cli_flags,
     render_alertmanager_config,
 )
-from components.monitoring.common import ALERTMANAGER_PORT, COMPONENT, NOBODY
+from components.monitoring.common import ALERTMANAGER, ALERTMANAGER_PORT, COMPONENT, NOBODY
 from components.targets.labels import EGRESS_LABEL
 
 
@@ -89,7 +89,7 @@ def blueprint(args: AlertmanagerComponentArgs) -> spec.Blueprint:
     generator_args, secret_files = receiver_files(args.receivers)
     config_text = render_alertmanager_config(generator_args)
     service = spec.Service(
-        name="alertmanager",
+        name=ALERTMANAGER,
         component=COMPONENT,
         # MONITORING is not internal on Docker: notifications leave for SMTP, Slack and PagerDuty.
         zone=spec.Zone.MONITORING,

@@ -36,7 +36,7 @@ from components.monitoring.alloy.config import (
     alloy_rbac_rules,
     render_alloy_config,
 )
-from components.monitoring.common import COMPONENT, LOKI_PORT
+from components.monitoring.common import COMPONENT, LOKI_PUSH_URL
 from components.targets import LogSource, PlatformFacts
 
 ALLOY_UID = 473
@@ -48,7 +48,7 @@ class AlloyArgs:
     config: ImageConfig
     platform: PlatformFacts
     """Where logs come from (the Docker socket, or /var/log/pods on every node) and the namespace."""
-    loki_push_url: str = f"http://loki:{LOKI_PORT}/loki/api/v1/push"
+    loki_push_url: str = LOKI_PUSH_URL
 
 
 def log_source(platform: PlatformFacts) -> DockerLogSource | KubernetesLogSource:

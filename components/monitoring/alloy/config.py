@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from components.monitoring import containers, labels
 from components.monitoring.alloy.syntax import Attribute, Block, call, concat, ref, render_alloy
+from components.monitoring.common import LOKI_PUSH_URL
 from components.monitoring.prometheus.config import PolicyRule
 
 
@@ -68,7 +69,7 @@ class KubernetesLogSource:
 class AlloyConfigArgs:
     environment: str
     source: DockerLogSource | KubernetesLogSource
-    loki_push_url: str = "http://loki:3100/loki/api/v1/push"
+    loki_push_url: str = LOKI_PUSH_URL
     paths: AlloyPaths = field(default_factory=AlloyPaths)
 
 

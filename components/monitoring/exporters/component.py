@@ -4,7 +4,8 @@ Inside its zone an exporter is reachable by the zone's members and clients, as t
 is (zone policies admit every port); outside it, only the scraper reaches its metrics port
 (docs/security.md).
 
-- postgres-exporter, redis-exporter, kafka-exporter: one per data service;
+- postgres-exporter, redis-exporter, kafka-exporter: one per data service; no postgres-exporter where the
+  database's own members serve its metrics (an operator's cluster, components.monitoring.database_metrics);
 - `<pod>-nginx-exporter`: the official nginx-prometheus-exporter beside each Big Pod gateway, reading its
   `stub_status` page through the pod's Service (NGINX serves no Prometheus metrics itself). It carries the
   Big Pod label, so its series are `pod=<big pod>, service=nginx`, and the reporter label, so nothing
@@ -73,6 +74,8 @@ class ExportersArgs:
     kafka_bootstrap: str
     gateways: tuple[NginxStatus, ...] = ()
     cluster_state: ClusterState | None = None
+    postgres_exporter: bool = True
+    """False where the database's own members serve its metrics (an operator's cluster: scrape.py)."""
     transit_tls: bool = False
     """Postgres and Redis speak TLS (`PlatformFacts.transit_tls`): their exporters verify them with the CA."""
 
@@ -228,7 +231,7 @@ def blueprint(args: ExportersArgs) -> spec.Blueprint:
         args=(f"--kafka.server={args.kafka_bootstrap}",),
         security=_SECURITY,
     ))
-    services = [postgres, redis, kafka]
+    services = [*([postgres] if args.postgres_exporter else []), redis, kafka]
     services += [nginx_exporter(gateway, args.config.nginx_image, resources) for gateway in args.gateways]
     if args.cluster_state is not None:
         services.append(kube_state_metrics(args.cluster_state, args.config.kube_state_metrics_image, resources))

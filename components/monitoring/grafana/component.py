@@ -17,7 +17,7 @@ from components import spec
 from components.config import ImageConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.monitoring.common import COMPONENT, GRAFANA_PORT, LOKI_PORT, PROMETHEUS_PORT
+from components.monitoring.common import COMPONENT, GRAFANA, GRAFANA_PORT, LOKI_URL, PROMETHEUS_URL
 from components.monitoring.grafana.config import (
     DashboardArgs,
     GrafanaDatasourcesArgs,
@@ -30,7 +30,7 @@ from components.monitoring.grafana.config import (
 from components.targets.labels import EGRESS_LABEL
 
 UID = 472
-SERVICE_NAME = "grafana"
+SERVICE_NAME = GRAFANA
 PASSWORD_KEY = "grafana-admin-password"
 
 
@@ -40,6 +40,8 @@ class GrafanaArgs:
     admin_password: pulumi.Output[str]
     pods: Mapping[str, tuple[str, ...]]
     """`pod` label -> its processes' `service` labels (components.monitoring.scrape.big_pods)."""
+    standalone: tuple[str, ...] = ()
+    """The scraped services outside the Big Pods (components.monitoring.scrape.standalone)."""
     scrape_interval: str = "15s"
     container_metrics: bool = False
     """Container metrics are scraped (components.monitoring.containers.collected)."""
@@ -51,8 +53,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
     # Dashboards outside the data dir: the data dir is scratch space mounted over the image.
     paths = GrafanaPaths(admin_password_file=password.path, dashboards_dir="/etc/grafana/dashboards")
     datasources = GrafanaDatasourcesArgs(
-        prometheus_url=f"http://prometheus:{PROMETHEUS_PORT}",
-        loki_url=f"http://loki:{LOKI_PORT}",
+        prometheus_url=PROMETHEUS_URL,
+        loki_url=LOKI_URL,
         scrape_interval=args.scrape_interval,
     )
     files = (
@@ -60,7 +62,8 @@ def blueprint(args: GrafanaArgs) -> spec.Blueprint:
         spec.ConfigFile(paths.dashboard_providers_file, render_dashboard_provider(paths)),
         *(spec.ConfigFile(f"{paths.dashboards_dir}/{name}", text)
           for name, text in render_dashboards(
-              DashboardArgs(pods=args.pods, container_metrics=args.container_metrics)).items()),
+              DashboardArgs(pods=args.pods, container_metrics=args.container_metrics,
+                            standalone=args.standalone)).items()),
     )
     health = spec.Probe(http_path="/api/health", port=GRAFANA_PORT)
     service = spec.Service(

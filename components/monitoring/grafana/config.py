@@ -19,6 +19,7 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
 
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
+from components.monitoring.common import LOKI_URL, PROMETHEUS_URL
 from components.monitoring.prometheus.rules import HttpMetrics
 
 PROMETHEUS_UID = "dreamscape-prometheus"
@@ -45,8 +46,8 @@ class GrafanaPaths:
 
 @dataclass(frozen=True)
 class GrafanaDatasourcesArgs:
-    prometheus_url: str = "http://prometheus:9090"
-    loki_url: str = "http://loki:3100"
+    prometheus_url: str = PROMETHEUS_URL
+    loki_url: str = LOKI_URL
     scrape_interval: str = "15s"
 
 
@@ -59,6 +60,9 @@ class DashboardArgs:
     refresh: str = "30s"
     container_metrics: bool = False
     """Container metrics (cAdvisor, components.monitoring.containers) are scraped: CPU panels per pod."""
+    standalone: tuple[str, ...] = ()
+    """The `service` labels of the scraped services outside the Big Pods (infrastructure and exporters),
+    from the same scrape view: one "up" panel each, so a new infra service's metrics port gets one."""
 
 
 def datasources_config(args: GrafanaDatasourcesArgs) -> dict[str, object]:
@@ -246,10 +250,9 @@ NGINX = "nginx"
 
 
 def _postgres(name: str) -> str:
-    """A Postgres statistic under both exporters' names: postgres_exporter (`pg_<name>`, dev) and
-    CloudNativePG's default monitoring queries (`cnpg_pg_<name>`, on Kubernetes once Postgres runs there
-    under the operator), so the panel reads whichever of the two is scraped."""
-    return f'{{__name__=~"pg_{name}|cnpg_pg_{name}"}}'
+    """A Postgres statistic by postgres_exporter's name (`pg_<name>`): on Kubernetes the CloudNativePG
+    members' `cnpg_pg_<name>` arrive under that name (components.monitoring.database_metrics)."""
+    return f"pg_{name}"
 
 
 def _rate_sum(selector: str, by: str = "") -> str:
@@ -271,12 +274,13 @@ def _database_sections() -> list[tuple[str, list[_Panel]]]:
                 _ts(
                     "Postgres connections",
                     "none",
-                    _Query("sum(pg_stat_activity_count)", "in use"),
+                    # Per server: every CloudNativePG member has its own connections and limit.
+                    _Query(f"max(sum by ({labels.KUBERNETES_POD}) (pg_stat_activity_count))", "in use"),
                     _Query("max(pg_settings_max_connections)", "max_connections"),
                     width=5,
                 ),
                 _ts("Postgres database size", "bytes",
-                    _Query("sum by (datname) (pg_database_size_bytes)", "{{datname}}"), width=5),
+                    _Query("max by (datname) (pg_database_size_bytes)", "{{datname}}"), width=5),
                 _ts("Postgres transactions/s", "ops",
                     _Query(_rate_sum(_postgres("stat_database_xact_commit"), "datname"), "{{datname}} commits"),
                     _Query(_rate_sum(_postgres("stat_database_xact_rollback"), "datname"), "{{datname}} rollbacks"),
@@ -321,6 +325,12 @@ def _database_sections() -> list[tuple[str, list[_Panel]]]:
             ],
         ),
     ]
+
+
+def _standalone_section(services: tuple[str, ...]) -> tuple[str, list[_Panel]]:
+    return ("Infrastructure targets up", [
+        _st(f"{service} up", "none", _Query(f'sum(up{{{labels.SERVICE}="{service}"}})', "up"), width=4)
+        for service in services])
 
 
 def _cluster_section() -> tuple[str, list[_Panel]]:
@@ -442,6 +452,8 @@ def _dashboard(uid: str, title: str, tags: list[str], sections: list[tuple[str, 
 def bigpods_dashboard(args: DashboardArgs) -> dict[str, object]:
     """Services Overview: a row per Big Pod (what its processes serve), the cluster state, the logs."""
     sections = [_pod_section(pod, processes, args.http, args.container_metrics) for pod, processes in args.pods.items()]
+    if args.standalone:
+        sections.append(_standalone_section(args.standalone))
     sections.append(_cluster_section())
     return _dashboard(DASHBOARD_UID, "Services Overview", ["big-pods"], sections, args.refresh,
                       logs_selector(args.pods), "Big Pods logs")

@@ -8,7 +8,7 @@ from components import spec
 from components.config import LokiConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
-from components.monitoring.common import COMPONENT, LOKI_PORT
+from components.monitoring.common import COMPONENT, LOKI, LOKI_PORT
 from components.monitoring.loki.config import LokiConfigArgs, LokiPaths, loki_cli_flags, render_loki_config
 from components.targets.labels import DATASOURCE_LABEL, EGRESS_LABEL
 
@@ -27,7 +27,7 @@ def loki_blueprint(args: LokiArgs) -> spec.Blueprint:
                                                     paths=paths, http_port=LOKI_PORT))
     ready = spec.Probe(http_path="/ready", port=LOKI_PORT, period_seconds=10)
     service = spec.Service(
-        name="loki",
+        name=LOKI,
         component=COMPONENT,
         zone=spec.Zone.MONITORING,
         kind=spec.WorkloadKind.STATEFUL,

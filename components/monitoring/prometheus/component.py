@@ -19,7 +19,8 @@ from components.config import PrometheusConfig
 from components.deploy import BlueprintComponent
 from components.infra.common import resources_of
 from components.infra.minio import NAME as MINIO_SERVICE
-from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS_PORT, minio_prometheus_token
+from components.monitoring import containers
+from components.monitoring.common import COMPONENT, NOBODY, PROMETHEUS, PROMETHEUS_PORT, minio_prometheus_token
 from components.monitoring.prometheus.config import (
     Discovery,
     KubernetesDiscovery,
@@ -31,7 +32,14 @@ from components.monitoring.prometheus.config import (
     prometheus_rbac_rules,
     render_prometheus_config,
 )
-from components.monitoring.prometheus.rules import BackupJob, RulesArgs, Slo, pod_limits, render_alert_rules
+from components.monitoring.prometheus.rules import (
+    BackupJob,
+    RestoreCheck,
+    RulesArgs,
+    Slo,
+    pod_limits,
+    render_alert_rules,
+)
 from components.monitoring.scrape import scrape_targets
 from components.targets import Discovery as PlatformDiscovery
 from components.targets import PlatformFacts
@@ -50,6 +58,7 @@ class PrometheusArgs:
     minio_secret_key: pulumi.Output[str]
     kafka_brokers: int = 1
     backups: tuple[BackupJob, ...] = ()
+    restore_checks: tuple[RestoreCheck, ...] = ()
     slo: Slo = dataclasses.field(default_factory=Slo)
 
 
@@ -62,13 +71,23 @@ def discovery_of(platform: PlatformFacts) -> Discovery:
     return StaticDiscovery()
 
 
+def scrapes_kubelets(platform: PlatformFacts) -> bool:
+    """Container metrics come from the nodes' kubelets where discovery runs on the cluster's API."""
+    return isinstance(discovery_of(platform), KubernetesDiscovery)
+
+
 def api_rules(discovery: Discovery) -> tuple[spec.ApiRule, ...]:
     if not isinstance(discovery, KubernetesDiscovery):
         return ()
-    return tuple(
+    return (*(
         spec.ApiRule(api_groups=tuple(r["apiGroups"]), resources=tuple(r["resources"]), verbs=tuple(r["verbs"]))
         for r in prometheus_rbac_rules()
-    )
+    ), *containers.KUBELET_RULES)
+
+
+def node_ports(discovery: Discovery) -> tuple[int, ...]:
+    """The kubelets' port, where Prometheus scrapes them (components.monitoring.containers)."""
+    return (containers.KUBELET_PORT,) if isinstance(discovery, KubernetesDiscovery) else ()
 
 
 def blueprint(args: PrometheusArgs) -> spec.Blueprint:
@@ -82,7 +101,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
     discovery = discovery_of(args.platform)
     ready = spec.Probe(http_path="/-/ready", port=PROMETHEUS_PORT, period_seconds=10)
     service = spec.Service(
-        name="prometheus",
+        name=PROMETHEUS,
         component=COMPONENT,
         zone=spec.Zone.MONITORING,
         # Scrape targets live in every zone: their metrics ports, never their client ports.
@@ -102,6 +121,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
                                failure_threshold=60),
         ),
         api_rules=api_rules(discovery),
+        node_ports=node_ports(discovery),
         container=spec.Container(
             image=args.config.image,
             resources=resources_of(args.config.resources),
@@ -121,7 +141,7 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
     ))
     rules_text = render_alert_rules(RulesArgs(
         pod_limits=pod_limits(args.services), expected_kafka_brokers=args.kafka_brokers, backups=args.backups,
-        slo=args.slo,
+        restore_checks=args.restore_checks, slo=args.slo,
     ))
     service = dataclasses.replace(service, container=dataclasses.replace(
         service.container, trusts_ca=trusts_ca, config_files=(

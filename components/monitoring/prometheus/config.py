@@ -7,7 +7,11 @@ deployed services, nothing else. How Prometheus finds their addresses is data, n
 - `KubernetesDiscovery` (k3s): `kubernetes_sd_configs` role `pod` in one namespace. Every container
   port of every pod is a candidate; the relabelling keeps exactly the `(app.kubernetes.io/name, container
   port name)` pairs of the targets and maps each pair to the same pod / service labels the static
-  configs carry, plus `kubernetes_pod` (the replica) and `node`.
+  configs carry, plus `kubernetes_pod` (the replica) and `node`. A database operator's members are found
+  by the operator's own pod label instead, carry their `role`, and have their metric names mapped onto
+  the rules' vocabulary (components.monitoring.database_metrics). Container metrics come from every
+  node's kubelet, one more job (components.monitoring.containers), which needs the cluster-scoped
+  `KUBELET_RULES` and the kubelet's port on the nodes.
 One job per `pod` label in both modes, so `job`, `pod` and `service` mean the same everywhere.
 """
 
@@ -20,8 +24,11 @@ from typing import TypedDict
 
 from components.monitoring import containers, labels
 from components.monitoring._yaml import dump_yaml
+from components.monitoring.common import ALERTMANAGER_ADDRESS
 from components.monitoring.scrape import ScrapeTarget
+from components.spec import canary_name
 from components.spec.tls import CA_FILE
+from components.targets.labels import TRACK_LABEL
 
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
 _SIZE = re.compile(r"[0-9]+(B|KB|MB|GB|TB|PB|EB)")
@@ -51,7 +58,8 @@ class StaticDiscovery:
 
 @dataclass(frozen=True)
 class KubernetesDiscovery:
-    """Discover the targets' pods in one namespace (needs only `prometheus_rbac_rules()` there)."""
+    """Discover the targets' pods in one namespace (`prometheus_rbac_rules()` there), and the nodes'
+    kubelets for container metrics (`containers.KUBELET_RULES`, cluster-wide)."""
 
     namespace: str
 
@@ -64,7 +72,7 @@ class PrometheusConfigArgs:
     environment: str
     targets: tuple[ScrapeTarget, ...]
     discovery: Discovery
-    alertmanager_address: str | None = "alertmanager:9093"
+    alertmanager_address: str | None = ALERTMANAGER_ADDRESS
     paths: PrometheusPaths = field(default_factory=PrometheusPaths)
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"
@@ -101,9 +109,9 @@ def jobs_of(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[ScrapeTarget, ..
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
     for job, members in by_job.items():
-        shapes = {(m.path, m.credentials_file, m.server_name) for m in members}
+        shapes = {(m.path, m.credentials_file, m.members, m.server_name) for m in members}
         if len(shapes) != 1:
-            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials or TLS: "
+            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials, members or TLS: "
                              f"{sorted(shapes, key=str)}")
     return {job: tuple(members) for job, members in by_job.items()}
 
@@ -119,6 +127,8 @@ def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
         scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
     if first.path == containers.METRICS_PATH:
         scrape["metric_relabel_configs"] = containers.metric_relabel_configs()
+    if first.members is not None:
+        scrape["metric_relabel_configs"] = [dict(rule) for rule in first.members.metric_relabel]
     return scrape
 
 
@@ -143,12 +153,18 @@ PORT_NAME_META = "__meta_kubernetes_pod_container_port_name"
 
 
 def _pair(target: ScrapeTarget) -> str:
-    return re.escape(f"{target.host};{target.port_name}")
+    """`<name>;<port>`, where the name is the service's or, when it runs one, its canary's."""
+    host = re.escape(target.host)
+    if target.canary:
+        host = f"(?:{host}|{re.escape(canary_name(target.host))})"
+    return f"{host};{re.escape(target.port_name)}"
 
 
 def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: KubernetesDiscovery,
                     environment: str) -> dict[str, object]:
-    pair_sources = [meta_pod_label(labels.NAME_LABEL), PORT_NAME_META]
+    members_of = members[0].members
+    host_label = members_of.host_label if members_of is not None else labels.NAME_LABEL
+    pair_sources = [meta_pod_label(host_label), PORT_NAME_META]
     relabel: list[dict[str, object]] = [
         # Only the declared metrics ports: every other container port of the pod is not a target.
         {"source_labels": pair_sources, "separator": ";", "action": "keep",
@@ -160,6 +176,13 @@ def _kubernetes_job(job: str, members: tuple[ScrapeTarget, ...], discovery: Kube
         for label, value in ((labels.POD, m.pod), (labels.SERVICE, m.service)):
             relabel.append({"source_labels": pair_sources, "separator": ";", "regex": _pair(m),
                             "action": "replace", "target_label": label, "replacement": value})
+    # An operator's members: each one's role (primary or replica) on its series.
+    relabel += [{"source_labels": [meta_pod_label(pod_label)], "action": "replace", "target_label": series_label}
+                for pod_label, series_label in (members_of.member_labels.items() if members_of else ())]
+    if any(m.canary for m in members):
+        # A canary's series keep its pod's `pod` and `service` values and gain `track="canary"`.
+        relabel.append({"source_labels": [meta_pod_label(TRACK_LABEL)], "action": "replace",
+                        "target_label": TRACK_LABEL})
     relabel += [
         {"action": "replace", "replacement": environment, "target_label": labels.ENVIRONMENT},
         {"source_labels": ["__meta_kubernetes_pod_name"], "action": "replace",
@@ -188,11 +211,17 @@ def prometheus_config(args: PrometheusConfigArgs) -> dict[str, object]:
             "alertmanagers": [{"static_configs": [{"targets": [args.alertmanager_address]}]}]
         }
     discovery = args.discovery
-    document["scrape_configs"] = [
+    jobs = jobs_of(args.targets)
+    scrape_configs = [
         _kubernetes_job(job, members, discovery, args.environment) if isinstance(discovery, KubernetesDiscovery)
         else _static_job(job, members, args.environment)
-        for job, members in jobs_of(args.targets).items()
+        for job, members in jobs.items()
     ]
+    if isinstance(discovery, KubernetesDiscovery):
+        if containers.KUBELET_JOB in jobs:
+            raise ValueError(f"a service's pod label is {containers.KUBELET_JOB!r}, the kubelets' job name")
+        scrape_configs.append(containers.kubelet_job(discovery.namespace, args.environment, args.targets))
+    document["scrape_configs"] = scrape_configs
     return document
 
 

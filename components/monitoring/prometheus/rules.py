@@ -7,13 +7,20 @@ Every rule here fires in a promtool rule unit test fed with the metric names its
   `process_resident_memory_bytes` and `dreamscape_dependency_up`. They serve no CPU counter, so there is
   no CPU alert here;
 - nginx-prometheus-exporter (`nginx_up`) beside each Big Pod gateway;
-- postgres_exporter (`pg_*`), redis_exporter (`redis_*`), danielqsj/kafka_exporter (`kafka_*`),
+- postgres_exporter (`pg_*`; on Kubernetes each CloudNativePG member's `cnpg_*`, renamed onto the same
+  names by the scrape job: components.monitoring.database_metrics), redis_exporter (`redis_*`),
+  danielqsj/kafka_exporter (`kafka_*`),
   MinIO's v2 cluster metrics (`minio_cluster_*`);
 - kube-state-metrics (Kubernetes only): Deployments, StatefulSets, Jobs, CronJobs, PVC sizes and the
   containers' restarts and waiting reasons. The
   backup's success is `kube_cronjob_status_last_successful_time` of its CronJob: the CronJob controller
   sets it when a Job it started completes, and a Job completes only when the dump and the upload both
   exited 0. On Docker these series do not exist and the rules stay silent (Docker runs no schedule).
+  The same holds for the scheduled restore of the off-site archive: its Job completes only when the
+  throwaway cluster restored and the check query passed, so the CronJob's last success is recorded as
+  `dreamscape_backup_last_verified_restore_timestamp_seconds`. A drill started by hand
+  (`kubectl create job --from=cronjob/...`) counts too: the controller takes the completion time of
+  every succeeded Job it controls, listed or not (kubernetes pkg/controller/cronjob, `syncCronJob`).
 
 Every alert carries `severity` (`critical` pages, `warning` goes to chat and email) and keeps the `pod`,
 `service` and `environment` labels (components.monitoring.labels) of the series it fires on.
@@ -35,6 +42,9 @@ Severity = Literal["critical", "warning"]
 _BY = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.SERVICE}"
 _REPLICA = f"{labels.ENVIRONMENT}, {labels.POD}, {labels.KUBERNETES_POD}, {labels.NODE}"
 """One Big Pod replica: `kubernetes_pod` and `node` are absent on Docker, where there is one replica."""
+_MEMBER = f"{_BY}, {labels.KUBERNETES_POD}"
+"""One database server: each CloudNativePG member reports its own connections, settings and copy of the
+data (absent on Docker, where the one postgres-exporter reports the one server)."""
 
 
 @dataclass(frozen=True)
@@ -130,10 +140,32 @@ class BackupJob:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RestoreCheck:
+    """A scheduled restore-and-verify job: its CronJob name, and how old its last success may get."""
+
+    cronjob: str
+    max_age_hours: float
+
+
+LAST_VERIFIED_RESTORE = "dreamscape_backup_last_verified_restore_timestamp_seconds"
+"""When a restore of the off-site archive last passed its check (Unix seconds), one series per job."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingRule:
+    record: str
+    expr: str
+
+    def to_data(self) -> dict[str, object]:
+        return {"record": self.record, "expr": self.expr}
+
+
+@dataclass(frozen=True, kw_only=True)
 class RulesArgs:
     pod_limits: tuple[PodLimits, ...] = ()
     expected_kafka_brokers: int = 1
     backups: tuple[BackupJob, ...] = ()
+    restore_checks: tuple[RestoreCheck, ...] = ()
     postgres_volume_claims: str = "data-postgres-[0-9]+"
     """Regex of the Postgres PVC names (`<volume>-<statefulset>-<ordinal>`)."""
     http: HttpMetrics = field(default_factory=HttpMetrics)
@@ -164,7 +196,7 @@ class AlertRule:
 @dataclass(frozen=True)
 class RuleGroup:
     name: str
-    rules: tuple[AlertRule, ...]
+    rules: tuple[AlertRule | RecordingRule, ...]
 
     def to_data(self) -> dict[str, object]:
         return {"name": self.name, "rules": [rule.to_data() for rule in self.rules]}
@@ -285,12 +317,14 @@ def _database(args: RulesArgs) -> RuleGroup:
     return RuleGroup("dreamscape-database", (
         AlertRule(
             "PostgresDown", "pg_up == 0", "1m", "critical",
-            "postgres_exporter cannot reach PostgreSQL", "pg_up is 0 on {{ $labels.instance }}.",
+            "PostgreSQL does not answer its metrics collector",
+            "pg_up is 0 on {{ $labels.instance }}: postgres_exporter, or the member's instance manager on "
+            "Kubernetes, cannot query the server.",
         ),
         AlertRule(
             "PostgresConnectionsNearMax",
-            f"sum by ({_BY}) (pg_stat_activity_count)"
-            f" / max by ({_BY}) (pg_settings_max_connections)"
+            f"sum by ({_MEMBER}) (pg_stat_activity_count)"
+            f" / max by ({_MEMBER}) (pg_settings_max_connections)"
             f" > {t.postgres_connections_ratio}",
             "5m", "warning",
             "PostgreSQL connections are close to max_connections",
@@ -301,7 +335,8 @@ def _database(args: RulesArgs) -> RuleGroup:
             # The databases' size against the volume claimed for them (kube-state-metrics): k3s'
             # local-path volumes report no kubelet volume stats, so this is what can see a filling disk.
             "PostgresVolumeFilling",
-            f"sum by ({labels.ENVIRONMENT}) (pg_database_size_bytes)"
+            f"max by ({labels.ENVIRONMENT}) (sum by ({labels.ENVIRONMENT}, {labels.KUBERNETES_POD})"
+            " (pg_database_size_bytes))"
             f" / on ({labels.ENVIRONMENT}) max by ({labels.ENVIRONMENT}) ({claims}) > {t.disk_used_ratio}",
             "15m", "critical",
             "PostgreSQL data fills its volume",
@@ -360,6 +395,35 @@ def _cluster(args: RulesArgs) -> RuleGroup:
             ),
         ]
     return RuleGroup("dreamscape-cluster", tuple(rules))
+
+
+def _restores(args: RulesArgs) -> RuleGroup:
+    """The last verified restore as its own series (dashboards read it), and the alerts on its age."""
+    rules: list[AlertRule | RecordingRule] = []
+    for check in args.restore_checks:
+        selector = f'{{cronjob="{check.cronjob}"}}'
+        max_age = int(check.max_age_hours * 3600)
+        rules += [
+            RecordingRule(record=LAST_VERIFIED_RESTORE, expr=f"kube_cronjob_status_last_successful_time{selector}"),
+            AlertRule(
+                "RestoreVerificationTooOld",
+                f"time() - {LAST_VERIFIED_RESTORE}{selector} > {max_age}",
+                "10m", "warning",
+                "The last verified restore ({{ $labels.cronjob }}) is too old",
+                f"No restore of the off-site backups passed its check for more than {check.max_age_hours:g} "
+                "hours: the backups may not restore (docs/operations.md, \"Restores are proven\").",
+            ),
+            AlertRule(
+                "RestoreNeverVerified",
+                f"(time() - kube_cronjob_created{selector} > {max_age})"
+                f" unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{selector}",
+                "10m", "warning",
+                "No restore of the backups has ever been verified ({{ $labels.cronjob }})",
+                f"The restore job exists for more than {check.max_age_hours:g} hours and has never passed "
+                "its check (docs/operations.md, \"Restores are proven\").",
+            ),
+        ]
+    return RuleGroup("dreamscape-restores", tuple(rules))
 
 
 _CONTAINER = f"{labels.ENVIRONMENT}, namespace, {labels.KUBERNETES_POD}, container"
@@ -438,8 +502,9 @@ def _redis_kafka(args: RulesArgs) -> RuleGroup:
 
 
 def alert_rule_groups(args: RulesArgs) -> list[RuleGroup]:
-    return [_availability(args), _http(args), _resources(args), _database(args), _cluster(args),
-            _redis_kafka(args)]
+    groups = [_availability(args), _http(args), _resources(args), _database(args), _cluster(args),
+              _redis_kafka(args), _restores(args)]
+    return [group for group in groups if group.rules]
 
 
 def render_alert_rules(args: RulesArgs) -> str:

@@ -39,11 +39,8 @@ import crossplane
 from components.config.quantities import cpu_millicores
 from components.pods.catalog import CATALOG
 from components.pods.model import GatewayRoute, NginxGateway, PodDefinition, pod_of
+from components.targets.docker.facts import DOCKER_DNS
 
-DOCKER_DNS = "127.0.0.11"
-"""Docker's embedded DNS server (user-defined networks)."""
-K3S_CLUSTER_DNS = "10.43.0.10"
-"""k3s' default cluster DNS Service address."""
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 VERIFY_LOCATION = "/_dreamscape/verify"
 """The internal location protected routes ask (never reachable from outside: `internal`)."""

@@ -35,7 +35,7 @@ from components.spec import (
 from components.spec.access import Access
 from components.targets.base import Deployed, TargetSettings
 from components.targets.docker import access as access_grants
-from components.targets.labels import workload_labels
+from components.targets.labels import ZONE_LABEL, workload_labels
 
 MANAGED_BY = "dreamscape.io/stack"
 
@@ -95,7 +95,7 @@ class DockerPlatform(pulumi.ComponentResource):
                 internal=zone in DATA_ZONES,
                 labels=[
                     docker.NetworkLabelArgs(label=k, value=v)
-                    for k, v in sorted(self._label_map({"dreamscape.io/zone": zone.value}).items())
+                    for k, v in sorted(self._label_map({ZONE_LABEL: zone.value}).items())
                 ],
                 opts=self._opts(self),
             )

@@ -13,7 +13,8 @@ What `pulumi preview` asks of the cluster, with pulumi-kubernetes 4.x:
   program manages, in the stack's namespaces. Secrets are deliberately left out: no preview needs their
   contents, and a pull request's preview must not be able to read prod's secrets.
 Reads outside the stack's namespaces are pinned by name: the two namespaces themselves, this identity's
-own ClusterRole, ClusterRoleBinding and kube-system Role and RoleBinding, k3s' `traefik`
+own ClusterRole, ClusterRoleBinding and kube-system Role and RoleBinding, the ClusterRoles and bindings of
+the workloads with cluster-scoped rules (Prometheus reads the nodes' kubelets), k3s' `traefik`
 HelmChartConfig in kube-system (the edge configures it) and, on a stack that installs the operators, their
 HelmCharts in kube-system and their CRDs (components/targets/kubernetes/operators.py).
 `tests/release/test_preview_identity.py` evaluates these rules against every object the prod and review
@@ -37,9 +38,11 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.spec import ApiRule, ApiScope
 from components.spec.access import Access, ReadOnlyIdentity, RegistryCredentials
 from components.targets.kubernetes import issuers, operators
 from components.targets.kubernetes.pod import JsonDict
+from components.targets.labels import COMPONENT_LABEL, ownership_labels
 
 if TYPE_CHECKING:
     from components.targets.kubernetes.platform import KubernetesPlatform
@@ -72,8 +75,7 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
 EDGE_NAMESPACE = "kube-system"
 EDGE_CONFIG = ("helm.cattle.io", "helmchartconfigs", "traefik")
 PULL_SECRET = "registry-pull"
-LABELS = {"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "access",
-          "app.kubernetes.io/managed-by": "pulumi"}
+LABELS = {**ownership_labels(), COMPONENT_LABEL: "access"}
 
 
 def read_rules(kinds: Iterable[tuple[str, str]]) -> list[JsonDict]:
@@ -83,6 +85,18 @@ def read_rules(kinds: Iterable[tuple[str, str]]) -> list[JsonDict]:
         by_group[group].add(resource)
     return [{"api_groups": [group], "resources": sorted(resources), "verbs": list(READ_VERBS)}
             for group, resources in sorted(by_group.items())]
+
+
+def policy_rules(rules: Iterable[ApiRule], scope: ApiScope) -> list[JsonDict]:
+    """The PolicyRules of a workload's `rules` in `scope` (a Role's, or a ClusterRole's)."""
+    return [{"api_groups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
+            for r in rules if r.scope is scope]
+
+
+def cluster_grant_name(namespace: str, service: str) -> str:
+    """The ClusterRole (and binding) of `service`'s cluster-scoped rules: named after its namespace, since
+    cluster-scoped names are shared by every stack on the cluster (review stacks share one)."""
+    return f"{namespace}-{service}"
 
 
 def docker_config_json(credentials: RegistryCredentials) -> pulumi.Output[str]:
@@ -179,9 +193,11 @@ def _read_only(platform: KubernetesPlatform, identity: ReadOnlyIdentity, parent:
         rules=[
             {"api_groups": [""], "resources": ["namespaces"], "resource_names": [ns for _, ns, _ in namespaces],
              "verbs": ["get"]},
-            # Its own cluster-scoped grant, so a refresh can read it back.
+            # Its own cluster-scoped grant and the stack's workloads' ones, so a refresh can read them back.
             {"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles", "clusterrolebindings"],
-             "resource_names": [cluster_name], "verbs": ["get"]},
+             "resource_names": [cluster_name, *(cluster_grant_name(main, service)
+                                                for service in identity.cluster_grants)],
+             "verbs": ["get"]},
             *crd_rule,
             *issuer_rule,
         ],

@@ -129,6 +129,23 @@ def recovery_cluster_spec(service: Service, database: Database, recovery: Recove
     return spec
 
 
+def latest_recovery_cluster_spec(service: Service, database: Database, storage_class: str,
+                                 labels: Mapping[str, str]) -> JsonDict:
+    """One member rebuilt from the running cluster's archive up to its last archived WAL (no recovery
+    target), with the running cluster's parameters (a standby's settings may not be lower than the
+    primary's). It reads the archive under the running cluster's `serverName` and archives nowhere: no
+    `plugins` entry, so no WAL archiver writes over the running cluster's WAL."""
+    name = service.name
+    spec = cluster_spec(service, database, storage_class, labels, {})
+    spec.pop("plugins", None)
+    spec.pop("affinity")  # one member: nothing to keep apart
+    spec["instances"] = 1
+    spec["bootstrap"] = {"recovery": {"source": "archive", "database": database.database,
+                                      "owner": database.owner, "secret": {"name": app_secret(name)}}}
+    spec["externalClusters"] = [{"name": "archive", "plugin": _plugin(store_name(name), name, archiver=False)}]
+    return spec
+
+
 def object_store_spec(name: str, store: ObjectStore) -> JsonDict:
     secret = store_secret(name)
     return {

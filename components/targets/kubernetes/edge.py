@@ -19,6 +19,10 @@ Choices (docs/edge.md):
   (static config), not per router. When a route is long-lived, the managed Traefik gets one-hour read,
   write and idle timeouts on `websecure` (shared review clusters: the cluster owner sets them, docs/edge.md).
   Long-lived routes skip compression: an upgraded connection is a byte stream, not a response to compress.
+- **Canary releases** (docs/release.md): a route whose service runs a canary gets, instead of its TLS Ingress,
+  a weighted `TraefikService` (stable and canary Services by the canary's weight, a cookie keeping each
+  client on one release), an `IngressRoute` with the Ingress's entrypoint, TLS options and middlewares, and
+  an explicit cert-manager `Certificate` for it (`weighted_tls_secret` says why not `<route>-tls`).
 
 Pure builders (`*_spec`, `ingress_annotations`) are separate from the resources, so tests can read them.
 """
@@ -34,7 +38,10 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components.config import EdgeConfig
-from components.spec import Route
+from components.spec import Route, canary_name
+from components.targets.kubernetes import traefik
+from components.targets.kubernetes.annotations import STICKY_COOKIE
+from components.targets.labels import NAME_LABEL
 
 JsonDict = dict[str, Any]
 
@@ -78,11 +85,13 @@ def traefik_values(config: EdgeConfig, long_lived: bool = False) -> str:
     `websecure` entrypoint's long timeouts."""
     values: JsonDict = {
         "deployment": {"replicas": config.traefik_replicas},
+        # The budget counts these requests x the replicas (kubernetes/traefik.py).
+        "resources": traefik.resources_values(),
         # Preferred, not required: a cluster with fewer nodes than replicas still runs them all.
         "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
             "weight": 100,
             "podAffinityTerm": {
-                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+                "labelSelector": {"matchLabels": {NAME_LABEL: "traefik"}},
                 "topologyKey": "kubernetes.io/hostname",
             },
         }]}},
@@ -175,6 +184,61 @@ def ingress_spec(route: Route, *, tls: bool) -> JsonDict:
     return spec
 
 
+TRACK_COOKIE = "dreamscape_track"
+"""Pins a client to the stable or the canary for the session: a page and the assets it names must come
+from one release (a canary's hashed bundles do not exist in the stable's image, and vice versa)."""
+CERTIFICATE_API = "cert-manager.io/v1"
+
+
+def weighted_spec(route: Route) -> JsonDict:
+    """The TraefikService (`weighted`) that splits a canaried route between the stable Service and the
+    canary's, by the canary's integer weights; a sticky route keeps its replica cookie inside each."""
+    if route.canary is None:
+        raise ValueError(f"route {route.name} has no canary to weigh")
+    replica: JsonDict = {"sticky": {"cookie": {
+        "name": STICKY_COOKIE, "secure": True, "httpOnly": True, "sameSite": "lax"}}} if route.sticky else {}
+    arms = ((route.service, route.canary.stable_weight), (canary_name(route.service), route.canary.weight))
+    return {"weighted": {
+        "services": [{"name": service, "port": route.port, "weight": weight, **replica} for service, weight in arms],
+        "sticky": {"cookie": {"name": TRACK_COOKIE, "secure": True, "httpOnly": True, "sameSite": "lax"}},
+    }}
+
+
+def weighted_tls_secret(route: Route) -> str:
+    """The Secret (and Certificate) of a canaried route: never the Ingress's `<route>-tls`. cert-manager
+    re-issues into a Secret whose `cert-manager.io/certificate-name` names another Certificate (its
+    `SecretCertificateNameAnnotationsMismatch` policy), and the ingress-shim's Certificate `<route>-tls` is
+    owned by the Ingress, so Kubernetes deletes it with the Ingress. A Secret of its own is issued once, at
+    the route's first canary; cert-manager keeps it when the Certificate goes (the chart's default,
+    enableCertificateOwnerRef: false), so later canaries reuse it without a new Let's Encrypt order."""
+    return f"{route.name}-weighted-tls"
+
+
+def ingress_route_spec(route: Route) -> JsonDict:
+    """What the route's TLS Ingress says (ingress_annotations, ingress_spec), as an IngressRoute: an
+    Ingress backend cannot be a TraefikService. Same entrypoint, TLS options and middlewares."""
+    return {
+        "entryPoints": ["websecure"],
+        "routes": [{
+            "kind": "Rule",
+            "match": f"Host(`{route.host}`) && PathPrefix(`{route.path}`)",
+            "middlewares": [{"name": name} for name in route_middlewares(route)],
+            "services": [{"kind": "TraefikService", "name": route.name}],
+        }],
+        "tls": {"secretName": weighted_tls_secret(route), "options": {"name": TLS_OPTION}},
+    }
+
+
+def certificate_spec(route: Route, issuer: str) -> JsonDict:
+    """The certificate the ingress-shim would ask for (same host, same ClusterIssuer), asked for explicitly:
+    an IngressRoute has no shim."""
+    return {
+        "secretName": weighted_tls_secret(route),
+        "dnsNames": [route.host],
+        "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": issuer},
+    }
+
+
 @dataclass(frozen=True)
 class EdgeArgs:
     routes: tuple[Route, ...]
@@ -184,6 +248,8 @@ class EdgeArgs:
     namespace_resource: pulumi.Resource
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    certificate_crd: pulumi.Resource | None = None
+    """cert-manager's Certificate CRD, when this stack installs it: explicit Certificates wait for it."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -226,7 +292,9 @@ class Edge(pulumi.ComponentResource):
                 "secret": auth_secret(route), "removeHeader": True, "realm": f"DreamScape {route.name}",
             }}, [*depends, secret]))
         for route in args.routes:
-            for redirect in (False, True):
+            if route.canary is not None:
+                self._weighted_route(name, route, [*depends, *crds])
+            for redirect in (False, True) if route.canary is None else (True,):
                 ingress = f"{route.name}-redirect" if redirect else route.name
                 annotations = ingress_annotations(route, ns, args.config, redirect=redirect)
                 k8s.networking.v1.Ingress(
@@ -237,6 +305,20 @@ class Edge(pulumi.ComponentResource):
                 )
         self.urls = {r.name: f"{r.scheme}://{r.host}{r.path.rstrip('/')}" for r in args.routes}
         self.register_outputs({"urls": self.urls})
+
+    def _weighted_route(self, name: str, route: Route, depends: list[pulumi.Resource]) -> None:
+        """A canaried route: the TraefikService splitting it, the IngressRoute serving it over TLS, and
+        the Certificate that fills its Secret. Its HTTP -> HTTPS redirect stays an Ingress."""
+        weighted = self._custom("TraefikService", route.name, weighted_spec(route), depends)
+        certificate = k8s.apiextensions.CustomResource(
+            f"{name}-{weighted_tls_secret(route)}",
+            api_version=CERTIFICATE_API,
+            kind="Certificate",
+            metadata=self._metadata(weighted_tls_secret(route)),
+            spec=certificate_spec(route, self._args.config.cert_resolver),
+            opts=self._opts(depends_on=[*depends, *filter(None, [self._args.certificate_crd])]),
+        )
+        self._custom("IngressRoute", route.name, ingress_route_spec(route), [*depends, weighted, certificate])
 
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._args.provider, **kwargs)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from components.images import major_version
 from components.spec import Service, Text, peers_name
 from components.targets.facts import DatabaseHosts, Discovery, LogSource, Reserved, common_identity
-from components.targets.kubernetes import operators
+from components.targets.kubernetes import operators, traefik
 
 CLUSTER_DOMAIN = "cluster.local"
 """k3s' default cluster domain."""
@@ -30,14 +30,17 @@ class KubernetesFacts:
     """CloudNativePG (installed by this stack or by the cluster's owner)."""
     installs_operators: bool = False
     """This stack installs the cluster-wide operators (`kubernetes.installOperators`)."""
+    edge_replicas: int = 0
+    """Traefik replicas this stack sets in kube-system (`traefik.replicas`: none unless it manages Traefik)."""
     transit_tls: bool = True
     """cert-manager (installed with the operators) runs each environment's CA (kubernetes/pki.py)."""
 
     @property
     def reserved(self) -> tuple[Reserved, ...]:
-        if not self.installs_operators:
-            return ()
-        return tuple(Reserved(name=name, resources=resources) for name, resources in operators.reserved())
+        installed = operators.reserved() if self.installs_operators else ()
+        edge = (Reserved(name="traefik", resources=traefik.RESOURCES, replicas=self.edge_replicas),) \
+            if self.edge_replicas else ()
+        return (*(Reserved(name=name, resources=resources) for name, resources in installed), *edge)
 
     def database_hosts(self, name: str) -> DatabaseHosts:
         """CloudNativePG's Services: `<cluster>-rw` follows the primary, `<cluster>-ro` the replicas."""

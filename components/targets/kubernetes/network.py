@@ -21,8 +21,12 @@ declares in `Service.reaches` (components/targets/labels.py). Per namespace this
   `receivers` (Alertmanager: nothing inside the cluster);
 - per service with `internet_ports`, `internet-<service>` (`internet_policy`): exactly those TCP ports to
   public addresses, never a private range (Alertmanager: the ports of the configured receiver URLs);
-- `bigpods-from-ingress-controller`: only Traefik (kube-system, `app.kubernetes.io/name=traefik`) reaches
-  the bigpods zone from outside the namespace, and only on the container port named `http`;
+- per service with `node_ports`, `nodes-<service>` (`nodes_policy`): exactly those TCP ports on the
+  cluster's nodes (Prometheus: the kubelets' 10250). Node addresses are not known here either, so the peer
+  is, as for the API server, any address outside the k3s pod/service CIDRs, on those ports only;
+- per edge route, `edge-<route>` (`edge_policy`): only Traefik (kube-system, `app.kubernetes.io/name=traefik`)
+  reaches the routed port of the routed service from outside the namespace; and `edge-acme-http01-solver`
+  (`acme_solver_policy`): Traefik reaches cert-manager's HTTP-01 solver pods on 8089, nothing else does;
 - `bigpods-internet-egress`: the bigpods zone may open TCP 443 to the internet (payment and AI
   providers), never to private/cluster ranges (`PRIVATE_CIDRS`: k3s pod 10.42/16 and service 10.43/16
   are inside 10/8), so in-cluster traffic stays limited to the zones a pod declares;
@@ -45,11 +49,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.spec import Zone
+from components.targets.kubernetes import issuers
 from components.targets.kubernetes.pod import JsonDict
 from components.targets.labels import (
     API_ACCESS_LABEL,
     DATASOURCE_LABEL,
     EGRESS_LABEL,
+    NAME_LABEL,
     SCRAPER_LABEL,
     ZONE_LABEL,
     reaches_label,
@@ -58,7 +64,7 @@ from components.targets.labels import (
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 SYSTEM_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-INGRESS_CONTROLLER_LABELS = {"app.kubernetes.io/name": "traefik"}
+INGRESS_CONTROLLER_LABELS = {NAME_LABEL: "traefik"}
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10")
 """Never reachable through the internet egress rule: RFC 1918 (k3s pods 10.42/16, services 10.43/16),
 link-local (cloud metadata endpoints) and carrier-grade NAT (Tailscale and similar overlays)."""
@@ -67,6 +73,8 @@ CLUSTER_CIDRS = ("10.42.0.0/16", "10.43.0.0/16")
 """k3s defaults: pod and service CIDRs (`--cluster-cidr`, `--service-cidr`)."""
 API_SERVER_CIDRS = ("0.0.0.0/0",)
 API_SERVER_PORTS = (443, 6443)
+NODE_CIDRS = API_SERVER_CIDRS
+"""The nodes' addresses: k3s serves the API on its server nodes, so both are wherever the nodes are."""
 
 
 def _zone(zone: Zone) -> JsonDict:
@@ -171,6 +179,14 @@ def internet_policy(service: str, pod_selector: dict[str, str], ports: list[int]
     }])
 
 
+def nodes_policy(service: str, pod_selector: dict[str, str], ports: list[int]) -> JsonDict:
+    """Let a service open exactly `ports` on the cluster's nodes (the kubelets), never a pod or Service."""
+    return _policy(f"nodes-{service}", {"match_labels": dict(pod_selector)}, ["Egress"], egress=[{
+        "to": [{"ip_block": {"cidr": cidr, "except": list(CLUSTER_CIDRS)}} for cidr in NODE_CIDRS],
+        "ports": _tcp(*ports),
+    }])
+
+
 def edge_policy(route: str, pod_selector: dict[str, str], port: int) -> JsonDict:
     """Admit the ingress controller to exactly one exposed port of one service (one per edge route);
     nothing else in the namespace is reachable from outside it."""
@@ -178,6 +194,14 @@ def edge_policy(route: str, pod_selector: dict[str, str], port: int) -> JsonDict
         "from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
         "ports": _tcp(port),
     }])
+
+
+def acme_solver_policy() -> JsonDict:
+    """Admit the ingress controller to cert-manager's HTTP-01 solver pods on their listen port, so a
+    challenge Traefik forwards is answered; the solver pods get no other ingress and no egress."""
+    return _policy("edge-acme-http01-solver", {"match_labels": dict(issuers.SOLVER_LABELS)}, ["Ingress"],
+                   ingress=[{"from": [_system_pods(INGRESS_CONTROLLER_LABELS)],
+                             "ports": _tcp(issuers.SOLVER_PORT)}])
 
 
 def agent_policies(app_namespace: str) -> list[JsonDict]:

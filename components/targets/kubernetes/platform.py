@@ -25,6 +25,7 @@ import pulumi_kubernetes as k8s
 
 from components.config import KubernetesConfig, StackConfig
 from components.spec import (
+    ApiScope,
     Database,
     Probes,
     Redundancy,
@@ -34,23 +35,27 @@ from components.spec import (
     Task,
     Text,
     WorkloadKind,
+    canary_name,
     peers_name,
 )
 from components.spec.access import Access
 from components.spec.tls import SECRET_KEYS, TLS_DIR
 from components.targets.base import Deployed, TargetSettings
 from components.targets.kubernetes import access as access_grants
-from components.targets.kubernetes import cnpg, issuers, operators, pki, scaling, workloads
+from components.targets.kubernetes import canary, cnpg, issuers, operators, pki, scaling, workloads
 from components.targets.kubernetes.annotations import pod_annotations, service_annotations
 from components.targets.kubernetes.edge import Edge, EdgeArgs
+from components.targets.kubernetes.facts import CLUSTER_DOMAIN
 from components.targets.kubernetes.network import (
     ZoneNetworkArgs,
     ZoneNetworkPolicies,
+    acme_solver_policy,
     clients_policy,
     edge_policy,
     from_namespace_policy,
     internet_policy,
     metrics_policy,
+    nodes_policy,
 )
 from components.targets.kubernetes.pod import (
     JsonDict,
@@ -61,7 +66,17 @@ from components.targets.kubernetes.pod import (
     pod_security,
     prefixed_volumes,
 )
-from components.targets.labels import API_ACCESS_LABEL, selector_labels, workload_labels
+from components.targets.kubernetes.restore_verify import RestoreVerify, RestoreVerifyArgs
+from components.targets.labels import (
+    API_ACCESS_LABEL,
+    COMPONENT_LABEL,
+    ENVIRONMENT_LABEL,
+    PART_OF,
+    PART_OF_LABEL,
+    ownership_labels,
+    selector_labels,
+    workload_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +86,6 @@ class KubernetesTargetArgs:
 
 
 AGENTS_SUFFIX = "-node-agents"
-CLUSTER_DOMAIN = "cluster.local"
-"""k3s' default cluster domain (used for the node agents' DNS search domain)."""
 
 
 def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
@@ -82,6 +95,19 @@ def namespace_name(settings: TargetSettings, config: KubernetesConfig) -> str:
 def needs_node_access(service: Service) -> bool:
     """hostPath volumes break the restricted standard; such services run in the node-agents namespace."""
     return any(mount.node for mount in service.container.host_mounts)
+
+
+def service_policies(service: Service, name: str, selector: dict[str, str]) -> list[JsonDict]:
+    """The NetworkPolicies of one service's pods (`selector`): the scraper to its metrics ports, the zone's
+    clients to its client ports, its declared internet and node ports. A canary gets the stable's, named for it."""
+    metrics_ports = [p.number for p in service.metrics_ports]
+    client_ports = [p.number for p in service.client_ports]
+    return [
+        *([metrics_policy(name, selector, metrics_ports)] if metrics_ports else []),
+        *([clients_policy(name, service.zone, selector, client_ports)] if client_ports else []),
+        *([internet_policy(name, selector, list(service.internet_ports))] if service.internet_ports else []),
+        *([nodes_policy(name, selector, list(service.node_ports))] if service.node_ports else []),
+    ]
 
 
 def same_redundancy_group(service: Service, other: Service | Task) -> bool:
@@ -114,8 +140,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
             metadata={
                 "name": self.namespace_name,
                 "labels": {
-                    "app.kubernetes.io/part-of": "dreamscape",
-                    "dreamscape.io/environment": args.settings.environment,
+                    PART_OF_LABEL: PART_OF,
+                    ENVIRONMENT_LABEL: args.settings.environment,
                     # Every workload here meets the restricted Pod Security Standard; enforce it.
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": "latest",
@@ -130,7 +156,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         # Default deny; traffic only as the zone labels declare (components/targets/kubernetes/network.py).
         self.network = ZoneNetworkPolicies(f"{name}-network", ZoneNetworkArgs(
             namespace=self.namespace_name, provider=self.provider,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+            labels=ownership_labels(),
             annotations=dict(args.settings.annotations),
             agents_namespace=self.agents_namespace_name,
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]))
@@ -149,8 +175,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self-signed Issuer signs the CA certificate, and a CA Issuer over it signs every server certificate."""
         validity = pki.Validity(duration=self._config.pki.ca_duration, renew_before=self._config.pki.ca_renew_before)
         waits = [self.namespace, *([self._cert_manager] if self._cert_manager is not None else [])]
-        labels = {"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi",
-                  "app.kubernetes.io/component": "pki"}
+        labels = {**ownership_labels(), COMPONENT_LABEL: "pki"}
         self_signed = k8s.apiextensions.CustomResource(
             f"{name}-pki-selfsigned", api_version=pki.API_VERSION, kind=pki.ISSUER,
             metadata=self._metadata(pki.SELF_SIGNED, labels), spec=pki.self_signed_issuer_spec(),
@@ -190,7 +215,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 resource = k8s.apiextensions.v1.CustomResourceDefinition(
                     f"{name}-crd-{crd['metadata']['name']}",
                     metadata={"name": crd["metadata"]["name"],
-                              "labels": {"app.kubernetes.io/part-of": "dreamscape",
+                              "labels": {PART_OF_LABEL: PART_OF,
                                          "dreamscape.io/operator": operator.name,
                                          "dreamscape.io/operator-version": operator.app_version}},
                     spec=crd["spec"],
@@ -203,8 +228,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=operators.HELM_CHART_API,
                 kind="HelmChart",
                 metadata={"name": operator.name, "namespace": operators.HELM_NAMESPACE,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=operators.helm_chart_spec(operator),
                 opts=self._opts(self, depends_on=[*crds, *(charts[before] for before in operator.after)]),
             )
@@ -221,8 +245,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 api_version=issuers.API_VERSION,
                 kind=issuers.KIND,
                 metadata={"name": issuer.name,
-                          "labels": {"app.kubernetes.io/part-of": "dreamscape",
-                                     "app.kubernetes.io/managed-by": "pulumi"}},
+                          "labels": ownership_labels()},
                 spec=issuers.cluster_issuer_spec(issuer, edge.acme_email),
                 opts=self.custom_resource_opts(self, issuers.API_VERSION, issuers.KIND, depends_on=[cert_manager]),
             )
@@ -258,8 +281,8 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 metadata={
                     "name": self.agents_namespace_name,
                     "labels": {
-                        "app.kubernetes.io/part-of": "dreamscape",
-                        "dreamscape.io/environment": self.settings.environment,
+                        PART_OF_LABEL: PART_OF,
+                        ENVIRONMENT_LABEL: self.settings.environment,
                         # hostPath is forbidden by baseline and restricted; only per-node agents live here.
                         "pod-security.kubernetes.io/enforce": "privileged",
                         "pod-security.kubernetes.io/warn": "restricted",
@@ -271,7 +294,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             )
             ZoneNetworkPolicies("k8s-node-agents-network", ZoneNetworkArgs(
                 namespace=self.agents_namespace_name, provider=self.provider,
-                labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/managed-by": "pulumi"},
+                labels=ownership_labels(),
                 annotations=dict(self.settings.annotations), agents_of=self.namespace_name,
             ), pulumi.ResourceOptions(parent=self, depends_on=[self._agents_namespace]))
         return self._agents_namespace
@@ -383,9 +406,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
 
     def _api_access(self, service: Service, labels: dict[str, str], parent: pulumi.Resource,
                     namespace: tuple[str, pulumi.Resource]) -> JsonDict:
-        """A ServiceAccount bound to a namespace Role with exactly the rules the service declares.
+        """A ServiceAccount bound to exactly the rules the service declares: its namespace-scoped rules in a
+        Role, its cluster-scoped rules (`ApiScope.CLUSTER`) in a ClusterRole.
 
-        The Role always grants access to the environment's namespace, wherever the service runs."""
+        The Role always grants access to the environment's namespace, wherever the service runs. The
+        ClusterRole and its binding are named after the namespace too (`access.cluster_grant_name`): review
+        stacks share a cluster, and each must hold its own."""
         if not service.api_rules:
             return {}
         ns_name, ns = namespace
@@ -395,20 +421,39 @@ class KubernetesPlatform(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=self._opts(parent, depends_on=[ns]),
         )
-        role = k8s.rbac.v1.Role(
-            f"{service.name}-role",
-            metadata=self._metadata(service.name, labels),
-            rules=[{"api_groups": list(r.api_groups), "resources": list(r.resources), "verbs": list(r.verbs)}
-                   for r in service.api_rules],
-            opts=self._opts(parent, depends_on=[self.namespace]),
-        )
-        k8s.rbac.v1.RoleBinding(
-            f"{service.name}-binding",
-            metadata=self._metadata(service.name, labels),
-            role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
-            subjects=[{"kind": "ServiceAccount", "name": service.name, "namespace": ns_name}],
-            opts=self._opts(parent, depends_on=[account, role]),
-        )
+        subjects = [{"kind": "ServiceAccount", "name": service.name, "namespace": ns_name}]
+        namespaced = access_grants.policy_rules(service.api_rules, ApiScope.NAMESPACE)
+        if namespaced:
+            role = k8s.rbac.v1.Role(
+                f"{service.name}-role",
+                metadata=self._metadata(service.name, labels),
+                rules=namespaced,
+                opts=self._opts(parent, depends_on=[self.namespace]),
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{service.name}-binding",
+                metadata=self._metadata(service.name, labels),
+                role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": service.name},
+                subjects=subjects,
+                opts=self._opts(parent, depends_on=[account, role]),
+            )
+        cluster_wide = access_grants.policy_rules(service.api_rules, ApiScope.CLUSTER)
+        if cluster_wide:
+            grant = access_grants.cluster_grant_name(self.namespace_name, service.name)
+            metadata = {key: value for key, value in self._metadata(grant, labels).items() if key != "namespace"}
+            cluster_role = k8s.rbac.v1.ClusterRole(
+                f"{service.name}-cluster-role",
+                metadata=metadata,
+                rules=cluster_wide,
+                opts=self._opts(parent),
+            )
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{service.name}-cluster-binding",
+                metadata=metadata,
+                role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant},
+                subjects=subjects,
+                opts=self._opts(parent, depends_on=[account, cluster_role]),
+            )
         return {"service_account_name": service.name, "automount_service_account_token": True}
 
     # -- Target protocol -----------------------------------------------------------------------
@@ -516,22 +561,50 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=workloads.pdb_spec(selector),
                 opts=self._opts(parent, depends_on=[ns]),
             )
-        metrics_ports = [p.number for p in service.metrics_ports]
-        client_ports = [p.number for p in service.client_ports]
-        policies = [
-            *([metrics_policy(service.name, selector, metrics_ports)] if metrics_ports else []),
-            *([clients_policy(service.name, service.zone, selector, client_ports)] if client_ports else []),
-            *([internet_policy(service.name, selector, list(service.internet_ports))]
-              if service.internet_ports else []),
-        ]
-        for policy in policies:
+        for policy in service_policies(service, service.name, selector):
             k8s.networking.v1.NetworkPolicy(
                 f"{service.name}-{policy['name']}",
                 metadata=meta(policy["name"]),
                 spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[ns]),
             )
+        if service.canary is not None:
+            self._deploy_canary(service, labels, template, parent, placement, [ns, *files, *gates])
         return Deployed(service=service, ready=(workload,))
+
+    def _deploy_canary(self, service: Service, stable_labels: dict[str, str], stable_template: JsonDict,
+                       parent: pulumi.Resource, placement: tuple[str, pulumi.Resource],
+                       depends: list[pulumi.Resource]) -> None:
+        """The canary's Deployment, Service and NetworkPolicies beside the stable (kubernetes/canary.py);
+        the edge splits the service's routes between the two."""
+        if service.canary is None or service.kind is not WorkloadKind.STATELESS:
+            raise ValueError(f"{service.name}: only a stateless service with a canary has one to deploy")
+        env, (ns_name, ns) = self.settings.environment, placement
+        name = canary_name(service.name)
+        labels = canary.canary_labels(stable_labels, service, env)
+        selector = canary.canary_selector(service.name, env)
+        runs = canary.canary_service(service)
+        template = canary.canary_template(stable_template, labels, service.canary.image)
+        k8s.apps.v1.Deployment(
+            name,
+            metadata=self._metadata(name, labels, namespace=ns_name),
+            spec=workloads.deployment_spec(runs, selector, template),
+            opts=self._opts(parent, depends_on=depends),
+        )
+        if service.ports:
+            k8s.core.v1.Service(
+                f"{name}-service",
+                metadata=self._metadata(name, labels, service_annotations(service), namespace=ns_name),
+                spec=workloads.service_spec(runs, selector),
+                opts=self._opts(parent, depends_on=[ns]),
+            )
+        for policy in service_policies(service, name, selector):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy['name']}",
+                metadata=self._metadata(policy["name"], labels, namespace=ns_name),
+                spec=policy["spec"],
+                opts=self._opts(parent, depends_on=[ns]),
+            )
 
     def _deploy_database(self, service: Service, database: Database, parent: pulumi.Resource,
                          gates: list[pulumi.Resource]) -> Deployed:
@@ -584,6 +657,12 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 f"{name}-scheduled-backup", api_version=cnpg.API, kind="ScheduledBackup", metadata=meta(name),
                 spec=cnpg.scheduled_backup_spec(name, archive),
                 opts=self.custom_resource_opts(parent, cnpg.API, "ScheduledBackup", depends_on=[cluster]))
+        if archive is not None and database.verification is not None:
+            RestoreVerify(database.verification.job, RestoreVerifyArgs(
+                service=service, database=database, verification=database.verification,
+                storage_class=storage_class, namespace=self.namespace_name, environment=env,
+                annotations=dict(self.settings.annotations), provider=self.provider,
+                depends_on=[self.namespace, cluster]), pulumi.ResourceOptions(parent=parent))
         if archive is not None and database.recovery is not None:
             restored = f"{name}{cnpg.PITR_SUFFIX}"
             k8s.apiextensions.CustomResource(
@@ -591,13 +670,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 spec=cnpg.recovery_cluster_spec(service, database, database.recovery, archive, storage_class,
                                                 inherited),
                 opts=self.custom_resource_opts(parent, cnpg.API, "Cluster", depends_on=secrets))
-        # The apps reach the members' client ports. The members' own metrics port stays closed until
-        # Prometheus discovers it: postgres-exporter still reads the primary through `-rw`, and the scraper
-        # is admitted only to ports it scrapes.
+        # The apps reach the members' client ports; the scraper reaches each member's declared metrics port
+        # (Prometheus discovers every member there), and nothing else of it.
         members = {cnpg.CLUSTER_LABEL: name}
         client_ports = [p.number for p in service.client_ports]
+        metrics_ports = [p.number for p in service.metrics_ports]
         for policy in [*cnpg.network_policies(name, archive),
-                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else [])]:
+                       *([clients_policy(name, service.zone, members, client_ports)] if client_ports else []),
+                       *([metrics_policy(name, members, metrics_ports)] if metrics_ports else [])]:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy['name']}" if not policy["name"].startswith(name) else policy["name"],
                 metadata=meta(policy["name"]), spec=policy["spec"],
@@ -652,17 +732,23 @@ class KubernetesPlatform(pulumi.ComponentResource):
         """Ingresses behind Traefik with TLS, redirect and middlewares (see kubernetes/edge.py)."""
         edge = Edge("edge", EdgeArgs(
             routes=tuple(routes), namespace=self.namespace_name, config=self._config.edge,
-            labels={"app.kubernetes.io/part-of": "dreamscape", "app.kubernetes.io/component": "edge",
-                    "dreamscape.io/environment": self.settings.environment},
+            labels={PART_OF_LABEL: PART_OF, COMPONENT_LABEL: "edge", ENVIRONMENT_LABEL: self.settings.environment},
             annotations=dict(self.settings.annotations), provider=self.provider,
             namespace_resource=self.namespace,
+            certificate_crd=self.crds.get(("cert-manager.io", "Certificate")),
         ), pulumi.ResourceOptions(parent=parent))
-        for route in routes:
-            policy = edge_policy(route.name, selector_labels(route.service, self.settings.environment), route.port)
+        env = self.settings.environment
+        # cert-manager answers each route's HTTP-01 challenge from a solver pod in this namespace.
+        policies = [edge_policy(route.name, selector_labels(route.service, env), route.port) for route in routes]
+        policies += [acme_solver_policy()] if routes else []
+        # Traefik reaches a canaried route's canary pods on the same port.
+        policies += [edge_policy(canary_name(route.name), canary.canary_selector(route.service, env), route.port)
+                     for route in routes if route.canary is not None]
+        for policy in policies:
             k8s.networking.v1.NetworkPolicy(
                 f"k8s-network-{policy['name']}",
-                metadata=self._metadata(policy["name"], {"app.kubernetes.io/part-of": "dreamscape",
-                                                         "app.kubernetes.io/component": "edge"}),
+                metadata=self._metadata(policy["name"], {PART_OF_LABEL: PART_OF,
+                                                         COMPONENT_LABEL: "edge"}),
                 spec=policy["spec"],
                 opts=self._opts(parent, depends_on=[self.namespace]),
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from components.spec import Redundancy, Service, Task, peers_name
 from components.targets.kubernetes.pod import JsonDict
+from components.targets.labels import INSTANCE_LABEL
 
 HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
 """One node: the machine a member must not share."""
@@ -82,7 +83,7 @@ def peers_service_spec(service: Service, selector: dict[str, str]) -> JsonDict:
 
 def group_selector(redundancy: Redundancy, environment: str) -> dict[str, str]:
     """The pods of every service in the redundancy group, in this environment."""
-    return {GROUP_LABEL: redundancy.group, "app.kubernetes.io/instance": environment}
+    return {GROUP_LABEL: redundancy.group, INSTANCE_LABEL: environment}
 
 
 def placement_spec(service: Service, selector: dict[str, str], environment: str) -> JsonDict:
