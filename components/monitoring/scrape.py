@@ -72,7 +72,9 @@ def scrape_targets(services: Iterable[spec.Service],
             pod=labels.pod_of(service), service=labels.process_of(service, port),
             credentials_file=credentials.get(service.name), canary=service.canary is not None,
             members=CLOUDNATIVE_PG if _served_by_operator(service, port) else None,
-            server_name=service.host if service.certificate is not None else None,
+            # An operator's metrics endpoint (CloudNativePG's 9187) serves plain HTTP beside the TLS server.
+            server_name=(service.host if service.certificate is not None and not _served_by_operator(service, port)
+                         else None),
         )
         for service in services
         for port in service.ports
