@@ -6,17 +6,18 @@ One `spec.Task` with a schedule (a CronJob) and an init step:
 - the main container (the MinIO client image) uploads the dump with `mc cp` and deletes all but the
   newest `keep` dumps. Dump names carry a UTC timestamp, so name order is age order.
 
-The upload uses its OWN MinIO user, `dreamscape-backup`, limited by a policy to the backup bucket. A setup
-Job (root credentials) creates the bucket, the user and the policy. Both containers that talk to MinIO
-read their credentials from mc's config file, a secret file (`components.infra.minio.mc_client`).
+The upload uses its OWN MinIO user, `dreamscape-backup`, limited by a policy to the `postgres/` prefix of
+the backup bucket (`components.infra.minio_access.prefix_user`). A setup Job (root credentials) creates the
+bucket, the user and the policy. Both containers that talk to MinIO read their credentials from mc's config
+file, a secret file (`components.infra.minio.mc_client`).
 
 Tasks are transient: nothing here counts in the capacity budgets.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -24,22 +25,25 @@ import pulumi
 from components import spec
 from components.config import BackupConfig, MinioConfig, PostgresConfig
 from components.deploy import BlueprintComponent
-from components.infra.minio import API_PORT, ROOT_USER, mc_client
 from components.infra.minio import NAME as MINIO
+from components.infra.minio import ROOT_SECRET, ROOT_USER, mc_client
 from components.infra.minio import UID as MINIO_UID
+from components.infra.minio_access import Consumer, prefix_user, provisioning
 from components.infra.postgres import NAME as POSTGRES
 from components.infra.postgres import PORT as POSTGRES_PORT
 from components.infra.postgres import UID as POSTGRES_UID
 from components.infra.postgres import client_env as postgres_client_env
 
 BACKUP_USER = "dreamscape-backup"
+BACKUP_SECRET = "backup"
+"""The generated secret that is the backup user's secret key (components.secret_catalog)."""
 POLICY = "dreamscape-backup-bucket"
+"""Its name predates the prefix limit; kept, so the narrower document replaces the old one in place."""
 ALIAS = "backup"
 DUMP_DIR = "/backup"
 PREFIX = "postgres"
 """Dumps live at `<bucket>/postgres/<database>-<UTC timestamp>.dump`."""
 PASSWORD_FILE = "backup-postgres-password"
-SECRET_KEY_FILE = "backup-secret-key"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,45 +52,20 @@ class BackupInputs:
     postgres: PostgresConfig
     minio: MinioConfig
     app_password: pulumi.Output[str]
-    minio_root_password: pulumi.Output[str]
-    backup_secret_key: pulumi.Output[str]
+    secrets: Mapping[str, pulumi.Output[str]]
+    """The generated secrets: MinIO's root key (the setup) and the backup user's key."""
     postgres_host: str = POSTGRES
     """The read-write server (PlatformFacts.database_hosts)."""
     run_id: str = "0"
     """Changes when the backup user's or the root secret is rotated, so the setup runs again."""
     transit_tls: bool = False
-    """The server speaks TLS (`PlatformFacts.transit_tls`): pg_dump verifies it (`sslmode=verify-full`)."""
+    """The servers speak TLS (`PlatformFacts.transit_tls`): pg_dump verifies Postgres
+    (`sslmode=verify-full`), mc verifies MinIO's https, both with the environment's CA."""
 
 
-def bucket_policy(bucket: str) -> str:
-    """The backup user may list, read, write and delete in its bucket, and nothing else."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-             "Resource": [f"arn:aws:s3:::{bucket}"]},
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-             "Resource": [f"arn:aws:s3:::{bucket}/*"]},
-        ],
-    }, indent=2) + "\n"
-
-
-POLICY_FILE = "/etc/dreamscape/backup-policy.json"
-
-
-def setup_script(bucket: str) -> str:
-    """Idempotent: bucket, user (re-applies the current secret key), policy, attachment."""
-    q = shlex.quote
-    key = f"{spec.SECRETS_DIR}/{SECRET_KEY_FILE}"
-    return "; ".join([
-        "set -eu",
-        f"mc mb --ignore-existing {q(f'dreamscape/{bucket}')}",
-        f'mc admin user add dreamscape {q(BACKUP_USER)} "$(cat {key})"',
-        f"mc admin policy create dreamscape {q(POLICY)} {POLICY_FILE}",
-        # Attaching an already attached policy is an error in mc; then confirm the user lists the policy.
-        f"mc admin policy attach dreamscape {q(POLICY)} --user {q(BACKUP_USER)} || "
-        f'[[ "$(mc admin user info dreamscape {q(BACKUP_USER)})" == *{q(POLICY)}* ]]',
-    ])
+def backup_user(bucket: str) -> Consumer:
+    """Lists, uploads and prunes dumps below `<bucket>/postgres/`; sees nothing else in MinIO."""
+    return prefix_user(BACKUP_USER, bucket, PREFIX, secret=BACKUP_SECRET, policy=POLICY)
 
 
 def dump_command(postgres: PostgresConfig, host: str) -> str:
@@ -120,10 +99,11 @@ def upload_command(config: BackupConfig) -> str:
 def blueprint(args: BackupInputs) -> spec.Blueprint:
     """The backup bucket and user (a setup task after MinIO) and the nightly dump-and-upload task."""
     config = args.config
-    minio_url = f"http://{MINIO}:{API_PORT}"
     client_security = spec.Security(run_as_user=MINIO_UID, run_as_group=MINIO_UID, fs_group=MINIO_UID)
-    root = mc_client("dreamscape", minio_url, ROOT_USER, args.minio_root_password)
-    uploader = mc_client(ALIAS, minio_url, BACKUP_USER, args.backup_secret_key)
+    root = mc_client("dreamscape", ROOT_USER, args.secrets[ROOT_SECRET], args.transit_tls)
+    uploader = mc_client(ALIAS, BACKUP_USER, args.secrets[BACKUP_SECRET], args.transit_tls)
+    steps = provisioning("dreamscape", buckets=(config.bucket,), consumers=(backup_user(config.bucket),),
+                         secrets=args.secrets)
     small = spec.Resources(cpu_request="50m", cpu_limit="250m", memory_request="32Mi", memory_limit="128Mi")
     setup = spec.Task(
         name="backup-setup",
@@ -135,10 +115,11 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
         container=spec.Container(
             image=args.minio.client_image,
             resources=small,
-            command=("/bin/bash", "-c", f"set -eu; {root.prepare}; {setup_script(config.bucket)}"),
+            command=("/bin/bash", "-c", f"set -eu; {root.prepare}; {steps.script}"),
             env=spec.frozen_map(root.env),
-            secret_files=(root.secret_file, spec.SecretFile(SECRET_KEY_FILE, args.backup_secret_key)),
-            config_files=(spec.ConfigFile(POLICY_FILE, bucket_policy(config.bucket)),),
+            secret_files=(root.secret_file, *steps.secret_files),
+            config_files=steps.config_files,
+            trusts_ca=root.trusts_ca,
             security=client_security,
         ),
     )
@@ -166,6 +147,7 @@ def blueprint(args: BackupInputs) -> spec.Blueprint:
             command=("/bin/bash", "-c", f"set -eu; {uploader.prepare}; {upload_command(config)}"),
             env=spec.frozen_map(uploader.env),
             secret_files=(uploader.secret_file,),
+            trusts_ca=uploader.trusts_ca,
             security=client_security,
         ),
     )

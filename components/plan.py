@@ -130,9 +130,8 @@ def build(inputs: PlanInputs) -> EnvironmentPlan:
     if config.backup.enabled and platform.has_scheduler:
         backup_plan = backup.blueprint(backup.BackupInputs(
             config=config.backup, postgres=config.postgres, minio=config.minio,
-            app_password=secrets["postgresApp"], minio_root_password=secrets["minioRoot"],
-            backup_secret_key=secrets["backup"], postgres_host=database_hosts.read_write,
-            run_id=f"{rotation.get('backup', 0)}-{rotation.get('minioRoot', 0)}",
+            app_password=secrets["postgresApp"], secrets=secrets, postgres_host=database_hosts.read_write,
+            run_id=f"{rotation.get(backup.BACKUP_SECRET, 0)}-{rotation.get(minio.ROOT_SECRET, 0)}",
             transit_tls=platform.transit_tls,
         ))
     tools = None

@@ -17,6 +17,7 @@ SECRET_KINDS: tuple[SecretKind, ...] = (
     SecretKind("postgresApp", 32, "PostgreSQL application user password"),
     SecretKind("redis", 32, "Redis requirepass / masterauth"),
     SecretKind("minioRoot", 40, "MinIO root password"),
+    SecretKind("minioApp", 40, "MinIO secret key of the Big Pods' user `dreamscape-app` (their buckets only)"),
     SecretKind("jwtAccess", 64, "JWT access-token signing key"),
     SecretKind("jwtRefresh", 64, "JWT refresh-token signing key"),
     SecretKind("grafanaAdmin", 32, "Grafana admin password"),

@@ -386,6 +386,10 @@ class MinioConfig(Section):
         if twice:
             raise ValueError(f"buckets {twice} are listed twice")
         return buckets
+    public_buckets: list[BucketName] = []
+    """Buckets anyone may download objects from by key, without credentials (`s3:GetObject` only, no
+    listing): the VR assets the browser loads (seed 000 reads them at `http://<minio>/<bucket>/<key>`).
+    Created like `buckets` when not listed there (so the policy never names a missing bucket)."""
     storage: MemoryQuantity
     """Data volume size."""
     resources: ResourcesConfig

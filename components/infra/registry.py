@@ -101,12 +101,16 @@ def _kafka(inputs: InfraInputs) -> InfraPlan:
 
 
 def _minio(inputs: InfraInputs) -> InfraPlan:
-    config, password = inputs.config.minio, inputs.secrets["minioRoot"]
+    config, secrets = inputs.config.minio, inputs.secrets
     backup = inputs.config.backup
-    return InfraPlan(blueprint=minio.blueprint(config, password, backup.bucket if backup.enabled else None),
-                     link=minio.link(config, password),
-                     outputs={"endpoint": minio.ENDPOINT, "buckets": list(config.buckets),
-                              "rootUser": minio.ROOT_USER, "rootPassword": password})
+    rotation = inputs.config.secret_rotation
+    run_id = f"{rotation.get(minio.ROOT_SECRET, 0)}-{rotation.get(minio.APP_SECRET, 0)}"
+    transit_tls = inputs.platform.transit_tls
+    return InfraPlan(blueprint=minio.blueprint(config, secrets, backup.bucket if backup.enabled else None,
+                                               run_id=run_id, transit_tls=transit_tls),
+                     link=minio.link(config, secrets[minio.APP_SECRET], transit_tls),
+                     outputs={"endpoint": minio.endpoint(transit_tls), "buckets": list(config.buckets),
+                              "rootUser": minio.ROOT_USER, "rootPassword": secrets[minio.ROOT_SECRET]})
 
 
 REGISTRY: tuple[InfraEntry, ...] = (

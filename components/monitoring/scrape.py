@@ -36,6 +36,9 @@ class ScrapeTarget:
     """`service` label value."""
     credentials_file: str | None = None
     """Bearer token file inside the Prometheus container (MinIO)."""
+    server_name: str | None = None
+    """The target serves TLS from the environment's CA (its service has a `spec.ServerCertificate`):
+    Prometheus verifies the certificate against the CA for this name, whatever address it dials."""
     members: MemberDiscovery | None = None
     """A database operator's members serve this port (components.monitoring.database_metrics): found by
     the operator's pod label, their role copied, their metric names mapped onto the rules' vocabulary."""
@@ -69,6 +72,9 @@ def scrape_targets(services: Iterable[spec.Service],
             pod=labels.pod_of(service), service=labels.process_of(service, port),
             credentials_file=credentials.get(service.name), canary=service.canary is not None,
             members=CLOUDNATIVE_PG if _served_by_operator(service, port) else None,
+            # An operator's metrics endpoint (CloudNativePG's 9187) serves plain HTTP beside the TLS server.
+            server_name=(service.host if service.certificate is not None and not _served_by_operator(service, port)
+                         else None),
         )
         for service in services
         for port in service.ports

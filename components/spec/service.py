@@ -130,8 +130,13 @@ class Probe:
     period_seconds: int = 10
     timeout_seconds: int = 5
     failure_threshold: int = 3
+    https: bool = False
+    """The HTTP probe speaks TLS (the server's port serves only TLS). Kubernetes' `scheme: HTTPS` skips
+    certificate verification: a probe checks liveness, it sends nothing secret and trusts no answer."""
 
     def __post_init__(self) -> None:
+        if self.https and self.http_path is None:
+            raise ValueError("only an HTTP probe can use https")
         kinds = [self.command is not None, self.http_path is not None, self.tcp_port is not None]
         if sum(kinds) != 1:
             raise ValueError("a probe needs exactly one of command, http_path or tcp_port")

@@ -91,8 +91,10 @@ def test_credentials_reach_the_backup_only_as_secrets(prod: Evaluation) -> None:
     assert set(secret.inputs["stringData"]) == {"mc-config", "backup-postgres-password"}
     config = json.loads(secret.inputs["stringData"]["mc-config"])
     alias = config["aliases"]["backup"]
-    assert (config["version"], alias["url"], alias["accessKey"]) == ("10", "http://minio:9000", BACKUP_USER), (
-        f"mc's config names the backup alias with its own MinIO user, not root: {alias['url']}")
+    assert (config["version"], alias["url"], alias["accessKey"]) == ("10", "https://minio:9000", BACKUP_USER), (
+        f"mc's config names the backup alias (https, prod has transit TLS) with its own MinIO user: {alias['url']}")
+    assert "cp /run/tls/ca/ca.crt /tmp/.mc/certs/CAs/" in main["command"][-1], "mc verifies MinIO with the CA"
+    assert "--insecure" not in main["command"][-1] and "insecure" not in json.dumps(config)
     assert alias["secretKey"] in prod.generated_secrets, "the secret key is the generated backup secret"
 
 
@@ -104,9 +106,10 @@ def test_a_setup_job_creates_the_bucket_and_a_user_limited_to_it(prod: Evaluatio
     assert f"mc admin user add dreamscape {BACKUP_USER}" in script
     assert f"mc admin policy attach dreamscape dreamscape-backup-bucket --user {BACKUP_USER}" in script
     config = prod.named("kubernetes:core/v1:ConfigMap", "backup-setup-config")
-    policy = json.loads(config.inputs["data"]["etc-dreamscape-backup-policy.json"])
+    policy = json.loads(config.inputs["data"]["etc-dreamscape-minio-policies-dreamscape-backup-bucket.json"])
     resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
-    assert resources == {"arn:aws:s3:::dreamscape-backups", "arn:aws:s3:::dreamscape-backups/*"}, resources
+    assert resources == {"arn:aws:s3:::dreamscape-backups", "arn:aws:s3:::dreamscape-backups/postgres/*"}, (
+        f"the backup user reaches its bucket's dump prefix only: {resources}")
 
 
 def test_review_stacks_have_no_backup() -> None:

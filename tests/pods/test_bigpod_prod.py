@@ -183,7 +183,8 @@ def test_infra_endpoints_reach_the_pods_as_env_vars(prod: Evaluation) -> None:
     assert env["KAFKA_BROKERS"] == "kafka:9092", "kafka:9092"
     assert env["DATABASE_PASSWORD_FILE"] == "/run/secrets/dreamscape/database-password", "password as a file"
     experience = {e["name"]: e.get("value") for e in _container(prod, "experience-pod")["env"]}
-    assert experience["MINIO_ENDPOINT"] == "http://minio:9000", "MinIO endpoint"
+    assert experience["MINIO_ENDPOINT"] == "https://minio:9000", "MinIO endpoint (https: prod has transit TLS)"
+    assert experience["MINIO_CA_FILE"] == "/run/tls/ca/ca.crt", "with the CA that verifies it"
     assert experience["REDIS_HOST"] == "redis", "Redis host"
     labels = _deployment(prod, "experience-pod")["spec"]["template"]["metadata"]["labels"]
     reaches = {k for k in labels if k.startswith("dreamscape.io/reach")}

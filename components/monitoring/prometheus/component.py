@@ -133,6 +133,8 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
     scraped = (*args.services, service)
     has_minio = any(s.name == MINIO_SERVICE for s in scraped)
     targets = scrape_targets(scraped, {MINIO_SERVICE: token.path} if has_minio else {})
+    # It verifies every target that serves TLS against the environment's CA.
+    trusts_ca = any(target.server_name is not None for target in targets)
     config_text = render_prometheus_config(PrometheusConfigArgs(
         environment=args.platform.environment, targets=targets, discovery=discovery,
         paths=paths, scrape_interval=args.config.scrape_interval,
@@ -141,10 +143,11 @@ def blueprint(args: PrometheusArgs) -> spec.Blueprint:
         pod_limits=pod_limits(args.services), expected_kafka_brokers=args.kafka_brokers, backups=args.backups,
         restore_checks=args.restore_checks, slo=args.slo,
     ))
-    service = dataclasses.replace(service, container=dataclasses.replace(service.container, config_files=(
-        spec.ConfigFile(paths.config_file, config_text),
-        spec.ConfigFile(paths.rules_file, rules_text),
-    )))
+    service = dataclasses.replace(service, container=dataclasses.replace(
+        service.container, trusts_ca=trusts_ca, config_files=(
+            spec.ConfigFile(paths.config_file, config_text),
+            spec.ConfigFile(paths.rules_file, rules_text),
+        )))
     return spec.Blueprint(services=(service,))
 
 

@@ -27,6 +27,7 @@ from components.monitoring._yaml import dump_yaml
 from components.monitoring.common import ALERTMANAGER_ADDRESS
 from components.monitoring.scrape import ScrapeTarget
 from components.spec import canary_name
+from components.spec.tls import CA_FILE
 from components.targets.labels import TRACK_LABEL
 
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
@@ -108,15 +109,20 @@ def jobs_of(targets: Iterable[ScrapeTarget]) -> dict[str, tuple[ScrapeTarget, ..
     for target in targets:
         by_job.setdefault(target.job, []).append(target)
     for job, members in by_job.items():
-        shapes = {(m.path, m.credentials_file, m.members) for m in members}
+        shapes = {(m.path, m.credentials_file, m.members, m.server_name) for m in members}
         if len(shapes) != 1:
-            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials or members: "
+            raise ValueError(f"targets of job {job!r} disagree on metrics path, credentials, members or TLS: "
                              f"{sorted(shapes, key=str)}")
     return {job: tuple(members) for job, members in by_job.items()}
 
 
 def _job_head(job: str, first: ScrapeTarget) -> dict[str, object]:
-    scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path, "scheme": "http"}
+    scrape: dict[str, object] = {"job_name": job, "metrics_path": first.path,
+                                 "scheme": "http" if first.server_name is None else "https"}
+    if first.server_name is not None:
+        # Kubernetes discovery dials pod IPs: the certificate is checked for the service's name instead.
+        scrape["tls_config"] = {"ca_file": CA_FILE, "server_name": first.server_name,
+                                "insecure_skip_verify": False}
     if first.credentials_file is not None:
         scrape["authorization"] = {"type": "Bearer", "credentials_file": first.credentials_file}
     if first.path == containers.METRICS_PATH:

@@ -51,6 +51,8 @@ def healthcheck(probe: Probe, start_period_seconds: int) -> docker.ContainerHeal
     if probe.command is not None:
         tests = ["CMD", *probe.command]
     elif probe.http_path is not None:
+        if probe.https:
+            raise ValueError("Docker runs no transit TLS (PlatformFacts.transit_tls): no HTTPS probe here")
         tests = ["CMD-SHELL", f"wget -q -O /dev/null http://127.0.0.1:{probe.port}{probe.http_path} || exit 1"]
     else:
         raise ValueError("Docker healthchecks run a command or an HTTP request, not a bare TCP check")

@@ -34,7 +34,8 @@ def probe(spec: Probe) -> JsonDict:
     if spec.command is not None:
         handler = {"exec_": {"command": list(spec.command)}}
     elif spec.http_path is not None:
-        handler = {"http_get": {"path": spec.http_path, "port": spec.port}}
+        handler = {"http_get": {"path": spec.http_path, "port": spec.port,
+                                **({"scheme": "HTTPS"} if spec.https else {})}}
     else:
         handler = {"tcp_socket": {"port": spec.tcp_port}}
     return {

@@ -476,7 +476,13 @@ function s3Request({ endpoint, accessKey, secretKey, method, path, body = '', re
     `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
   headers['content-length'] = Buffer.byteLength(body);
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, headers, timeout: 3000 }, (response) => {
+    // https (prod, review): verify MinIO's certificate against the environment's CA (MINIO_CA_FILE) and
+    // the host name; never fall back to an unverified connection.
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') throw new Error(`MINIO_ENDPOINT: unsupported scheme ${url.protocol}`);
+    const ca = secure ? trustedCa('MINIO_CA_FILE') : null;
+    const options = { method, headers, timeout: 3000, ...(ca ? { ca } : {}) };
+    const request = (secure ? require('node:https') : http).request(url, options, (response) => {
       const chunks = [];
       response.on('data', (c) => chunks.push(c));
       response.on('end', () => resolve({ status: response.statusCode, body: Buffer.concat(chunks).toString() }));
