@@ -33,6 +33,18 @@ def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {item["name"]: item.get("value") for item in container.get("env", [])}
 
 
+def _mounted_config_text(evaluation: Evaluation, container: dict[str, Any], spec: dict[str, Any]) -> str:
+    """The files of every ConfigMap the container mounts (a server's config file may name the CA: Prometheus'
+    `tls_config.ca_file`)."""
+    mounted = {m["name"] for m in container.get("volumeMounts", [])}
+    volumes = [v for v in spec.get("volumes", []) if v["name"] in mounted]
+    names = {v["configMap"]["name"] for v in volumes if "configMap" in v} | {
+        source["configMap"]["name"] for v in volumes for source in v.get("projected", {}).get("sources", [])
+        if "configMap" in source}
+    return json.dumps([r.inputs.get("data") for r in evaluation.resources if r.type == "kubernetes:core/v1:ConfigMap"
+                       and r.inputs["metadata"]["name"] in names], default=str)
+
+
 def _certificates(evaluation: Evaluation) -> dict[str, dict[str, Any]]:
     return {r.inputs["metadata"]["name"]: manifest(r) for r in evaluation.resources
             if r.inputs.get("apiVersion") == pki.API_VERSION and r.inputs.get("kind") == pki.CERTIFICATE}
@@ -46,7 +58,8 @@ def test_every_container_that_names_the_ca_mounts_it_and_no_other_does(stack: st
     for name, container, spec in _containers(evaluation):
         mounted = any(m["mountPath"] == CA_DIR for m in container.get("volumeMounts", []))
         names_it = any(CA_FILE in str(value) for value in _env(container).values()) or \
-            any(CA_FILE in str(arg) for arg in [*container.get("command", []), *container.get("args", [])])
+            any(CA_FILE in str(arg) for arg in [*container.get("command", []), *container.get("args", [])]) or \
+            CA_FILE in _mounted_config_text(evaluation, container, spec)
         naming += names_it
         assert mounted == names_it, f"{stack} {name}/{container['name']}: the CA is mounted exactly where it is used"
         if mounted:
