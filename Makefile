@@ -6,7 +6,7 @@ LEVEL ?= soft
 ARGS ?=
 PULUMI := scripts/pulumi.sh
 
-.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench bench-context bench-gate render lock
+.PHONY: help up preview destroy refresh outputs config init smoke rollback release reset test bench bench-context bench-gate bench-auth render lock
 WAIT ?= 0
 
 help: ## Show this help
@@ -62,6 +62,9 @@ bench: ## Time the program's evaluation of each stack under mocks
 
 bench-gate: ## Time the gate's steps as on a fresh clone: cold-cache mypy, pytest serial vs on every core
 	@scripts/venv.sh >/dev/null && venv/bin/python scripts/gate_bench.py $(ARGS)
+
+bench-auth: ## Per-request cost of NGINX auth_request: the rendered gateway, real NGINX and reference services [ARGS='--requests 1000']
+	@scripts/venv.sh >/dev/null && venv/bin/python scripts/auth_bench.py $(ARGS)
 
 render: ## Re-render the Big Pod image files (Dockerfiles, supervisord, nginx) and the docs' service and port tables
 	@scripts/venv.sh >/dev/null && venv/bin/python -m components.pods.render && venv/bin/python -m components.doctables
